@@ -1,0 +1,32 @@
+"""Where the current request came from, for the audit trail.
+
+The middleware sets it once per request; actions never take the request, so the same action serves the
+HTML views, the API and management commands (which leave it empty).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    ip_address: str | None = None
+    user_agent: str = ""
+    request_id: str = ""
+
+
+_origin: contextvars.ContextVar[RequestOrigin] = contextvars.ContextVar("openiop_origin", default=RequestOrigin())
+
+
+def current_origin() -> RequestOrigin:
+    return _origin.get()
+
+
+def set_origin(origin: RequestOrigin) -> contextvars.Token[RequestOrigin]:
+    return _origin.set(origin)
+
+
+def reset_origin(token: contextvars.Token[RequestOrigin]) -> None:
+    _origin.reset(token)

@@ -1,0 +1,62 @@
+"""Staff roles and what each may do.
+
+A role grants capabilities; program membership decides which patients. Views check the capability first
+(403, the same answer whether or not the record exists) and then scope the lookup to the user's programs
+(404 for anything outside them), so an outsider never learns that a record exists.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    DIRECTOR = "director", "Program director"
+    CLINICIAN = "clinician", "Clinician"
+    SUPERVISED_CLINICIAN = "supervised_clinician", "Supervised clinician / intern"
+    INTAKE = "intake", "Intake coordinator"
+    FRONT_DESK = "front_desk", "Front desk"
+    BILLING = "billing", "Billing"
+    AUDITOR = "auditor", "Auditor (read-only)"
+    SYSADMIN = "sysadmin", "System administrator"
+
+
+class Cap(StrEnum):
+    VIEW_PATIENTS = "view_patients"  # find patients, read demographics, contacts and episodes
+    VIEW_CLINICAL = "view_clinical"  # clinical parts of the chart
+    EDIT_DEMOGRAPHICS = "edit_demographics"
+    EDIT_COVERAGE = "edit_coverage"
+    EDIT_CLINICAL = "edit_clinical"  # episodes of care and, later, plans and notes
+    VIEW_CENSUS = "view_census"
+    MANAGE_PROGRAMS = "manage_programs"  # programs and tracks of one's own programs
+    MANAGE_ORGANIZATION = "manage_organization"  # organization, sites, all programs, staff
+    VIEW_AUDIT = "view_audit"
+
+
+_CLINICAL_TEAM = {
+    Cap.VIEW_PATIENTS,
+    Cap.VIEW_CLINICAL,
+    Cap.EDIT_DEMOGRAPHICS,
+    Cap.EDIT_CLINICAL,
+    Cap.VIEW_CENSUS,
+}
+
+ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
+    Role.DIRECTOR: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE, Cap.MANAGE_PROGRAMS}),
+    Role.CLINICIAN: frozenset(_CLINICAL_TEAM),
+    Role.SUPERVISED_CLINICIAN: frozenset(_CLINICAL_TEAM),
+    Role.INTAKE: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE}),
+    Role.FRONT_DESK: frozenset({Cap.VIEW_PATIENTS, Cap.EDIT_DEMOGRAPHICS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS}),
+    Role.BILLING: frozenset({Cap.VIEW_PATIENTS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS}),
+    Role.AUDITOR: frozenset({Cap.VIEW_PATIENTS, Cap.VIEW_CLINICAL, Cap.VIEW_CENSUS, Cap.VIEW_AUDIT}),
+    Role.SYSADMIN: frozenset({Cap.MANAGE_ORGANIZATION, Cap.MANAGE_PROGRAMS, Cap.VIEW_AUDIT}),
+}
+
+# Credentials a clinician may hold; free text is allowed too, these feed the picker.
+COMMON_CREDENTIALS = ["MD", "DO", "PhD", "PsyD", "NP", "PA", "RN", "LCSW", "LMSW", "LPC", "LMFT", "LADC", "CADC"]
+
+
+def capabilities_for(role: str) -> frozenset[Cap]:
+    return ROLE_CAPABILITIES.get(role, frozenset())

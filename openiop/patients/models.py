@@ -1,0 +1,225 @@
+"""Patients, their coverages and support network, and episodes of care."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from openiop.core.models import BaseModel
+
+
+class Patient(BaseModel):
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        INTERSEX = "intersex", "Intersex"
+        UNKNOWN = "unknown", "Unknown / not recorded"
+
+    organization = models.ForeignKey("programs.Organization", on_delete=models.PROTECT, related_name="patients")
+    # The program the patient was registered into: who may see them before any episode exists.
+    home_program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="registered_patients")
+    mrn = models.CharField("MRN", max_length=32, editable=False)
+    legal_first_name = models.CharField(max_length=100)
+    legal_middle_name = models.CharField(max_length=100, blank=True)
+    legal_last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    date_of_birth = models.DateField()
+    sex_assigned_at_birth = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    gender_identity = models.CharField(max_length=60, blank=True)
+    email = models.EmailField(blank=True)
+    phone_mobile = models.CharField(max_length=40, blank=True)
+    phone_home = models.CharField(max_length=40, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=40, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    preferred_language = models.CharField(max_length=60, default="English")
+    interpreter_needed = models.BooleanField(default=False)
+    emergency_contact_name = models.CharField(max_length=150, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    emergency_contact_phone = models.CharField(max_length=40, blank=True)
+    is_active = models.BooleanField(default=True)
+    deactivated_reason = models.CharField(max_length=200, blank=True)
+    # Lower-cased copies for duplicate detection and search (indexed, portable across SQLite and PostgreSQL).
+    search_first = models.CharField(max_length=100, editable=False, db_index=True)
+    search_last = models.CharField(max_length=100, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["legal_last_name", "legal_first_name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "mrn"], name="patient_unique_mrn")]
+        indexes = [models.Index(fields=["organization", "search_last", "search_first", "date_of_birth"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.search_first = self.legal_first_name.strip().lower()
+        self.search_last = self.legal_last_name.strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("patients:chart", args=[self.public_id])
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.legal_first_name
+        return f"{first} {self.legal_last_name}"
+
+    @property
+    def legal_name(self) -> str:
+        parts = [self.legal_first_name, self.legal_middle_name, self.legal_last_name]
+        return " ".join(p for p in parts if p)
+
+    def age_on(self, day: date) -> int:
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class Coverage(BaseModel):
+    class PayerKind(models.TextChoices):
+        MEDICARE = "medicare", "Medicare"
+        MEDICAID = "medicaid", "Medicaid"
+        COMMERCIAL = "commercial", "Commercial"
+        TRICARE = "tricare", "TRICARE / VA"
+        SELF_PAY = "self_pay", "Self-pay"
+        OTHER = "other", "Other"
+
+    class Relationship(models.TextChoices):
+        SELF = "self", "Self"
+        SPOUSE = "spouse", "Spouse / partner"
+        CHILD = "child", "Child"
+        OTHER = "other", "Other"
+
+    class Priority(models.IntegerChoices):
+        PRIMARY = 1, "Primary"
+        SECONDARY = 2, "Secondary"
+        TERTIARY = 3, "Tertiary"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coverages")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.PRIMARY)
+    payer_kind = models.CharField(max_length=20, choices=PayerKind.choices, default=PayerKind.COMMERCIAL)
+    payer_name = models.CharField(max_length=150)
+    plan_name = models.CharField(max_length=150, blank=True)
+    member_id = models.CharField(max_length=60)
+    group_number = models.CharField(max_length=60, blank=True)
+    subscriber_name = models.CharField(max_length=150, blank=True)
+    subscriber_date_of_birth = models.DateField(null=True, blank=True)
+    relationship_to_subscriber = models.CharField(
+        max_length=10, choices=Relationship.choices, default=Relationship.SELF
+    )
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-is_active", "priority"]
+
+    def __str__(self) -> str:
+        return f"{self.get_priority_display()}: {self.payer_name}"
+
+
+class SupportContact(BaseModel):
+    class Relationship(models.TextChoices):
+        PARENT = "parent", "Parent / guardian"
+        PARTNER = "partner", "Spouse / partner"
+        SIBLING = "sibling", "Sibling"
+        CHILD = "child", "Adult child"
+        RELATIVE = "relative", "Other relative"
+        SPONSOR = "sponsor", "Sponsor"
+        FRIEND = "friend", "Friend"
+        OTHER = "other", "Other"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="support_contacts")
+    name = models.CharField(max_length=150)
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    involved_in_treatment = models.BooleanField(default=False)
+    notes = models.CharField(max_length=300, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-is_active", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_relationship_display()})"
+
+
+class EpisodeOfCare(BaseModel):
+    class Status(models.TextChoices):
+        WAITLIST = "waitlist", "Waitlist"
+        ACTIVE = "active", "Active"
+        ON_HOLD = "on_hold", "On hold"
+        DISCHARGED = "discharged", "Discharged"
+
+    class DischargeReason(models.TextChoices):
+        # Coded to TEDS-D reason for discharge (DOMAIN.md §7).
+        COMPLETED = "1", "Completed treatment"
+        DROPPED_OUT = "2", "Left against advice / dropped out"
+        TERMINATED = "3", "Terminated by program"
+        TRANSFERRED = "4", "Transferred to another program or level of care"
+        INCARCERATED = "5", "Incarcerated"
+        DEATH = "6", "Death"
+        OTHER = "7", "Other"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="episodes")
+    track = models.ForeignKey(
+        "programs.Track", null=True, blank=True, on_delete=models.PROTECT, related_name="episodes"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.WAITLIST, db_index=True)
+    waitlisted_on = models.DateField(null=True, blank=True)
+    admitted_on = models.DateField(null=True, blank=True)
+    expected_discharge_on = models.DateField(null=True, blank=True)
+    discharged_on = models.DateField(null=True, blank=True)
+    discharge_reason = models.CharField(max_length=2, choices=DischargeReason.choices, blank=True)
+    primary_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="primary_episodes"
+    )
+    care_team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CareTeamMember", related_name="care_team_episodes", blank=True
+    )
+
+    class Meta:
+        ordering = ["-admitted_on", "-created_at"]
+        indexes = [models.Index(fields=["program", "status"])]
+        constraints = [
+            # One open episode per patient per program; history is kept as discharged episodes.
+            models.UniqueConstraint(
+                fields=["patient", "program"],
+                condition=~models.Q(status="discharged"),
+                name="episode_one_open_per_program",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != self.Status.DISCHARGED
+
+
+class CareTeamMember(models.Model):
+    class TeamRole(models.TextChoices):
+        PRIMARY = "primary", "Primary clinician"
+        THERAPIST = "therapist", "Therapist"
+        PRESCRIBER = "prescriber", "Prescriber"
+        CASE_MANAGER = "case_manager", "Case manager"
+        PEER = "peer", "Peer support"
+        OTHER = "other", "Other"
+
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="team_members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    team_role = models.CharField(max_length=20, choices=TeamRole.choices, default=TeamRole.THERAPIST)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["episode", "user"], name="care_team_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_team_role_display()})"

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from openiop.api.urls import api
+
+urlpatterns = [
+    path("", include("openiop.core.urls")),
+    path("accounts/", include("openiop.accounts.urls")),
+    path("patients/", include("openiop.patients.urls")),
+    path("admin/", include("openiop.programs.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler403 = "openiop.core.views.forbidden"
+handler404 = "openiop.core.views.not_found"
