@@ -137,7 +137,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             },
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # Parallel local runs set OPENIOP_TEST_DB so they do not share one test database file.
+            "TEST": {"NAME": os.environ.get("OPENIOP_TEST_DB", str(VAR_DIR / "test.sqlite3"))},
         }
     }
 
