@@ -15,3 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     var_dir.mkdir(parents=True, exist_ok=True)
     execute_from_command_line(["openiop", *(argv if argv is not None else sys.argv[1:])])
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,13 +2,24 @@ from __future__ import annotations
 
 import pytest
 
+from openiop.testing import flush
+
 from openiop.testing.fixtures import Clinic, build_clinic, make_patient
 
 
+def pytest_configure(config):
+    flush.install()
+
+
 @pytest.fixture(autouse=True)
-def _no_mfa_by_default(settings):
-    """Most tests log in with force_login; the MFA tests switch enforcement back on."""
+def _test_settings(settings):
+    """Most tests log in with force_login; the MFA tests switch enforcement back on.
+
+    Argon2 is deliberately slow (that is its job); tests hash with a fast hasher, and
+    accounts/tests/test_passwords.py checks that the real settings use Argon2.
+    """
     settings.MFA_REQUIRED_ROLES = []
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

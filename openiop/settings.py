@@ -176,10 +176,11 @@ MFA_REQUIRED_ROLES = envlist(
 )
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "OpenIOP")
 
-# django-axes: lock the username (from any address) after repeated failures.
+# django-axes: lock a username (tried from anywhere) after repeated failures, and separately one browser
+# (address + agent) spraying many usernames. Not the bare address: a clinic's staff share one NAT address.
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = envint("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -233,6 +234,10 @@ EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OpenIOP <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Mounts the unauthenticated /bench/ baselines (openiop/core/bench_views.py) for `python -m bench`; never
+# with HTTPS on, so a production deploy cannot expose them by mistake.
+OPENIOP_BENCH_ENDPOINTS = envbool("OPENIOP_BENCH_ENDPOINTS", False) and not HTTPS
 
 # --- Background jobs (django-tasks) -------------------------------------------------------------------------
 # Runs tasks inline until the worker lands (issue 8 brings the database and Redis backends).

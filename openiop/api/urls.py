@@ -1,3 +1,16 @@
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="OpenIOP API", version="1", urls_namespace="api")
+from openiop.api import problems
+from openiop.api.auth import AUTH
+from openiop.api.routers import router
+
+api = NinjaAPI(
+    title="OpenIOP API",
+    version="1",
+    description="Staff API for OpenIOP. Authenticate with the staff session (plus CSRF token) or a bearer token "
+    "created with `openiop api_token create`. Errors are RFC 9457 problem details naming the fields at fault.",
+    urls_namespace="api",
+    auth=AUTH,
+)
+problems.install(api)
+api.add_router("", router)

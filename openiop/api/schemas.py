@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+
+class TrackOut(Schema):
+    id: UUID = Field(alias="public_id")
+    name: str
+    kind: str
+    weekdays: list[int]
+    start_time: time
+    end_time: time
+    hours_per_week: Decimal
+    is_active: bool
+
+
+class ProgramOut(Schema):
+    id: UUID = Field(alias="public_id")
+    name: str
+    site: str = Field(alias="site.name")
+    focus: str
+    population: str
+    time_zone: str
+    weekly_dose_hours: Decimal
+    max_length_weeks: int
+    group_size_cap: int
+    is_active: bool
+    tracks: list[TrackOut]
+
+
+class MeOut(Schema):
+    id: UUID = Field(alias="public_id")
+    username: str
+    display_name: str
+    role: str
+    credentials: str
+    programs: list[UUID]
+    capabilities: list[str]
+
+
+class PatientSummary(Schema):
+    id: UUID = Field(alias="public_id")
+    mrn: str
+    legal_first_name: str
+    legal_last_name: str
+    preferred_name: str
+    pronouns: str
+    date_of_birth: date
+    is_active: bool
+
+
+class PatientIn(Schema):
+    home_program: UUID
+    legal_first_name: str = Field(min_length=1, max_length=100)
+    legal_middle_name: str = Field("", max_length=100)
+    legal_last_name: str = Field(min_length=1, max_length=100)
+    preferred_name: str = Field("", max_length=100)
+    pronouns: str = Field("", max_length=40)
+    date_of_birth: date
+    sex_assigned_at_birth: str = "unknown"
+    gender_identity: str = Field("", max_length=60)
+    email: str = Field("", max_length=254)
+    phone_mobile: str = Field("", max_length=40)
+    phone_home: str = Field("", max_length=40)
+    address_line1: str = Field("", max_length=200)
+    address_line2: str = Field("", max_length=200)
+    city: str = Field("", max_length=100)
+    state: str = Field("", max_length=40)
+    postal_code: str = Field("", max_length=20)
+    preferred_language: str = Field("English", max_length=60)
+    interpreter_needed: bool = False
+    emergency_contact_name: str = Field("", max_length=150)
+    emergency_contact_relationship: str = Field("", max_length=60)
+    emergency_contact_phone: str = Field("", max_length=40)
+    confirm_not_duplicate: bool = Field(False, description="Create even when the same name and birth date exist.")
+
+
+class PatientPatch(Schema):
+    legal_first_name: str | None = Field(None, min_length=1, max_length=100)
+    legal_middle_name: str | None = Field(None, max_length=100)
+    legal_last_name: str | None = Field(None, min_length=1, max_length=100)
+    preferred_name: str | None = Field(None, max_length=100)
+    pronouns: str | None = Field(None, max_length=40)
+    date_of_birth: date | None = None
+    sex_assigned_at_birth: str | None = None
+    gender_identity: str | None = Field(None, max_length=60)
+    email: str | None = Field(None, max_length=254)
+    phone_mobile: str | None = Field(None, max_length=40)
+    phone_home: str | None = Field(None, max_length=40)
+    address_line1: str | None = Field(None, max_length=200)
+    address_line2: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=100)
+    state: str | None = Field(None, max_length=40)
+    postal_code: str | None = Field(None, max_length=20)
+    preferred_language: str | None = Field(None, max_length=60)
+    interpreter_needed: bool | None = None
+    emergency_contact_name: str | None = Field(None, max_length=150)
+    emergency_contact_relationship: str | None = Field(None, max_length=60)
+    emergency_contact_phone: str | None = Field(None, max_length=40)
+
+
+class PatientOut(PatientSummary):
+    legal_middle_name: str
+    sex_assigned_at_birth: str
+    gender_identity: str
+    email: str
+    phone_mobile: str
+    phone_home: str
+    address_line1: str
+    address_line2: str
+    city: str
+    state: str
+    postal_code: str
+    preferred_language: str
+    interpreter_needed: bool
+    emergency_contact_name: str
+    emergency_contact_relationship: str
+    emergency_contact_phone: str
+    home_program: UUID = Field(alias="home_program.public_id")
+
+
+class CoverageIn(Schema):
+    priority: int = Field(1, ge=1, le=3)
+    payer_kind: str = "commercial"
+    payer_name: str = Field(min_length=1, max_length=150)
+    plan_name: str = Field("", max_length=150)
+    member_id: str = Field(min_length=1, max_length=60)
+    group_number: str = Field("", max_length=60)
+    subscriber_name: str = Field("", max_length=150)
+    subscriber_date_of_birth: date | None = None
+    relationship_to_subscriber: str = "self"
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+
+class CoverageOut(CoverageIn):
+    id: UUID = Field(alias="public_id")
+    is_active: bool
+
+
+class SupportContactOut(Schema):
+    id: UUID = Field(alias="public_id")
+    name: str
+    relationship: str
+    phone: str
+    email: str
+    involved_in_treatment: bool
+    is_active: bool
+
+
+class EpisodeIn(Schema):
+    program: UUID
+    status: str = Field("active", description="active (admit) or waitlist")
+    track: UUID | None = None
+    admitted_on: date | None = None
+    waitlisted_on: date | None = None
+    expected_discharge_on: date | None = None
+    primary_clinician: UUID | None = None
+
+
+class EpisodeOut(Schema):
+    id: UUID = Field(alias="public_id")
+    patient: UUID = Field(alias="patient.public_id")
+    program: UUID = Field(alias="program.public_id")
+    program_name: str = Field(alias="program.name")
+    track: UUID | None = None
+    status: str
+    waitlisted_on: date | None
+    admitted_on: date | None
+    expected_discharge_on: date | None
+    discharged_on: date | None
+    discharge_reason: str
+    primary_clinician: UUID | None = None
+
+    @staticmethod
+    def resolve_track(obj: object) -> UUID | None:
+        track = getattr(obj, "track", None)
+        return track.public_id if track is not None else None
+
+    @staticmethod
+    def resolve_primary_clinician(obj: object) -> UUID | None:
+        user = getattr(obj, "primary_clinician", None)
+        return user.public_id if user is not None else None
+
+
+class EpisodeStatusIn(Schema):
+    status: str
+    on_date: date
+    discharge_reason: str = ""
+
+
+class DuplicateOut(Schema):
+    id: UUID
+    mrn: str

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+
+def _run_check(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "HTTPS"}}
+    env.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "-m", "openiop.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
+    result = _run_check({
+        "DEBUG": "false", "HTTPS": "true", "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "iop.example.org", "OPENIOP_VAR_DIR": str(tmp_path),
+    })
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_the_development_secret_key(tmp_path):
+    result = _run_check({"HTTPS": "true", "ALLOWED_HOSTS": "iop.example.org", "OPENIOP_VAR_DIR": str(tmp_path),
+                         "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text(secrets.token_urlsafe(50))
+    result = _run_check({"HTTPS": "true", "ALLOWED_HOSTS": "iop.example.org", "OPENIOP_VAR_DIR": str(tmp_path),
+                         "SECRET_KEY_FILE": str(key_file)})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("0", False), ("", False)])
+def test_envbool(monkeypatch, value, expected):
+    from openiop.settings import envbool
+
+    monkeypatch.setenv("OPENIOP_FLAG", value)
+    assert envbool("OPENIOP_FLAG", False) is expected
+
+
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions(db):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite-specific; the PostgreSQL run covers the other database")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
