@@ -23,10 +23,13 @@ $(DEVSTAMP): $(STAMP)
 install: $(STAMP)
 dev: $(DEVSTAMP)
 
+# The demo turns MFA enforcement off unless MFA_REQUIRED_ROLES is set (e.g. MFA_REQUIRED_ROLES=clinician make demo).
+DEMO_ENV = DEBUG=true MFA_REQUIRED_ROLES="$${MFA_REQUIRED_ROLES-}" PORT=$(PORT)
+
 demo: $(STAMP)
-	DEBUG=true $(BIN)/openiop migrate --no-input
-	DEBUG=true $(BIN)/openiop demo
-	DEBUG=true $(BIN)/openiop runserver 127.0.0.1:$(PORT)
+	$(DEMO_ENV) $(BIN)/openiop migrate --no-input
+	$(DEMO_ENV) $(BIN)/openiop demo
+	$(DEMO_ENV) $(BIN)/openiop runserver 127.0.0.1:$(PORT)
 
 test: $(DEVSTAMP)
 	$(BIN)/python -m openiop.testing.preflight

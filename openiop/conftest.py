@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from openiop.testing import flush
-
 from openiop.testing.fixtures import Clinic, build_clinic, make_patient
 
 
@@ -16,7 +15,7 @@ def _test_settings(settings):
     """Most tests log in with force_login; the MFA tests switch enforcement back on.
 
     Argon2 is deliberately slow (that is its job); tests hash with a fast hasher, and
-    accounts/tests/test_passwords.py checks that the real settings use Argon2.
+    core/tests/test_settings.py checks that the real settings use Argon2.
     """
     settings.MFA_REQUIRED_ROLES = []
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

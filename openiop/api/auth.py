@@ -19,8 +19,8 @@ class StaffSession(SessionAuth):
         user = super().authenticate(request, key)
         if user is None or not user.is_active or user.organization_id is None:
             return None
-        from openiop.accounts.middleware import mfa_required_for
         from openiop.accounts.mfa import has_confirmed_device
+        from openiop.accounts.middleware import mfa_required_for
 
         if not user.is_verified() and (has_confirmed_device(user) or mfa_required_for(user)):
             return None

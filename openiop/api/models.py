@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from openiop.core.models import BaseModel
 
-TOKEN_PREFIX = "oiop_"
+TOKEN_PREFIX = "oiop_"  # noqa: S105 (a public marker, not a secret)
 
 
 def hash_token(raw: str) -> str:

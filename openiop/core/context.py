@@ -17,16 +17,17 @@ class RequestOrigin:
     request_id: str = ""
 
 
-_origin: contextvars.ContextVar[RequestOrigin] = contextvars.ContextVar("openiop_origin", default=RequestOrigin())
+_NOWHERE = RequestOrigin()
+_origin: contextvars.ContextVar[RequestOrigin | None] = contextvars.ContextVar("openiop_origin", default=None)
 
 
 def current_origin() -> RequestOrigin:
-    return _origin.get()
+    return _origin.get() or _NOWHERE
 
 
-def set_origin(origin: RequestOrigin) -> contextvars.Token[RequestOrigin]:
+def set_origin(origin: RequestOrigin) -> contextvars.Token[RequestOrigin | None]:
     return _origin.set(origin)
 
 
-def reset_origin(token: contextvars.Token[RequestOrigin]) -> None:
+def reset_origin(token: contextvars.Token[RequestOrigin | None]) -> None:
     _origin.reset(token)

@@ -14,7 +14,7 @@ from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.actions import do_create_organization, do_create_program, do_create_site, do_create_track
 from openiop.programs.models import Organization, Program, Site, Track
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # noqa: S105 (test fixture)
 
 
 @dataclass

@@ -58,3 +58,16 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions(db):
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_passwords_are_hashed_with_argon2():
+    """Tests swap in a fast hasher (conftest); the real settings must put Argon2 first, and it must work."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from openiop import settings as real
+
+    assert real.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    hasher = Argon2PasswordHasher()
+    encoded = hasher.encode("correct horse battery staple", hasher.salt())
+    assert encoded.startswith("argon2$argon2id$")
+    assert hasher.verify("correct horse battery staple", encoded)
