@@ -31,9 +31,10 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/openiop demo
 	$(DEMO_ENV) $(BIN)/openiop runserver 127.0.0.1:$(PORT)
 
+# Persistent connections would keep the live-server threads' sessions open past the test database's drop.
 test: $(DEVSTAMP)
 	$(BIN)/python -m openiop.testing.preflight
-	$(BIN)/pytest $(PYTEST_ARGS)
+	DB_CONN_MAX_AGE=0 $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check .

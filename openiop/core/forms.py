@@ -25,19 +25,25 @@ class StyledFormMixin:
                 css = "form-control"
             if css:
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
-                widget.attrs["class"] += " is-invalid"
-                widget.attrs["aria-invalid"] = "true"
-                widget.attrs["aria-describedby"] = f"id_{name}_error"
 
     def full_clean(self) -> None:
+        # Marking happens after validation (never in __init__, which would validate before subclasses are ready).
         super().full_clean()  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
+        self.mark_invalid_fields()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)  # type: ignore[misc]
+        self.mark_invalid_fields()
+
+    def mark_invalid_fields(self) -> None:
+        for name in getattr(self, "_errors", None) or {}:
             if name in self.fields:  # type: ignore[attr-defined]
                 widget = self.fields[name].widget  # type: ignore[attr-defined]
                 if "is-invalid" not in widget.attrs.get("class", ""):
                     widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
                 widget.attrs["aria-invalid"] = "true"
+                bound = self[name]  # type: ignore[index]
+                widget.attrs["aria-describedby"] = f"{bound.auto_id}_error"
 
 
 def add_action_errors(form: forms.BaseForm, error: ValidationError) -> None:

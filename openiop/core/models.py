@@ -78,7 +78,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["chain_index"]
-        indexes = [models.Index(fields=["patient", "occurred_at"]), models.Index(fields=["actor", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["patient", "occurred_at"]),
+            models.Index(fields=["actor", "occurred_at"]),
+            models.Index(fields=["object_type", "object_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.chain_index} {self.get_action_display()} {self.object_type}"

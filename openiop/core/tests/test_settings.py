@@ -9,7 +9,7 @@ import pytest
 
 
 def _run_check(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "HTTPS"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(extra_env)
     return subprocess.run(
         [sys.executable, "-m", "openiop.cli", "check", "--deploy", "--fail-level", "WARNING"],
