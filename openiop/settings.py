@@ -208,8 +208,6 @@ USE_TZ = True
 # --- Static files ----------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # project-wide assets: openiop.css/js and vendor/ (Bootstrap, HTMX)
-# The project-wide assets (vendored Bootstrap and HTMX, openiop.css/js) live outside any app's static/ folder.
-STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_MANIFEST = envbool("STATIC_MANIFEST", HTTPS)  # production serves hashed files after collectstatic
 STORAGES = {
