@@ -4,30 +4,49 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
+from openiop.accounts.mfa import has_confirmed_device, mfa_required_for
 from openiop.core import audit
 from openiop.core.models import AuditAction
 
+__all__ = [
+    "IDLE_KEY",
+    "START_KEY",
+    "MFAEnforcementMiddleware",
+    "SessionTimeoutMiddleware",
+    "mfa_required_for",
+]
+
 IDLE_KEY = "openiop_last_activity"
 START_KEY = "openiop_session_started"
+# Set on the request when the middleware ends a session, so the logout is audited once (as SESSION_EXPIRED).
+EXPIRED_ATTR = "openiop_session_expired"
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     if request.headers.get("HX-Request") == "true":
+        # htmx would follow a 302 and swap the login page into a fragment; HX-Redirect loads it whole.
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
     return HttpResponseRedirect(url)
 
 
+def start_session_clock(request: HttpRequest) -> None:
+    """Start both limits at sign-in (called from the user_logged_in signal)."""
+    now = time.time()
+    request.session[START_KEY] = now
+    request.session[IDLE_KEY] = now
+
+
 class SessionTimeoutMiddleware:
-    """HIPAA automatic logoff: end a session idle for SESSION_IDLE_TIMEOUT_MINUTES or older than the absolute limit."""
+    """HIPAA automatic logoff: end a session idle for SESSION_IDLE_TIMEOUT_MINUTES or older than
+    SESSION_ABSOLUTE_TIMEOUT_MINUTES."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -40,28 +59,25 @@ class SessionTimeoutMiddleware:
             last = request.session.get(IDLE_KEY)
             idle_limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
             absolute_limit = settings.SESSION_ABSOLUTE_TIMEOUT_MINUTES * 60
-            expired = (last is not None and now - last > idle_limit) or (
-                started is not None and now - started > absolute_limit
-            )
-            if expired:
+            idle = last is not None and now - last > idle_limit
+            too_old = started is not None and now - started > absolute_limit
+            if idle or too_old:
                 audit.record(action=AuditAction.SESSION_EXPIRED, acting_user=user, obj=user)
+                setattr(request, EXPIRED_ATTR, True)
                 logout(request)
                 if request.path.startswith("/api/"):
                     return JsonResponse(
                         {"title": "Session expired", "status": 401, "detail": "Log in again."},
-                        status=401, content_type="application/problem+json",
+                        status=401,
+                        content_type="application/problem+json",
                     )
-                query = urlencode({"expired": "1"})
-                return _redirect(request, f"{reverse(settings.LOGIN_URL)}?{query}")
+                # The login page words the notice after the reason: inactivity, or the daily limit.
+                reason = "1" if idle else "absolute"
+                return _redirect(request, f"{reverse(settings.LOGIN_URL)}?expired={reason}")
             if started is None:
                 request.session[START_KEY] = now
             request.session[IDLE_KEY] = now
         return self.get_response(request)
-
-
-def mfa_required_for(user: object) -> bool:
-    role = getattr(user, "role", "")
-    return bool(role) and role in settings.MFA_REQUIRED_ROLES
 
 
 class MFAEnforcementMiddleware:
@@ -76,9 +92,7 @@ class MFAEnforcementMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not user.is_verified():  # type: ignore[union-attr]
-            from openiop.accounts.mfa import has_confirmed_device
-
+        if user is not None and user.is_authenticated and not user.is_verified():
             has_device = has_confirmed_device(user)
             if has_device or mfa_required_for(user):
                 allowed = (
@@ -89,9 +103,13 @@ class MFAEnforcementMiddleware:
                 if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                     if request.path.startswith("/api/"):
                         return JsonResponse(
-                            {"title": "Second factor required", "status": 401,
-                             "detail": "Complete multi-factor authentication first."},
-                            status=401, content_type="application/problem+json",
+                            {
+                                "title": "Second factor required",
+                                "status": 401,
+                                "detail": "Complete multi-factor authentication first.",
+                            },
+                            status=401,
+                            content_type="application/problem+json",
                         )
                     target = "accounts:mfa_verify" if has_device else "accounts:mfa_enroll"
                     return _redirect(request, reverse(target))

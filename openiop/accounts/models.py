@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from openiop.core.roles import Cap, Role, capabilities_for
+
+if TYPE_CHECKING:
+    from openiop.programs.models import Program
 
 
 class User(AbstractUser):
@@ -22,10 +26,16 @@ class User(AbstractUser):
     title = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     supervisor = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="supervisees",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervisees",
         help_text="Co-signs notes and plans of a supervised clinician.",
     )
-    programs = models.ManyToManyField("programs.Program", through="ProgramMembership", related_name="staff")
+    programs: models.ManyToManyField[Program, ProgramMembership] = models.ManyToManyField(
+        "programs.Program", through="ProgramMembership", related_name="staff"
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
