@@ -11,12 +11,20 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.actions import apply_changes, validate
 from openiop.core.models import AuditAction
-from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
+from openiop.patients.models import (
+    EPISODE_TRANSITIONS,
+    CareTeamMember,
+    Coverage,
+    EpisodeOfCare,
+    Patient,
+    SupportContact,
+)
 from openiop.programs.models import Organization, Program, Track
 
 PATIENT_FIELDS = (
@@ -24,13 +32,16 @@ PATIENT_FIELDS = (
     "sex_assigned_at_birth", "gender_identity", "email", "phone_mobile", "phone_home", "address_line1",
     "address_line2", "city", "state", "postal_code", "preferred_language", "interpreter_needed",
     "emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone",
-)
+)  # fmt: skip
 COVERAGE_FIELDS = (
     "priority", "payer_kind", "payer_name", "plan_name", "member_id", "group_number", "subscriber_name",
     "subscriber_date_of_birth", "relationship_to_subscriber", "effective_from", "effective_to",
-)
+)  # fmt: skip
 CONTACT_FIELDS = ("name", "relationship", "phone", "email", "involved_in_treatment", "notes")
 EPISODE_FIELDS = ("track", "waitlisted_on", "admitted_on", "expected_discharge_on", "primary_clinician")
+
+# Before this, a typed year is almost certainly a slip (1090 for 1990).
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 
 def _next_mrn(organization: Organization) -> str:
@@ -42,6 +53,13 @@ def _next_mrn(organization: Organization) -> str:
     return f"{org.mrn_prefix}-{number:06d}"
 
 
+def _check_birth_date(patient: Patient) -> None:
+    if patient.date_of_birth > timezone.localdate():
+        raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+    if patient.date_of_birth < EARLIEST_BIRTH_DATE:
+        raise ValidationError({"date_of_birth": "Check the year of birth."})
+
+
 @transaction.atomic
 def do_create_patient(*, acting_user: User | None, home_program: Program, **fields: Any) -> Patient:
     """Register a patient. Callers check duplicates first (queries.find_possible_duplicates)."""
@@ -49,12 +67,17 @@ def do_create_patient(*, acting_user: User | None, home_program: Program, **fiel
     patient = Patient(organization=organization, home_program=home_program, mrn="pending")
     apply_changes(patient, fields, PATIENT_FIELDS)
     validate(patient, exclude=["mrn", "search_first", "search_last"])
-    if patient.date_of_birth > date.today():
-        raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+    _check_birth_date(patient)
     patient.mrn = _next_mrn(organization)
     patient.save()
-    audit.record(action=AuditAction.CREATED, acting_user=acting_user, patient=patient, obj=patient,
-                 changed_fields=["mrn", *fields])
+    filled = [name for name, value in fields.items() if value not in ("", None, False)]
+    audit.record(
+        action=AuditAction.CREATED,
+        acting_user=acting_user,
+        patient=patient,
+        obj=patient,
+        changed_fields=["mrn", "home_program", *filled],
+    )
     return patient
 
 
@@ -63,16 +86,17 @@ def do_update_patient(patient: Patient, *, acting_user: User, **fields: Any) -> 
     changed = apply_changes(patient, fields, PATIENT_FIELDS)
     if changed:
         validate(patient, exclude=["search_first", "search_last"])
-        if patient.date_of_birth > date.today():
-            raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
+        _check_birth_date(patient)
         patient.save()
-        audit.record(action=AuditAction.UPDATED, acting_user=acting_user, patient=patient, obj=patient,
-                     changed_fields=changed)
+        audit.record(
+            action=AuditAction.UPDATED, acting_user=acting_user, patient=patient, obj=patient, changed_fields=changed
+        )
     return changed
 
 
 @transaction.atomic
 def do_set_patient_active(patient: Patient, *, acting_user: User, active: bool, reason: str = "") -> None:
+    """Deactivate (with a reason) or reactivate a record; records are never deleted."""
     if not active and not reason.strip():
         raise ValidationError({"reason": "Say why the record is deactivated."})
     if not active and patient.episodes.exclude(status=EpisodeOfCare.Status.DISCHARGED).exists():
@@ -81,14 +105,29 @@ def do_set_patient_active(patient: Patient, *, acting_user: User, active: bool, 
         patient.is_active = active
         patient.deactivated_reason = "" if active else reason.strip()
         patient.save(update_fields=["is_active", "deactivated_reason", "updated_at"])
-        audit.record(action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
-                     acting_user=acting_user, patient=patient, obj=patient, changed_fields=["is_active"])
+        audit.record(
+            action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
+            acting_user=acting_user,
+            patient=patient,
+            obj=patient,
+            changed_fields=["is_active", "deactivated_reason"],
+        )
 
 
 def _check_coverage(coverage: Coverage) -> None:
     validate(coverage)
     if coverage.effective_from and coverage.effective_to and coverage.effective_to < coverage.effective_from:
         raise ValidationError({"effective_to": "Coverage must end on or after its start date."})
+    if coverage.is_active:
+        # Claims go to payers in priority order, so two active primaries would make the order ambiguous.
+        clash = Coverage.objects.filter(patient_id=coverage.patient_id, priority=coverage.priority, is_active=True)
+        if coverage.pk is not None:
+            clash = clash.exclude(pk=coverage.pk)
+        if clash.exists():
+            label = Coverage.Priority(coverage.priority).label.lower()
+            raise ValidationError(
+                {"priority": f"There is already an active {label} coverage: deactivate it or pick another priority."}
+            )
 
 
 @transaction.atomic
@@ -97,8 +136,9 @@ def do_add_coverage(patient: Patient, *, acting_user: User | None, **fields: Any
     apply_changes(coverage, fields, COVERAGE_FIELDS)
     _check_coverage(coverage)
     coverage.save()
-    audit.record(action=AuditAction.CREATED, acting_user=acting_user, patient=patient, obj=coverage,
-                 changed_fields=list(fields))
+    audit.record(
+        action=AuditAction.CREATED, acting_user=acting_user, patient=patient, obj=coverage, changed_fields=list(fields)
+    )
     return coverage
 
 
@@ -108,8 +148,13 @@ def do_update_coverage(coverage: Coverage, *, acting_user: User, **fields: Any) 
     if changed:
         _check_coverage(coverage)
         coverage.save()
-        audit.record(action=AuditAction.UPDATED, acting_user=acting_user, patient=coverage.patient,
-                     obj=coverage, changed_fields=changed)
+        audit.record(
+            action=AuditAction.UPDATED,
+            acting_user=acting_user,
+            patient=coverage.patient,
+            obj=coverage,
+            changed_fields=changed,
+        )
     return changed
 
 
@@ -117,9 +162,16 @@ def do_update_coverage(coverage: Coverage, *, acting_user: User, **fields: Any) 
 def do_set_coverage_active(coverage: Coverage, *, acting_user: User, active: bool) -> None:
     if coverage.is_active != active:
         coverage.is_active = active
+        if active:
+            _check_coverage(coverage)
         coverage.save(update_fields=["is_active", "updated_at"])
-        audit.record(action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
-                     acting_user=acting_user, patient=coverage.patient, obj=coverage, changed_fields=["is_active"])
+        audit.record(
+            action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
+            acting_user=acting_user,
+            patient=coverage.patient,
+            obj=coverage,
+            changed_fields=["is_active"],
+        )
 
 
 @transaction.atomic
@@ -128,8 +180,9 @@ def do_add_support_contact(patient: Patient, *, acting_user: User | None, **fiel
     apply_changes(contact, fields, CONTACT_FIELDS)
     validate(contact)
     contact.save()
-    audit.record(action=AuditAction.CREATED, acting_user=acting_user, patient=patient, obj=contact,
-                 changed_fields=list(fields))
+    audit.record(
+        action=AuditAction.CREATED, acting_user=acting_user, patient=patient, obj=contact, changed_fields=list(fields)
+    )
     return contact
 
 
@@ -139,8 +192,13 @@ def do_update_support_contact(contact: SupportContact, *, acting_user: User, **f
     if changed:
         validate(contact)
         contact.save()
-        audit.record(action=AuditAction.UPDATED, acting_user=acting_user, patient=contact.patient, obj=contact,
-                     changed_fields=changed)
+        audit.record(
+            action=AuditAction.UPDATED,
+            acting_user=acting_user,
+            patient=contact.patient,
+            obj=contact,
+            changed_fields=changed,
+        )
     return changed
 
 
@@ -149,8 +207,13 @@ def do_set_support_contact_active(contact: SupportContact, *, acting_user: User,
     if contact.is_active != active:
         contact.is_active = active
         contact.save(update_fields=["is_active", "updated_at"])
-        audit.record(action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
-                     acting_user=acting_user, patient=contact.patient, obj=contact, changed_fields=["is_active"])
+        audit.record(
+            action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
+            acting_user=acting_user,
+            patient=contact.patient,
+            obj=contact,
+            changed_fields=["is_active"],
+        )
 
 
 def _check_episode(episode: EpisodeOfCare) -> None:
@@ -158,33 +221,42 @@ def _check_episode(episode: EpisodeOfCare) -> None:
     program = episode.program
     if program.site.organization_id != episode.patient.organization_id:
         errors["program"] = "The program belongs to another organization."
-    if episode.track_id is not None and episode.track.program_id != program.pk:
+    if episode.track is not None and episode.track.program_id != program.pk:
         errors["track"] = "Pick a track of this episode's program."
     if episode.primary_clinician_id is not None:
         clinician = episode.primary_clinician
-        if clinician is None or not clinician.is_active or not clinician.memberships.filter(
-            program_id=program.pk
-        ).exists():
+        if (
+            clinician is None
+            or not clinician.is_active
+            or not clinician.memberships.filter(program_id=program.pk).exists()
+        ):
             errors["primary_clinician"] = "The primary clinician must be active staff of this program."
     status = episode.status
-    if status in (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.ON_HOLD, EpisodeOfCare.Status.DISCHARGED) and (
-        episode.admitted_on is None and status != EpisodeOfCare.Status.DISCHARGED
-    ):
+    if status in (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.ON_HOLD) and episode.admitted_on is None:
         errors["admitted_on"] = "An active episode needs an admission date."
+    if status == EpisodeOfCare.Status.WAITLIST and episode.admitted_on is not None:
+        errors["admitted_on"] = "A waitlisted episode has no admission date yet; admit it from the waitlist."
     if episode.admitted_on and episode.expected_discharge_on and episode.expected_discharge_on < episode.admitted_on:
         errors["expected_discharge_on"] = "Expected discharge must be on or after admission."
     if status == EpisodeOfCare.Status.DISCHARGED:
         if episode.discharged_on is None:
             errors["discharged_on"] = "Give the discharge date."
-        if not episode.discharge_reason:
-            errors["discharge_reason"] = "Give the discharge reason."
-        if episode.admitted_on and episode.discharged_on and episode.discharged_on < episode.admitted_on:
+        elif episode.discharged_on > program.now().date():
+            errors["discharged_on"] = "Discharge cannot be recorded ahead of time."
+        elif episode.admitted_on and episode.discharged_on < episode.admitted_on:
             errors["discharged_on"] = "Discharge must be on or after admission."
+        if episode.discharge_reason not in EpisodeOfCare.DischargeReason.values:
+            errors["discharge_reason"] = "Give the discharge reason."
     if errors:
         raise ValidationError(errors)
 
 
-def _open_episode_conflict(episode: EpisodeOfCare) -> ValidationError:
+def _check_new_track(track: Track | None) -> None:
+    if track is not None and not track.is_active:
+        raise ValidationError({"track": "This track is no longer running; pick another."})
+
+
+def _open_episode_conflict() -> ValidationError:
     return ValidationError({"program": "This patient already has an open episode in this program."})
 
 
@@ -205,59 +277,81 @@ def do_open_episode(
     """Admit a patient to a program (active) or put them on its waitlist."""
     if status not in (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.WAITLIST):
         raise ValidationError({"status": "A new episode starts active or on the waitlist."})
+    if not patient.is_active:
+        raise ValidationError("Reactivate the patient record before opening an episode.")
+    if not program.is_active:
+        raise ValidationError({"program": "This program is not taking patients."})
+    _check_new_track(track)
     if status == EpisodeOfCare.Status.WAITLIST and waitlisted_on is None:
-        waitlisted_on = date.today()
+        waitlisted_on = timezone.localdate()
     if status == EpisodeOfCare.Status.ACTIVE and admitted_on and expected_discharge_on is None:
         expected_discharge_on = admitted_on + timedelta(weeks=program.max_length_weeks)
     episode = EpisodeOfCare(
-        patient=patient, program=program, track=track, status=status, admitted_on=admitted_on,
-        waitlisted_on=waitlisted_on, expected_discharge_on=expected_discharge_on,
+        patient=patient,
+        program=program,
+        track=track,
+        status=status,
+        admitted_on=admitted_on,
+        waitlisted_on=waitlisted_on,
+        expected_discharge_on=expected_discharge_on,
         primary_clinician=primary_clinician,
     )
     _check_episode(episode)
     if patient.episodes.filter(program=program).exclude(status=EpisodeOfCare.Status.DISCHARGED).exists():
-        raise _open_episode_conflict(episode)
+        raise _open_episode_conflict()
     try:
         with transaction.atomic():
             episode.save()
     except IntegrityError as exc:  # a concurrent admission won the partial unique index
-        raise _open_episode_conflict(episode) from exc
-    members = dict(care_team)
-    if primary_clinician is not None:
-        members[primary_clinician] = CareTeamMember.TeamRole.PRIMARY
+        raise _open_episode_conflict() from exc
+    members = _checked_team(episode, care_team)
     CareTeamMember.objects.bulk_create(
         [CareTeamMember(episode=episode, user=u, team_role=r) for u, r in members.items()]
     )
-    audit.record(action=AuditAction.CREATED, acting_user=acting_user, patient=patient, obj=episode,
-                 changed_fields=["status", "program", "track", "admitted_on", "primary_clinician"])
+    set_fields = [
+        name
+        for name in ("track", "admitted_on", "waitlisted_on", "expected_discharge_on", "primary_clinician")
+        if getattr(episode, name) is not None
+    ]
+    audit.record(
+        action=AuditAction.CREATED,
+        acting_user=acting_user,
+        patient=patient,
+        obj=episode,
+        changed_fields=["status", "program", *set_fields, *(["care_team"] if members else [])],
+    )
     return episode
 
 
 @transaction.atomic
 def do_update_episode(episode: EpisodeOfCare, *, acting_user: User, **fields: Any) -> list[str]:
+    previous_track_id = episode.track_id
     changed = apply_changes(episode, fields, EPISODE_FIELDS)
     if changed:
+        if "track" in changed and episode.track_id != previous_track_id:
+            _check_new_track(episode.track)
         _check_episode(episode)
         episode.save()
-        if "primary_clinician" in changed and episode.primary_clinician is not None:
-            CareTeamMember.objects.filter(episode=episode, team_role=CareTeamMember.TeamRole.PRIMARY).exclude(
-                user=episode.primary_clinician
-            ).update(team_role=CareTeamMember.TeamRole.THERAPIST)
-            CareTeamMember.objects.update_or_create(
-                episode=episode, user=episode.primary_clinician,
-                defaults={"team_role": CareTeamMember.TeamRole.PRIMARY},
-            )
-        audit.record(action=AuditAction.UPDATED, acting_user=acting_user, patient=episode.patient, obj=episode,
-                     changed_fields=changed)
+        if "primary_clinician" in changed:
+            # The former primary stays on the team as a therapist; the new one (if any) becomes primary.
+            former = CareTeamMember.objects.filter(episode=episode, team_role=CareTeamMember.TeamRole.PRIMARY)
+            if episode.primary_clinician_id is not None:
+                former = former.exclude(user_id=episode.primary_clinician_id)
+            former.update(team_role=CareTeamMember.TeamRole.THERAPIST)
+            if episode.primary_clinician is not None:
+                CareTeamMember.objects.update_or_create(
+                    episode=episode,
+                    user=episode.primary_clinician,
+                    defaults={"team_role": CareTeamMember.TeamRole.PRIMARY},
+                )
+        audit.record(
+            action=AuditAction.UPDATED,
+            acting_user=acting_user,
+            patient=episode.patient,
+            obj=episode,
+            changed_fields=changed,
+        )
     return changed
-
-
-_ALLOWED_TRANSITIONS = {
-    EpisodeOfCare.Status.WAITLIST: {EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.DISCHARGED},
-    EpisodeOfCare.Status.ACTIVE: {EpisodeOfCare.Status.ON_HOLD, EpisodeOfCare.Status.DISCHARGED},
-    EpisodeOfCare.Status.ON_HOLD: {EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.DISCHARGED},
-    EpisodeOfCare.Status.DISCHARGED: set(),
-}
 
 
 @transaction.atomic
@@ -268,41 +362,73 @@ def do_change_episode_status(
     status: str,
     on_date: date,
     discharge_reason: str = "",
-) -> None:
+) -> EpisodeOfCare:
     """Admit from the waitlist, hold, resume or discharge. A discharged episode is closed for good."""
-    episode = EpisodeOfCare.objects.select_for_update().get(pk=episode.pk)
+    episode = EpisodeOfCare.objects.select_for_update().select_related("program__site", "patient").get(pk=episode.pk)
     current = EpisodeOfCare.Status(episode.status)
-    if status not in _ALLOWED_TRANSITIONS[current]:
-        raise ValidationError(
-            {"status": f"A {current.label.lower()} episode cannot become {EpisodeOfCare.Status(status).label.lower()}."}
-        )
+    if status not in EpisodeOfCare.Status.values:
+        raise ValidationError({"status": "Pick a status."})
+    target = EpisodeOfCare.Status(status)
+    if target not in EPISODE_TRANSITIONS[current]:
+        raise ValidationError({"status": f"A {current.label.lower()} episode cannot become {target.label.lower()}."})
     changed = ["status"]
-    episode.status = status
-    if status == EpisodeOfCare.Status.ACTIVE and current == EpisodeOfCare.Status.WAITLIST:
+    episode.status = target
+    if target == EpisodeOfCare.Status.ACTIVE and current == EpisodeOfCare.Status.WAITLIST:
         episode.admitted_on = on_date
-        if episode.expected_discharge_on is None:
+        if episode.expected_discharge_on is None or episode.expected_discharge_on < on_date:
             episode.expected_discharge_on = on_date + timedelta(weeks=episode.program.max_length_weeks)
         changed += ["admitted_on", "expected_discharge_on"]
-    if status == EpisodeOfCare.Status.DISCHARGED:
+    if target == EpisodeOfCare.Status.DISCHARGED:
         episode.discharged_on = on_date
         episode.discharge_reason = discharge_reason
         changed += ["discharged_on", "discharge_reason"]
     _check_episode(episode)
     episode.save()
-    audit.record(action=AuditAction.STATUS_CHANGED, acting_user=acting_user, patient=episode.patient, obj=episode,
-                 changed_fields=changed)
+    audit.record(
+        action=AuditAction.STATUS_CHANGED,
+        acting_user=acting_user,
+        patient=episode.patient,
+        obj=episode,
+        changed_fields=changed,
+    )
+    return episode
+
+
+def _checked_team(episode: EpisodeOfCare, members: Iterable[tuple[User, str]]) -> dict[User, str]:
+    """The wanted team with the primary clinician added; rejects outsiders and a second primary."""
+    team = dict(members)
+    if team:
+        program_staff = set(episode.program.memberships.filter(user__is_active=True).values_list("user_id", flat=True))
+        if any(u.pk not in program_staff for u in team):
+            raise ValidationError({"care_team": "Care team members must be active staff of the episode's program."})
+    if any(
+        role == CareTeamMember.TeamRole.PRIMARY and u.pk != episode.primary_clinician_id for u, role in team.items()
+    ):
+        raise ValidationError({"care_team": "Change the primary clinician on the episode itself."})
+    if any(role not in CareTeamMember.TeamRole.values for role in team.values()):
+        raise ValidationError({"care_team": "Pick a role for every team member."})
+    if episode.primary_clinician is not None:
+        team[episode.primary_clinician] = CareTeamMember.TeamRole.PRIMARY
+    return team
 
 
 @transaction.atomic
-def do_set_care_team(episode: EpisodeOfCare, *, acting_user: User, members: Iterable[tuple[User, str]]) -> None:
-    members = dict(members)
-    program_staff = set(episode.program.memberships.values_list("user_id", flat=True))
-    if any(u.pk not in program_staff for u in members):
-        raise ValidationError({"care_team": "Care team members must be staff of the episode's program."})
-    if episode.primary_clinician is not None:
-        members[episode.primary_clinician] = CareTeamMember.TeamRole.PRIMARY
-    episode.team_members.exclude(user__in=list(members)).delete()
-    for user, role in members.items():
-        CareTeamMember.objects.update_or_create(episode=episode, user=user, defaults={"team_role": role})
-    audit.record(action=AuditAction.UPDATED, acting_user=acting_user, patient=episode.patient, obj=episode,
-                 changed_fields=["care_team"])
+def do_set_care_team(episode: EpisodeOfCare, *, acting_user: User, members: Iterable[tuple[User, str]]) -> bool:
+    """Replace the care team (the primary clinician always stays on it). Returns whether anything changed."""
+    team = _checked_team(episode, members)
+    wanted = {u.pk: role for u, role in team.items()}
+    current = dict(episode.team_members.values_list("user_id", "team_role"))
+    if wanted == current:
+        return False
+    episode.team_members.exclude(user_id__in=list(wanted)).delete()
+    for user, role in team.items():
+        if current.get(user.pk) != role:
+            CareTeamMember.objects.update_or_create(episode=episode, user=user, defaults={"team_role": role})
+    audit.record(
+        action=AuditAction.UPDATED,
+        acting_user=acting_user,
+        patient=episode.patient,
+        obj=episode,
+        changed_fields=["care_team"],
+    )
+    return True

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from openiop.core.models import BaseModel
 
@@ -57,7 +60,7 @@ class Patient(BaseModel):
     def __str__(self) -> str:
         return self.display_name
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_first = self.legal_first_name.strip().lower()
         self.search_last = self.legal_last_name.strip().lower()
         super().save(*args, **kwargs)
@@ -78,6 +81,14 @@ class Patient(BaseModel):
     def age_on(self, day: date) -> int:
         dob = self.date_of_birth
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+    @property
+    def age(self) -> int:
+        return self.age_on(timezone.localdate())
+
+    @property
+    def has_preferred_name(self) -> bool:
+        return bool(self.preferred_name) and self.preferred_name != self.legal_first_name
 
 
 class Coverage(BaseModel):
@@ -181,7 +192,7 @@ class EpisodeOfCare(BaseModel):
     primary_clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="primary_episodes"
     )
-    care_team = models.ManyToManyField(
+    care_team: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CareTeamMember", related_name="care_team_episodes", blank=True
     )
 
@@ -203,6 +214,41 @@ class EpisodeOfCare(BaseModel):
     @property
     def is_open(self) -> bool:
         return self.status != self.Status.DISCHARGED
+
+    def allowed_next_statuses(self) -> list[EpisodeOfCare.Status]:
+        """Waitlist -> active admits; active <-> on hold; anything open may be discharged; discharged is final."""
+        return list(EPISODE_TRANSITIONS[self.Status(self.status)])
+
+
+EPISODE_TRANSITIONS: dict[EpisodeOfCare.Status, tuple[EpisodeOfCare.Status, ...]] = {
+    EpisodeOfCare.Status.WAITLIST: (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.DISCHARGED),
+    EpisodeOfCare.Status.ACTIVE: (EpisodeOfCare.Status.ON_HOLD, EpisodeOfCare.Status.DISCHARGED),
+    EpisodeOfCare.Status.ON_HOLD: (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.DISCHARGED),
+    EpisodeOfCare.Status.DISCHARGED: (),
+}
+
+# Which episode a list row or chart header calls "current": active first, then on hold, then waitlist.
+_CURRENT_RANK = {
+    EpisodeOfCare.Status.ACTIVE: 0,
+    EpisodeOfCare.Status.ON_HOLD: 1,
+    EpisodeOfCare.Status.WAITLIST: 2,
+    EpisodeOfCare.Status.DISCHARGED: 3,
+}
+
+
+def current_episode(episodes: Iterable[EpisodeOfCare]) -> EpisodeOfCare | None:
+    """The episode that describes where the patient is now; the latest one breaks ties within a status."""
+    best: EpisodeOfCare | None = None
+    for episode in episodes:
+        if best is None or _episode_key(episode) < _episode_key(best):
+            best = episode
+    return best
+
+
+def _episode_key(episode: EpisodeOfCare) -> tuple[int, int, float]:
+    latest = episode.discharged_on or episode.admitted_on or episode.waitlisted_on or date.min
+    created = episode.created_at.timestamp() if episode.created_at else 0.0
+    return (_CURRENT_RANK.get(EpisodeOfCare.Status(episode.status), 9), -latest.toordinal(), -created)
 
 
 class CareTeamMember(models.Model):

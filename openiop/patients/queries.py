@@ -1,28 +1,46 @@
-"""Access-checked reads of patients: outsiders get 404, insufficient roles 403."""
+"""Access-checked reads of patients: outsiders get 404, insufficient roles 403.
+
+A user sees a patient registered in, or with an episode in, one of their programs, and only the episodes in
+their own programs: an episode elsewhere (a substance-use program, say) is not theirs to see or to infer.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from openiop.accounts.models import User
+from openiop.core.models import AuditEvent
 from openiop.core.permissions import program_ids_for, require
-from openiop.core.roles import Cap
-from openiop.patients.models import Coverage, EpisodeOfCare, Patient, SupportContact
+from openiop.core.roles import Cap, Role
+from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
+from openiop.programs.models import Program, Track
+
+# Who may be named primary clinician, and who may sit on a care team.
+PRIMARY_CLINICIAN_ROLES = (Role.DIRECTOR, Role.CLINICIAN, Role.SUPERVISED_CLINICIAN)
+CARE_TEAM_ROLES = (*PRIMARY_CLINICIAN_ROLES, Role.INTAKE)
+
+STATUS_FILTER_NONE = "none"
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_US_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 
 def patients_for_user(user: User) -> QuerySet[Patient]:
     """Patients registered in, or with any episode in, one of the user's programs."""
     ids = program_ids_for(user)
-    if not ids:
+    if not ids or user.organization_id is None:
         return Patient.objects.none()
-    in_programs = EpisodeOfCare.objects.filter(program_id__in=ids).values("patient_id")
-    return Patient.objects.filter(organization_id=user.organization_id).filter(
-        Q(home_program_id__in=ids) | Q(pk__in=in_programs)
-    )
+    # A UNION of two indexed lookups, not "home program IN ... OR id IN (subquery)": PostgreSQL cannot use an
+    # index for that OR and scans every patient of the organization (65 ms at 65,000 patients, bench/README.md).
+    registered = Patient.objects.filter(home_program_id__in=ids).order_by().values("pk")
+    admitted = EpisodeOfCare.objects.filter(program_id__in=ids).order_by().values("patient_id")
+    return Patient.objects.filter(organization_id=user.organization_id, pk__in=registered.union(admitted))
 
 
 def get_patient_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_PATIENTS) -> Patient:
@@ -30,19 +48,133 @@ def get_patient_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_
     return get_object_or_404(patients_for_user(user).select_related("home_program"), public_id=public_id)
 
 
+def programs_for_user(user: User, *, active_only: bool = True) -> QuerySet[Program]:
+    """The user's own programs (never the whole organization's), for choices and filters."""
+    qs = Program.objects.filter(id__in=program_ids_for(user)).select_related("site")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def parse_search_date(term: str) -> date | None:
+    """A date typed into the search box: 1990-04-12 or 4/12/1990 (US order)."""
+    try:
+        if _ISO_DATE.match(term):
+            return date.fromisoformat(term)
+        match = _US_DATE.match(term)
+        if match:
+            month, day, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+    except ValueError:
+        return None
+    return None
+
+
 def search_patients(user: User, query: str = "", date_of_birth: date | None = None) -> QuerySet[Patient]:
-    """Name (any part, preferred or legal), MRN or date of birth."""
+    """Every word must match: the start of any part of the legal or preferred name, an MRN, or a birth date."""
     qs = patients_for_user(user)
-    for term in query.split():
-        t = term.strip().lower()
+    for term in re.split(r"[\s,]+", query.strip()):
+        if not term:
+            continue
+        typed_date = parse_search_date(term)
+        if typed_date is not None:
+            qs = qs.filter(date_of_birth=typed_date)
+            continue
+        t = term.lower()
         qs = qs.filter(
             Q(search_first__startswith=t)
             | Q(search_last__startswith=t)
+            # Later words of a multi-part or hyphenated name ("de la Cruz", "Smith-Jones").
+            | Q(search_first__contains=f" {t}")
+            | Q(search_last__contains=f" {t}")
+            | Q(search_last__contains=f"-{t}")
+            | Q(legal_middle_name__istartswith=t)
             | Q(preferred_name__istartswith=t)
             | Q(mrn__iexact=term)
         )
     if date_of_birth is not None:
         qs = qs.filter(date_of_birth=date_of_birth)
+    return qs
+
+
+def _current_status_filter(episodes: QuerySet[EpisodeOfCare], status: str) -> Q:
+    """Match the status that models.current_episode would show: active, then on hold, then waitlist."""
+    s = EpisodeOfCare.Status
+
+    def has(*statuses: str) -> Exists:
+        return Exists(episodes.filter(status__in=statuses))
+
+    if status == STATUS_FILTER_NONE:
+        return ~Q(Exists(episodes))
+    if status == s.ACTIVE:
+        return Q(has(s.ACTIVE))
+    if status == s.ON_HOLD:
+        return Q(has(s.ON_HOLD)) & ~Q(has(s.ACTIVE))
+    if status == s.WAITLIST:
+        return Q(has(s.WAITLIST)) & ~Q(has(s.ACTIVE, s.ON_HOLD))
+    if status == s.DISCHARGED:
+        return Q(has(s.DISCHARGED)) & ~Q(has(s.ACTIVE, s.ON_HOLD, s.WAITLIST))
+    raise ValueError(f"unknown status filter {status!r}")
+
+
+def list_patients(
+    user: User,
+    *,
+    query: str = "",
+    date_of_birth: date | None = None,
+    program: Program | None = None,
+    status: str = "",
+    include_inactive: bool = False,
+) -> QuerySet[Patient]:
+    """The patient list: search plus filters, each row carrying ``visible_episodes`` (one extra query in all).
+
+    With a program filter the rows describe that program's episodes; otherwise all of the user's programs.
+    """
+    ids = program_ids_for(user)
+    scope = [program.pk] if program is not None and program.pk in ids else ids
+    qs = search_patients(user, query, date_of_birth)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    episodes = EpisodeOfCare.objects.filter(patient=OuterRef("pk"), program_id__in=scope)
+    if program is not None:
+        qs = qs.filter(Q(home_program_id__in=scope) | Q(Exists(episodes)))
+    if status:
+        qs = qs.filter(_current_status_filter(episodes, status))
+    return (
+        qs.order_by("legal_last_name", "legal_first_name", "pk")
+        .select_related("home_program")
+        .prefetch_related(
+            Prefetch(
+                "episodes",
+                queryset=EpisodeOfCare.objects.filter(program_id__in=scope).select_related(
+                    "program", "track", "primary_clinician"
+                ),
+                to_attr="visible_episodes",
+            )
+        )
+    )
+
+
+def visible_episodes(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
+    """The patient's episodes in the user's programs, newest first, with their care teams."""
+    return (
+        EpisodeOfCare.objects.filter(patient=patient, program_id__in=program_ids_for(user))
+        .select_related("program", "track", "primary_clinician")
+        .prefetch_related(
+            Prefetch(
+                "team_members",
+                queryset=CareTeamMember.objects.select_related("user").order_by("user__last_name", "user__first_name"),
+            )
+        )
+        .order_by("-created_at")
+    )
+
+
+def record_activity(user: User, patient: Patient) -> QuerySet[AuditEvent]:
+    """The patient's audit rows, newest first, minus rows about episodes in programs the user is not in."""
+    hidden = EpisodeOfCare.objects.filter(patient=patient).exclude(program_id__in=program_ids_for(user))
+    hidden_ids = [str(u) for u in hidden.values_list("public_id", flat=True)]
+    qs = AuditEvent.objects.filter(patient=patient).select_related("actor").order_by("-chain_index")
+    if hidden_ids:
+        qs = qs.exclude(object_type="episodeofcare", object_id__in=hidden_ids)
     return qs
 
 
@@ -58,8 +190,10 @@ def find_possible_duplicates(organization_id: int, first: str, last: str, dob: d
 
 def get_episode_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_PATIENTS) -> EpisodeOfCare:
     require(user, cap)
+    if user.organization_id is None:
+        raise Http404
     return get_object_or_404(
-        EpisodeOfCare.objects.select_related("patient", "program", "track", "primary_clinician").filter(
+        EpisodeOfCare.objects.select_related("patient", "program__site", "track", "primary_clinician").filter(
             program_id__in=program_ids_for(user), patient__organization_id=user.organization_id
         ),
         public_id=public_id,
@@ -78,4 +212,42 @@ def get_contact_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.EDIT_
     return get_object_or_404(
         SupportContact.objects.select_related("patient").filter(patient__in=patients_for_user(user)),
         public_id=public_id,
+    )
+
+
+def get_program_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.EDIT_CLINICAL) -> Program:
+    """One of the user's own active programs (for episode choices); anything else is a 404."""
+    require(user, cap)
+    return get_object_or_404(programs_for_user(user), public_id=public_id)
+
+
+def tracks_for_program(program: Program) -> QuerySet[Track]:
+    return Track.objects.filter(program=program, is_active=True).order_by("start_time", "name")
+
+
+def staff_of_program(program: Program, roles: tuple[str, ...] = PRIMARY_CLINICIAN_ROLES) -> QuerySet[User]:
+    """Active staff of the program in the given roles (primary clinician and care team choices)."""
+    return User.objects.filter(is_active=True, role__in=roles, memberships__program=program).order_by(
+        "last_name", "first_name", "username"
+    )
+
+
+def caseload_for(user: User) -> QuerySet[EpisodeOfCare]:
+    """Open episodes where the user is the primary clinician or on the care team, in the user's programs.
+
+    Rendering it shows patients, so the caller writes a PATIENTS_LISTED audit row for the request.
+    """
+    if not user.is_authenticated or not user.can(Cap.VIEW_PATIENTS) or user.organization_id is None:
+        return EpisodeOfCare.objects.none()
+    on_team = CareTeamMember.objects.filter(user=user).values("episode_id")
+    return (
+        EpisodeOfCare.objects.filter(
+            program_id__in=program_ids_for(user),
+            patient__organization_id=user.organization_id,
+            patient__is_active=True,
+        )
+        .exclude(status=EpisodeOfCare.Status.DISCHARGED)
+        .filter(Q(primary_clinician=user) | Q(pk__in=on_team))
+        .select_related("patient", "program", "track", "primary_clinician")
+        .order_by("patient__legal_last_name", "patient__legal_first_name", "program__name")
     )
