@@ -109,8 +109,10 @@ class Program(BaseModel):
     @staticmethod
     def default_dose_hours(population: str) -> Decimal:
         defaults = settings.OPENIOP_DEFAULTS
-        key = "adolescent_weekly_dose_hours" if population == Program.Population.ADOLESCENT else (
-            "adult_weekly_dose_hours"
+        key = (
+            "adolescent_weekly_dose_hours"
+            if population == Program.Population.ADOLESCENT
+            else ("adult_weekly_dose_hours")
         )
         return Decimal(str(defaults[key]))
 

@@ -1,0 +1,120 @@
+"""Access-checked reads of the administration pages: the role check answers 403, the scope 404.
+
+Who sees what:
+- a system administrator configures the whole organization (sites, programs, tracks, staff);
+- a program director configures the programs they belong to (and their tracks), nothing else;
+- an auditor reads every configuration page of the organization and writes none.
+Configuration is not patient data, so reading it writes no audit row; every change does (in the actions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from openiop.accounts.models import User
+from openiop.core.permissions import managed_program_ids, require
+from openiop.core.roles import Cap
+from openiop.programs.models import Program, Site, Track
+
+
+def can_read_organization(user: Any) -> bool:
+    """Organization-wide configuration: sites and staff (administrators, and auditors read-only)."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        user.can(Cap.MANAGE_ORGANIZATION) or user.can(Cap.VIEW_AUDIT)
+    )
+
+
+def can_read_programs(user: Any) -> bool:
+    """The administration home and program pages: also directors, for their own programs."""
+    return can_read_organization(user) or (
+        bool(getattr(user, "is_authenticated", False)) and user.can(Cap.MANAGE_PROGRAMS)
+    )
+
+
+def require_read_organization(user: Any) -> None:
+    if not can_read_organization(user):
+        raise PermissionDenied
+
+
+def require_read_programs(user: Any) -> None:
+    if not can_read_programs(user):
+        raise PermissionDenied
+
+
+def organization_id_of(user: User) -> int:
+    """Configuration always belongs to the user's organization; an account without one reaches nothing."""
+    if user.organization_id is None:
+        raise Http404
+    return user.organization_id
+
+
+def _org_programs(user: User) -> QuerySet[Program]:
+    return Program.objects.filter(site__organization_id=organization_id_of(user))
+
+
+def programs_visible_to(user: User) -> QuerySet[Program]:
+    """Programs on the administration pages: the whole organization, or a director's own programs."""
+    require_read_programs(user)
+    if user.can(Cap.MANAGE_ORGANIZATION) or user.can(Cap.VIEW_AUDIT):
+        return _org_programs(user)
+    return Program.objects.filter(pk__in=managed_program_ids(user))
+
+
+def programs_managed_by(user: User) -> QuerySet[Program]:
+    require(user, Cap.MANAGE_PROGRAMS)
+    return Program.objects.filter(pk__in=managed_program_ids(user))
+
+
+def get_program_for_user(user: User, public_id: UUID | str, *, write: bool = False) -> Program:
+    programs = programs_managed_by(user) if write else programs_visible_to(user)
+    return get_object_or_404(programs.select_related("site"), public_id=public_id)
+
+
+def get_track_for_user(user: User, public_id: UUID | str) -> Track:
+    """Tracks are only looked up to change them."""
+    return get_object_or_404(
+        Track.objects.select_related("program__site").filter(program__in=programs_managed_by(user)),
+        public_id=public_id,
+    )
+
+
+def sites_for_user(user: User) -> QuerySet[Site]:
+    """Sites are listed to every reader of the administration home (directors see where programs run)."""
+    require_read_programs(user)
+    return Site.objects.filter(organization_id=organization_id_of(user))
+
+
+def get_site_for_user(user: User, public_id: UUID | str, *, write: bool = False) -> Site:
+    if write:
+        require(user, Cap.MANAGE_ORGANIZATION)
+    else:
+        require_read_organization(user)
+    return get_object_or_404(Site.objects.filter(organization_id=organization_id_of(user)), public_id=public_id)
+
+
+def staff_for_user(user: User) -> QuerySet[User]:
+    """The organization's staff with what the staff list shows, in a fixed number of queries."""
+    require_read_organization(user)
+    confirmed_device = TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)
+    return (
+        User.objects.filter(organization_id=organization_id_of(user))
+        .select_related("supervisor")
+        .prefetch_related("programs")
+        .annotate(has_mfa=Exists(confirmed_device))
+    )
+
+
+def get_staff_for_user(user: User, public_id: UUID | str) -> User:
+    """Staff accounts are only looked up to change them."""
+    require(user, Cap.MANAGE_ORGANIZATION)
+    return get_object_or_404(
+        User.objects.filter(organization_id=organization_id_of(user)).select_related("supervisor"),
+        public_id=public_id,
+    )
