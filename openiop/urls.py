@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 
 from openiop.api.urls import api
@@ -9,6 +10,9 @@ urlpatterns = [
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),
 ]
+
+if settings.OPENIOP_BENCH_ENDPOINTS:  # bare baselines for `python -m bench` only
+    urlpatterns.append(path("bench/", include("openiop.core.bench_views")))
 
 handler403 = "openiop.core.views.forbidden"
 handler404 = "openiop.core.views.not_found"

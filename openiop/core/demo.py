@@ -1,0 +1,681 @@
+"""The demo clinic seeded by `openiop demo`: invented, deterministic, and built only through the actions.
+
+Nothing here is real: names come from the lists below, telephone numbers from the 555-0100..0199 range
+reserved for fiction, e-mail addresses from example.org. A fixed seed and dates counted back from "today"
+make two runs on the same day produce the same clinic.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+
+from openiop.accounts.actions import do_create_staff
+from openiop.accounts.models import User
+from openiop.core.roles import Role
+from openiop.patients.actions import (
+    do_add_coverage,
+    do_add_support_contact,
+    do_change_episode_status,
+    do_create_patient,
+    do_open_episode,
+)
+from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
+from openiop.programs.actions import (
+    do_create_organization,
+    do_create_program,
+    do_create_site,
+    do_create_track,
+)
+from openiop.programs.models import Organization, Program, Site, Track
+
+DEMO_ORGANIZATION = "Riverside Behavioral Health"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (the published demo password, printed by the command)
+SEED = 2026
+
+Status = EpisodeOfCare.Status
+Reason = EpisodeOfCare.DischargeReason
+Payer = Coverage.PayerKind
+Kin = SupportContact.Relationship
+TeamRole = CareTeamMember.TeamRole
+
+# (program, episode status, patients): 45 active, 8 waitlisted, 7 discharged.
+ENROLMENT = [
+    ("mh", Status.ACTIVE, 20),
+    ("su", Status.ACTIVE, 15),
+    ("teen", Status.ACTIVE, 10),
+    ("mh", Status.WAITLIST, 3),
+    ("su", Status.WAITLIST, 3),
+    ("teen", Status.WAITLIST, 2),
+    ("mh", Status.DISCHARGED, 3),
+    ("su", Status.DISCHARGED, 2),
+    ("teen", Status.DISCHARGED, 2),
+]
+# Admissions fall within the last 12 weeks (77 days, then back to a track day, at most 6 more), so every
+# active episode's expected discharge is still ahead.
+ACTIVE_WINDOW_DAYS = 77
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    key: str
+    name: str
+    address_line1: str
+    city: str
+    state: str
+    postal_code: str
+    time_zone: str
+    area_codes: tuple[str, ...]
+    towns: tuple[str, ...]
+
+
+SITES = [
+    SiteSpec(
+        "main", "Riverside Main", "410 River Road", "Riverside", "NY", "12601", "America/New_York",
+        ("845", "914", "518"), ("Riverside", "Maple Falls", "Eastbrook", "Cedar Point"),
+    ),
+    SiteSpec(
+        "hill", "Hillcrest", "2200 Hillcrest Avenue", "Hillcrest", "IL", "60601", "America/Chicago",
+        ("312", "773", "630"), ("Hillcrest", "Oak Hollow", "Lakeview Park", "Prairie Glen"),
+    ),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProgramSpec:
+    key: str
+    site: str
+    name: str
+    focus: str
+    population: str
+    description: str
+
+
+PROGRAMS = [
+    ProgramSpec(
+        "mh", "main", "Adult Mental Health IOP", Program.Focus.MENTAL_HEALTH, Program.Population.ADULT,
+        "Group and individual therapy for adults with depression, anxiety, trauma and mood disorders.",
+    ),
+    ProgramSpec(
+        "su", "main", "Adult Substance Use IOP", Program.Focus.SUBSTANCE_USE, Program.Population.ADULT,
+        "ASAM level 2.1 treatment for alcohol and other substance use, with relapse prevention.",
+    ),
+    ProgramSpec(
+        "teen", "hill", "Adolescent IOP", Program.Focus.MENTAL_HEALTH, Program.Population.ADOLESCENT,
+        "After-school program for 13 to 17 year olds, with a weekly family session.",
+    ),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    program: str
+    name: str
+    kind: str
+    weekdays: tuple[int, ...]  # Monday = 0
+    start: time
+    end: time
+
+
+TRACKS = [
+    TrackSpec("mh", "MH Day", Track.Kind.DAY, (0, 2, 4), time(9), time(12)),
+    TrackSpec("mh", "MH Evening", Track.Kind.EVENING, (0, 1, 3), time(18), time(21)),
+    TrackSpec("su", "SU Day", Track.Kind.DAY, (1, 3, 4), time(9), time(12)),
+    TrackSpec("su", "SU Evening", Track.Kind.EVENING, (0, 2, 3), time(18), time(21)),
+    TrackSpec("teen", "Adolescent After-school", Track.Kind.DAY, (0, 2, 3), time(15, 30), time(17, 30)),
+]
+
+
+@dataclass(frozen=True)
+class StaffSpec:
+    username: str
+    role: str
+    first_name: str
+    last_name: str
+    credentials: str
+    title: str
+    programs: tuple[str, ...]
+    supervisor: str = ""
+
+
+EVERY_PROGRAM = ("mh", "su", "teen")
+# Ten people cover every role: the medical director is the prescriber, so there is no separate psychiatrist.
+# The sysadmin comes first because it creates everything else; sysadmins configure, they do not read charts.
+STAFF = [
+    StaffSpec("sysadmin", Role.SYSADMIN, "Owen", "Price", "", "System administrator", ()),
+    StaffSpec("director", Role.DIRECTOR, "Dana", "Whitfield", "MD", "Medical director", EVERY_PROGRAM),
+    StaffSpec("clinician", Role.CLINICIAN, "Marcus", "Bell", "LCSW", "Lead clinician", ("mh",)),
+    StaffSpec("therapist", Role.CLINICIAN, "Priya", "Raman", "LPC", "Therapist", ("mh", "teen")),
+    StaffSpec("counselor", Role.CLINICIAN, "Tomas", "Herrera", "LADC", "Addictions counselor", ("su",)),
+    StaffSpec("intern", Role.SUPERVISED_CLINICIAN, "Kelsey", "Ward", "MSW", "Clinical intern", ("mh",),
+              supervisor="clinician"),
+    StaffSpec("intake", Role.INTAKE, "Renee", "Alvarez", "", "Intake coordinator", EVERY_PROGRAM),
+    StaffSpec("frontdesk", Role.FRONT_DESK, "Sam", "Okafor", "", "Front desk", EVERY_PROGRAM),
+    StaffSpec("billing", Role.BILLING, "Linda", "Cho", "", "Billing and utilization review", EVERY_PROGRAM),
+    StaffSpec("auditor", Role.AUDITOR, "Grace", "Feldman", "", "Compliance auditor", EVERY_PROGRAM),
+]  # fmt: skip
+
+FEMALE_NAMES = [
+    "Amara", "Beatriz", "Chloe", "Danielle", "Elena", "Fatima", "Gabriela", "Hannah", "Imani", "Jasmine",
+    "Keiko", "Leah", "Mariana", "Nadia", "Olivia", "Paige", "Rosa", "Sofia", "Tamika", "Valentina", "Whitney",
+    "Yasmin", "Zoe", "Brianna", "Ingrid", "Lucia", "Maya", "Noor", "Renata", "Theresa",
+]  # fmt: skip
+MALE_NAMES = [
+    "Aaron", "Andre", "Caleb", "Darnell", "Emilio", "Farid", "Gavin", "Hector", "Isaac", "Jamal", "Kenji",
+    "Luis", "Malik", "Nathan", "Omar", "Pedro", "Quentin", "Rafael", "Samuel", "Trevor", "Victor", "Wesley",
+    "Xavier", "Yusuf", "Ezra", "Dmitri", "Marcus", "Owen", "Tobias", "Rohan",
+]  # fmt: skip
+NEUTRAL_NAMES = ["Alex", "Jordan", "Riley", "Avery", "Quinn", "Rowan", "Sage", "Casey"]
+NICKNAMES = {
+    "Danielle": "Dani", "Gabriela": "Gabi", "Valentina": "Val", "Theresa": "Tess", "Nathan": "Nate",
+    "Samuel": "Sam", "Rafael": "Rafa", "Tobias": "Toby", "Emilio": "Milo", "Isaac": "Ike",
+}  # fmt: skip
+LAST_NAMES = [
+    "Abernathy", "Okonkwo", "Bianchi", "Castillo", "Dubois", "Eriksen", "Fitzgerald", "Gallagher", "Haddad",
+    "Ibarra", "Jablonski", "Kowalczyk", "Lindqvist", "Mbeki", "Nakamura", "Oyelaran", "Pellegrino",
+    "Quintero", "Rasmussen", "Sandoval", "Tanaka", "Underwood", "Vasquez", "Whitaker", "Xiong", "Yamamoto",
+    "Zielinski", "Ashworth", "Brennan", "Carmichael", "Delacroix", "Esposito", "Ferreira", "Goldberg",
+    "Hollister", "Iverson", "Jaramillo", "Kaminski", "Lombardi", "Moreau", "Nguyen", "Oduya", "Petrov",
+    "Ramirez", "Sorensen", "Thibodeaux", "Valdez", "Winslow", "Yilmaz", "Zamora",
+]  # fmt: skip
+MIDDLE_INITIALS = "ABCDEFGHJKLMNPRSTW"
+STREETS = [
+    "Maple Street", "Oak Avenue", "Birch Lane", "Willow Court", "Elm Street", "Chestnut Drive", "Spruce Way",
+    "Hawthorn Road", "Juniper Place", "Linden Boulevard", "Sycamore Terrace", "Magnolia Circle",
+]  # fmt: skip
+# (language, needs an interpreter, weight)
+LANGUAGES = [
+    ("English", False, 46), ("Spanish", False, 6), ("Spanish", True, 4), ("Vietnamese", True, 1),
+    ("Polish", True, 1), ("Arabic", False, 1), ("American Sign Language", True, 1),
+]  # fmt: skip
+COMMERCIAL_PAYERS = [
+    ("Lakeshore Health Plan", ("PPO", "HMO Select")),
+    ("Evergreen Mutual", ("Choice POS", "Bronze EPO")),
+    ("Keystone Benefits", ("Open Access PPO",)),
+    ("Harborview Insurance", ("Gold HMO", "Silver PPO")),
+]
+MEDICAID_PAYERS = {
+    "NY": ("New York Medicaid", "Fee-for-service"),
+    "IL": ("Illinois Medicaid", "HealthChoice"),
+}
+ADULT_CONTACT_KINDS = [Kin.PARTNER, Kin.SIBLING, Kin.FRIEND, Kin.CHILD, Kin.RELATIVE]
+DISCHARGE_REASONS = [
+    Reason.COMPLETED, Reason.DROPPED_OUT, Reason.COMPLETED, Reason.TRANSFERRED, Reason.COMPLETED,
+    Reason.DROPPED_OUT, Reason.COMPLETED,
+]  # fmt: skip
+STAY_WEEKS = {Reason.COMPLETED: (10, 12), Reason.DROPPED_OUT: (2, 5), Reason.TRANSFERRED: (3, 8)}
+DIGITS = "0123456789"
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # the Medicare Beneficiary Identifier leaves out S, L, O, I, B and Z
+
+
+class DemoBuildError(Exception):
+    """The demo clinic cannot be built in this database (for example a demo username is already taken)."""
+
+
+@dataclass
+class DemoClinic:
+    organization: Organization
+    created: bool
+    staff: list[User]
+
+
+def fictional_phone(rng: random.Random, area_codes: tuple[str, ...]) -> str:
+    """555-0100 through 555-0199 are reserved for fiction in every North American area code."""
+    return f"{rng.choice(area_codes)}-555-01{rng.randrange(100):02d}"
+
+
+def shift_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (earlier when negative); days after the 28th become the 28th."""
+    return date(day.year + years, day.month, min(day.day, 28))
+
+
+def latest_weekday_on_or_before(day: date, weekdays: Collection[int]) -> date:
+    while day.weekday() not in weekdays:
+        day -= timedelta(days=1)
+    return day
+
+
+def demo_staff(organization: Organization) -> list[User]:
+    by_username = {u.username: u for u in User.objects.filter(organization=organization)}
+    return [by_username[s.username] for s in STAFF if s.username in by_username]
+
+
+def ensure_demo_clinic(today: date | None = None) -> DemoClinic:
+    """Build the demo clinic once; when its organization already exists, change nothing."""
+    existing = Organization.objects.filter(name=DEMO_ORGANIZATION).order_by("pk").first()
+    if existing is not None:
+        return DemoClinic(organization=existing, created=False, staff=demo_staff(existing))
+    return build_demo_clinic(today or timezone.localdate())
+
+
+@transaction.atomic
+def build_demo_clinic(today: date) -> DemoClinic:
+    return _Builder(today).build()
+
+
+class _Builder:
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.rng = random.Random(SEED)  # noqa: S311  (reproducible invented data, not secrets)
+        self.sites: dict[str, Site] = {}
+        self.programs: dict[str, Program] = {}
+        self.tracks: dict[str, list[Track]] = {}
+        self.staff: dict[str, User] = {}
+        self.used_names: set[tuple[str, str]] = set()
+        self.discharges = 0
+
+    def build(self) -> DemoClinic:
+        usernames = [s.username for s in STAFF]
+        taken = sorted(User.objects.filter(username__in=usernames).values_list("username", flat=True))
+        if taken:
+            raise DemoBuildError(f"these demo usernames already belong to other accounts: {', '.join(taken)}")
+        org = do_create_organization(
+            acting_user=None,
+            name=DEMO_ORGANIZATION,
+            phone="845-555-0100",
+            website="https://riverside.example.org",
+            mrn_prefix="RBH",
+        )
+        sysadmin = self._create_staff(org, STAFF[0], acting_user=None)
+        for number, site in enumerate(SITES):
+            self.sites[site.key] = do_create_site(
+                acting_user=sysadmin,
+                organization=org,
+                name=site.name,
+                address_line1=site.address_line1,
+                city=site.city,
+                state=site.state,
+                postal_code=site.postal_code,
+                time_zone=site.time_zone,
+                phone=f"{site.area_codes[0]}-555-01{10 * number:02d}",
+            )
+        for program in PROGRAMS:
+            self.programs[program.key] = do_create_program(
+                acting_user=sysadmin,
+                site=self.sites[program.site],
+                name=program.name,
+                focus=program.focus,
+                population=program.population,
+                description=program.description,
+            )
+        for spec in TRACKS:
+            track = do_create_track(
+                acting_user=sysadmin,
+                program=self.programs[spec.program],
+                name=spec.name,
+                kind=spec.kind,
+                weekdays=list(spec.weekdays),
+                start_time=spec.start,
+                end_time=spec.end,
+            )
+            if not track.meets_dose:
+                raise DemoBuildError(f"{track} does not meet the weekly dose of {track.program}")
+            self.tracks.setdefault(spec.program, []).append(track)
+        for staff in STAFF[1:]:
+            self._create_staff(org, staff, acting_user=sysadmin)
+        slots = [(program, status) for program, status, count in ENROLMENT for _ in range(count)]
+        self.rng.shuffle(slots)  # interleave programs and statuses, as registrations arrive in real life
+        seen: dict[tuple[str, str], int] = {}
+        for slot in slots:
+            index = seen.get(slot, 0)
+            seen[slot] = index + 1
+            self._enrol(*slot, index)
+        return DemoClinic(organization=org, created=True, staff=[self.staff[s.username] for s in STAFF])
+
+    def _create_staff(self, org: Organization, spec: StaffSpec, *, acting_user: User | None) -> User:
+        email = f"{spec.first_name.lower()}.{spec.last_name.lower()}@example.org"
+        person = User(username=spec.username, first_name=spec.first_name, last_name=spec.last_name, email=email)
+        validate_password(DEMO_PASSWORD, person)
+        extra: dict[str, Any] = {"supervisor": self.staff[spec.supervisor]} if spec.supervisor else {}
+        user = do_create_staff(
+            acting_user=acting_user,
+            organization=org,
+            username=spec.username,
+            password=DEMO_PASSWORD,
+            programs=[self.programs[key] for key in spec.programs],
+            role=spec.role,
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+            email=email,
+            credentials=spec.credentials,
+            title=spec.title,
+            phone=f"845-555-01{len(self.staff) + 1:02d}",
+            **extra,
+        )
+        self.staff[spec.username] = user
+        return user
+
+    # --- registration ---------------------------------------------------------------------------------------
+
+    def _enrol(self, program_key: str, status: str, index: int) -> None:
+        program = self.programs[program_key]
+        site = next(s for s in SITES if s.name == program.site.name)
+        adolescent = program.population == Program.Population.ADOLESCENT
+        payer = self._pick_payer(adolescent)
+        age = self._pick_age(adolescent, payer)
+        first, last, name_kind = self._pick_name()
+        contacts = self._plan_contacts(last, site, age, adolescent, program.is_substance_use)
+        patient = self._register(program, site, age, first, last, name_kind, contacts)
+        for contact in contacts:
+            do_add_support_contact(patient, acting_user=self.staff["intake"], **contact)
+        self._add_coverages(patient, site, payer, contacts)
+        if status == Status.ACTIVE:
+            self._admit(patient, program_key, index)
+        elif status == Status.WAITLIST:
+            self._waitlist(patient, program_key)
+        else:
+            self._admit_and_discharge(patient, program_key, index)
+
+    def _pick_payer(self, adolescent: bool) -> str:
+        if adolescent:
+            return self.rng.choices([Payer.COMMERCIAL, Payer.MEDICAID, Payer.SELF_PAY], weights=[11, 8, 1])[0]
+        kinds = [Payer.COMMERCIAL, Payer.MEDICAID, Payer.MEDICARE, Payer.SELF_PAY, Payer.TRICARE]
+        return self.rng.choices(kinds, weights=[9, 5, 3, 2, 1])[0]
+
+    def _pick_name(self) -> tuple[str, str, str]:
+        """A first and last name not used yet, and whether the first name is female, male or neutral."""
+        while True:
+            kind = self.rng.choices(["female", "male", "neutral"], weights=[10, 9, 1])[0]
+            pool = {"female": FEMALE_NAMES, "male": MALE_NAMES, "neutral": NEUTRAL_NAMES}[kind]
+            first, last = self.rng.choice(pool), self.rng.choice(LAST_NAMES)
+            if (first, last) not in self.used_names:
+                self.used_names.add((first, last))
+                return first, last, kind
+
+    def _pick_identity(self, name_kind: str) -> tuple[str, str, str]:
+        """Sex assigned at birth, gender identity (often left blank) and pronouns."""
+        rng = self.rng
+        if name_kind == "neutral":
+            return rng.choice([Patient.Sex.FEMALE, Patient.Sex.MALE]), "Non-binary", "they/them"
+        if rng.random() < 0.05:
+            if name_kind == "female":
+                return Patient.Sex.MALE, "Transgender woman", "she/her"
+            return Patient.Sex.FEMALE, "Transgender man", "he/him"
+        sex, identity, pronouns = {
+            "female": (Patient.Sex.FEMALE, "Woman", "she/her"),
+            "male": (Patient.Sex.MALE, "Man", "he/him"),
+        }[name_kind]
+        return sex, identity if rng.random() < 0.5 else "", pronouns if rng.random() < 0.6 else ""
+
+    def _pick_age(self, adolescent: bool, payer: str) -> int:
+        if adolescent:
+            return self.rng.randint(13, 17)
+        if payer == Payer.MEDICARE:
+            return self.rng.randint(65, 79)
+        return self.rng.randint(19, 63)
+
+    def _register(
+        self,
+        program: Program,
+        site: SiteSpec,
+        age: int,
+        first: str,
+        last: str,
+        name_kind: str,
+        contacts: list[dict[str, Any]],
+    ) -> Patient:
+        rng = self.rng
+        sex, gender_identity, pronouns = self._pick_identity(name_kind)
+        language, interpreter, _ = rng.choices(LANGUAGES, weights=[w for *_, w in LANGUAGES])[0]
+        fields: dict[str, Any] = {
+            "legal_first_name": first,
+            "legal_middle_name": rng.choice(MIDDLE_INITIALS) if rng.random() < 0.6 else "",
+            "legal_last_name": last,
+            "preferred_name": NICKNAMES.get(first, "") if rng.random() < 0.7 else "",
+            "pronouns": pronouns,
+            # A birthday 1 to 360 days ago, so the patient is exactly ``age`` today.
+            "date_of_birth": shift_years(self.today, -age) - timedelta(days=rng.randint(1, 360)),
+            "sex_assigned_at_birth": sex,
+            "gender_identity": gender_identity,
+            "email": f"{first.lower()}.{last.lower()}@example.org" if rng.random() < 0.8 else "",
+            "phone_mobile": fictional_phone(rng, site.area_codes),
+            "phone_home": fictional_phone(rng, site.area_codes) if rng.random() < 0.25 else "",
+            "address_line1": f"{rng.randint(12, 2980)} {rng.choice(STREETS)}",
+            "address_line2": f"Apt {rng.randint(1, 24)}{rng.choice('ABCD')}" if rng.random() < 0.3 else "",
+            "city": rng.choice(site.towns),
+            "state": site.state,
+            "postal_code": f"{site.postal_code[:3]}{rng.randint(0, 99):02d}",
+            "preferred_language": language,
+            "interpreter_needed": interpreter,
+        }
+        if contacts:
+            fields["emergency_contact_name"] = contacts[0]["name"]
+            fields["emergency_contact_relationship"] = Kin(contacts[0]["relationship"]).label
+            fields["emergency_contact_phone"] = contacts[0]["phone"]
+        return do_create_patient(acting_user=self.staff["intake"], home_program=program, **fields)
+
+    def _plan_contacts(
+        self, last_name: str, site: SiteSpec, age: int, adolescent: bool, substance_use: bool
+    ) -> list[dict[str, Any]]:
+        """Support contacts to add once the patient exists; the first is also the emergency contact."""
+        rng = self.rng
+        contacts: list[dict[str, Any]] = []
+        if adolescent:
+            for i, first in enumerate(rng.sample(FEMALE_NAMES + MALE_NAMES, rng.choice([1, 2]))):
+                contacts.append(
+                    {
+                        "name": f"{first} {last_name}",
+                        "relationship": Kin.PARENT,
+                        "phone": fictional_phone(rng, site.area_codes),
+                        "email": f"{first.lower()}.{last_name.lower()}@example.org",
+                        "involved_in_treatment": True,
+                        "notes": "Legal guardian; attends the weekly family session." if i == 0 else "",
+                    }
+                )
+            return contacts
+        for _ in range(rng.choices([0, 1, 2], weights=[2, 5, 3])[0]):
+            kind = rng.choice([k for k in ADULT_CONTACT_KINDS if age >= 40 or k != Kin.CHILD])
+            family_name = rng.choice(LAST_NAMES) if kind == Kin.FRIEND else last_name
+            involved = rng.random() < 0.4
+            contacts.append(
+                {
+                    "name": f"{rng.choice(FEMALE_NAMES + MALE_NAMES)} {family_name}",
+                    "relationship": kind,
+                    "phone": fictional_phone(rng, site.area_codes),
+                    "involved_in_treatment": involved,
+                    "notes": "Consented to join family sessions." if involved else "",
+                }
+            )
+        if substance_use and rng.random() < 0.4:
+            contacts.append(
+                {
+                    "name": f"{rng.choice(MALE_NAMES + FEMALE_NAMES)} {rng.choice(LAST_NAMES)}",
+                    "relationship": Kin.SPONSOR,
+                    "phone": fictional_phone(rng, site.area_codes),
+                    "involved_in_treatment": False,
+                    "notes": "Twelve-step sponsor.",
+                }
+            )
+        return contacts
+
+    def _add_coverages(self, patient: Patient, site: SiteSpec, payer: str, contacts: list[dict[str, Any]]) -> None:
+        rng = self.rng
+        start = date(self.today.year, 1, 1) if rng.random() < 0.6 else self.today - timedelta(rng.randint(200, 900))
+        medicaid_name, medicaid_plan = MEDICAID_PAYERS[site.state]
+        if payer == Payer.MEDICARE:
+            self._coverage(
+                patient,
+                Payer.MEDICARE,
+                "Medicare",
+                "Part B",
+                self._mbi(),
+                effective_from=shift_years(patient.date_of_birth, 65),
+            )
+            if rng.random() < 0.5:  # dual eligible
+                self._coverage(
+                    patient,
+                    Payer.MEDICAID,
+                    medicaid_name,
+                    medicaid_plan,
+                    self._medicaid_id(site.state),
+                    priority=2,
+                    effective_from=start,
+                )
+        elif payer == Payer.MEDICAID:
+            self._coverage(
+                patient,
+                Payer.MEDICAID,
+                medicaid_name,
+                medicaid_plan,
+                self._medicaid_id(site.state),
+                effective_from=start,
+            )
+        elif payer == Payer.SELF_PAY:
+            # No payer member number exists, so the clinic's own account number (the MRN) stands in.
+            self._coverage(patient, Payer.SELF_PAY, "Self-pay", "Sliding-scale fee", patient.mrn)
+        elif payer == Payer.TRICARE:
+            self._coverage(
+                patient,
+                Payer.TRICARE,
+                "TRICARE",
+                "Select",
+                str(rng.randrange(10**10, 10**11)),
+                effective_from=start,
+            )
+        else:
+            name, plans = rng.choice(COMMERCIAL_PAYERS)
+            guardian = next((c for c in contacts if c["relationship"] == Kin.PARENT), None)
+            partner = next((c for c in contacts if c["relationship"] == Kin.PARTNER), None)
+            subscriber: dict[str, Any] = {}
+            if guardian is not None:
+                subscriber = {
+                    "subscriber_name": guardian["name"],
+                    "relationship_to_subscriber": "child",
+                    "subscriber_date_of_birth": shift_years(self.today, -rng.randint(38, 55)),
+                }
+            elif partner is not None and rng.random() < 0.5:
+                subscriber = {
+                    "subscriber_name": partner["name"],
+                    "relationship_to_subscriber": "spouse",
+                    "subscriber_date_of_birth": patient.date_of_birth - timedelta(rng.randint(-900, 900)),
+                }
+            self._coverage(
+                patient,
+                Payer.COMMERCIAL,
+                name,
+                rng.choice(plans),
+                f"{name[:3].upper()}{rng.randrange(10**8, 10**9)}",
+                group_number=f"G{rng.randrange(10**5, 10**6)}",
+                effective_from=start,
+                **subscriber,
+            )
+
+    def _coverage(
+        self,
+        patient: Patient,
+        kind: str,
+        payer_name: str,
+        plan_name: str,
+        member_id: str,
+        priority: int = 1,
+        **fields: Any,
+    ) -> None:
+        do_add_coverage(
+            patient,
+            acting_user=self.staff["billing"],
+            priority=priority,
+            payer_kind=kind,
+            payer_name=payer_name,
+            plan_name=plan_name,
+            member_id=member_id,
+            **fields,
+        )
+
+    def _mbi(self) -> str:
+        """A Medicare Beneficiary Identifier in the official 11-character shape."""
+        shape = [
+            "123456789",
+            MBI_LETTERS,
+            MBI_LETTERS + DIGITS,
+            DIGITS,
+            MBI_LETTERS,
+            MBI_LETTERS + DIGITS,
+            DIGITS,
+            MBI_LETTERS,
+            MBI_LETTERS,
+            DIGITS,
+            DIGITS,
+        ]
+        return "".join(self.rng.choice(chars) for chars in shape)
+
+    def _medicaid_id(self, state: str) -> str:
+        rng = self.rng
+        if state == "NY":  # the New York client identification number: 2 letters, 5 digits, 1 letter
+            prefix = "".join(rng.choice(MBI_LETTERS) for _ in range(2))
+            return f"{prefix}{rng.randrange(10**4, 10**5)}{rng.choice(MBI_LETTERS)}"
+        return str(rng.randrange(10**8, 10**9))
+
+    # --- episodes of care ----------------------------------------------------------------------------------
+
+    def _care_team(self, program_key: str, index: int) -> tuple[User, list[tuple[User, str]]]:
+        """The primary clinician and the rest of the team, rotating through the program's clinicians."""
+        s = self.staff
+        team: list[tuple[User, str]] = []
+        if program_key == "mh":
+            primary = [s["clinician"], s["therapist"], s["intern"]][index % 3]
+            if primary == s["intern"]:
+                team.append((s["clinician"], TeamRole.THERAPIST))  # the intern's supervisor stays on the case
+        else:
+            primary = s["counselor"] if program_key == "su" else s["therapist"]
+        if index % 3 == 0:
+            team.append((s["director"], TeamRole.PRESCRIBER))
+        if index % 4 == 1:
+            team.append((s["intake"], TeamRole.CASE_MANAGER))
+        return primary, team
+
+    def _open(self, patient: Patient, program_key: str, index: int, admitted_on: date, track: Track) -> EpisodeOfCare:
+        primary, team = self._care_team(program_key, index)
+        return do_open_episode(
+            patient,
+            acting_user=self.staff["intake"],
+            program=self.programs[program_key],
+            status=Status.ACTIVE,
+            track=track,
+            admitted_on=admitted_on,
+            primary_clinician=primary,
+            care_team=team,
+        )
+
+    def _admit(self, patient: Patient, program_key: str, index: int) -> None:
+        count = next(n for p, status, n in ENROLMENT if p == program_key and status == Status.ACTIVE)
+        tracks = self.tracks[program_key]
+        track = tracks[index % len(tracks)]
+        # Stratified over the window, so admissions are spread out rather than bunched by chance.
+        days_ago = 1 + int((index + self.rng.random()) * ACTIVE_WINDOW_DAYS / count)
+        admitted_on = latest_weekday_on_or_before(self.today - timedelta(days=days_ago), track.weekdays)
+        self._open(patient, program_key, index, admitted_on, track)
+
+    def _waitlist(self, patient: Patient, program_key: str) -> None:
+        do_open_episode(
+            patient,
+            acting_user=self.staff["intake"],
+            program=self.programs[program_key],
+            status=Status.WAITLIST,
+            track=self.rng.choice([*self.tracks[program_key], None]),  # some state a preferred track
+            waitlisted_on=self.today - timedelta(days=self.rng.randint(1, 20)),
+        )
+
+    def _admit_and_discharge(self, patient: Patient, program_key: str, index: int) -> None:
+        rng = self.rng
+        reason = DISCHARGE_REASONS[self.discharges % len(DISCHARGE_REASONS)]
+        self.discharges += 1
+        tracks = self.tracks[program_key]
+        track = tracks[index % len(tracks)]
+        admitted_on = latest_weekday_on_or_before(self.today - timedelta(weeks=rng.randint(14, 30)), track.weekdays)
+        low, high = STAY_WEEKS[reason]
+        discharged_on = admitted_on + timedelta(weeks=rng.randint(low, high), days=rng.randint(0, 4))
+        episode = self._open(patient, program_key, index, admitted_on, track)
+        do_change_episode_status(
+            episode,
+            acting_user=episode.primary_clinician or self.staff["director"],
+            status=Status.DISCHARGED,
+            on_date=discharged_on,
+            discharge_reason=reason,
+        )
