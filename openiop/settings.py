@@ -30,7 +30,7 @@ def envbool(name: str, default: bool) -> bool:
 
 def envint(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return default if value in (None, "") else int(value)
+    return int(value) if value else default
 
 
 def envlist(name: str, default: list[str]) -> list[str]:
@@ -129,7 +129,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "openiop.sqlite3",
+            "NAME": str(VAR_DIR / "openiop.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of failing midway
                 # with "database is locked"; WAL lets readers run during a write.

@@ -42,8 +42,11 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def _rejected(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         if hasattr(exc, "error_dict"):
-            errors = [{"field": "" if f == "__all__" else f, "message": m}
-                      for f, msgs in exc.message_dict.items() for m in msgs]
+            errors = [
+                {"field": "" if f == "__all__" else f, "message": m}
+                for f, msgs in exc.message_dict.items()
+                for m in msgs
+            ]
         else:
             errors = [{"field": "", "message": m} for m in exc.messages]
         return problem(422, "Invalid input", "; ".join(e["message"] for e in errors), errors=errors)

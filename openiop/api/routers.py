@@ -52,9 +52,11 @@ def _user(request: HttpRequest) -> User:
 
 
 def _program_for(user: User, public_id: UUID, field: str = "program") -> Program:
-    program = Program.objects.select_related("site__organization").filter(
-        pk__in=program_ids_for(user), public_id=public_id
-    ).first()
+    program = (
+        Program.objects.select_related("site__organization")
+        .filter(pk__in=program_ids_for(user), public_id=public_id)
+        .first()
+    )
     if program is None:
         raise ValidationError({field: "Unknown program, or not one of yours."})
     return program
@@ -64,8 +66,11 @@ def _program_for(user: User, public_id: UUID, field: str = "program") -> Program
 def me(request: HttpRequest) -> dict[str, Any]:
     user = _user(request)
     return {
-        "public_id": user.public_id, "username": user.username, "display_name": user.display_name,
-        "role": user.role, "credentials": user.credentials,
+        "public_id": user.public_id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "credentials": user.credentials,
         "programs": list(Program.objects.filter(pk__in=program_ids_for(user)).values_list("public_id", flat=True)),
         "capabilities": sorted(c.value for c in user.capabilities),
     }
@@ -99,9 +104,12 @@ def list_patients(request: HttpRequest, filters: Query[PatientFilter]) -> dict[s
         raise ValidationError({"offset": "Offset cannot be negative."})
     qs = search_patients(user, filters.q, filters.date_of_birth).order_by("legal_last_name", "legal_first_name", "id")
     searched = bool(filters.q or filters.date_of_birth)
-    audit.record(action=AuditAction.PATIENTS_SEARCHED if searched else AuditAction.PATIENTS_LISTED,
-                 acting_user=user, object_type="patient")
-    return {"count": qs.count(), "results": list(qs[filters.offset: filters.offset + filters.limit])}
+    audit.record(
+        action=AuditAction.PATIENTS_SEARCHED if searched else AuditAction.PATIENTS_LISTED,
+        acting_user=user,
+        object_type="patient",
+    )
+    return {"count": qs.count(), "results": list(qs[filters.offset : filters.offset + filters.limit])}
 
 
 @router.post("/patients", response={201: PatientOut}, tags=["patients"])
@@ -112,9 +120,12 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     data = payload.dict(exclude={"home_program", "confirm_not_duplicate"})
     with transaction.atomic():
         if not payload.confirm_not_duplicate:
-            matches = find_possible_duplicates(user.organization_id,  # type: ignore[arg-type]
-                                               payload.legal_first_name, payload.legal_last_name,
-                                               payload.date_of_birth)
+            matches = find_possible_duplicates(
+                user.organization_id,  # type: ignore[arg-type]
+                payload.legal_first_name,
+                payload.legal_last_name,
+                payload.date_of_birth,
+            )
             if matches.exists():
                 visible = list(matches.filter(pk__in=patients_for_user(user)).values("public_id", "mrn"))
                 raise Conflict(
@@ -187,14 +198,19 @@ def open_episode(request: HttpRequest, patient_id: UUID, payload: EpisodeIn) -> 
             raise ValidationError({"track": "Unknown track for this program."})
     clinician = None
     if payload.primary_clinician is not None:
-        clinician = User.objects.filter(organization_id=user.organization_id,
-                                        public_id=payload.primary_clinician).first()
+        clinician = User.objects.filter(organization=user.organization, public_id=payload.primary_clinician).first()
         if clinician is None:
             raise ValidationError({"primary_clinician": "Unknown staff member."})
     episode = patient_actions.do_open_episode(
-        patient, acting_user=user, program=program, status=payload.status, track=track,
-        admitted_on=payload.admitted_on, waitlisted_on=payload.waitlisted_on,
-        expected_discharge_on=payload.expected_discharge_on, primary_clinician=clinician,
+        patient,
+        acting_user=user,
+        program=program,
+        status=payload.status,
+        track=track,
+        admitted_on=payload.admitted_on,
+        waitlisted_on=payload.waitlisted_on,
+        expected_discharge_on=payload.expected_discharge_on,
+        primary_clinician=clinician,
     )
     return Status(201, episode)
 
@@ -215,7 +231,13 @@ def change_episode_status(request: HttpRequest, episode_id: UUID, payload: Episo
         raise ValidationError({"status": f"Use one of {', '.join(EpisodeOfCare.Status.values)}."})
     if payload.discharge_reason and payload.discharge_reason not in EpisodeOfCare.DischargeReason.values:
         raise ValidationError({"discharge_reason": "Use a TEDS-D discharge reason code 1-7."})
-    patient_actions.do_change_episode_status(episode, acting_user=user, status=payload.status,
-                                             on_date=payload.on_date, discharge_reason=payload.discharge_reason)
-    return get_object_or_404(EpisodeOfCare.objects.select_related("patient", "program", "track",
-                                                                  "primary_clinician"), pk=episode.pk)
+    patient_actions.do_change_episode_status(
+        episode,
+        acting_user=user,
+        status=payload.status,
+        on_date=payload.on_date,
+        discharge_reason=payload.discharge_reason,
+    )
+    return get_object_or_404(
+        EpisodeOfCare.objects.select_related("patient", "program", "track", "primary_clinician"), pk=episode.pk
+    )

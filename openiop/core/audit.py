@@ -122,8 +122,10 @@ def verify_chain(batch_size: int = 5000) -> list[ChainBreak]:
     for event in _iter_events(batch_size):
         if event.chain_index != expected_index:
             if event.chain_index > expected_index:
-                missing = f"{expected_index}" if event.chain_index == expected_index + 1 else (
-                    f"{expected_index}-{event.chain_index - 1}"
+                missing = (
+                    f"{expected_index}"
+                    if event.chain_index == expected_index + 1
+                    else (f"{expected_index}-{event.chain_index - 1}")
                 )
                 reason = f"rows {missing} are missing before it (deleted)"
             else:

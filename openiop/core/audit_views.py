@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -26,15 +27,17 @@ PAGE_SIZE = 50
 
 
 class AuditFilterForm(StyledFormMixin, forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, to_field_name="public_id",
-                                  empty_label="Anyone")
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, to_field_name="public_id", empty_label="Anyone"
+    )
     mrn = forms.CharField(label="Patient MRN", required=False, max_length=32)
-    action = forms.TypedChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False,
-                                    coerce=int, empty_value=None)
+    action = forms.TypedChoiceField(
+        choices=[("", "Any action"), *AuditAction.choices], required=False, coerce=int, empty_value=None
+    )
     date_from = forms.DateField(label="From", required=False, widget=DateInput())
     date_to = forms.DateField(label="To", required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, organization_id: int | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organization_id = organization_id
         self.fields["user"].queryset = User.objects.filter(organization_id=organization_id).order_by(  # type: ignore[attr-defined]
@@ -75,9 +78,10 @@ def _filtered(form: AuditFilterForm) -> QuerySet[AuditEvent]:
 
 def _form(request: HttpRequest) -> AuditFilterForm:
     user: User = request.user  # type: ignore[assignment]
-    form = AuditFilterForm(request.GET or None, organization_id=user.organization_id)
-    if not form.is_bound:
-        form = AuditFilterForm({}, organization_id=user.organization_id)
+    organization_id = user.organization_id
+    if organization_id is None:  # staff always belong to an organization; the capability check ran first
+        raise PermissionDenied
+    form = AuditFilterForm(request.GET or {}, organization_id=organization_id)
     form.is_valid()
     return form
 
@@ -91,19 +95,45 @@ def audit_report(request: HttpRequest) -> HttpResponse:
     audit.record(action=AuditAction.AUDIT_VIEWED, acting_user=request.user, object_type="audit_report")  # type: ignore[arg-type]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "core/audit_report.html", {
-        "nav": "audit", "form": form, "page": page, "query": query.urlencode(),
-    })
+    return render(
+        request,
+        "core/audit_report.html",
+        {
+            "nav": "audit",
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
 
 
 def _csv_rows(qs: QuerySet[AuditEvent]) -> Iterator[list[str]]:
-    yield ["chain_index", "occurred_at_utc", "user", "action_code", "action", "patient_mrn", "object_type",
-           "object_id", "changed_fields", "ip_address", "request_id"]
+    yield [
+        "chain_index",
+        "occurred_at_utc",
+        "user",
+        "action_code",
+        "action",
+        "patient_mrn",
+        "object_type",
+        "object_id",
+        "changed_fields",
+        "ip_address",
+        "request_id",
+    ]
     for event in qs.iterator(chunk_size=2000):
         yield [
-            str(event.chain_index), event.occurred_at.isoformat(), event.actor_label, str(event.action),
-            event.get_action_display(), event.patient.mrn if event.patient else "", event.object_type,
-            event.object_id, " ".join(event.changed_fields or []), event.ip_address or "", event.request_id,
+            str(event.chain_index),
+            event.occurred_at.isoformat(),
+            event.actor_label,
+            str(event.action),
+            event.get_action_display(),
+            event.patient.mrn if event.patient else "",
+            event.object_type,
+            event.object_id,
+            " ".join(event.changed_fields or []),
+            event.ip_address or "",
+            event.request_id,
         ]
 
 
@@ -113,14 +143,15 @@ class _Echo:
 
 
 @staff_view(Cap.VIEW_AUDIT)
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = _form(request)
     if form.errors:
         return render(request, "core/audit_report.html", {"nav": "audit", "form": form, "page": None}, status=400)
     audit.record(action=AuditAction.AUDIT_EXPORTED, acting_user=request.user, object_type="audit_report")  # type: ignore[arg-type]
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in _csv_rows(_filtered(form))),
-                                     content_type="text/csv")
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _csv_rows(_filtered(form))), content_type="text/csv"
+    )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="openiop-audit-{stamp}.csv"'
     return response

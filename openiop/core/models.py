@@ -63,9 +63,7 @@ class AuditEvent(models.Model):
     )
     actor_label = models.CharField(max_length=150, blank=True)
     organization_id_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
-    patient = models.ForeignKey(
-        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     action = models.PositiveSmallIntegerField(choices=AuditAction.choices)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)

@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from openiop.core.roles import Cap, Role
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
 
-V = TypeVar("V", bound=Callable[..., HttpResponse])
+V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
 
 def require(user: Any, cap: Cap) -> None:
@@ -34,7 +35,7 @@ def staff_view(cap: Cap) -> Callable[[V], V]:
     def decorator(view: V) -> V:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             require(request.user, cap)
             return view(request, *args, **kwargs)
 

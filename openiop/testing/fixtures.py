@@ -39,8 +39,16 @@ class Clinic:
 
 def staff(org: Organization, username: str, role: str, programs: list[Program], **extra: Any) -> User:
     return do_create_staff(
-        acting_user=None, organization=org, username=username, password=PASSWORD, programs=programs,
-        role=role, first_name=username.capitalize(), last_name="Tester", email=f"{username}@example.org", **extra,
+        acting_user=None,
+        organization=org,
+        username=username,
+        password=PASSWORD,
+        programs=programs,
+        role=role,
+        first_name=username.capitalize(),
+        last_name="Tester",
+        email=f"{username}@example.org",
+        **extra,
     )
 
 
@@ -51,16 +59,23 @@ def build_clinic() -> Clinic:
     mh = do_create_program(acting_user=None, site=site, name="Adult Mental Health IOP", focus="mental_health")
     su = do_create_program(acting_user=None, site=site, name="Adult Substance Use IOP", focus="substance_use")
     teen = do_create_program(acting_user=None, site=other_site, name="Adolescent IOP", population="adolescent")
-    day = do_create_track(acting_user=None, program=mh, name="Day", kind="day", weekdays=[0, 2, 4],
-                          start_time=time(9), end_time=time(12))
-    evening = do_create_track(acting_user=None, program=mh, name="Evening", kind="evening", weekdays=[0, 1, 3],
-                              start_time=time(18), end_time=time(21))
+    day = do_create_track(
+        acting_user=None, program=mh, name="Day", kind="day", weekdays=[0, 2, 4], start_time=time(9), end_time=time(12)
+    )
+    evening = do_create_track(
+        acting_user=None,
+        program=mh,
+        name="Evening",
+        kind="evening",
+        weekdays=[0, 1, 3],
+        start_time=time(18),
+        end_time=time(21),
+    )
     clinic = Clinic(org=org, site=site, other_site=other_site, mh=mh, su=su, teen=teen, day=day, evening=evening)
     p = clinic.people
     p["director"] = staff(org, "director", Role.DIRECTOR, [mh, su], credentials="PhD")
     p["clinician"] = staff(org, "clinician", Role.CLINICIAN, [mh], credentials="LCSW")
-    p["intern"] = staff(org, "intern", Role.SUPERVISED_CLINICIAN, [mh], credentials="MSW",
-                        supervisor=p["clinician"])
+    p["intern"] = staff(org, "intern", Role.SUPERVISED_CLINICIAN, [mh], credentials="MSW", supervisor=p["clinician"])
     p["intake"] = staff(org, "intake", Role.INTAKE, [mh, su])
     p["frontdesk"] = staff(org, "frontdesk", Role.FRONT_DESK, [mh])
     p["billing"] = staff(org, "billing", Role.BILLING, [mh, su])
@@ -76,18 +91,26 @@ def build_clinic() -> Clinic:
     return clinic
 
 
-def make_patient(clinic: Clinic, program: Program | None = None, *, admit: bool = True,
-                 **fields: Any) -> Patient:
+def make_patient(clinic: Clinic, program: Program | None = None, *, admit: bool = True, **fields: Any) -> Patient:
     program = program or clinic.mh
     values: dict[str, Any] = {
-        "legal_first_name": "Jordan", "legal_last_name": "Rivera", "date_of_birth": date(1990, 4, 12),
-        "email": "jordan@example.org", "phone_mobile": "555-0142",
+        "legal_first_name": "Jordan",
+        "legal_last_name": "Rivera",
+        "date_of_birth": date(1990, 4, 12),
+        "email": "jordan@example.org",
+        "phone_mobile": "555-0142",
     }
     values.update(fields)
     patient = do_create_patient(acting_user=None, home_program=program, **values)
     if admit:
         clinician = clinic.people.get("clinician") if program == clinic.mh else None
-        do_open_episode(patient, acting_user=None, program=program, status=EpisodeOfCare.Status.ACTIVE,
-                        admitted_on=date(2026, 11, 2), track=clinic.day if program == clinic.mh else None,
-                        primary_clinician=clinician)
+        do_open_episode(
+            patient,
+            acting_user=None,
+            program=program,
+            status=EpisodeOfCare.Status.ACTIVE,
+            admitted_on=date(2026, 11, 2),
+            track=clinic.day if program == clinic.mh else None,
+            primary_clinician=clinician,
+        )
     return patient

@@ -19,8 +19,12 @@ def url(path: str) -> str:
 
 
 def new_patient_body(clinic, **extra):
-    body = {"home_program": str(clinic.mh.public_id), "legal_first_name": "Avery", "legal_last_name": "Stone",
-            "date_of_birth": "1988-02-29"}
+    body = {
+        "home_program": str(clinic.mh.public_id),
+        "legal_first_name": "Avery",
+        "legal_last_name": "Stone",
+        "date_of_birth": "1988-02-29",
+    }
     body.update(extra)
     return body
 
@@ -32,8 +36,10 @@ def test_anonymous_gets_401_problem(client, db):
 
 
 @pytest.mark.parametrize("who", ["outsider", "stranger"])
-@pytest.mark.parametrize("path", ["/patients/{p}", "/patients/{p}/episodes", "/patients/{p}/coverages",
-                                  "/patients/{p}/contacts", "/episodes/{e}"])
+@pytest.mark.parametrize(
+    "path",
+    ["/patients/{p}", "/patients/{p}/episodes", "/patients/{p}/coverages", "/patients/{p}/contacts", "/episodes/{e}"],
+)
 def test_outsiders_get_404(client, clinic, patient, who, path):
     episode = patient.episodes.get()
     response = login(client, getattr(clinic, who)).get(url(path.format(p=patient.public_id, e=episode.public_id)))
@@ -50,17 +56,20 @@ COVERAGE = {"payer_name": "Acme Health", "member_id": "A1"}
 STATUS = {"status": "on_hold", "on_date": "2026-11-20"}
 
 
-@pytest.mark.parametrize(("who", "method", "path", "body"), [
-    ("sysadmin", "get", "/patients/{p}", None),
-    ("sysadmin", "get", "/patients", None),
-    ("billing", "post", "/patients/{p}/episodes", "episode"),
-    ("frontdesk", "post", "/episodes/{e}/status", STATUS),
-    ("auditor", "post", "/episodes/{e}/status", STATUS),
-    ("auditor", "patch", "/patients/{p}", {"pronouns": "she/her"}),
-    ("auditor", "post", "/patients/{p}/coverages", COVERAGE),
-    ("clinician", "post", "/patients/{p}/coverages", COVERAGE),
-    ("billing", "post", "/patients", "patient"),
-])
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body"),
+    [
+        ("sysadmin", "get", "/patients/{p}", None),
+        ("sysadmin", "get", "/patients", None),
+        ("billing", "post", "/patients/{p}/episodes", "episode"),
+        ("frontdesk", "post", "/episodes/{e}/status", STATUS),
+        ("auditor", "post", "/episodes/{e}/status", STATUS),
+        ("auditor", "patch", "/patients/{p}", {"pronouns": "she/her"}),
+        ("auditor", "post", "/patients/{p}/coverages", COVERAGE),
+        ("clinician", "post", "/patients/{p}/coverages", COVERAGE),
+        ("billing", "post", "/patients", "patient"),
+    ],
+)
 def test_insufficient_role_gets_403(client, clinic, patient, who, method, path, body):
     episode = patient.episodes.get()
     target = url(path.format(p=patient.public_id, e=episode.public_id))
@@ -81,8 +90,10 @@ def test_member_reads_patient_and_it_is_audited(client, clinic, patient):
     response = login(client, clinic.clinician).get(url(f"/patients/{patient.public_id}"))
     assert response.status_code == 200
     assert response.json()["mrn"] == patient.mrn
-    assert AuditEvent.objects.filter(action=AuditAction.RECORD_VIEWED, patient=patient,
-                                     actor=clinic.clinician).count() == 1
+    assert (
+        AuditEvent.objects.filter(action=AuditAction.RECORD_VIEWED, patient=patient, actor=clinic.clinician).count()
+        == 1
+    )
 
 
 def test_search_by_name_mrn_and_birth_date(client, clinic, patient):
@@ -102,35 +113,47 @@ def test_create_patient_then_duplicate_is_refused_until_confirmed(client, clinic
     login(client, clinic.intake)
     first = client.post(url("/patients"), new_patient_body(clinic), content_type="application/json")
     assert first.status_code == 201
-    again = client.post(url("/patients"), new_patient_body(clinic, legal_first_name="AVERY "),
-                        content_type="application/json")
+    again = client.post(
+        url("/patients"), new_patient_body(clinic, legal_first_name="AVERY "), content_type="application/json"
+    )
     assert again.status_code == 409
     body = again.json()
     assert body["duplicates"] == [{"id": first.json()["id"], "mrn": first.json()["mrn"]}]
     assert Patient.objects.filter(search_last="stone").count() == 1
-    confirmed = client.post(url("/patients"), new_patient_body(clinic, confirm_not_duplicate=True),
-                            content_type="application/json")
+    confirmed = client.post(
+        url("/patients"), new_patient_body(clinic, confirm_not_duplicate=True), content_type="application/json"
+    )
     assert confirmed.status_code == 201
     assert Patient.objects.filter(search_last="stone").count() == 2
 
 
 def test_duplicates_outside_my_programs_are_counted_not_named(client, clinic):
-    make_patient(clinic, clinic.teen, admit=False, legal_first_name="Avery", legal_last_name="Stone",
-                 date_of_birth=date(1988, 2, 29))
-    response = login(client, clinic.intake).post(url("/patients"), new_patient_body(clinic),
-                                                 content_type="application/json")
+    make_patient(
+        clinic,
+        clinic.teen,
+        admit=False,
+        legal_first_name="Avery",
+        legal_last_name="Stone",
+        date_of_birth=date(1988, 2, 29),
+    )
+    response = login(client, clinic.intake).post(
+        url("/patients"), new_patient_body(clinic), content_type="application/json"
+    )
     assert response.status_code == 409
     assert response.json()["duplicates"] == []
     assert response.json()["hidden_duplicates"] == 1
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"date_of_birth": "not-a-date"}, "date_of_birth"),
-    ({"legal_last_name": ""}, "legal_last_name"),
-    ({"sex_assigned_at_birth": "martian"}, "sex_assigned_at_birth"),
-    ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
-    ({"home_program": "00000000-0000-0000-0000-000000000000"}, "home_program"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"date_of_birth": "not-a-date"}, "date_of_birth"),
+        ({"legal_last_name": ""}, "legal_last_name"),
+        ({"sex_assigned_at_birth": "martian"}, "sex_assigned_at_birth"),
+        ({"date_of_birth": "2999-01-01"}, "date_of_birth"),
+        ({"home_program": "00000000-0000-0000-0000-000000000000"}, "home_program"),
+    ],
+)
 def test_bad_input_names_the_field_and_saves_nothing(client, clinic, body, field):
     login(client, clinic.intake)
     before = Patient.objects.count(), AuditEvent.objects.count()
@@ -149,9 +172,11 @@ def test_home_program_outside_mine_is_rejected(client, clinic):
 
 
 def test_patch_updates_and_audits_field_names_only(client, clinic, patient):
-    response = login(client, clinic.frontdesk).patch(url(f"/patients/{patient.public_id}"),
-                                                     {"preferred_name": "Jo", "pronouns": "they/them"},
-                                                     content_type="application/json")
+    response = login(client, clinic.frontdesk).patch(
+        url(f"/patients/{patient.public_id}"),
+        {"preferred_name": "Jo", "pronouns": "they/them"},
+        content_type="application/json",
+    )
     assert response.status_code == 200
     assert response.json()["preferred_name"] == "Jo"
     event = AuditEvent.objects.filter(action=AuditAction.UPDATED, patient=patient).latest("chain_index")
@@ -161,28 +186,40 @@ def test_patch_updates_and_audits_field_names_only(client, clinic, patient):
 def test_episode_lifecycle_through_the_api(client, clinic):
     patient = make_patient(clinic, admit=False, legal_first_name="Rowan")
     login(client, clinic.intake)
-    created = client.post(url(f"/patients/{patient.public_id}/episodes"),
-                          {"program": str(clinic.mh.public_id), "status": "waitlist"},
-                          content_type="application/json")
+    created = client.post(
+        url(f"/patients/{patient.public_id}/episodes"),
+        {"program": str(clinic.mh.public_id), "status": "waitlist"},
+        content_type="application/json",
+    )
     assert created.status_code == 201
     episode_id = created.json()["id"]
-    clash = client.post(url(f"/patients/{patient.public_id}/episodes"),
-                        {"program": str(clinic.mh.public_id), "status": "waitlist"},
-                        content_type="application/json")
+    clash = client.post(
+        url(f"/patients/{patient.public_id}/episodes"),
+        {"program": str(clinic.mh.public_id), "status": "waitlist"},
+        content_type="application/json",
+    )
     assert clash.status_code == 422
     assert clash.json()["errors"][0]["field"] == "program"
-    admitted = client.post(url(f"/episodes/{episode_id}/status"), {"status": "active", "on_date": "2026-11-02"},
-                           content_type="application/json")
+    admitted = client.post(
+        url(f"/episodes/{episode_id}/status"),
+        {"status": "active", "on_date": "2026-11-02"},
+        content_type="application/json",
+    )
     assert admitted.status_code == 200
     assert admitted.json()["admitted_on"] == "2026-11-02"
     assert admitted.json()["expected_discharge_on"] == "2027-01-25"  # 12 weeks, from the program
-    no_reason = client.post(url(f"/episodes/{episode_id}/status"), {"status": "discharged", "on_date": "2026-11-20"},
-                            content_type="application/json")
+    no_reason = client.post(
+        url(f"/episodes/{episode_id}/status"),
+        {"status": "discharged", "on_date": "2026-11-20"},
+        content_type="application/json",
+    )
     assert no_reason.status_code == 422
     assert {e["field"] for e in no_reason.json()["errors"]} == {"discharge_reason"}
-    done = client.post(url(f"/episodes/{episode_id}/status"),
-                       {"status": "discharged", "on_date": "2026-11-20", "discharge_reason": "1"},
-                       content_type="application/json")
+    done = client.post(
+        url(f"/episodes/{episode_id}/status"),
+        {"status": "discharged", "on_date": "2026-11-20", "discharge_reason": "1"},
+        content_type="application/json",
+    )
     assert done.json()["status"] == EpisodeOfCare.Status.DISCHARGED
 
 

@@ -23,15 +23,17 @@ def _disable_guard() -> None:
 
 
 def _rows(clinic, n=5):
-    return [audit.record(action=AuditAction.RECORD_VIEWED, acting_user=clinic.clinician, object_type="probe")
-            for _ in range(n)]
+    return [
+        audit.record(action=AuditAction.RECORD_VIEWED, acting_user=clinic.clinician, object_type="probe")
+        for _ in range(n)
+    ]
 
 
 def test_intact_chain_verifies(clinic, patient):
     assert AuditEvent.objects.filter(patient=patient).count() == 2
     assert verify_chain() == []
     head = AuditChainHead.objects.get()
-    last = AuditEvent.objects.order_by("-chain_index").first()
+    last = AuditEvent.objects.order_by("-chain_index")[0]
     assert (head.last_index, head.last_hash) == (last.chain_index, last.row_hash)
 
 
@@ -73,10 +75,16 @@ def test_row_inserted_mid_chain_is_named(clinic):
     with connection.cursor() as cursor:
         # Make room after row k (two steps so the unique index never sees a clash), then slip a forged row in.
         cursor.execute("UPDATE core_auditevent SET chain_index = chain_index + 1000000 WHERE chain_index > %s", [k])
-        cursor.execute("UPDATE core_auditevent SET chain_index = chain_index - 999999 WHERE chain_index > %s",
-                       [k + 1000000 - 1])
-    forged = AuditEvent(chain_index=k + 1, occurred_at=rows[2].occurred_at, actor_label="intruder",
-                        action=AuditAction.CHART_VIEWED, prev_hash=rows[2].row_hash)
+        cursor.execute(
+            "UPDATE core_auditevent SET chain_index = chain_index - 999999 WHERE chain_index > %s", [k + 1000000 - 1]
+        )
+    forged = AuditEvent(
+        chain_index=k + 1,
+        occurred_at=rows[2].occurred_at,
+        actor_label="intruder",
+        action=AuditAction.CHART_VIEWED,
+        prev_hash=rows[2].row_hash,
+    )
     forged.row_hash = audit.compute_hash(forged)
     forged.save(force_insert=True)
     breaks = verify_chain()
@@ -88,8 +96,13 @@ def test_row_inserted_mid_chain_is_named(clinic):
 
 def test_row_appended_without_the_head_is_detected(clinic):
     rows = _rows(clinic)
-    forged = AuditEvent(chain_index=rows[-1].chain_index + 1, occurred_at=rows[-1].occurred_at,
-                        actor_label="intruder", action=AuditAction.CHART_VIEWED, prev_hash=rows[-1].row_hash)
+    forged = AuditEvent(
+        chain_index=rows[-1].chain_index + 1,
+        occurred_at=rows[-1].occurred_at,
+        actor_label="intruder",
+        action=AuditAction.CHART_VIEWED,
+        prev_hash=rows[-1].row_hash,
+    )
     forged.row_hash = audit.compute_hash(forged)
     forged.save(force_insert=True)
     breaks = verify_chain()
@@ -120,10 +133,13 @@ def test_verify_command_reports_and_fails(clinic, capsys):
     assert f"row #{rows[1].chain_index}" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE core_auditevent SET object_type = 'x'",
-    "DELETE FROM core_auditevent",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE core_auditevent SET object_type = 'x'",
+        "DELETE FROM core_auditevent",
+    ],
+)
 def test_database_refuses_update_and_delete(clinic, statement):
     _rows(clinic, 2)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:

@@ -10,6 +10,7 @@ def test_bootstrap_creates_organization_and_sysadmin(db, monkeypatch, capsys):
     call_command("bootstrap", "--organization", "Lakeside IOP", "--username", "admin", "--email", "a@example.org")
     admin = User.objects.get(username="admin")
     assert admin.role == Role.SYSADMIN
+    assert admin.organization is not None
     assert admin.organization.name == "Lakeside IOP"
     assert admin.check_password("a-long-and-unusual-passphrase")
     assert "Created admin" in capsys.readouterr().out

@@ -9,26 +9,38 @@ import pytest
 
 
 def _run_check(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(extra_env)
     return subprocess.run(
         [sys.executable, "-m", "openiop.cli", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
 def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
-    result = _run_check({
-        "DEBUG": "false", "HTTPS": "true", "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "iop.example.org", "OPENIOP_VAR_DIR": str(tmp_path),
-    })
+    result = _run_check(
+        {
+            "DEBUG": "false",
+            "HTTPS": "true",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "iop.example.org",
+            "OPENIOP_VAR_DIR": str(tmp_path),
+        }
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_production_refuses_the_development_secret_key(tmp_path):
-    result = _run_check({"HTTPS": "true", "ALLOWED_HOSTS": "iop.example.org", "OPENIOP_VAR_DIR": str(tmp_path),
-                         "SECRET_KEY": ""})
+    result = _run_check(
+        {"HTTPS": "true", "ALLOWED_HOSTS": "iop.example.org", "OPENIOP_VAR_DIR": str(tmp_path), "SECRET_KEY": ""}
+    )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
 
@@ -36,8 +48,14 @@ def test_production_refuses_the_development_secret_key(tmp_path):
 def test_secret_key_can_come_from_a_file(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text(secrets.token_urlsafe(50))
-    result = _run_check({"HTTPS": "true", "ALLOWED_HOSTS": "iop.example.org", "OPENIOP_VAR_DIR": str(tmp_path),
-                         "SECRET_KEY_FILE": str(key_file)})
+    result = _run_check(
+        {
+            "HTTPS": "true",
+            "ALLOWED_HOSTS": "iop.example.org",
+            "OPENIOP_VAR_DIR": str(tmp_path),
+            "SECRET_KEY_FILE": str(key_file),
+        }
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

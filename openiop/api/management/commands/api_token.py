@@ -36,8 +36,12 @@ class Command(BaseCommand):
             with transaction.atomic():
                 token.revoked_at = timezone.now()
                 token.save(update_fields=["revoked_at", "updated_at"])
-                audit.record(action=AuditAction.DEACTIVATED, acting_user=None, obj=token,
-                             organization_id=token.user.organization_id)
+                audit.record(
+                    action=AuditAction.DEACTIVATED,
+                    acting_user=None,
+                    obj=token,
+                    organization_id=token.user.organization_id,
+                )
             self.stdout.write(f"revoked {token}")
             return
         user = User.objects.filter(username=options["username"]).first()
@@ -46,17 +50,21 @@ class Command(BaseCommand):
         if op == "list":
             for token in user.api_tokens.all():
                 state = "revoked" if token.revoked_at else ("active" if token.is_usable else "expired")
-                self.stdout.write(f"{token.public_id}  {token.hint}…  {token.name}  {state}  "
-                                  f"last used {token.last_used_at or 'never'}")
+                self.stdout.write(
+                    f"{token.public_id}  {token.hint}…  {token.name}  {state}  "
+                    f"last used {token.last_used_at or 'never'}"
+                )
             return
         raw = ApiToken.generate()
         days = options["days"]
         with transaction.atomic():
             token = ApiToken.objects.create(
-                user=user, name=options["name"], token_hash=hash_token(raw), hint=raw[:12],
+                user=user,
+                name=options["name"],
+                token_hash=hash_token(raw),
+                hint=raw[:12],
                 expires_at=timezone.now() + timedelta(days=days) if days else None,
             )
-            audit.record(action=AuditAction.CREATED, acting_user=None, obj=token,
-                         organization_id=user.organization_id)
+            audit.record(action=AuditAction.CREATED, acting_user=None, obj=token, organization_id=user.organization_id)
         self.stdout.write(f"token id {token.public_id}; copy the secret now, it is not shown again:")
         self.stdout.write(raw)

@@ -43,8 +43,13 @@ class Command(BaseCommand):
                 acting_user=None, name=options["organization"]
             )
             do_create_staff(
-                acting_user=None, organization=org, username=options["username"], password=password,
-                role=Role.SYSADMIN, email=options["email"], first_name=options["first_name"],
+                acting_user=None,
+                organization=org,
+                username=options["username"],
+                password=password,
+                role=Role.SYSADMIN,
+                email=options["email"],
+                first_name=options["first_name"],
                 last_name=options["last_name"],
             )
         self.stdout.write(

@@ -9,9 +9,7 @@ from openiop.core.models import AuditEvent
 
 
 class Command(BaseCommand):
-    help = (
-        "Verify the audit trail's hash chain; names every row where it breaks and exits non-zero if any does."
-    )
+    help = "Verify the audit trail's hash chain; names every row where it breaks and exits non-zero if any does."
 
     def handle(self, *args: Any, **options: Any) -> None:
         breaks = verify_chain()
