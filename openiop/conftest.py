@@ -7,6 +7,10 @@ from openiop.testing.fixtures import Clinic, build_clinic, make_patient
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
+    # A fresh clone has no var/ yet, and SQLite will not create the folder for its test database.
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     flush.install()
 
 
