@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "openiop.accounts",
     "openiop.programs",
     "openiop.patients",
+    "openiop.scheduling",
     "openiop.api",
 ]
 

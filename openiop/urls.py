@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("openiop.core.urls")),
     path("accounts/", include("openiop.accounts.urls")),
     path("patients/", include("openiop.patients.urls")),
+    path("schedule/", include("openiop.scheduling.urls")),
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),
 ]

@@ -1,0 +1,36 @@
+"""Who and what is already busy: the checks behind every booking and every session edit.
+
+Each returns the conflicting sessions (scheduled, overlapping [starts_at, ends_at)), so the caller's error can
+name them. Overlap is half-open: a session ending at 10:00 does not clash with one starting at 10:00.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from openiop.scheduling.models import Booking, Room, Session
+
+
+def _overlapping(starts_at: datetime, ends_at: datetime, exclude: Session | None) -> QuerySet[Session]:
+    qs = Session.objects.filter(status=Session.Status.SCHEDULED, starts_at__lt=ends_at, ends_at__gt=starts_at)
+    if exclude is not None and exclude.pk:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs
+
+
+def patient_conflicts(patient_id: int, starts_at: datetime, ends_at: datetime,
+                      exclude: Session | None = None) -> QuerySet[Session]:
+    booked = Booking.objects.filter(patient_id=patient_id, status=Booking.Status.BOOKED).values("session_id")
+    return _overlapping(starts_at, ends_at, exclude).filter(pk__in=booked)
+
+
+def facilitator_conflicts(user_id: int, starts_at: datetime, ends_at: datetime,
+                          exclude: Session | None = None) -> QuerySet[Session]:
+    return _overlapping(starts_at, ends_at, exclude).filter(facilitators__id=user_id)
+
+
+def room_conflicts(room: Room, starts_at: datetime, ends_at: datetime,
+                   exclude: Session | None = None) -> QuerySet[Session]:
+    return _overlapping(starts_at, ends_at, exclude).filter(room=room)
