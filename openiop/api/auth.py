@@ -40,4 +40,6 @@ class BearerToken(HttpBearer):
         return found.user
 
 
-AUTH = [StaffSession(), BearerToken()]
+# Bearer first: a request that carries a token is not a browser riding on a cookie, so the session's CSRF check
+# must not reject it; without an Authorization header the bearer check passes the request on to the session.
+AUTH = [BearerToken(), StaffSession()]
