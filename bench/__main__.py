@@ -1,4 +1,5 @@
 """`python -m bench`: build a synthetic clinic at scale, start the real server, and measure pages against baselines.
+`python -m bench placement`: time the placement optimizer (bench/placement.py).
 
 See bench/README.md for what each number means.
 """
@@ -42,7 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Generate synthetic data at scale, start gunicorn on it, and measure OpenIOP pages "
-        "against bare read and insert baselines served by the same server and database.",
+        "against bare read and insert baselines served by the same server and database. "
+        "`python -m bench placement --help` times the placement optimizer instead.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     data = parser.add_argument_group("data")
@@ -83,6 +85,12 @@ class Row:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["placement"]:
+        # The placement optimizer is measured on its own: no database, no server (bench/placement.py).
+        from bench.placement import main as placement_main
+
+        return placement_main(argv[1:])
     args = parse_args(argv)
     try:
         target = Target.parse(args.database_url)

@@ -3,6 +3,7 @@ from ninja import NinjaAPI
 from openiop.api import problems
 from openiop.api.auth import AUTH
 from openiop.api.routers import router
+from openiop.api.scheduling import router as scheduling_router
 
 api = NinjaAPI(
     title="OpenIOP API",
@@ -14,3 +15,4 @@ api = NinjaAPI(
 )
 problems.install(api)
 api.add_router("", router)
+api.add_router("", scheduling_router)

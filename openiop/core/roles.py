@@ -33,6 +33,7 @@ class Cap(StrEnum):
     MANAGE_PROGRAMS = "manage_programs"  # programs and tracks of one's own programs
     MANAGE_ORGANIZATION = "manage_organization"  # organization, sites, all programs, staff
     VIEW_AUDIT = "view_audit"
+    BOOK_SESSIONS = "book_sessions"  # book, cancel and waitlist patients into sessions (front desk too)
 
 
 _CLINICAL_TEAM = {
@@ -41,6 +42,7 @@ _CLINICAL_TEAM = {
     Cap.EDIT_DEMOGRAPHICS,
     Cap.EDIT_CLINICAL,
     Cap.VIEW_CENSUS,
+    Cap.BOOK_SESSIONS,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
@@ -48,7 +50,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
     Role.CLINICIAN: frozenset(_CLINICAL_TEAM),
     Role.SUPERVISED_CLINICIAN: frozenset(_CLINICAL_TEAM),
     Role.INTAKE: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE}),
-    Role.FRONT_DESK: frozenset({Cap.VIEW_PATIENTS, Cap.EDIT_DEMOGRAPHICS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS}),
+    Role.FRONT_DESK: frozenset(
+        {Cap.VIEW_PATIENTS, Cap.EDIT_DEMOGRAPHICS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS, Cap.BOOK_SESSIONS}
+    ),
     Role.BILLING: frozenset({Cap.VIEW_PATIENTS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS}),
     Role.AUDITOR: frozenset({Cap.VIEW_PATIENTS, Cap.VIEW_CLINICAL, Cap.VIEW_CENSUS, Cap.VIEW_AUDIT}),
     Role.SYSADMIN: frozenset({Cap.MANAGE_ORGANIZATION, Cap.MANAGE_PROGRAMS, Cap.VIEW_AUDIT}),

@@ -67,6 +67,7 @@ from openiop.patients.queries import (
     record_activity,
     visible_episodes,
 )
+from openiop.scheduling.views import schedule_tab
 
 LIST_PAGE_SIZE = 25
 ACTIVITY_PAGE_SIZE = 25
@@ -330,6 +331,7 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("contacts", "Contacts", "patients/partials/tab_contacts.html", _contacts),
     ChartTab("insurance", "Insurance", "patients/partials/tab_insurance.html", _insurance),
     ChartTab("episodes", "Episodes of care", "patients/partials/tab_episodes.html", _episodes),
+    ChartTab("schedule", "Schedule", "scheduling/partials/tab_schedule.html", schedule_tab),
     # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
     ChartTab(
         "activity",

@@ -23,7 +23,7 @@ from openiop.accounts.actions import do_create_staff, do_set_staff_active, do_up
 from openiop.accounts.mfa import has_confirmed_device
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import staff_view
+from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import COMMON_CREDENTIALS, Cap
 from openiop.programs import queries
 from openiop.programs.actions import (
@@ -245,6 +245,9 @@ def program_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "tracks": tracks,
             "staff": staff,
             "can_edit": user.can(Cap.MANAGE_PROGRAMS),
+            # Placement lists patients: members of the program who place or configure only.
+            "can_place": program.pk in program_ids_for(user)
+            and (user.can(Cap.EDIT_CLINICAL) or user.can(Cap.MANAGE_PROGRAMS)),
         },
     )
 

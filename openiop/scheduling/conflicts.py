@@ -6,11 +6,12 @@ name them. Overlap is half-open: a session ending at 10:00 does not clash with o
 
 from __future__ import annotations
 
-from datetime import datetime
+import zoneinfo
+from datetime import datetime, time
 
 from django.db.models import QuerySet
 
-from openiop.scheduling.models import Booking, Room, Session
+from openiop.scheduling.models import Booking, Room, Session, StaffAvailability, StaffTimeOff
 
 
 def _overlapping(starts_at: datetime, ends_at: datetime, exclude: Session | None) -> QuerySet[Session]:
@@ -20,17 +21,42 @@ def _overlapping(starts_at: datetime, ends_at: datetime, exclude: Session | None
     return qs
 
 
-def patient_conflicts(patient_id: int, starts_at: datetime, ends_at: datetime,
-                      exclude: Session | None = None) -> QuerySet[Session]:
+def patient_conflicts(
+    patient_id: int, starts_at: datetime, ends_at: datetime, exclude: Session | None = None
+) -> QuerySet[Session]:
     booked = Booking.objects.filter(patient_id=patient_id, status=Booking.Status.BOOKED).values("session_id")
     return _overlapping(starts_at, ends_at, exclude).filter(pk__in=booked)
 
 
-def facilitator_conflicts(user_id: int, starts_at: datetime, ends_at: datetime,
-                          exclude: Session | None = None) -> QuerySet[Session]:
+def facilitator_conflicts(
+    user_id: int, starts_at: datetime, ends_at: datetime, exclude: Session | None = None
+) -> QuerySet[Session]:
     return _overlapping(starts_at, ends_at, exclude).filter(facilitators__id=user_id)
 
 
-def room_conflicts(room: Room, starts_at: datetime, ends_at: datetime,
-                   exclude: Session | None = None) -> QuerySet[Session]:
+def room_conflicts(
+    room: Room, starts_at: datetime, ends_at: datetime, exclude: Session | None = None
+) -> QuerySet[Session]:
     return _overlapping(starts_at, ends_at, exclude).filter(room=room)
+
+
+def time_off_conflicts(user_id: int, starts_at: datetime, ends_at: datetime) -> QuerySet[StaffTimeOff]:
+    return StaffTimeOff.objects.filter(user_id=user_id, starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+def outside_availability(user_id: int, site_id: int, starts_at: datetime, ends_at: datetime, tz: str) -> bool:
+    """True when the user has weekly availability set at the site and this time is not inside any window.
+
+    Someone with no availability on file is not warned about: the schedule is then the only source of truth.
+    """
+    windows = list(StaffAvailability.objects.filter(user_id=user_id, site_id=site_id))
+    if not windows:
+        return False
+    zone = zoneinfo.ZoneInfo(tz)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    if start.date() != end.date() and end.time() != time(0):
+        return True
+    end_time = end.time() if end.date() == start.date() else time.max
+    return not any(
+        w.weekday == start.weekday() and w.start_time <= start.time() and end_time <= w.end_time for w in windows
+    )

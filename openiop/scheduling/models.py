@@ -56,7 +56,9 @@ class SessionType(BaseModel):
         default=list, blank=True, help_text="Facilitator must hold one of these (e.g. LCSW, LPC); empty = any."
     )
     capacity = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
         help_text="Empty: the program's group cap for groups, 1 for individual visits.",
     )
     mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.IN_PERSON)
@@ -133,7 +135,11 @@ class Closure(BaseModel):
 
     organization = models.ForeignKey("programs.Organization", on_delete=models.PROTECT, related_name="closures")
     site = models.ForeignKey(
-        "programs.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="closures",
+        "programs.Site",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="closures",
         help_text="Empty: every site.",
     )
     date = models.DateField()
@@ -200,7 +206,11 @@ class SessionSeries(BaseModel):
     video_link = models.URLField(blank=True)
     rotates_curriculum = models.BooleanField(default=False)
     previous = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The series this one continues after a 'this and following' edit.",
     )
     is_active = models.BooleanField(default=True)
@@ -219,11 +229,11 @@ class Session(BaseModel):
         CANCELLED = "cancelled", "Cancelled"
 
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="sessions")
-    track = models.ForeignKey("programs.Track", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="sessions")
+    track = models.ForeignKey(
+        "programs.Track", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
     group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions")
-    series = models.ForeignKey(SessionSeries, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="sessions")
+    series = models.ForeignKey(SessionSeries, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions")
     # The occurrence's original program-local start, identifying it within its series even after a move.
     occurrence = models.DateTimeField(null=True, blank=True)
     detached = models.BooleanField(default=False, help_text="Edited on its own; series edits leave it alone.")
@@ -232,15 +242,13 @@ class Session(BaseModel):
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions")
-    facilitators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="facilitated_sessions",
-                                          blank=True)
+    facilitators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="facilitated_sessions", blank=True)
     capacity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     # Seats taken, kept by the booking actions with a conditional UPDATE so a seat is claimed atomically.
     booked_count = models.PositiveSmallIntegerField(default=0)
     mode = models.CharField(max_length=12, choices=SessionType.Mode.choices, default=SessionType.Mode.IN_PERSON)
     video_link = models.URLField(blank=True)
-    topic = models.ForeignKey(CurriculumTopic, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="sessions")
+    topic = models.ForeignKey(CurriculumTopic, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
 
@@ -290,16 +298,18 @@ class Booking(BaseModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.STAFF)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
-    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["session__starts_at"]
         constraints = [
-            models.UniqueConstraint(fields=["session", "patient"], condition=Q(status="booked"),
-                                    name="booking_one_seat_per_patient"),
+            models.UniqueConstraint(
+                fields=["session", "patient"], condition=Q(status="booked"), name="booking_one_seat_per_patient"
+            ),
         ]
         indexes = [models.Index(fields=["patient", "status"])]
 
@@ -319,8 +329,9 @@ class Enrollment(BaseModel):
     class Meta:
         ordering = ["-starts_on"]
         constraints = [
-            models.UniqueConstraint(fields=["episode"], condition=Q(ends_on__isnull=True),
-                                    name="enrollment_one_current"),
+            models.UniqueConstraint(
+                fields=["episode"], condition=Q(ends_on__isnull=True), name="enrollment_one_current"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -335,8 +346,9 @@ class WaitlistEntry(BaseModel):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     episode = models.ForeignKey("patients.EpisodeOfCare", on_delete=models.PROTECT, related_name="waitlist_entries")
-    track = models.ForeignKey("programs.Track", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="waitlist")
+    track = models.ForeignKey(
+        "programs.Track", null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist"
+    )
     group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist")
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.PROTECT, related_name="waitlist")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
@@ -359,10 +371,12 @@ class WaitlistEntry(BaseModel):
 class CalendarFeed(BaseModel):
     """A secret, revocable iCalendar feed URL for a patient or a staff member. Only the token's hash is kept."""
 
-    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="calendar_feeds")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="calendar_feeds")
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     detailed = models.BooleanField(
         default=False, help_text="Opted in to session names; by default events say only 'Session at <site>'."
@@ -381,3 +395,16 @@ class CalendarFeed(BaseModel):
 
     def __str__(self) -> str:
         return f"calendar feed {self.public_id}"
+
+
+class PlacementRequest(BaseModel):
+    """What the placement optimizer needs to know about a person waiting for a track: when they can come
+    (weekly windows in program-local time, around work or school) and what they would rather have."""
+
+    episode = models.OneToOneField("patients.EpisodeOfCare", on_delete=models.CASCADE, related_name="placement_request")
+    # [[weekday, "HH:MM", "HH:MM"], ...], weekday 0 = Monday.
+    availability = models.JSONField(default=list, blank=True)
+    preferred_kind = models.CharField(max_length=10, blank=True, help_text="Preferred track kind, if any.")
+
+    def __str__(self) -> str:
+        return f"placement request {self.public_id}"

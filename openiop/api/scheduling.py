@@ -1,0 +1,389 @@
+"""Scheduling API: sessions with free seats, atomic booking, enrollment into tracks, the patient's schedule and
+waitlists. Access works as in the HTML views (403 for the role, then 404 outside one's programs) and every write
+goes through the scheduling actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
+
+from openiop.accounts.models import User
+from openiop.api.problems import Conflict
+from openiop.core import audit
+from openiop.core.models import AuditAction
+from openiop.core.permissions import program_ids_for, require
+from openiop.core.roles import Cap
+from openiop.patients.models import EpisodeOfCare
+from openiop.patients.queries import get_episode_for_user, get_patient_for_user
+from openiop.programs.models import Track
+from openiop.scheduling import booking as booking_actions
+from openiop.scheduling import enrollment as enrollment_actions
+from openiop.scheduling import queries
+from openiop.scheduling.booking import BookingConflict, SessionFull
+from openiop.scheduling.models import Booking, Group, Session, WaitlistEntry
+
+router = Router(tags=["scheduling"])
+MAX_RANGE_DAYS = 62
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+class SessionOut(Schema):
+    id: UUID = Field(alias="public_id")
+    title: str
+    session_type: str = Field(alias="session_type.name")
+    kind: str = Field(alias="session_type.kind")
+    program: UUID = Field(alias="program.public_id")
+    track: UUID | None = None
+    group: UUID | None = None
+    starts_at: datetime
+    ends_at: datetime
+    room: str | None = None
+    mode: str
+    status: str
+    capacity: int
+    booked_count: int
+    free_seats: int
+
+    @staticmethod
+    def resolve_track(obj: Session) -> UUID | None:
+        return obj.track.public_id if obj.track_id else None  # type: ignore[union-attr]
+
+    @staticmethod
+    def resolve_group(obj: Session) -> UUID | None:
+        return obj.group.public_id if obj.group_id else None  # type: ignore[union-attr]
+
+    @staticmethod
+    def resolve_room(obj: Session) -> str | None:
+        return str(obj.room) if obj.room_id else None
+
+
+class RosterRow(Schema):
+    booking: UUID
+    patient: UUID
+    name: str
+    episode: UUID
+
+
+class SessionDetail(SessionOut):
+    roster: list[RosterRow] | None = None
+
+
+class BookingOut(Schema):
+    id: UUID = Field(alias="public_id")
+    session: UUID = Field(alias="session.public_id")
+    episode: UUID = Field(alias="episode.public_id")
+    patient: UUID = Field(alias="patient.public_id")
+    status: str
+    source: str
+    cancel_reason: str
+    cancelled_at: datetime | None
+
+
+class BookingIn(Schema):
+    episode: UUID
+    idempotency_key: str | None = None
+
+
+class CancelIn(Schema):
+    reason: str = ""
+
+
+class EnrollmentIn(Schema):
+    track: UUID
+    groups: list[UUID] = []
+    starts_on: date
+
+
+class EnrollmentOut(Schema):
+    id: UUID
+    track: UUID
+    groups: list[UUID]
+    starts_on: date
+    booked_sessions: list[UUID]
+    full_sessions: list[UUID]
+    overlapping_sessions: list[UUID]
+    waitlist_entries: list[UUID]
+
+
+class ScheduleItem(Schema):
+    booking: UUID = Field(alias="public_id")
+    booking_status: str = Field(alias="status")
+    session: SessionOut
+
+
+class WaitlistIn(Schema):
+    episode: UUID
+    track: UUID | None = None
+    group: UUID | None = None
+    session: UUID | None = None
+
+
+class WaitlistOut(Schema):
+    id: UUID = Field(alias="public_id")
+    episode: UUID = Field(alias="episode.public_id")
+    patient: UUID = Field(alias="episode.patient.public_id")
+    name: str = Field(alias="episode.patient.display_name")
+    track: UUID | None = None
+    group: UUID | None = None
+    session: UUID | None = None
+    status: str
+    offered_at: datetime | None
+    offer_expires_at: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_track(obj: WaitlistEntry) -> UUID | None:
+        return obj.track.public_id if obj.track_id else None  # type: ignore[union-attr]
+
+    @staticmethod
+    def resolve_group(obj: WaitlistEntry) -> UUID | None:
+        return obj.group.public_id if obj.group_id else None  # type: ignore[union-attr]
+
+    @staticmethod
+    def resolve_session(obj: WaitlistEntry) -> UUID | None:
+        return obj.session.public_id if obj.session_id else None  # type: ignore[union-attr]
+
+
+class RangeFilter(Schema):
+    start: date | None = None
+    end: date | None = None
+
+
+class SessionFilter(RangeFilter):
+    track: UUID | None = None
+    program: UUID | None = None
+
+
+def _range(filters: RangeFilter) -> tuple[date, date]:
+    start = filters.start or timezone.localdate()
+    end = filters.end or start + timedelta(days=6)
+    if end < start:
+        raise ValidationError({"end": "End on or after the start."})
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise ValidationError({"end": f"Ask for at most {MAX_RANGE_DAYS} days at a time."})
+    return start, end
+
+
+def _session_full(exc: SessionFull) -> Conflict:
+    return Conflict(
+        "Session full",
+        f"{booking_actions.session_label(exc.session)} has no free seat.",
+        next_sessions=[
+            {
+                "id": str(s.public_id),
+                "starts_at": s.starts_at.isoformat(),
+                "ends_at": s.ends_at.isoformat(),
+                "free_seats": s.free_seats,
+            }
+            for s in exc.next_sessions
+        ],
+    )
+
+
+def _book(user: User, session: Session, episode_id: UUID, key: str | None, source: str) -> Booking:
+    if user.organization_id is None:
+        raise ValidationError({"episode": "Unknown episode, or not one of yours."})
+    episode = (
+        EpisodeOfCare.objects.filter(
+            public_id=episode_id, program_id__in=program_ids_for(user), patient__organization_id=user.organization_id
+        )
+        .select_related("patient")
+        .first()
+    )
+    if episode is None:
+        raise ValidationError({"episode": "Unknown episode, or not one of yours."})
+    try:
+        return booking_actions.do_book_seat(
+            session, episode=episode, acting_user=user, source=source, idempotency_key=key
+        )
+    except SessionFull as exc:
+        raise _session_full(exc) from None
+    except BookingConflict as exc:
+        raise Conflict(exc.title, exc.detail) from None
+
+
+def _booking_out(booking: Booking) -> Booking:
+    return Booking.objects.select_related("session", "episode", "patient").get(pk=booking.pk)
+
+
+# --- Sessions -------------------------------------------------------------------------------------------------
+
+
+@router.get("/sessions", response=list[SessionOut])
+def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> Any:
+    user = _user(request)
+    require(user, Cap.VIEW_CENSUS)
+    start, end = _range(filters)
+    qs = queries.sessions_between(user, start, end)
+    if filters.program is not None:
+        qs = qs.filter(program__public_id=filters.program)
+    if filters.track is not None:
+        qs = qs.filter(track__public_id=filters.track)
+    return qs
+
+
+@router.get("/sessions/{session_id}", response=SessionDetail)
+def get_session(request: HttpRequest, session_id: UUID) -> Any:
+    user = _user(request)
+    session = queries.get_session_for_user(user, session_id)
+    roster = None
+    if user.can(Cap.VIEW_CLINICAL):
+        roster = [
+            {
+                "booking": b.public_id,
+                "patient": b.patient.public_id,
+                "name": b.patient.display_name,
+                "episode": b.episode.public_id,
+            }
+            for b in queries.session_roster(session)
+        ]
+        audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, obj=session)
+    setattr(session, "roster", roster)  # noqa: B010 (a response-only attribute, not a model field)
+    return session
+
+
+@router.post("/sessions/{session_id}/bookings", response={201: BookingOut})
+def book_session(request: HttpRequest, session_id: UUID, payload: BookingIn) -> Any:
+    user = _user(request)
+    session = queries.get_session_for_user(user, session_id, Cap.BOOK_SESSIONS)
+    key = payload.idempotency_key or request.headers.get("Idempotency-Key") or None
+    booking = _book(user, session, payload.episode, key, Booking.Source.STAFF)
+    return Status(201, _booking_out(booking))
+
+
+@router.delete("/bookings/{booking_id}", response=BookingOut)
+def cancel_booking(request: HttpRequest, booking_id: UUID, payload: CancelIn | None = None) -> Any:
+    user = _user(request)
+    booking = queries.get_booking_for_user(user, booking_id)
+    booking_actions.do_cancel_booking(booking, acting_user=user, reason=payload.reason if payload else "")
+    return _booking_out(booking)
+
+
+# --- Enrollment and the personal schedule -----------------------------------------------------------------------
+
+
+@router.post("/episodes/{episode_id}/enrollment", response={201: EnrollmentOut})
+def enroll(request: HttpRequest, episode_id: UUID, payload: EnrollmentIn) -> Any:
+    """Enroll the episode in a track, or move it there when it is already enrolled in another one."""
+    user = _user(request)
+    episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
+    track = Track.objects.filter(program_id=episode.program_id, public_id=payload.track).first()
+    if track is None:
+        raise ValidationError({"track": "Unknown track for this episode's program."})
+    groups = list(Group.objects.filter(track=track, public_id__in=payload.groups))
+    if len(groups) != len(set(payload.groups)):
+        raise ValidationError({"groups": "Unknown group for this track."})
+    if enrollment_actions.current_enrollment(episode) is None:
+        result = enrollment_actions.do_enroll(
+            episode, acting_user=user, track=track, groups=groups, starts_on=payload.starts_on
+        )
+    else:
+        result = enrollment_actions.do_move_track(
+            episode, acting_user=user, track=track, groups=groups, on=payload.starts_on
+        )
+    enrollment = result.enrollment
+    return Status(
+        201,
+        {
+            "id": enrollment.public_id,
+            "track": track.public_id,
+            "groups": [g.public_id for g in groups],
+            "starts_on": enrollment.starts_on,
+            "booked_sessions": [b.session.public_id for b in result.booked],
+            "full_sessions": [s.public_id for s in result.full],
+            "overlapping_sessions": [s.public_id for s in result.overlapping],
+            "waitlist_entries": [e.public_id for e in result.waitlisted],
+        },
+    )
+
+
+@router.get("/patients/{patient_id}/schedule", response=list[ScheduleItem])
+def patient_schedule(request: HttpRequest, patient_id: UUID, filters: Query[RangeFilter]) -> Any:
+    user = _user(request)
+    patient = get_patient_for_user(user, patient_id)
+    start, end = _range(filters)
+    items = queries.patient_schedule(patient, start, end, program_ids_for(user))
+    audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="booking")
+    return items
+
+
+# --- Waitlists ------------------------------------------------------------------------------------------------
+
+
+class WaitlistFilter(Schema):
+    track: UUID | None = None
+    group: UUID | None = None
+    session: UUID | None = None
+    status: str = WaitlistEntry.Status.WAITING
+
+
+@router.get("/waitlist", response=list[WaitlistOut])
+def list_waitlist(request: HttpRequest, filters: Query[WaitlistFilter]) -> Any:
+    user = _user(request)
+    require(user, Cap.VIEW_PATIENTS)
+    if filters.status not in WaitlistEntry.Status.values:
+        raise ValidationError({"status": f"Use one of {', '.join(WaitlistEntry.Status.values)}."})
+    qs = queries.waitlist_for_user(user).filter(status=filters.status)
+    if filters.track is not None:
+        qs = qs.filter(track__public_id=filters.track)
+    if filters.group is not None:
+        qs = qs.filter(group__public_id=filters.group)
+    if filters.session is not None:
+        qs = qs.filter(session__public_id=filters.session)
+    audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="waitlistentry")
+    return list(qs.order_by("created_at", "pk"))
+
+
+@router.post("/waitlist", response={201: WaitlistOut})
+def join_waitlist(request: HttpRequest, payload: WaitlistIn) -> Any:
+    user = _user(request)
+    require(user, Cap.BOOK_SESSIONS)
+    try:
+        episode = get_episode_for_user(user, payload.episode, Cap.BOOK_SESSIONS)
+    except Http404 as exc:  # a reference in the body is a field error, not a missing resource
+        raise ValidationError({"episode": "Unknown episode, or not one of yours."}) from exc
+    track = group = session = None
+    if payload.track is not None:
+        track = Track.objects.filter(program_id__in=program_ids_for(user), public_id=payload.track).first()
+        if track is None:
+            raise ValidationError({"track": "Unknown track."})
+    if payload.group is not None:
+        group = queries.get_group_for_user(user, payload.group)
+        if group is None:
+            raise ValidationError({"group": "Unknown group."})
+    if payload.session is not None:
+        session = queries.sessions_for_user(user).filter(public_id=payload.session).first()
+        if session is None:
+            raise ValidationError({"session": "Unknown session."})
+    entry = booking_actions.do_join_waitlist(episode, acting_user=user, track=track, group=group, session=session)
+    return Status(201, queries.waitlist_for_user(user).get(pk=entry.pk))
+
+
+@router.delete("/waitlist/{entry_id}", response=WaitlistOut)
+def withdraw_waitlist(request: HttpRequest, entry_id: UUID) -> Any:
+    user = _user(request)
+    entry = queries.get_waitlist_entry_for_user(user, entry_id)
+    booking_actions.do_withdraw(entry, acting_user=user)
+    return queries.waitlist_for_user(user).get(pk=entry.pk)
+
+
+@router.post("/waitlist/{entry_id}/accept", response={201: BookingOut})
+def accept_offer(request: HttpRequest, entry_id: UUID) -> Any:
+    user = _user(request)
+    entry = queries.get_waitlist_entry_for_user(user, entry_id)
+    try:
+        booking = booking_actions.do_accept_offer(entry, acting_user=user)
+    except SessionFull as exc:
+        raise _session_full(exc) from None
+    except BookingConflict as exc:
+        raise Conflict(exc.title, exc.detail) from None
+    return Status(201, _booking_out(booking))

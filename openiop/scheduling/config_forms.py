@@ -1,0 +1,196 @@
+"""Forms for the calendar configuration pages: session types, rooms, closures, staff availability and time off,
+series (track templates) and session edits. They only parse input; the series actions validate and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from openiop.accounts.models import User
+from openiop.core.forms import DateInput, StyledFormMixin, TimeInput
+from openiop.lib import recurrence
+from openiop.programs.models import WEEKDAYS, Site
+from openiop.scheduling.models import Closure, Group, Room, SessionType
+
+RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class PersonChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj)
+
+
+class SessionTypeForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=SessionType.Kind.choices)
+    service_kind = forms.ChoiceField(choices=SessionType.ServiceKind.choices, label="Service kind (for billing)")
+    # No minimum here: the action answers zero or negative durations with its own field error.
+    default_duration_minutes = forms.IntegerField(label="Default duration (minutes)", max_value=480)
+    required_credentials = forms.CharField(
+        required=False, max_length=200, help_text="Comma-separated, e.g. LCSW, LPC. Empty: anyone may lead it."
+    )
+    capacity = forms.IntegerField(
+        required=False, help_text="Empty: the program's group cap for groups, 1 for individual visits."
+    )
+    mode = forms.ChoiceField(choices=SessionType.Mode.choices)
+    counts_toward_dose = forms.BooleanField(required=False, initial=True, label="Counts toward the weekly dose")
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def clean_required_credentials(self) -> list[str]:
+        raw = self.cleaned_data.get("required_credentials") or ""
+        return [c.strip().upper() for c in raw.replace(";", ",").split(",") if c.strip()]
+
+    def changes(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class RoomForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=100)
+    capacity = forms.IntegerField(help_text="How many people the room seats.")
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+
+class ClosureForm(StyledFormMixin, forms.Form):
+    date = forms.DateField(widget=DateInput())
+    name = forms.CharField(max_length=100, help_text="e.g. Thanksgiving, staff training.")
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="Every site")
+    action = forms.ChoiceField(choices=Closure.Action.choices, widget=forms.RadioSelect, initial=Closure.Action.SKIP)
+    move_to = forms.DateField(required=False, widget=DateInput(), label="Move to", help_text="Only when moving.")
+
+    def __init__(self, *args: Any, sites: QuerySet[Any], allow_all_sites: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["site"]
+        field.queryset = sites  # type: ignore[attr-defined]
+        if not allow_all_sites:
+            field.required = True
+            field.empty_label = None  # type: ignore[attr-defined]
+
+
+class AvailabilityForm(StyledFormMixin, forms.Form):
+    weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int)
+    start_time = forms.TimeField(widget=TimeInput(), label="From")
+    end_time = forms.TimeField(widget=TimeInput(), label="Until")
+
+
+class TimeOffForm(StyledFormMixin, forms.Form):
+    starts_at = forms.DateTimeField(widget=DateTimeLocalInput(), label="From")
+    ends_at = forms.DateTimeField(widget=DateTimeLocalInput(), label="Until")
+    reason = forms.CharField(
+        max_length=100, required=False, help_text="Shown to schedulers; no health details (e.g. 'leave')."
+    )
+
+
+class SeriesForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(max_length=120, required=False, help_text="Empty: the session type's name.")
+    session_type = forms.ModelChoiceField(queryset=SessionType.objects.none())
+    group = forms.ModelChoiceField(queryset=Group.objects.none(), required=False, empty_label="The whole track")
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Repeats on"
+    )
+    rrule = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Advanced: RRULE",
+        help_text="RFC 5545 rule, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=TU. Replaces the weekdays when filled in.",
+    )
+    start_time = forms.TimeField(widget=TimeInput(), help_text="Program-local time.")
+    duration_minutes = forms.IntegerField(
+        required=False, max_value=480, label="Duration (minutes)", help_text="Empty: the session type's default."
+    )
+    starts_on = forms.DateField(widget=DateInput(), label="First day")
+    until = forms.DateField(widget=DateInput(), required=False, label="Last day", help_text="Empty: open-ended.")
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="No room")
+    facilitators = PersonChoiceField(queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
+    capacity = forms.IntegerField(required=False, help_text="Empty: the group's or session type's capacity.")
+    mode = forms.ChoiceField(choices=[("", "As the session type"), *SessionType.Mode.choices], required=False)
+    video_link = forms.URLField(required=False, max_length=200, assume_scheme="https")
+    rotates_curriculum = forms.BooleanField(required=False, label="Rotates through the education topics")
+
+    def __init__(
+        self,
+        *args: Any,
+        session_types: QuerySet[Any],
+        groups: QuerySet[Any],
+        rooms: QuerySet[Any],
+        people: QuerySet[Any],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["session_type"].queryset = session_types  # type: ignore[attr-defined]
+        self.fields["group"].queryset = groups  # type: ignore[attr-defined]
+        self.fields["room"].queryset = rooms  # type: ignore[attr-defined]
+        self.fields["facilitators"].queryset = people  # type: ignore[attr-defined]
+        self.fields["weekdays"].widget.attrs["class"] = "btn-check"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        raw = (data.get("rrule") or "").strip()
+        days = data.get("weekdays") or []
+        if raw:
+            try:
+                data["rrule"] = recurrence.validate(raw)
+            except recurrence.RecurrenceError as exc:
+                self.add_error("rrule", str(exc))
+        elif days:
+            data["rrule"] = "FREQ=WEEKLY;BYDAY=" + ",".join(RRULE_DAYS[d] for d in sorted(days))
+        else:
+            self.add_error("weekdays", "Pick at least one weekday, or write a rule under Advanced.")
+        return data
+
+    def action_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("weekdays", None)
+        data["facilitators"] = list(data.get("facilitators") or [])
+        data["mode"] = data.get("mode") or None
+        return data
+
+
+SCOPE_CHOICES = [
+    ("this", "This session only"),
+    ("following", "This and the following sessions"),
+    ("all", "All future sessions of the series"),
+]
+
+
+class SessionEditForm(StyledFormMixin, forms.Form):
+    scope = forms.ChoiceField(choices=SCOPE_CHOICES, widget=forms.RadioSelect, initial="this", label="Apply to")
+    title = forms.CharField(max_length=120, required=False)
+    start_time = forms.TimeField(widget=TimeInput(), help_text="Program-local time.")
+    duration_minutes = forms.IntegerField(max_value=480, label="Duration (minutes)")
+    room = forms.ModelChoiceField(queryset=Room.objects.none(), required=False, empty_label="No room")
+    facilitators = PersonChoiceField(queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple)
+    capacity = forms.IntegerField()
+    mode = forms.ChoiceField(choices=SessionType.Mode.choices)
+    video_link = forms.URLField(required=False, max_length=200, assume_scheme="https")
+
+    EDIT_FIELDS = ("title", "start_time", "duration_minutes", "room", "facilitators", "capacity", "mode", "video_link")
+
+    def __init__(self, *args: Any, rooms: QuerySet[Any], people: QuerySet[Any], in_series: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = rooms  # type: ignore[attr-defined]
+        self.fields["facilitators"].queryset = people  # type: ignore[attr-defined]
+        if not in_series:
+            self.fields["scope"].choices = SCOPE_CHOICES[:1]  # type: ignore[attr-defined]
+
+    def changes(self) -> dict[str, Any]:
+        """Only what the user changed, so 'all' does not overwrite the series with this session's own values."""
+        changes = {name: self.cleaned_data[name] for name in self.EDIT_FIELDS if name in self.changed_data}
+        if "facilitators" in changes:
+            changes["facilitators"] = list(changes["facilitators"])
+        if "mode" in changes or "video_link" in changes:
+            changes["mode"] = self.cleaned_data["mode"]
+            changes["video_link"] = self.cleaned_data["video_link"]
+        return changes
+
+
+class CancelSessionForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(max_length=200, help_text="Shown on the calendar, e.g. 'facilitator unwell'.")

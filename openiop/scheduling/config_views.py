@@ -1,0 +1,499 @@
+"""Calendar configuration pages: session types, rooms, closures, staff availability and time off, track templates
+(series) and session edits with their three scopes.
+
+Directors and sysadmins (MANAGE_PROGRAMS) configure their managed programs; auditors may read the pages and get
+403 on any write; everyone else gets 403. Records outside the user's programs are 404.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from openiop.accounts.models import User
+from openiop.core.forms import add_action_errors
+from openiop.core.permissions import is_read_only, managed_program_ids, program_ids_for
+from openiop.core.roles import Cap, Role
+from openiop.lib import recurrence
+from openiop.programs.models import WEEKDAYS, Program, Site, Track
+from openiop.scheduling import series as actions
+from openiop.scheduling.config_forms import (
+    AvailabilityForm,
+    CancelSessionForm,
+    ClosureForm,
+    RoomForm,
+    SeriesForm,
+    SessionEditForm,
+    SessionTypeForm,
+    TimeOffForm,
+)
+from openiop.scheduling.models import (
+    Closure,
+    Group,
+    Room,
+    Session,
+    SessionSeries,
+    SessionType,
+    StaffAvailability,
+    StaffTimeOff,
+)
+
+# Roles that lead sessions; the facilitator pickers offer only them.
+FACILITATOR_ROLES = (Role.DIRECTOR, Role.CLINICIAN, Role.SUPERVISED_CLINICIAN, Role.INTAKE)
+
+
+# --- Access ------------------------------------------------------------------------------------------------
+
+
+def _program_ids(request: HttpRequest, *, write: bool) -> list[int]:
+    """Role first (403), then the programs in reach. Auditors read what their membership shows."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.can(Cap.MANAGE_PROGRAMS):
+        return managed_program_ids(user)
+    if not write and is_read_only(user):
+        return program_ids_for(user)
+    raise PermissionDenied
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    return _program_ids(request, write=request.method == "POST")
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _one(qs: Any, **lookup: Any) -> Any:
+    obj = qs.filter(**lookup).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def _can_edit(request: HttpRequest) -> bool:
+    return request.user.can(Cap.MANAGE_PROGRAMS)  # type: ignore[union-attr]
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    context.setdefault("nav", "admin")
+    context["can_edit"] = _can_edit(request)
+    return render(request, f"scheduling/config/{template}", context)
+
+
+def _people(program: Program) -> QuerySet[User]:
+    return (
+        User.objects.filter(memberships__program=program, is_active=True, role__in=FACILITATOR_ROLES)
+        .order_by("last_name", "first_name")
+        .distinct()
+    )
+
+
+def _save_failed(request: HttpRequest, form: Any, exc: ValidationError) -> None:
+    add_action_errors(form, exc)
+
+
+# --- Overview ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def setup_index(request: HttpRequest) -> HttpResponse:
+    ids = _ids(request)
+    programs = (
+        Program.objects.filter(pk__in=ids)
+        .select_related("site")
+        .prefetch_related(Prefetch("tracks", queryset=Track.objects.filter(is_active=True)))
+        .order_by("site__name", "name")
+    )
+    sites = Site.objects.filter(programs__in=ids).distinct().annotate(room_count=Count("rooms", distinct=True))
+    return _render(request, "index.html", {"programs": programs, "sites": sites})
+
+
+# --- Session types -----------------------------------------------------------------------------------------
+
+
+@login_required
+def session_types(request: HttpRequest, public_id: Any) -> HttpResponse:
+    program = _one(Program.objects.select_related("site"), pk__in=_ids(request), public_id=public_id)
+    types = SessionType.objects.filter(program=program).order_by("-is_active", "name")
+    return _render(request, "session_types.html", {"program": program, "types": types})
+
+
+@login_required
+def session_type_form(request: HttpRequest, public_id: Any, type_id: Any = None) -> HttpResponse:
+    ids = _program_ids(request, write=True)
+    program = _one(Program.objects.select_related("site"), pk__in=ids, public_id=public_id)
+    st = _one(SessionType.objects, program=program, public_id=type_id) if type_id else None
+    initial: dict[str, Any] = {}
+    if st is not None:
+        initial = {name: getattr(st, name) for name in SessionTypeForm.base_fields}
+        initial["required_credentials"] = ", ".join(st.required_credentials or [])
+    form = SessionTypeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if st is None:
+                actions.do_create_session_type(program, acting_user=_user(request), **form.changes())
+            else:
+                actions.do_update_session_type(st, acting_user=_user(request), **form.changes())
+        except ValidationError as exc:
+            _save_failed(request, form, exc)
+        else:
+            messages.success(request, "Session type saved.")
+            return redirect("scheduling:config_session_types", program.public_id)
+    return _render(request, "session_type_form.html", {"program": program, "session_type": st, "form": form})
+
+
+# --- Rooms -------------------------------------------------------------------------------------------------
+
+
+def _sites(ids: list[int]) -> QuerySet[Site]:
+    return Site.objects.filter(programs__in=ids).distinct()
+
+
+@login_required
+def rooms(request: HttpRequest, public_id: Any) -> HttpResponse:
+    site = _one(_sites(_ids(request)), public_id=public_id)
+    room_list = Room.objects.filter(site=site).order_by("-is_active", "name")
+    return _render(request, "rooms.html", {"site": site, "rooms": room_list})
+
+
+@login_required
+def room_form(request: HttpRequest, public_id: Any, room_id: Any = None) -> HttpResponse:
+    site = _one(_sites(_program_ids(request, write=True)), public_id=public_id)
+    room = _one(Room.objects, site=site, public_id=room_id) if room_id else None
+    initial = {"name": room.name, "capacity": room.capacity, "is_active": room.is_active} if room else {}
+    form = RoomForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if room is None:
+                actions.do_create_room(site, acting_user=_user(request), **form.cleaned_data)
+            else:
+                actions.do_update_room(room, acting_user=_user(request), **form.cleaned_data)
+        except ValidationError as exc:
+            _save_failed(request, form, exc)
+        else:
+            messages.success(request, "Room saved.")
+            return redirect("scheduling:config_rooms", site.public_id)
+    return _render(request, "room_form.html", {"site": site, "room": room, "form": form})
+
+
+# --- Closures ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def closures(request: HttpRequest) -> HttpResponse:
+    ids = _ids(request)
+    user = _user(request)
+    organization = user.organization
+    if organization is None:
+        raise Http404
+    sites = _sites(ids).order_by("name")
+    allow_all = user.can(Cap.MANAGE_ORGANIZATION)
+    form = ClosureForm(request.POST or None, sites=sites, allow_all_sites=allow_all)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_add_closure(organization, acting_user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            _save_failed(request, form, exc)
+        else:
+            messages.success(request, "Closure added; that day's future sessions were cancelled or moved.")
+            return redirect("scheduling:config_closures")
+    rows = (
+        Closure.objects.filter(organization=organization)
+        .filter(Q(site__isnull=True) | Q(site__in=sites))
+        .filter(date__gte=timezone.localdate() - timedelta(days=31))
+        .select_related("site")
+        .order_by("date")
+    )
+    return _render(request, "closures.html", {"closures": rows, "form": form})
+
+
+# --- Staff availability and time off -----------------------------------------------------------------------
+
+
+@login_required
+def staff_list(request: HttpRequest, public_id: Any) -> HttpResponse:
+    program = _one(Program.objects.select_related("site"), pk__in=_ids(request), public_id=public_id)
+    soon = timezone.now() + timedelta(days=60)
+    people = _people(program).prefetch_related(
+        Prefetch(
+            "availability",
+            queryset=StaffAvailability.objects.filter(site_id=program.site_id),
+            to_attr="windows",
+        ),
+        Prefetch(
+            "time_off",
+            queryset=StaffTimeOff.objects.filter(ends_at__gt=timezone.now(), starts_at__lt=soon),
+            to_attr="upcoming_off",
+        ),
+    )
+    return _render(request, "staff_list.html", {"program": program, "people": people, "weekday_names": dict(WEEKDAYS)})
+
+
+@login_required
+def staff_detail(request: HttpRequest, public_id: Any, user_id: Any) -> HttpResponse:
+    program = _one(Program.objects.select_related("site"), pk__in=_ids(request), public_id=public_id)
+    person = _one(_people(program), public_id=user_id)
+    tz = recurrence.get_zone(program.time_zone)
+    kind = request.POST.get("form")
+    availability_form = AvailabilityForm(request.POST if kind == "availability" else None, prefix="av")
+    time_off_form = TimeOffForm(request.POST if kind == "time_off" else None, prefix="off")
+    if kind == "availability" and availability_form.is_valid():
+        try:
+            actions.do_add_availability(
+                person, acting_user=_user(request), site=program.site, **availability_form.cleaned_data
+            )
+        except ValidationError as exc:
+            _save_failed(request, availability_form, exc)
+        else:
+            messages.success(request, "Availability added.")
+            return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
+    if kind == "time_off" and time_off_form.is_valid():
+        data = time_off_form.cleaned_data
+        # The browser sends wall-clock times; they mean the program's zone, whatever the server's.
+        starts = data["starts_at"].replace(tzinfo=None)
+        ends = data["ends_at"].replace(tzinfo=None)
+        try:
+            actions.do_add_time_off(
+                person,
+                acting_user=_user(request),
+                reason=data["reason"],
+                starts_at=recurrence.localize(starts, tz),
+                ends_at=recurrence.localize(ends, tz),
+            )
+        except ValidationError as exc:
+            _save_failed(request, time_off_form, exc)
+        else:
+            messages.success(request, "Time off added.")
+            return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
+    windows = StaffAvailability.objects.filter(user=person, site_id=program.site_id).order_by("weekday", "start_time")
+    offs = StaffTimeOff.objects.filter(user=person, ends_at__gt=timezone.now()).order_by("starts_at")
+    return _render(
+        request,
+        "staff_detail.html",
+        {
+            "program": program,
+            "person": person,
+            "windows": windows,
+            "offs": offs,
+            "tz": tz,
+            "availability_form": availability_form,
+            "time_off_form": time_off_form,
+            "weekday_names": dict(WEEKDAYS),
+        },
+    )
+
+
+@login_required
+@require_POST
+def availability_remove(request: HttpRequest, public_id: Any, user_id: Any) -> HttpResponse:
+    # Availability rows have no public id; the row is named in the POST body, never in the URL.
+    program = _one(Program.objects.select_related("site"), pk__in=_ids(request), public_id=public_id)
+    person = _one(_people(program), public_id=user_id)
+    window_id = request.POST.get("window", "")
+    if not window_id.isdigit():
+        raise Http404
+    window = _one(
+        StaffAvailability.objects.select_related("site"), user=person, site_id=program.site_id, pk=int(window_id)
+    )
+    actions.do_remove_availability(window, acting_user=_user(request))
+    messages.success(request, "Availability removed.")
+    return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
+
+
+# --- Track template ----------------------------------------------------------------------------------------
+
+
+def _week_grid(series_list: list[SessionSeries], tz: str) -> list[dict[str, Any]]:
+    """One column per weekday with the blocks each active series puts there, from a representative week."""
+    today = timezone.now().astimezone(recurrence.get_zone(tz)).date()
+    columns: list[dict[str, Any]] = [{"name": name, "blocks": []} for _, name in WEEKDAYS]
+    for s in series_list:
+        if not s.is_active or (s.until is not None and s.until < today):
+            continue
+        start = max(today, s.starts_on)
+        week_start = start - timedelta(days=start.weekday())
+        for when in recurrence.expand(
+            s.rrule, s.starts_on, s.start_time, tz, (week_start, week_start + timedelta(days=6)), s.until
+        ):
+            ends = when + timedelta(minutes=s.duration_minutes)
+            columns[when.weekday()]["blocks"].append({"series": s, "starts": when, "ends": ends})
+    for column in columns:
+        column["blocks"].sort(key=lambda b: b["starts"].time())
+    return columns
+
+
+def _series_form(program: Program, track: Track, data: Any = None, **kwargs: Any) -> SeriesForm:
+    return SeriesForm(
+        data,
+        session_types=SessionType.objects.filter(program=program, is_active=True),
+        groups=Group.objects.filter(track=track, is_active=True),
+        rooms=Room.objects.filter(site_id=program.site_id, is_active=True).select_related("site"),
+        people=_people(program),
+        **kwargs,
+    )
+
+
+@login_required
+def track_template(request: HttpRequest, public_id: Any) -> HttpResponse:
+    track = _one(Track.objects.select_related("program__site"), program_id__in=_ids(request), public_id=public_id)
+    program = track.program
+    form = _series_form(
+        program,
+        track,
+        request.POST or None,
+        initial={"starts_on": timezone.localdate(), "start_time": track.start_time},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = actions.do_create_series(program, acting_user=_user(request), track=track, **form.action_kwargs())
+        except ValidationError as exc:
+            _save_failed(request, form, exc)
+        else:
+            count = created.sessions.count()
+            messages.success(request, f"Series added with {count} sessions.")
+            sessions = created.sessions.select_related("program").prefetch_related("facilitators")
+            for warning in actions.availability_warnings(sessions):
+                messages.warning(request, warning)
+            return redirect("scheduling:config_track", track.public_id)
+    series_list = list(
+        SessionSeries.objects.filter(track=track)
+        .select_related("session_type", "room", "group")
+        .prefetch_related("facilitators")
+        .order_by("-is_active", "start_time", "starts_on")
+    )
+    return _render(
+        request,
+        "track_template.html",
+        {
+            "track": track,
+            "program": program,
+            "series_list": series_list,
+            "form": form,
+            "grid": _week_grid(series_list, program.time_zone),
+        },
+    )
+
+
+@login_required
+def series_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    s = _one(
+        SessionSeries.objects.select_related("program__site", "track", "group", "session_type", "room", "previous"),
+        program_id__in=_ids(request),
+        public_id=public_id,
+    )
+    sessions = (
+        s.sessions.filter(ends_at__gt=timezone.now() - timedelta(days=14))
+        .select_related("room", "topic", "session_type")
+        .prefetch_related("facilitators")
+        .order_by("starts_at")
+    )
+    return _render(
+        request,
+        "series_detail.html",
+        {
+            "series": s,
+            "sessions": sessions,
+            "tz": recurrence.get_zone(s.program.time_zone),
+            "now": timezone.now(),
+        },
+    )
+
+
+# --- Editing one session -----------------------------------------------------------------------------------
+
+
+def _edit_initial(session: Session, tz: Any) -> dict[str, Any]:
+    return {
+        "scope": "this",
+        "title": session.title,
+        "start_time": session.starts_at.astimezone(tz).time().replace(tzinfo=None),
+        "duration_minutes": int(session.duration.total_seconds() // 60),
+        "room": session.room,
+        "facilitators": list(session.facilitators.all()),
+        "capacity": session.capacity,
+        "mode": session.mode,
+        "video_link": session.video_link,
+    }
+
+
+@login_required
+def session_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    session = _one(
+        Session.objects.select_related("program__site", "series", "session_type", "room", "track"),
+        program_id__in=_program_ids(request, write=True),
+        public_id=public_id,
+    )
+    program = session.program
+    tz = recurrence.get_zone(program.time_zone)
+    form = SessionEditForm(
+        request.POST or None,
+        initial=_edit_initial(session, tz),
+        rooms=Room.objects.filter(site_id=program.site_id, is_active=True).select_related("site"),
+        people=_people(program),
+        in_series=session.series_id is not None,
+    )
+    past = session.ends_at <= timezone.now()
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, "Nothing changed.")
+            return redirect("scheduling:config_session_edit", session.public_id)
+        try:
+            changed = actions.do_edit_session(
+                session, form.cleaned_data["scope"], acting_user=_user(request), **changes
+            )
+        except ValidationError as exc:
+            _save_failed(request, form, exc)
+        else:
+            messages.success(request, f"Saved: {len(changed)} session{'s' if len(changed) != 1 else ''} changed.")
+            for warning in actions.availability_warnings(
+                Session.objects.filter(pk__in=[c.pk for c in changed])
+                .select_related("program")
+                .prefetch_related("facilitators")
+            ):
+                messages.warning(request, warning)
+            target = session.series.public_id if session.series else None
+            if target:
+                return redirect("scheduling:config_series", target)
+            return redirect("scheduling:config_session_edit", session.public_id)
+    return _render(
+        request,
+        "session_edit.html",
+        {
+            "session": session,
+            "form": form,
+            "cancel_form": CancelSessionForm(),
+            "past": past,
+            "local_start": session.starts_at.astimezone(tz),
+        },
+    )
+
+
+@login_required
+@require_POST
+def session_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
+    session = _one(
+        Session.objects.select_related("program__site", "series", "session_type"),
+        program_id__in=_ids(request),
+        public_id=public_id,
+    )
+    form = CancelSessionForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_cancel_session(session, acting_user=_user(request), reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Session cancelled.")
+    else:
+        messages.error(request, "Say why the session is cancelled.")
+    return redirect("scheduling:config_session_edit", session.public_id)

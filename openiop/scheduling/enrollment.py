@@ -1,0 +1,222 @@
+"""Enrollment: an episode joins a track (and open groups in it) and is booked into their upcoming sessions.
+
+The personal schedule is the bookings this makes; moving tracks ends the enrollment and cancels only future
+bookings of the old track, so attendance and notes on past sessions keep their booking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from openiop.core import audit
+from openiop.core.models import AuditAction
+from openiop.patients import actions as patient_actions
+from openiop.patients.models import EpisodeOfCare
+from openiop.scheduling import booking as booking_actions
+from openiop.scheduling.models import Booking, Enrollment, Group, Session, WaitlistEntry
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+    from openiop.programs.models import Track
+
+
+@dataclass
+class EnrollmentResult:
+    """What enrolling did: the enrollment, the seats booked, and the full sessions that went to a waitlist."""
+
+    enrollment: Enrollment
+    booked: list[Booking] = field(default_factory=list)
+    full: list[Session] = field(default_factory=list)
+    overlapping: list[Session] = field(default_factory=list)
+    waitlisted: list[WaitlistEntry] = field(default_factory=list)
+
+
+def _local_start(day: date, track: Track) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=track.program.tz())
+
+
+def _check_enrollment(episode: EpisodeOfCare, track: Track, groups: list[Group], starts_on: date) -> None:
+    errors: dict[str, str] = {}
+    if episode.status != EpisodeOfCare.Status.ACTIVE:
+        errors["episode"] = "Only an active episode can join a track."
+    if track.program_id != episode.program_id:
+        errors["track"] = "Pick a track of the episode's program."
+    elif not track.is_active:
+        errors["track"] = "This track is no longer running; pick another."
+    if any(g.track_id != track.pk for g in groups):
+        errors["groups"] = "Every group must belong to the chosen track."
+    elif any(not g.is_open or not g.is_active for g in groups):
+        closed = ", ".join(g.name for g in groups if not g.is_open or not g.is_active)
+        errors["groups"] = f"Not taking new members: {closed}."
+    if episode.admitted_on is None or starts_on < episode.admitted_on:
+        errors["starts_on"] = "Start on or after the admission date."
+    elif episode.expected_discharge_on is not None and starts_on > episode.expected_discharge_on:
+        errors["starts_on"] = "Start before the expected discharge date."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _sessions_to_book(episode: EpisodeOfCare, track: Track, groups: list[Group], starts_on: date) -> list[Session]:
+    last_day = episode.expected_discharge_on or starts_on + timedelta(weeks=track.program.max_length_weeks)
+    start = max(_local_start(starts_on, track), timezone.now())
+    end = _local_start(last_day + timedelta(days=1), track)
+    scope = Q(group__isnull=True)
+    if groups:
+        scope |= Q(group__in=groups)
+    # Start order is also lock order: two enrollments never take the same session rows in opposite orders.
+    return list(
+        Session.objects.filter(
+            scope, track=track, status=Session.Status.SCHEDULED, starts_at__gte=start, starts_at__lt=end
+        )
+        .select_related("program", "session_type", "group")
+        .order_by("starts_at", "pk")
+    )
+
+
+def _enroll(
+    episode: EpisodeOfCare, *, acting_user: User | None, track: Track, groups: list[Group], starts_on: date
+) -> EnrollmentResult:
+    _check_enrollment(episode, track, groups, starts_on)
+    if Enrollment.objects.filter(episode=episode, ends_on__isnull=True).exists():
+        raise ValidationError({"track": "This episode is already enrolled in a track; move it instead."})
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(episode=episode, track=track, starts_on=starts_on)
+    except IntegrityError as exc:  # a concurrent enrollment won the one-current constraint
+        raise ValidationError({"track": "This episode is already enrolled in a track; move it instead."}) from exc
+    enrollment.groups.set(groups)
+    result = EnrollmentResult(enrollment=enrollment)
+    full_targets: dict[tuple[str, int], Session] = {}
+    for session in _sessions_to_book(episode, track, groups, starts_on):
+        try:
+            with transaction.atomic():
+                booking, created = booking_actions._claim_seat(
+                    session,
+                    episode,
+                    acting_user=acting_user,
+                    source=Booking.Source.ENROLLMENT,
+                    idempotency_key=None,
+                )
+        except booking_actions._Full:
+            result.full.append(session)
+            key = ("group", session.group_id) if session.group_id else ("track", track.pk)
+            full_targets.setdefault(key, session)
+            continue
+        except ValidationError:
+            result.overlapping.append(session)
+            continue
+        if created:
+            result.booked.append(booking)
+    # Audit rows last: the chain head lock is taken after every seat, keeping the booking lock order.
+    audit.record(
+        action=AuditAction.CREATED,
+        acting_user=acting_user,
+        patient=episode.patient,
+        obj=enrollment,
+        changed_fields=["episode", "track", "starts_on", *(["groups"] if groups else [])],
+    )
+    for booking in result.booked:
+        booking_actions._audit_booking(booking, acting_user)
+    for (kind, _pk), session in full_targets.items():
+        entry = booking_actions.do_join_waitlist(
+            episode,
+            acting_user=acting_user,
+            group=session.group if kind == "group" else None,
+            track=track if kind == "track" else None,
+        )
+        result.waitlisted.append(entry)
+    if episode.track_id != track.pk:
+        patient_actions.do_update_episode(episode, acting_user=acting_user, track=track)  # type: ignore[arg-type]
+    return result
+
+
+@transaction.atomic
+def do_enroll(
+    episode: EpisodeOfCare,
+    *,
+    acting_user: User | None,
+    track: Track,
+    groups: Iterable[Group] = (),
+    starts_on: date,
+) -> EnrollmentResult:
+    """Join a track from ``starts_on`` and book every upcoming session of its groups and whole-track sessions.
+
+    Full sessions put the person on that group's (or the track's) waitlist; the result says which.
+    """
+    episode = EpisodeOfCare.objects.select_for_update().select_related("patient", "program").get(pk=episode.pk)
+    return _enroll(episode, acting_user=acting_user, track=track, groups=list(groups), starts_on=starts_on)
+
+
+@transaction.atomic
+def do_move_track(
+    episode: EpisodeOfCare,
+    *,
+    acting_user: User | None,
+    track: Track,
+    groups: Iterable[Group] = (),
+    on: date,
+) -> EnrollmentResult:
+    """End the current enrollment the day before ``on``, cancel the old track's bookings from then, and enroll."""
+    episode = EpisodeOfCare.objects.select_for_update().select_related("patient", "program").get(pk=episode.pk)
+    groups = list(groups)
+    _check_enrollment(episode, track, groups, on)
+    current = Enrollment.objects.filter(episode=episode, ends_on__isnull=True).select_related("track").first()
+    if current is None:
+        raise ValidationError({"track": "This episode is not enrolled in a track yet; enroll it first."})
+    if on <= current.starts_on:
+        raise ValidationError({"starts_on": "Move on a later day than the current enrollment started."})
+    old_track = current.track
+    if old_track.pk == track.pk:
+        raise ValidationError({"track": "The episode is already in this track."})
+    cutoff = max(_local_start(on, old_track), timezone.now())
+    now = timezone.now()
+    freed: list[Booking] = []
+    for booking in (
+        Booking.objects.filter(
+            episode=episode, status=Booking.Status.BOOKED, session__track=old_track, session__starts_at__gte=cutoff
+        )
+        .select_related("patient")
+        .order_by("session__starts_at", "session_id")
+    ):
+        if booking_actions._release(
+            booking, acting_user=acting_user, reason="Moved to another track", now=now, record=False
+        ):
+            freed.append(booking)
+    Enrollment.objects.filter(pk=current.pk).update(ends_on=on - timedelta(days=1), updated_at=now)
+    result = _enroll(episode, acting_user=acting_user, track=track, groups=groups, starts_on=on)
+    audit.record(
+        action=AuditAction.UPDATED,
+        acting_user=acting_user,
+        patient=episode.patient,
+        obj=current,
+        changed_fields=["ends_on"],
+    )
+    for booking in freed:
+        booking_actions._audit_release(booking, acting_user)
+    for entry in WaitlistEntry.objects.filter(
+        Q(track=old_track) | Q(group__track=old_track),
+        episode=episode,
+        status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED],
+    ).select_related("episode__patient"):
+        booking_actions._set_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
+    for booking in freed:
+        session = Session.objects.select_related("program").get(pk=booking.session_id)
+        booking_actions.offer_next(session, acting_user=acting_user)
+    return result
+
+
+def current_enrollment(episode: EpisodeOfCare) -> Enrollment | None:
+    return (
+        Enrollment.objects.filter(episode=episode, ends_on__isnull=True)
+        .select_related("track")
+        .prefetch_related("groups")
+        .first()
+    )

@@ -1,0 +1,105 @@
+"""Access-checked reads for booking, enrollment and waitlists: the role check first (403), then the lookup
+is scoped to the user's programs (404 for anything outside them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from openiop.accounts.models import User
+from openiop.core.permissions import program_ids_for, require
+from openiop.core.roles import Cap
+from openiop.patients.models import Patient
+from openiop.scheduling.models import Booking, Group, Session, WaitlistEntry
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def sessions_for_user(user: User) -> QuerySet[Session]:
+    """Sessions of the user's programs, with what a list row shows."""
+    return Session.objects.filter(program_id__in=program_ids_for(user)).select_related(
+        "program", "track", "group", "session_type", "room__site"
+    )
+
+
+def sessions_between(user: User, start: date, end: date) -> QuerySet[Session]:
+    """Sessions starting on ``start`` up to and including ``end`` (days in the server's zone)."""
+    return (
+        sessions_for_user(user)
+        .filter(starts_at__gte=_day_start(start), starts_at__lt=_day_start(end + timedelta(days=1)))
+        .order_by("starts_at", "pk")
+    )
+
+
+def get_session_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CENSUS) -> Session:
+    require(user, cap)
+    return get_object_or_404(sessions_for_user(user), public_id=public_id)
+
+
+def session_roster(session: Session) -> QuerySet[Booking]:
+    """Everyone booked in the session (names are PHI: the caller audits PATIENTS_LISTED)."""
+    return (
+        Booking.objects.filter(session=session, status=Booking.Status.BOOKED)
+        .select_related("patient", "episode")
+        .order_by("patient__legal_last_name", "patient__legal_first_name", "pk")
+    )
+
+
+def get_booking_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.BOOK_SESSIONS) -> Booking:
+    require(user, cap)
+    if user.organization_id is None:
+        raise Http404
+    return get_object_or_404(
+        Booking.objects.select_related("session__program", "patient", "episode").filter(
+            session__program_id__in=program_ids_for(user), patient__organization_id=user.organization_id
+        ),
+        public_id=public_id,
+    )
+
+
+def get_group_for_user(user: User, public_id: UUID | str) -> Group | None:
+    return (
+        Group.objects.select_related("track__program")
+        .filter(track__program_id__in=program_ids_for(user), public_id=public_id)
+        .first()
+    )
+
+
+def waitlist_for_user(user: User) -> QuerySet[WaitlistEntry]:
+    if user.organization_id is None:
+        return WaitlistEntry.objects.none()
+    return WaitlistEntry.objects.filter(
+        episode__program_id__in=program_ids_for(user), episode__patient__organization_id=user.organization_id
+    ).select_related("episode__patient", "track", "group", "session")
+
+
+def get_waitlist_entry_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.BOOK_SESSIONS) -> WaitlistEntry:
+    require(user, cap)
+    return get_object_or_404(waitlist_for_user(user), public_id=public_id)
+
+
+def patient_schedule(patient: Patient, start: date, end: date, program_ids: list[int] | None = None) -> list[Booking]:
+    """The patient's bookings (booked and cancelled) for sessions from ``start`` to ``end`` inclusive, in start order.
+
+    One query whatever the number of sessions. ``program_ids`` limits it to programs the viewer may see: a
+    substance-use program's sessions are not shown to staff outside it.
+    """
+    qs = Booking.objects.filter(
+        patient=patient,
+        session__starts_at__gte=_day_start(start),
+        session__starts_at__lt=_day_start(end + timedelta(days=1)),
+    )
+    if program_ids is not None:
+        qs = qs.filter(session__program_id__in=program_ids)
+    return list(
+        qs.select_related(
+            "session__program", "session__track", "session__group", "session__session_type", "session__room__site"
+        ).order_by("session__starts_at", "session_id", "-created_at")
+    )

@@ -1,0 +1,167 @@
+"""The seat race, over real HTTP: many requests at once, each on its own connection, against the live server.
+
+Every request is its own thread with its own database connection, released together by a barrier, so the
+conditional UPDATE in do_book_seat is what decides who gets a seat (on SQLite and on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread, _StaticFilesHandler
+from django.utils import timezone
+
+from openiop.api.models import ApiToken, hash_token
+from openiop.scheduling.models import Booking, Session
+from openiop.scheduling.testing import admit, local_at, make_session
+from openiop.testing.fixtures import build_clinic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CAPACITY = 10
+REQUESTS = 64
+REPETITIONS = 20
+
+
+class _WideServer(ThreadedWSGIServer):
+    # Django's default listen backlog (10) makes the kernel reset some of 64 simultaneous connections.
+    request_queue_size = 256
+
+
+class _WideServerThread(LiveServerThread):
+    server_class = _WideServer
+
+
+@pytest.fixture
+def live_url(transactional_db):
+    """A live server of our own (like pytest-django's live_server) whose backlog takes every racer at once."""
+    thread = _WideServerThread("127.0.0.1", _StaticFilesHandler)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    yield f"http://127.0.0.1:{thread.port}"
+    thread.terminate()
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    body: dict
+
+
+def _token_for(user) -> str:
+    raw = ApiToken.generate()
+    # last_used_at is fresh, so the requests below never stop to touch it.
+    ApiToken.objects.create(
+        user=user, name="race test", token_hash=hash_token(raw), hint=raw[:8], last_used_at=timezone.now()
+    )
+    return raw
+
+
+def _post(
+    base_url: str, path: str, token: str, body: dict, barrier: threading.Barrier, headers: dict | None = None
+) -> Answer:
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+    try:
+        connection.connect()
+        barrier.wait(timeout=30)
+        connection.request(
+            "POST",
+            f"/api/v1{path}",
+            body=json.dumps(body),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})},
+        )
+        response = connection.getresponse()
+        raw = response.read()
+        return Answer(response.status, response.getheader("Content-Type", ""), json.loads(raw) if raw else {})
+    finally:
+        connection.close()
+
+
+def _race(base_url: str, path: str, token: str, bodies: list[dict], headers: dict | None = None) -> list[Answer]:
+    barrier = threading.Barrier(len(bodies))
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        futures = [pool.submit(_post, base_url, path, token, body, barrier, headers) for body in bodies]
+        return [f.result() for f in futures]
+
+
+@pytest.fixture
+def race_clinic(live_url):
+    clinic = build_clinic()
+    episodes = [admit(clinic, f"Racer{i:02d}") for i in range(REQUESTS)]
+    return clinic, episodes, _token_for(clinic.frontdesk)
+
+
+def test_64_requests_for_10_seats_give_10_bookings_and_54_full_answers_20_times(live_url, race_clinic):
+    clinic, episodes, token = race_clinic
+    bodies = [{"episode": str(e.public_id)} for e in episodes]
+    for repetition in range(REPETITIONS):
+        # A new day each time, so earlier bookings never overlap (and conflict with) this session.
+        session = make_session(clinic.mh, local_at(clinic.mh, 1 + repetition, 9), capacity=CAPACITY)
+        answers = _race(live_url, f"/sessions/{session.public_id}/bookings", token, bodies)
+
+        statuses = sorted(a.status for a in answers)
+        assert statuses == [201] * CAPACITY + [409] * (REQUESTS - CAPACITY), f"repetition {repetition}"
+        for answer in answers:
+            if answer.status == 409:
+                assert answer.content_type == "application/problem+json"
+                assert answer.body["title"] == "Session full"
+                assert "next_sessions" in answer.body
+        session.refresh_from_db()
+        booked = Booking.objects.filter(session=session, status=Booking.Status.BOOKED)
+        assert session.booked_count == CAPACITY == booked.count()
+        winners = {a.body["episode"] for a in answers if a.status == 201}
+        assert winners == {str(e) for e in booked.values_list("episode__public_id", flat=True)}
+
+
+def test_one_idempotency_key_sent_by_8_threads_books_once(live_url, race_clinic):
+    clinic, episodes, token = race_clinic
+    session = make_session(clinic.mh, local_at(clinic.mh, 2, 9), capacity=CAPACITY)
+    body = {"episode": str(episodes[0].public_id)}
+    answers = _race(
+        live_url,
+        f"/sessions/{session.public_id}/bookings",
+        token,
+        [body] * 8,
+        headers={"Idempotency-Key": "race-key-1"},
+    )
+    assert {a.status for a in answers} == {201}
+    assert len({a.body["id"] for a in answers}) == 1
+    assert Booking.objects.filter(session=session).count() == 1
+    session.refresh_from_db()
+    assert session.booked_count == 1
+
+
+def test_a_cancellation_frees_exactly_one_seat(live_url, race_clinic, client):
+    clinic, episodes, token = race_clinic
+    session = make_session(clinic.mh, local_at(clinic.mh, 3, 9), capacity=CAPACITY)
+    path = f"/sessions/{session.public_id}/bookings"
+    answers = _race(live_url, path, token, [{"episode": str(e.public_id)} for e in episodes[:20]])
+    assert sorted(a.status for a in answers) == [201] * CAPACITY + [409] * 10
+    cancelled = next(a.body["id"] for a in answers if a.status == 201)
+
+    client.force_login(clinic.frontdesk)
+    for _ in range(2):  # a repeated cancel frees nothing more
+        response = client.delete(
+            f"/api/v1/bookings/{cancelled}", data={"reason": "Conflict with work"}, content_type="application/json"
+        )
+        assert response.status_code == 200
+    session.refresh_from_db()
+    assert session.booked_count == CAPACITY - 1
+
+    losers = [e for e in episodes[:20] if not Booking.objects.filter(session=session, episode=e).exists()]
+    answers = _race(live_url, path, token, [{"episode": str(e.public_id)} for e in losers[:2]])
+    assert sorted(a.status for a in answers) == [201, 409]
+    assert Session.objects.get(pk=session.pk).booked_count == CAPACITY
+    assert Booking.objects.filter(session=session, status=Booking.Status.BOOKED).count() == CAPACITY
