@@ -7,11 +7,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from openiop.core.demo import DEMO_PASSWORD, DemoBuildError, DemoClinic, ensure_demo_clinic
 from openiop.core.roles import Role
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program, Track
+from openiop.scheduling.demo import ensure_demo_schedule, horizon_label
+from openiop.scheduling.models import Booking, Session
 
 
 class Command(BaseCommand):
@@ -22,7 +25,15 @@ class Command(BaseCommand):
             demo = ensure_demo_clinic()
         except DemoBuildError as exc:
             raise CommandError(f"Cannot build the demo clinic: {exc}") from exc
+        today = timezone.localdate()
+        built = ensure_demo_schedule(demo.organization, today)
         self.stdout.write(self._summary(demo))
+        sessions = Session.objects.filter(program__site__organization=demo.organization)
+        bookings = Booking.objects.filter(session__in=sessions, status=Booking.Status.BOOKED)
+        self.stdout.write(
+            f"Calendar {'created' if built else 'already there'}: {sessions.count()} sessions "
+            f"({horizon_label(today)}), {bookings.count()} bookings from track enrollments."
+        )
         self.stdout.write(self._logins(demo))
 
     def _summary(self, demo: DemoClinic) -> str:
