@@ -194,3 +194,19 @@ class SessionEditForm(StyledFormMixin, forms.Form):
 
 class CancelSessionForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(max_length=200, help_text="Shown on the calendar, e.g. 'facilitator unwell'.")
+
+
+class TopicForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    sequence = forms.IntegerField(min_value=0, max_value=999, help_text="Rotating workshops take topics in this order.")
+    is_active = forms.BooleanField(required=False, initial=True, label="Active (in the rotation)")
+
+
+class GroupForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(max_length=100)
+    capacity = forms.IntegerField(
+        min_value=1, max_value=100, required=False, help_text="Empty: the program's group size cap."
+    )
+    is_open = forms.BooleanField(required=False, initial=True, label="Open to new members (rolling admission)")
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")

@@ -30,14 +30,17 @@ from openiop.scheduling.config_forms import (
     AvailabilityForm,
     CancelSessionForm,
     ClosureForm,
+    GroupForm,
     RoomForm,
     SeriesForm,
     SessionEditForm,
     SessionTypeForm,
     TimeOffForm,
+    TopicForm,
 )
 from openiop.scheduling.models import (
     Closure,
+    CurriculumTopic,
     Group,
     Room,
     Session,
@@ -497,3 +500,77 @@ def session_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
     else:
         messages.error(request, "Say why the session is cancelled.")
     return redirect("scheduling:config_session_edit", session.public_id)
+
+
+# --- Curriculum topics and groups ---------------------------------------------------------------------------
+
+
+@login_required
+def curriculum(request: HttpRequest, public_id: Any) -> HttpResponse:
+    program = _one(Program.objects.select_related("site"), pk__in=_ids(request), public_id=public_id)
+    topics = CurriculumTopic.objects.filter(program=program).annotate(
+        upcoming=Count("sessions", filter=Q(sessions__starts_at__gte=timezone.now(), sessions__status="scheduled"))
+    )
+    return _render(request, "curriculum.html", {"program": program, "topics": topics.order_by("sequence", "name")})
+
+
+@login_required
+def topic_form(request: HttpRequest, public_id: Any, topic_id: Any = None) -> HttpResponse:
+    program = _one(
+        Program.objects.select_related("site"), pk__in=_program_ids(request, write=True), public_id=public_id
+    )
+    topic = _one(CurriculumTopic.objects, program=program, public_id=topic_id) if topic_id else None
+    if topic is not None:
+        initial = {name: getattr(topic, name) for name in TopicForm.base_fields}
+    else:
+        last = CurriculumTopic.objects.filter(program=program).order_by("-sequence").first()
+        initial = {"sequence": (last.sequence + 1) if last else 1}
+    form = TopicForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if topic is None:
+                actions.do_create_topic(program, acting_user=_user(request), **form.cleaned_data)
+            else:
+                actions.do_update_topic(topic, acting_user=_user(request), **form.cleaned_data)
+        except ValidationError as exc:
+            _save_failed(request, form, exc)
+        else:
+            messages.success(request, "Topic saved.")
+            return redirect("scheduling:config_curriculum", program.public_id)
+    return _render(request, "topic_form.html", {"program": program, "topic": topic, "form": form})
+
+
+@login_required
+def groups(request: HttpRequest, public_id: Any) -> HttpResponse:
+    track = _one(Track.objects.select_related("program__site"), program_id__in=_ids(request), public_id=public_id)
+    rows = Group.objects.filter(track=track).annotate(
+        members=Count("enrollments", filter=Q(enrollments__ends_on__isnull=True), distinct=True)
+    )
+    return _render(request, "groups.html", {"track": track, "program": track.program, "groups": rows})
+
+
+@login_required
+def group_form(request: HttpRequest, public_id: Any, group_id: Any = None) -> HttpResponse:
+    track = _one(
+        Track.objects.select_related("program__site"),
+        program_id__in=_program_ids(request, write=True),
+        public_id=public_id,
+    )
+    group = _one(Group.objects, track=track, public_id=group_id) if group_id else None
+    initial = {name: getattr(group, name) for name in GroupForm.base_fields} if group is not None else {}
+    form = GroupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if data.get("capacity") is None:
+            data["capacity"] = track.program.group_size_cap
+        try:
+            if group is None:
+                actions.do_create_group(track, acting_user=_user(request), **data)
+            else:
+                actions.do_update_group(group, acting_user=_user(request), **data)
+        except ValidationError as exc:
+            _save_failed(request, form, exc)
+        else:
+            messages.success(request, "Group saved.")
+            return redirect("scheduling:config_groups", track.public_id)
+    return _render(request, "group_form.html", {"track": track, "program": track.program, "group": group, "form": form})

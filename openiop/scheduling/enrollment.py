@@ -220,3 +220,38 @@ def current_enrollment(episode: EpisodeOfCare) -> Enrollment | None:
         .prefetch_related("groups")
         .first()
     )
+
+
+def do_book_new_sessions(enrollment: Enrollment, *, acting_user: User | None) -> list[Booking]:
+    """Book a current enrollment into sessions created since it started (a series extended past the old horizon).
+
+    Safe to repeat: seats already held are left alone; full or clashing sessions are skipped (the person stays on
+    the waitlists that enrollment created).
+    """
+    with transaction.atomic():
+        episode = (
+            EpisodeOfCare.objects.select_for_update().select_related("patient", "program").get(pk=enrollment.episode_id)
+        )
+        if enrollment.ends_on is not None or episode.status != EpisodeOfCare.Status.ACTIVE:
+            return []
+        track = enrollment.track
+        groups = list(enrollment.groups.all())
+        starts_on = max(enrollment.starts_on, timezone.localdate())
+        booked: list[Booking] = []
+        for session in _sessions_to_book(episode, track, groups, starts_on):
+            try:
+                with transaction.atomic():
+                    booking, created = booking_actions._claim_seat(
+                        session,
+                        episode,
+                        acting_user=acting_user,
+                        source=Booking.Source.ENROLLMENT,
+                        idempotency_key=None,
+                    )
+            except (booking_actions._Full, ValidationError):
+                continue
+            if created:
+                booked.append(booking)
+        for booking in booked:
+            booking_actions._audit_booking(booking, acting_user)
+        return booked
