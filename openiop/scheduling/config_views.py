@@ -89,7 +89,15 @@ def _can_edit(request: HttpRequest) -> bool:
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     context.setdefault("nav", "admin")
     context["can_edit"] = _can_edit(request)
-    return render(request, f"scheduling/config/{template}", context)
+    # Templates print aware datetimes in the active zone: make it the program's, not the server's.
+    program = context.get("program")
+    for key in ("series", "session", "track"):
+        if program is None and context.get(key) is not None:
+            program = getattr(context[key], "program", None)
+    if program is None:
+        return render(request, f"scheduling/config/{template}", context)
+    with timezone.override(program.time_zone):
+        return render(request, f"scheduling/config/{template}", context)
 
 
 def _people(program: Program) -> QuerySet[User]:

@@ -137,7 +137,8 @@ def _calendar(request: HttpRequest, view: str) -> HttpResponse:
     }
     fragment = is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true"
     template = "scheduling/partials/calendar_body.html" if fragment else "scheduling/calendar.html"
-    return render(request, template, context)
+    with timezone.override(tz):  # templates render aware datetimes in the active zone
+        return render(request, template, context)
 
 
 def _switch_query(request: HttpRequest, day: date) -> str:
@@ -175,22 +176,23 @@ def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
             action=AuditAction.PATIENTS_LISTED, acting_user=user, obj=session, organization_id=user.organization_id
         )
     week_query = f"site={session.program.site.public_id}&date={session.starts_at.astimezone(tz).date().isoformat()}"
-    return render(
-        request,
-        "scheduling/session.html",
-        {
-            "nav": "schedule",
-            "session": session,
-            "local_start": session.starts_at.astimezone(tz),
-            "local_end": session.ends_at.astimezone(tz),
-            "tz_name": str(tz),
-            "show_roster": show_roster,
-            "booked": [b for b in bookings if b.status == b.Status.BOOKED],
-            "cancelled": [b for b in bookings if b.status != b.Status.BOOKED],
-            "waitlist": waitlist,
-            "week_url": f"{reverse('scheduling:calendar')}?{week_query}",
-        },
-    )
+    with timezone.override(tz):  # the roster's and bookings' times, in the program's zone
+        return render(
+            request,
+            "scheduling/session.html",
+            {
+                "nav": "schedule",
+                "session": session,
+                "local_start": session.starts_at.astimezone(tz),
+                "local_end": session.ends_at.astimezone(tz),
+                "tz_name": str(tz),
+                "show_roster": show_roster,
+                "booked": [b for b in bookings if b.status == b.Status.BOOKED],
+                "cancelled": [b for b in bookings if b.status != b.Status.BOOKED],
+                "waitlist": waitlist,
+                "week_url": f"{reverse('scheduling:calendar')}?{week_query}",
+            },
+        )
 
 
 # --- The chart's Schedule tab (registered in openiop.patients.views.CHART_TABS) -----------------------------------
