@@ -80,6 +80,10 @@ INSTALLED_APPS = [
     "openiop.programs",
     "openiop.patients",
     "openiop.scheduling",
+    "openiop.attendance",
+    "openiop.worklist",
+    "openiop.billing",
+    "openiop.measures",
     "openiop.api",
 ]
 
@@ -264,4 +268,12 @@ OPENIOP_DEFAULTS = {
     "adolescent_weekly_dose_hours": 6,
     "max_length_weeks": 12,
     "group_size_cap": 12,
+    # Attendance policy (DOMAIN.md): a program without its own AttendancePolicy row uses these.
+    "week_starts_on": 0,  # Monday
+    "clinical_hour_minutes": 50,  # a 50-minute session part counts as a clinical hour
+    "outreach_after_consecutive_misses": 2,
+    "outreach_due_days": 1,
+    "review_after_unexcused": 3,
+    "review_window_days": 14,
+    "review_due_days": 3,
 }

@@ -8,6 +8,10 @@ urlpatterns = [
     path("accounts/", include("openiop.accounts.urls")),
     path("patients/", include("openiop.patients.urls")),
     path("schedule/", include("openiop.scheduling.urls")),
+    path("attendance/", include("openiop.attendance.urls")),
+    path("worklist/", include("openiop.worklist.urls")),
+    path("billing/", include("openiop.billing.urls")),
+    path("measures/", include("openiop.measures.urls")),
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),
 ]

@@ -1,9 +1,13 @@
 from ninja import NinjaAPI
 
 from openiop.api import problems
+from openiop.api.attendance import router as attendance_router
 from openiop.api.auth import AUTH
+from openiop.api.billing import router as billing_router
+from openiop.api.measures import router as measures_router
 from openiop.api.routers import router
 from openiop.api.scheduling import router as scheduling_router
+from openiop.api.worklist import router as worklist_router
 
 api = NinjaAPI(
     title="OpenIOP API",
@@ -16,3 +20,7 @@ api = NinjaAPI(
 problems.install(api)
 api.add_router("", router)
 api.add_router("", scheduling_router)
+api.add_router("", attendance_router)
+api.add_router("", worklist_router)
+api.add_router("", billing_router)
+api.add_router("", measures_router)

@@ -34,6 +34,9 @@ class Cap(StrEnum):
     MANAGE_ORGANIZATION = "manage_organization"  # organization, sites, all programs, staff
     VIEW_AUDIT = "view_audit"
     BOOK_SESSIONS = "book_sessions"  # book, cancel and waitlist patients into sessions (front desk too)
+    RECORD_ATTENDANCE = "record_attendance"  # check people in on a session roster (front desk too)
+    VIEW_BILLING = "view_billing"  # billable days, payer rules, later claims and authorizations
+    MANAGE_BILLING = "manage_billing"  # payer rules and, later, claims
 
 
 _CLINICAL_TEAM = {
@@ -43,18 +46,28 @@ _CLINICAL_TEAM = {
     Cap.EDIT_CLINICAL,
     Cap.VIEW_CENSUS,
     Cap.BOOK_SESSIONS,
+    Cap.RECORD_ATTENDANCE,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
-    Role.DIRECTOR: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE, Cap.MANAGE_PROGRAMS}),
+    Role.DIRECTOR: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE, Cap.MANAGE_PROGRAMS, Cap.VIEW_BILLING}),
     Role.CLINICIAN: frozenset(_CLINICAL_TEAM),
     Role.SUPERVISED_CLINICIAN: frozenset(_CLINICAL_TEAM),
     Role.INTAKE: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE}),
     Role.FRONT_DESK: frozenset(
-        {Cap.VIEW_PATIENTS, Cap.EDIT_DEMOGRAPHICS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS, Cap.BOOK_SESSIONS}
+        {
+            Cap.VIEW_PATIENTS,
+            Cap.EDIT_DEMOGRAPHICS,
+            Cap.EDIT_COVERAGE,
+            Cap.VIEW_CENSUS,
+            Cap.BOOK_SESSIONS,
+            Cap.RECORD_ATTENDANCE,
+        }
     ),
-    Role.BILLING: frozenset({Cap.VIEW_PATIENTS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS}),
-    Role.AUDITOR: frozenset({Cap.VIEW_PATIENTS, Cap.VIEW_CLINICAL, Cap.VIEW_CENSUS, Cap.VIEW_AUDIT}),
+    Role.BILLING: frozenset(
+        {Cap.VIEW_PATIENTS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS, Cap.VIEW_BILLING, Cap.MANAGE_BILLING}
+    ),
+    Role.AUDITOR: frozenset({Cap.VIEW_PATIENTS, Cap.VIEW_CLINICAL, Cap.VIEW_CENSUS, Cap.VIEW_AUDIT, Cap.VIEW_BILLING}),
     Role.SYSADMIN: frozenset({Cap.MANAGE_ORGANIZATION, Cap.MANAGE_PROGRAMS, Cap.VIEW_AUDIT}),
 }
 

@@ -1,0 +1,1 @@
+"""Measurement-based care: instruments, administrations, scores and safety alerts."""

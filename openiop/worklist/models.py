@@ -1,0 +1,58 @@
+"""The staff work queue: tasks raised by rules (absence outreach, discharge review, and later plan reviews, note
+deadlines, safety follow-ups), assigned to a person with a due date, closed with an outcome.
+
+``trigger_key`` makes each trigger create its task exactly once: it names the rule and the event that fired it
+(e.g. ``outreach:<episode>:<last missed session>``) and is unique, so a repeated or concurrent evaluation of the
+same event finds the task instead of making a second one.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from openiop.core.models import BaseModel
+
+
+class WorkTask(BaseModel):
+    class Kind(models.TextChoices):
+        OUTREACH = "outreach", "Outreach after missed sessions"
+        DISCHARGE_REVIEW = "discharge_review", "Discharge review after absences"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", "Reached the patient"
+        LEFT_MESSAGE = "left_message", "Left a message"
+        NO_ANSWER = "no_answer", "No answer"
+        PLAN_CHANGED = "plan_changed", "Plan changed"
+        NOT_NEEDED = "not_needed", "No longer needed"
+
+    organization = models.ForeignKey("programs.Organization", on_delete=models.PROTECT, related_name="+")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="work_tasks")
+    episode = models.ForeignKey("patients.EpisodeOfCare", on_delete=models.PROTECT, related_name="work_tasks")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="work_tasks")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # Why it fired, in staff words without other patients' details, e.g. "Missed 2 sessions in a row (Mon, Wed)".
+    reason = models.CharField(max_length=300)
+    trigger_key = models.CharField(max_length=160, unique=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="work_tasks"
+    )
+    due_on = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_note = models.CharField(max_length=500, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["status", "due_on", "created_at"]
+        indexes = [models.Index(fields=["assigned_to", "status", "due_on"]), models.Index(fields=["program", "status"])]
+
+    def __str__(self) -> str:
+        return f"task {self.public_id}"
