@@ -142,8 +142,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             },
-            # Parallel local runs set OPENIOP_TEST_DB so they do not share one test database file.
-            "TEST": {"NAME": os.environ.get("OPENIOP_TEST_DB", str(VAR_DIR / "test.sqlite3"))},
+            # One test database file per test process, so runs side by side in one checkout never share it
+            # (pytest-django deletes it at the end; OPENIOP_TEST_DB names it explicitly).
+            "TEST": {"NAME": os.environ.get("OPENIOP_TEST_DB", str(VAR_DIR / f"test-{os.getpid()}.sqlite3"))},
         }
     }
 
