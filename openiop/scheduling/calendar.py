@@ -14,6 +14,7 @@ from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.core.permissions import program_ids_for, require
@@ -229,6 +230,11 @@ def build_grid(sessions: list[Session], days: list[date], tz: zoneinfo.ZoneInfo,
             )
         columns.append(DayColumn(day=day, blocks=blocks, is_today=day == today))
     return Grid(days=columns, first_hour=first_hour, last_hour=last_hour)
+
+
+def local_today(tz: zoneinfo.ZoneInfo) -> date:
+    """Today in the zone: the calendar's anchor and its highlighted column (tests replace it to pin the date)."""
+    return timezone.now().astimezone(tz).date()
 
 
 def local_range(days: list[date], tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:

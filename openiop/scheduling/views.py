@@ -86,7 +86,7 @@ def _calendar(request: HttpRequest, view: str) -> HttpResponse:
         # Staff in no program: nothing to show, and nothing to reveal.
         raise Http404
     tz = zoneinfo.ZoneInfo(site.time_zone)
-    today = timezone.now().astimezone(tz).date()
+    today = cal.local_today(tz)
     anchor: date = data.get("date") or today
     if view == WEEK:
         first = anchor - timedelta(days=anchor.weekday())

@@ -246,10 +246,31 @@ def test_the_day_view_steps_one_day(client, clinic):
     assert response.context["next_url"].startswith(reverse("scheduling:day"))
 
 
-def test_an_empty_weekend_is_left_out_of_the_week(client, clinic, process):
+@pytest.fixture
+def today_is(monkeypatch):
+    """Pin the calendar's today, so a test about the shown week does not depend on the day it runs."""
+
+    def pin(day: date) -> None:
+        monkeypatch.setattr("openiop.scheduling.calendar.local_today", lambda tz: day)
+
+    return pin
+
+
+@pytest.mark.parametrize("today", [MONDAY + timedelta(days=2), MONDAY + timedelta(days=7), MONDAY - timedelta(days=2)])
+def test_an_empty_weekend_is_left_out_of_the_week(client, clinic, process, today_is, today):
+    today_is(today)
     login(client, clinic.clinician)
     days = [c.day.weekday() for c in _week(client).context["grid"].days]
     assert days == [0, 1, 2, 3, 4]
     make_session(clinic.mh, _at(MONDAY + timedelta(days=5), 10), title="Saturday family group")
     days = [c.day.weekday() for c in _week(client).context["grid"].days]
     assert days == [0, 1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize("weekday", [5, 6])
+def test_an_empty_weekend_day_that_is_today_stays(client, clinic, process, today_is, weekday):
+    today_is(MONDAY + timedelta(days=weekday))
+    login(client, clinic.clinician)
+    columns = _week(client).context["grid"].days
+    assert [c.day.weekday() for c in columns] == [0, 1, 2, 3, 4, weekday]
+    assert [c.day.weekday() for c in columns if c.is_today] == [weekday]
