@@ -25,6 +25,7 @@ from openiop.lib import recurrence
 from openiop.programs.models import Organization, Program, Site, Track
 from openiop.scheduling import conflicts
 from openiop.scheduling.models import (
+    Booking,
     Closure,
     CurriculumTopic,
     Group,
@@ -274,6 +275,45 @@ class Planned:
     occurrence: datetime | None = None
     topic: CurriculumTopic | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    name: str = ""  # how errors name a session that does not exist yet (the series' title or type)
+
+    def label(self, tz: str) -> str:
+        name = self.name
+        if not name and self.session is not None:
+            name = self.session.title or self.session.session_type.name
+        text = f"“{name or 'Session'}” on {local_label(self.starts_at, tz)}"
+        zone = recurrence.get_zone(tz)
+        if (
+            self.occurrence is not None
+            and self.occurrence.astimezone(zone).date() != self.starts_at.astimezone(zone).date()
+        ):
+            text += f" (moved from {self.occurrence.astimezone(zone):%a %Y-%m-%d})"
+        return text
+
+    @property
+    def moves(self) -> bool:
+        """Whether the plan changes an existing session's time (a new session has no bookings to re-check)."""
+        s = self.session
+        return s is not None and bool(s.pk) and (s.starts_at, s.ends_at) != (self.starts_at, self.ends_at)
+
+
+def _overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def _batch_clashes(planned: Sequence[Planned], tz: str, users: dict[int, Any], add: Any) -> None:
+    """Clashes between the planned sessions themselves: two new (or moved) sessions of one batch in the same room,
+    or led by the same person, at overlapping times. The database query cannot see them, as neither is saved yet."""
+    ordered = sorted(planned, key=lambda p: p.starts_at)
+    for i, p in enumerate(ordered):
+        for q in ordered[i + 1 :]:
+            if q.starts_at >= p.ends_at:
+                break  # sorted by start: nothing later can overlap p
+            both = f"{p.label(tz)} and {q.label(tz)}"
+            if p.room_id and p.room_id == q.room_id:
+                add("room", f"The room would be booked twice: {both} overlap.")
+            for uid in sorted(set(p.facilitator_ids) & set(q.facilitator_ids)):
+                add("facilitators", f"{users[uid]} would facilitate two sessions at once: {both} overlap.")
 
 
 def find_clashes(planned: Sequence[Planned], tz: str, users: dict[int, Any]) -> dict[str, list[str]]:
@@ -326,6 +366,66 @@ def find_clashes(planned: Sequence[Planned], tz: str, users: dict[int, Any]) -> 
                     "facilitators",
                     f"{users[off.user_id]} is on time off on {when}{f' ({off.reason})' if off.reason else ''}.",
                 )
+    _batch_clashes(planned, tz, users, add)
+    return errors
+
+
+def patient_clashes(planned: Sequence[Planned], tz: str, field_name: str) -> dict[str, list[str]]:
+    """Booked patients a move would double-book: each moved session's patients against their other bookings (and
+    against the other moved sessions they are booked in), as errors under ``field_name``.
+
+    Errors name the patient (staff see the roster anyway) and the patient's own other session by its label, never
+    anyone else. Three queries, whatever the number of sessions moved.
+    """
+    changed = [p for p in planned if p.session is not None and p.session.pk]
+    if not any(p.moves for p in changed):
+        return {}
+    ids = [p.session.pk for p in changed if p.session is not None]
+    seats: dict[int, list[Any]] = {}
+    patients: dict[int, Any] = {}
+    for booking in Booking.objects.filter(session_id__in=ids, status=Booking.Status.BOOKED).select_related("patient"):
+        seats.setdefault(booking.session_id, []).append(booking.patient_id)
+        patients[booking.patient_id] = booking.patient
+    if not patients:
+        return {}
+    lo = min(p.starts_at for p in changed)
+    hi = max(p.ends_at for p in changed)
+    elsewhere: dict[int, list[Session]] = {}
+    for booking in (
+        Booking.objects.filter(
+            patient_id__in=list(patients),
+            status=Booking.Status.BOOKED,
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at__lt=hi,
+            session__ends_at__gt=lo,
+        )
+        .exclude(session_id__in=ids)
+        .select_related("session__session_type", "session__program")
+    ):
+        elsewhere.setdefault(booking.patient_id, []).append(booking.session)
+    messages: list[str] = []
+    for i, p in enumerate(changed):
+        assert p.session is not None
+        for patient_id in seats.get(p.session.pk, []):
+            name = patients[patient_id].display_name
+            if p.moves:
+                for other in elsewhere.get(patient_id, []):
+                    if _overlap(p.starts_at, p.ends_at, other.starts_at, other.ends_at):
+                        messages.append(
+                            f"{name} is booked in {session_label(other, other.program.time_zone)}, "
+                            f"which would overlap {p.label(tz)}."
+                        )
+            for q in changed[i + 1 :]:
+                assert q.session is not None
+                together = (p.moves or q.moves) and patient_id in seats.get(q.session.pk, [])
+                if together and _overlap(p.starts_at, p.ends_at, q.starts_at, q.ends_at):
+                    messages.append(f"{name} is booked in both {p.label(tz)} and {q.label(tz)}, which would overlap.")
+    return {field_name: list(dict.fromkeys(messages))} if messages else {}
+
+
+def _merge(errors: dict[str, list[str]], more: dict[str, list[str]]) -> dict[str, list[str]]:
+    for key, values in more.items():
+        errors.setdefault(key, []).extend(values)
     return errors
 
 
@@ -399,6 +499,7 @@ def plan_series(series: SessionSeries, *, first: date, horizon: date) -> list[Pl
     closures = _closures(program, starts[0].date(), starts[-1].date())
     facilitator_ids = list(series.facilitators.values_list("pk", flat=True)) if series.pk else []
     length = timedelta(minutes=series.duration_minutes)
+    name = series.title or series.session_type.name
     planned: list[Planned] = []
     for start in starts:
         if start.date() in have:
@@ -409,7 +510,7 @@ def plan_series(series: SessionSeries, *, first: date, horizon: date) -> list[Pl
             if closure.action == Closure.Action.SKIP or closure.move_to is None:
                 continue
             begin = recurrence.wall_clock(closure.move_to, series.start_time, tz)
-        planned.append(Planned(begin, begin + length, series.room_id, facilitator_ids, occurrence=start))
+        planned.append(Planned(begin, begin + length, series.room_id, facilitator_ids, occurrence=start, name=name))
     if series.rotates_curriculum and planned:
         topics, position = _topic_rotation(series, planned[0].occurrence)
         for p in planned:
@@ -764,6 +865,8 @@ def do_edit_session(
         plans = [_planned_edit(t, changes, tz) for t in targets]
         people = {uid for p in plans for uid in p.facilitator_ids}
         errors = find_clashes(plans, tz, _users(people))
+        moved_by = "start_time" if "start_time" in changes else "duration_minutes"
+        _merge(errors, patient_clashes(plans, tz, moved_by))
         if errors:
             raise ValidationError(errors)
         new_series = None
@@ -927,7 +1030,9 @@ def _apply_closure(closure: Closure, *, acting_user: User | None) -> None:
         begin = recurrence.wall_clock(closure.move_to, wall, tz)
         people = [u.pk for u in session.facilitators.all()]
         plans.append(Planned(begin, begin + session.duration, session.room_id, people, session=session))
-    errors = find_clashes(plans, sessions[0].program.time_zone, _users(u for p in plans for u in p.facilitator_ids))
+    tz = sessions[0].program.time_zone
+    errors = find_clashes(plans, tz, _users(u for p in plans for u in p.facilitator_ids))
+    _merge(errors, patient_clashes(plans, tz, "move_to"))
     if errors:
         raise ValidationError(
             {
