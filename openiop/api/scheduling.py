@@ -4,6 +4,7 @@ goes through the scheduling actions."""
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,7 @@ from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import get_episode_for_user, get_patient_for_user
-from openiop.programs.models import Track
+from openiop.programs.models import Program, Track
 from openiop.scheduling import booking as booking_actions
 from openiop.scheduling import enrollment as enrollment_actions
 from openiop.scheduling import queries
@@ -154,6 +155,8 @@ class WaitlistOut(Schema):
 
 
 class RangeFilter(Schema):
+    """Days are program-local: each session is matched by its own program's calendar day."""
+
     start: date | None = None
     end: date | None = None
 
@@ -163,8 +166,9 @@ class SessionFilter(RangeFilter):
     program: UUID | None = None
 
 
-def _range(filters: RangeFilter) -> tuple[date, date]:
-    start = filters.start or timezone.localdate()
+def _range(filters: RangeFilter, tz: str | None = None) -> tuple[date, date]:
+    """The asked-for program-local days; without a start, the week from today (in ``tz``, else the server's)."""
+    start = filters.start or timezone.localdate(timezone=zoneinfo.ZoneInfo(tz) if tz else None)
     end = filters.end or start + timedelta(days=6)
     if end < start:
         raise ValidationError({"end": "End on or after the start."})
@@ -222,7 +226,14 @@ def _booking_out(booking: Booking) -> Booking:
 def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> Any:
     user = _user(request)
     require(user, Cap.VIEW_CENSUS)
-    start, end = _range(filters)
+    zone = None
+    if filters.program is not None:
+        zone = (
+            Program.objects.filter(pk__in=program_ids_for(user), public_id=filters.program)
+            .values_list("time_zone", flat=True)
+            .first()
+        )
+    start, end = _range(filters, zone)
     qs = queries.sessions_between(user, start, end)
     if filters.program is not None:
         qs = qs.filter(program__public_id=filters.program)

@@ -3,23 +3,41 @@ is scoped to the user's programs (404 for anything outside them)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import zoneinfo
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients.models import Patient
+from openiop.programs.models import Program
 from openiop.scheduling.models import Booking, Group, Session, WaitlistEntry
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+def local_days(zones: Iterable[str], start: date, end: date, prefix: str = "") -> Q:
+    """Sessions starting on ``start`` up to and including ``end``, each day taken in the session's own program's
+    zone: a date filter means program-local days, whatever the server's zone. One OR branch per zone."""
+    condition = Q(pk__in=[])
+    for name in sorted(set(zones)):
+        zone = zoneinfo.ZoneInfo(name)
+        condition |= Q(
+            **{
+                f"{prefix}program__time_zone": name,
+                f"{prefix}starts_at__gte": datetime.combine(start, time.min, tzinfo=zone),
+                f"{prefix}starts_at__lt": datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+            }
+        )
+    return condition
+
+
+def _zones(program_ids: Iterable[int]) -> list[str]:
+    return list(Program.objects.filter(pk__in=list(program_ids)).values_list("time_zone", flat=True).distinct())
 
 
 def sessions_for_user(user: User) -> QuerySet[Session]:
@@ -30,12 +48,9 @@ def sessions_for_user(user: User) -> QuerySet[Session]:
 
 
 def sessions_between(user: User, start: date, end: date) -> QuerySet[Session]:
-    """Sessions starting on ``start`` up to and including ``end`` (days in the server's zone)."""
-    return (
-        sessions_for_user(user)
-        .filter(starts_at__gte=_day_start(start), starts_at__lt=_day_start(end + timedelta(days=1)))
-        .order_by("starts_at", "pk")
-    )
+    """Sessions starting on ``start`` up to and including ``end``, in program-local days (see ``local_days``)."""
+    zones = _zones(program_ids_for(user))
+    return sessions_for_user(user).filter(local_days(zones, start, end)).order_by("starts_at", "pk")
 
 
 def get_session_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CENSUS) -> Session:
@@ -86,20 +101,22 @@ def get_waitlist_entry_for_user(user: User, public_id: UUID | str, cap: Cap = Ca
 
 
 def patient_schedule(patient: Patient, start: date, end: date, program_ids: list[int] | None = None) -> list[Booking]:
-    """The patient's bookings (booked and cancelled) for sessions from ``start`` to ``end`` inclusive, in start order.
+    """The patient's bookings (booked and cancelled) for sessions from ``start`` to ``end`` inclusive (program-local
+    days), in start order.
 
     One query whatever the number of sessions. ``program_ids`` limits it to programs the viewer may see: a
     substance-use program's sessions are not shown to staff outside it.
     """
+    # A day either side in UTC covers every zone; each session's own program-local day is checked below, so the
+    # schedule stays one query.
     qs = Booking.objects.filter(
         patient=patient,
-        session__starts_at__gte=_day_start(start),
-        session__starts_at__lt=_day_start(end + timedelta(days=1)),
+        session__starts_at__gte=datetime.combine(start - timedelta(days=1), time.min, tzinfo=UTC),
+        session__starts_at__lt=datetime.combine(end + timedelta(days=2), time.min, tzinfo=UTC),
     )
     if program_ids is not None:
         qs = qs.filter(session__program_id__in=program_ids)
-    return list(
-        qs.select_related(
-            "session__program", "session__track", "session__group", "session__session_type", "session__room__site"
-        ).order_by("session__starts_at", "session_id", "-created_at")
-    )
+    rows = qs.select_related(
+        "session__program", "session__track", "session__group", "session__session_type", "session__room__site"
+    ).order_by("session__starts_at", "session_id", "-created_at")
+    return [b for b in rows if start <= b.session.starts_at.astimezone(b.session.program.tz()).date() <= end]
