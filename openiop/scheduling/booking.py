@@ -402,7 +402,9 @@ def offer_next(session: Session, *, acting_user: User | None, now: datetime | No
 
 
 def do_accept_offer(entry: WaitlistEntry, *, acting_user: User | None) -> Booking:
-    """Book the offered seat. The seat was not held, so this can still raise SessionFull if someone was faster."""
+    """Book the offered seat; returns its booking. The seat was not held, so this can still raise SessionFull if
+    someone was faster. A group's or track's offer also enrolls the person there (``enrollment.accept_offer_into``):
+    every upcoming session of it where they fit is booked, full ones put them on that session's waitlist."""
     with transaction.atomic():
         # The entry is locked first (before the episode, session and audit locks of the booking), so a
         # concurrent withdrawal or a double click waits here and then sees the entry is no longer OFFERED.
@@ -412,7 +414,15 @@ def do_accept_offer(entry: WaitlistEntry, *, acting_user: User | None) -> Bookin
         if locked.offer_expires_at is not None and locked.offer_expires_at <= timezone.now():
             raise ValidationError({"entry": "This offer has expired."})
         session = Session.objects.select_related("program").get(pk=locked.session_id)
-        booking = do_book_seat(session, episode=locked.episode, acting_user=acting_user, source=Booking.Source.WAITLIST)
+        if locked.group_id or locked.track_id:
+            # Waiting for a group or track is waiting to join it, not for one seat: enroll properly.
+            from openiop.scheduling.enrollment import accept_offer_into
+
+            booking, _ = accept_offer_into(locked, session, acting_user=acting_user)
+        else:
+            booking = do_book_seat(
+                session, episode=locked.episode, acting_user=acting_user, source=Booking.Source.WAITLIST
+            )
         locked.status = WaitlistEntry.Status.ACCEPTED
         locked.save(update_fields=["status", "updated_at"])
         audit.record(

@@ -43,7 +43,11 @@ def _local_start(day: date, track: Track) -> datetime:
     return datetime.combine(day, time.min, tzinfo=track.program.tz())
 
 
-def _check_enrollment(episode: EpisodeOfCare, track: Track, groups: list[Group], starts_on: date) -> None:
+def _check_enrollment(
+    episode: EpisodeOfCare, track: Track, groups: list[Group], starts_on: date, kept: Iterable[int] = ()
+) -> None:
+    """``kept``: groups the person is already in, who may stay in them after the group stops taking new members."""
+    kept = set(kept)
     errors: dict[str, str] = {}
     if episode.status != EpisodeOfCare.Status.ACTIVE:
         errors["episode"] = "Only an active episode can join a track."
@@ -53,8 +57,8 @@ def _check_enrollment(episode: EpisodeOfCare, track: Track, groups: list[Group],
         errors["track"] = "This track is no longer running; pick another."
     if any(g.track_id != track.pk for g in groups):
         errors["groups"] = "Every group must belong to the chosen track."
-    elif any(not g.is_open or not g.is_active for g in groups):
-        closed = ", ".join(g.name for g in groups if not g.is_open or not g.is_active)
+    elif any((not g.is_open or not g.is_active) and g.pk not in kept for g in groups):
+        closed = ", ".join(g.name for g in groups if (not g.is_open or not g.is_active) and g.pk not in kept)
         errors["groups"] = f"Not taking new members: {closed}."
     if episode.admitted_on is None or starts_on < episode.admitted_on:
         errors["starts_on"] = "Start on or after the admission date."
@@ -81,19 +85,22 @@ def _sessions_to_book(episode: EpisodeOfCare, track: Track, groups: list[Group],
     )
 
 
-def _enroll(
-    episode: EpisodeOfCare, *, acting_user: User | None, track: Track, groups: list[Group], starts_on: date
-) -> EnrollmentResult:
-    _check_enrollment(episode, track, groups, starts_on)
-    if Enrollment.objects.filter(episode=episode, ends_on__isnull=True).exists():
-        raise ValidationError({"track": "This episode is already enrolled in a track; move it instead."})
-    try:
-        with transaction.atomic():
-            enrollment = Enrollment.objects.create(episode=episode, track=track, starts_on=starts_on)
-    except IntegrityError as exc:  # a concurrent enrollment won the one-current constraint
-        raise ValidationError({"track": "This episode is already enrolled in a track; move it instead."}) from exc
-    enrollment.groups.set(groups)
-    result = EnrollmentResult(enrollment=enrollment)
+SESSION_WAITLIST = "session"
+GROUP_WAITLIST = "group"
+
+
+def _book_into(
+    result: EnrollmentResult,
+    episode: EpisodeOfCare,
+    *,
+    acting_user: User | None,
+    track: Track,
+    groups: list[Group],
+    starts_on: date,
+    full_to: str,
+) -> dict[tuple[str, int], Session]:
+    """Claim a seat in every upcoming session of the groups and the whole track (seats already held are kept).
+    Returns the waitlists the full sessions point to; the caller joins them after writing its audit rows."""
     full_targets: dict[tuple[str, int], Session] = {}
     for session in _sessions_to_book(episode, track, groups, starts_on):
         try:
@@ -107,7 +114,10 @@ def _enroll(
                 )
         except booking_actions._Full:
             result.full.append(session)
-            key = ("group", session.group_id) if session.group_id else ("track", track.pk)
+            if full_to == SESSION_WAITLIST:
+                key = ("session", session.pk)
+            else:
+                key = ("group", session.group_id) if session.group_id else ("track", track.pk)
             full_targets.setdefault(key, session)
             continue
         except ValidationError:
@@ -115,6 +125,51 @@ def _enroll(
             continue
         if created:
             result.booked.append(booking)
+    return full_targets
+
+
+def _join_waitlists(
+    result: EnrollmentResult,
+    episode: EpisodeOfCare,
+    targets: dict[tuple[str, int], Session],
+    *,
+    acting_user: User | None,
+    track: Track,
+) -> None:
+    for (kind, _pk), session in targets.items():
+        entry = booking_actions.do_join_waitlist(
+            episode,
+            acting_user=acting_user,
+            group=session.group if kind == "group" else None,
+            track=track if kind == "track" else None,
+            session=session if kind == "session" else None,
+        )
+        result.waitlisted.append(entry)
+
+
+def _enroll(
+    episode: EpisodeOfCare,
+    *,
+    acting_user: User | None,
+    track: Track,
+    groups: list[Group],
+    starts_on: date,
+    kept: Iterable[int] = (),
+    full_to: str = GROUP_WAITLIST,
+) -> EnrollmentResult:
+    _check_enrollment(episode, track, groups, starts_on, kept)
+    if Enrollment.objects.filter(episode=episode, ends_on__isnull=True).exists():
+        raise ValidationError({"track": "This episode is already enrolled in a track; move it instead."})
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(episode=episode, track=track, starts_on=starts_on)
+    except IntegrityError as exc:  # a concurrent enrollment won the one-current constraint
+        raise ValidationError({"track": "This episode is already enrolled in a track; move it instead."}) from exc
+    enrollment.groups.set(groups)
+    result = EnrollmentResult(enrollment=enrollment)
+    full_targets = _book_into(
+        result, episode, acting_user=acting_user, track=track, groups=groups, starts_on=starts_on, full_to=full_to
+    )
     # Audit rows last: the chain head lock is taken after every seat, keeping the booking lock order.
     audit.record(
         action=AuditAction.CREATED,
@@ -125,14 +180,7 @@ def _enroll(
     )
     for booking in result.booked:
         booking_actions._audit_booking(booking, acting_user)
-    for (kind, _pk), session in full_targets.items():
-        entry = booking_actions.do_join_waitlist(
-            episode,
-            acting_user=acting_user,
-            group=session.group if kind == "group" else None,
-            track=track if kind == "track" else None,
-        )
-        result.waitlisted.append(entry)
+    _join_waitlists(result, episode, full_targets, acting_user=acting_user, track=track)
     if episode.track_id != track.pk:
         patient_actions.do_update_episode(episode, acting_user=acting_user, track=track)  # type: ignore[arg-type]
     return result
@@ -155,6 +203,78 @@ def do_enroll(
     return _enroll(episode, acting_user=acting_user, track=track, groups=list(groups), starts_on=starts_on)
 
 
+def _release_future(
+    episode: EpisodeOfCare, scope: Q, cutoff: datetime, *, acting_user: User | None, reason: str
+) -> list[Booking]:
+    """Cancel the episode's booked seats in sessions matching ``scope`` from ``cutoff`` on, in start order (lock
+    order); audit rows are left to the caller (``_audit_release``), to be written after every seat."""
+    now = timezone.now()
+    freed: list[Booking] = []
+    for booking in (
+        Booking.objects.filter(scope, episode=episode, status=Booking.Status.BOOKED, session__starts_at__gte=cutoff)
+        .select_related("patient")
+        .order_by("session__starts_at", "session_id")
+    ):
+        if booking_actions._release(booking, acting_user=acting_user, reason=reason, now=now, record=False):
+            freed.append(booking)
+    return freed
+
+
+def _after_release(
+    episode: EpisodeOfCare, freed: list[Booking], waitlists: Q | None, *, acting_user: User | None
+) -> None:
+    """What follows freeing seats, after the audit rows of the new seats: the releases' audit rows, the episode's
+    waitlist entries for what it left withdrawn, and each freed seat offered to the next person waiting."""
+    for booking in freed:
+        booking_actions._audit_release(booking, acting_user)
+    if waitlists is not None:
+        for entry in WaitlistEntry.objects.filter(
+            waitlists,
+            episode=episode,
+            status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED],
+        ).select_related("episode__patient"):
+            booking_actions._set_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
+    for booking in freed:
+        session = Session.objects.select_related("program").get(pk=booking.session_id)
+        booking_actions.offer_next(session, acting_user=acting_user)
+
+
+def _move(
+    episode: EpisodeOfCare,
+    current: Enrollment,
+    *,
+    acting_user: User | None,
+    track: Track,
+    groups: list[Group],
+    on: date,
+    full_to: str = GROUP_WAITLIST,
+) -> EnrollmentResult:
+    if on <= current.starts_on:
+        raise ValidationError({"starts_on": "Move on a later day than the current enrollment started."})
+    old_track = current.track
+    if old_track.pk == track.pk:
+        raise ValidationError({"track": "The episode is already in this track."})
+    cutoff = max(_local_start(on, old_track), timezone.now())
+    freed = _release_future(
+        episode, Q(session__track=old_track), cutoff, acting_user=acting_user, reason="Moved to another track"
+    )
+    Enrollment.objects.filter(pk=current.pk).update(ends_on=on - timedelta(days=1), updated_at=timezone.now())
+    result = _enroll(episode, acting_user=acting_user, track=track, groups=groups, starts_on=on, full_to=full_to)
+    _audit_ended(current, episode, acting_user)
+    _after_release(episode, freed, Q(track=old_track) | Q(group__track=old_track), acting_user=acting_user)
+    return result
+
+
+def _audit_ended(enrollment: Enrollment, episode: EpisodeOfCare, acting_user: User | None) -> None:
+    audit.record(
+        action=AuditAction.UPDATED,
+        acting_user=acting_user,
+        patient=episode.patient,
+        obj=enrollment,
+        changed_fields=["ends_on"],
+    )
+
+
 @transaction.atomic
 def do_move_track(
     episode: EpisodeOfCare,
@@ -171,46 +291,176 @@ def do_move_track(
     current = Enrollment.objects.filter(episode=episode, ends_on__isnull=True).select_related("track").first()
     if current is None:
         raise ValidationError({"track": "This episode is not enrolled in a track yet; enroll it first."})
-    if on <= current.starts_on:
-        raise ValidationError({"starts_on": "Move on a later day than the current enrollment started."})
-    old_track = current.track
-    if old_track.pk == track.pk:
-        raise ValidationError({"track": "The episode is already in this track."})
-    cutoff = max(_local_start(on, old_track), timezone.now())
-    now = timezone.now()
-    freed: list[Booking] = []
-    for booking in (
-        Booking.objects.filter(
-            episode=episode, status=Booking.Status.BOOKED, session__track=old_track, session__starts_at__gte=cutoff
-        )
-        .select_related("patient")
-        .order_by("session__starts_at", "session_id")
-    ):
-        if booking_actions._release(
-            booking, acting_user=acting_user, reason="Moved to another track", now=now, record=False
-        ):
-            freed.append(booking)
-    Enrollment.objects.filter(pk=current.pk).update(ends_on=on - timedelta(days=1), updated_at=now)
-    result = _enroll(episode, acting_user=acting_user, track=track, groups=groups, starts_on=on)
-    audit.record(
-        action=AuditAction.UPDATED,
-        acting_user=acting_user,
-        patient=episode.patient,
-        obj=current,
-        changed_fields=["ends_on"],
+    return _move(episode, current, acting_user=acting_user, track=track, groups=groups, on=on)
+
+
+def _change_groups(
+    episode: EpisodeOfCare,
+    current: Enrollment,
+    groups: list[Group],
+    *,
+    acting_user: User | None,
+    effective_on: date,
+    full_to: str = GROUP_WAITLIST,
+) -> EnrollmentResult:
+    track = current.track
+    old = {g.pk: g for g in current.groups.all()}
+    new = {g.pk: g for g in groups}
+    if set(old) == set(new):
+        raise ValidationError({"groups": "These are already the enrollment's groups."})
+    if effective_on < current.starts_on:
+        raise ValidationError({"effective_on": "Change on or after the day the enrollment started."})
+    _check_enrollment(episode, track, groups, effective_on, kept=old)
+    left = [g for pk, g in old.items() if pk not in new]
+    cutoff = max(_local_start(effective_on, track), timezone.now())
+    freed = _release_future(
+        episode, Q(session__group__in=left), cutoff, acting_user=acting_user, reason="Left the group"
     )
-    for booking in freed:
-        booking_actions._audit_release(booking, acting_user)
-    for entry in WaitlistEntry.objects.filter(
-        Q(track=old_track) | Q(group__track=old_track),
-        episode=episode,
-        status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED],
-    ).select_related("episode__patient"):
-        booking_actions._set_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
-    for booking in freed:
-        session = Session.objects.select_related("program").get(pk=booking.session_id)
-        booking_actions.offer_next(session, acting_user=acting_user)
+    if effective_on == current.starts_on:
+        # The enrollment starts that very day: no earlier day ran under the old groups, so there is no history to
+        # keep and the groups are replaced in place.
+        current.groups.set(groups)
+        result = EnrollmentResult(enrollment=current)
+        full_targets = _book_into(
+            result,
+            episode,
+            acting_user=acting_user,
+            track=track,
+            groups=groups,
+            starts_on=effective_on,
+            full_to=full_to,
+        )
+        audit.record(
+            action=AuditAction.UPDATED,
+            acting_user=acting_user,
+            patient=episode.patient,
+            obj=current,
+            changed_fields=["groups"],
+        )
+        for booking in result.booked:
+            booking_actions._audit_booking(booking, acting_user)
+        _join_waitlists(result, episode, full_targets, acting_user=acting_user, track=track)
+    else:
+        # Group membership has no history of its own, so a change ends the enrollment the day before and starts a
+        # new one in the same track from ``effective_on``: the chart then shows which groups ran when.
+        Enrollment.objects.filter(pk=current.pk).update(
+            ends_on=effective_on - timedelta(days=1), updated_at=timezone.now()
+        )
+        result = _enroll(
+            episode,
+            acting_user=acting_user,
+            track=track,
+            groups=groups,
+            starts_on=effective_on,
+            kept=old,
+            full_to=full_to,
+        )
+        _audit_ended(current, episode, acting_user)
+    _after_release(episode, freed, Q(group__in=left) if left else None, acting_user=acting_user)
     return result
+
+
+@transaction.atomic
+def do_change_groups(
+    enrollment: Enrollment,
+    groups: Iterable[Group],
+    *,
+    acting_user: User | None,
+    effective_on: date,
+) -> EnrollmentResult:
+    """Change the groups of a current enrollment inside its track from ``effective_on``.
+
+    Future bookings of the groups left are cancelled from that day (their seats offered to the waitlist), the new
+    groups' upcoming sessions are booked (full ones put the person on the group's waitlist), whole-track sessions
+    keep their seats. The old enrollment ends the day before and a new one starts, so history shows the change.
+    """
+    episode = (
+        EpisodeOfCare.objects.select_for_update().select_related("patient", "program").get(pk=enrollment.episode_id)
+    )
+    current = (
+        Enrollment.objects.filter(pk=enrollment.pk, ends_on__isnull=True)
+        .select_related("track__program")
+        .prefetch_related("groups")
+        .first()
+    )
+    if current is None:
+        raise ValidationError({"groups": "This enrollment has ended; change the current one."})
+    if episode.status != EpisodeOfCare.Status.ACTIVE:
+        raise ValidationError({"episode": "Only an active episode can change groups."})
+    return _change_groups(episode, current, list(groups), acting_user=acting_user, effective_on=effective_on)
+
+
+def accept_offer_into(
+    entry: WaitlistEntry, session: Session, *, acting_user: User | None
+) -> tuple[Booking, EnrollmentResult]:
+    """Accept a group's or track's waitlist offer: the person joins the group (or track) properly.
+
+    The offered seat is claimed first (SessionFull if someone was faster; nothing is changed). Then, as enrollment
+    does, every upcoming session of the group or track where they fit is booked and full ones go to that session's
+    waitlist: a new enrollment if there is none, the group added (from today) if enrolled in the same track, a
+    track move (from today) if enrolled in another. Called by ``booking.do_accept_offer`` with the entry locked.
+    """
+    episode = EpisodeOfCare.objects.select_for_update().select_related("patient", "program").get(pk=entry.episode_id)
+    group = entry.group
+    track = entry.track if entry.track_id else group.track  # type: ignore[union-attr]
+    session = Session.objects.select_related("program", "session_type").get(pk=session.pk)
+    booking_actions._check_bookable(session, episode)
+    try:
+        with transaction.atomic():
+            booking, _ = booking_actions._claim_seat(
+                session, episode, acting_user=acting_user, source=Booking.Source.WAITLIST, idempotency_key=None
+            )
+    except booking_actions._Full:
+        raise booking_actions.SessionFull(session, booking_actions.next_sessions_with_seats(session)) from None
+    today = timezone.localdate(timezone=track.program.tz())
+    starts_on = max(today, episode.admitted_on or today)
+    current = (
+        Enrollment.objects.filter(episode=episode, ends_on__isnull=True)
+        .select_related("track__program")
+        .prefetch_related("groups")
+        .first()
+    )
+    wanted = [group] if group is not None else []
+    if current is None:
+        result = _enroll(
+            episode, acting_user=acting_user, track=track, groups=wanted, starts_on=starts_on, full_to=SESSION_WAITLIST
+        )
+    elif current.track_id != track.pk:
+        result = _move(
+            episode,
+            current,
+            acting_user=acting_user,
+            track=track,
+            groups=wanted,
+            on=starts_on,
+            full_to=SESSION_WAITLIST,
+        )
+    elif group is not None and group not in current.groups.all():
+        result = _change_groups(
+            episode,
+            current,
+            [*current.groups.all(), group],
+            acting_user=acting_user,
+            effective_on=max(starts_on, current.starts_on),
+            full_to=SESSION_WAITLIST,
+        )
+    else:
+        # Already a member: book what is missing (sessions created since, seats freed meanwhile).
+        result = EnrollmentResult(enrollment=current)
+        targets = _book_into(
+            result,
+            episode,
+            acting_user=acting_user,
+            track=track,
+            groups=list(current.groups.all()),
+            starts_on=max(starts_on, current.starts_on),
+            full_to=SESSION_WAITLIST,
+        )
+        for made in result.booked:
+            booking_actions._audit_booking(made, acting_user)
+        _join_waitlists(result, episode, targets, acting_user=acting_user, track=track)
+    booking_actions._audit_booking(booking, acting_user)
+    return booking, result
 
 
 def current_enrollment(episode: EpisodeOfCare) -> Enrollment | None:
