@@ -301,20 +301,42 @@ def enroll(request: HttpRequest, episode_id: UUID, payload: EnrollmentIn) -> Any
         result = enrollment_actions.do_move_track(
             episode, acting_user=user, track=track, groups=groups, on=payload.starts_on
         )
+    return Status(201, _enrollment_out(result))
+
+
+class GroupsIn(Schema):
+    groups: list[UUID] = []
+    effective_on: date
+
+
+@router.put("/episodes/{episode_id}/enrollment/groups", response=EnrollmentOut)
+def change_groups(request: HttpRequest, episode_id: UUID, payload: GroupsIn) -> Any:
+    """Change the current enrollment's groups inside its track from ``effective_on``: the enrollment so far ends
+    the day before and a new one (the one returned) starts, booked into the new groups."""
+    user = _user(request)
+    episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
+    current = enrollment_actions.current_enrollment(episode)
+    if current is None:
+        raise ValidationError({"groups": "This episode is not enrolled in a track; enroll it first."})
+    groups = list(Group.objects.filter(track_id=current.track_id, public_id__in=payload.groups))
+    if len(groups) != len(set(payload.groups)):
+        raise ValidationError({"groups": "Unknown group for this track."})
+    result = enrollment_actions.do_change_groups(current, groups, acting_user=user, effective_on=payload.effective_on)
+    return _enrollment_out(result)
+
+
+def _enrollment_out(result: enrollment_actions.EnrollmentResult) -> dict[str, Any]:
     enrollment = result.enrollment
-    return Status(
-        201,
-        {
-            "id": enrollment.public_id,
-            "track": track.public_id,
-            "groups": [g.public_id for g in groups],
-            "starts_on": enrollment.starts_on,
-            "booked_sessions": [b.session.public_id for b in result.booked],
-            "full_sessions": [s.public_id for s in result.full],
-            "overlapping_sessions": [s.public_id for s in result.overlapping],
-            "waitlist_entries": [e.public_id for e in result.waitlisted],
-        },
-    )
+    return {
+        "id": enrollment.public_id,
+        "track": enrollment.track.public_id,
+        "groups": [g.public_id for g in enrollment.groups.all()],
+        "starts_on": enrollment.starts_on,
+        "booked_sessions": [b.session.public_id for b in result.booked],
+        "full_sessions": [s.public_id for s in result.full],
+        "overlapping_sessions": [s.public_id for s in result.overlapping],
+        "waitlist_entries": [e.public_id for e in result.waitlisted],
+    }
 
 
 @router.get("/patients/{patient_id}/schedule", response=list[ScheduleItem])

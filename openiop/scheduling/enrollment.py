@@ -402,7 +402,9 @@ def accept_offer_into(
     """
     episode = EpisodeOfCare.objects.select_for_update().select_related("patient", "program").get(pk=entry.episode_id)
     group = entry.group
-    track = entry.track if entry.track_id else group.track  # type: ignore[union-attr]
+    track = entry.track if entry.track is not None else group.track if group is not None else None
+    if track is None:
+        raise ValidationError({"entry": "This entry waits for one session, not a group or track."})
     session = Session.objects.select_related("program", "session_type").get(pk=session.pk)
     booking_actions._check_bookable(session, episode)
     try:

@@ -17,6 +17,11 @@ urlpatterns += [
         views.patient_feed_revoke,
         name="patient_feed_revoke",
     ),
+    path(
+        "patients/<uuid:public_id>/enrollments/<uuid:enrollment_id>/groups/",
+        views.enrollment_groups,
+        name="enrollment_groups",
+    ),
     path("my-feed/", views.my_feed, name="my_feed"),
     path("my-feed/new/", views.my_feed_create, name="my_feed_create"),
     path("my-feed/<uuid:feed_id>/revoke/", views.my_feed_revoke, name="my_feed_revoke"),

@@ -13,10 +13,12 @@ from typing import Any
 from uuid import UUID
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -24,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from openiop.accounts.models import User
 from openiop.core import audit
-from openiop.core.forms import DateInput, StyledFormMixin
+from openiop.core.forms import DateInput, StyledFormMixin, add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
@@ -35,7 +37,8 @@ from openiop.programs.models import Site, Track
 from openiop.scheduling import calendar as cal
 from openiop.scheduling import feeds
 from openiop.scheduling.curriculum import curriculum_report
-from openiop.scheduling.models import CalendarFeed, Room
+from openiop.scheduling.enrollment import do_change_groups
+from openiop.scheduling.models import CalendarFeed, Enrollment, Group, Room
 
 WEEK = "week"
 DAY = "day"
@@ -202,6 +205,98 @@ def _can_manage_patient_feed(user: User) -> bool:
     return user.can(Cap.EDIT_DEMOGRAPHICS) or user.can(Cap.EDIT_CLINICAL)
 
 
+class GroupChangeForm(StyledFormMixin, forms.Form):
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Groups",
+        help_text="Closed groups are offered only to their current members.",
+    )
+    effective_on = forms.DateField(widget=DateInput(), label="From", help_text="Bookings from this day change.")
+
+    def __init__(self, *args: Any, enrollment: Enrollment, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"groups-{enrollment.public_id}")
+        kwargs.setdefault(
+            "initial",
+            {
+                "groups": [g.public_id for g in enrollment.groups.all()],
+                "effective_on": timezone.localdate(timezone=enrollment.episode.program.tz()),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        member_ids = [g.pk for g in enrollment.groups.all()]
+        choices = Group.objects.filter(track_id=enrollment.track_id, is_active=True).filter(
+            Q(is_open=True) | Q(pk__in=member_ids)
+        )
+        self.fields["groups"].queryset = choices.order_by("name")  # type: ignore[attr-defined]
+
+
+def _can_change_groups(user: User) -> bool:
+    return user.can(Cap.EDIT_CLINICAL)
+
+
+def _group_forms(user: User, enrollments: list[Enrollment]) -> None:
+    """Attach a change-groups form to each current enrollment the user may change (one per episode at most)."""
+    if not _can_change_groups(user):
+        return
+    for enrollment in enrollments:
+        if enrollment.ends_on is None and enrollment.episode.status == EpisodeOfCare.Status.ACTIVE:
+            enrollment.group_form = GroupChangeForm(enrollment=enrollment)  # type: ignore[attr-defined]
+
+
+def _enrollment_for_user(user: User, patient_id: UUID, enrollment_id: UUID) -> tuple[Patient, Enrollment]:
+    patient = get_patient_for_user(user, patient_id, Cap.EDIT_CLINICAL)
+    enrollment = get_object_or_404(
+        Enrollment.objects.filter(episode__patient=patient, episode__program_id__in=program_ids_for(user))
+        .select_related("track__program", "episode__program", "episode__patient")
+        .prefetch_related("groups"),
+        public_id=enrollment_id,
+    )
+    return patient, enrollment
+
+
+@staff_view(Cap.EDIT_CLINICAL)
+def enrollment_groups(request: HttpRequest, public_id: UUID, enrollment_id: UUID) -> HttpResponse:
+    """Change a current enrollment's groups (posted from the chart's Schedule tab; this page shows the errors)."""
+    user = _user(request)
+    patient, enrollment = _enrollment_for_user(user, public_id, enrollment_id)
+    if enrollment.ends_on is not None:
+        raise Http404
+    form = GroupChangeForm(request.POST or None, enrollment=enrollment)
+    back = f"{patient.get_absolute_url()}?tab=schedule"
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = do_change_groups(
+                enrollment,
+                list(form.cleaned_data["groups"]),
+                acting_user=user,
+                effective_on=form.cleaned_data["effective_on"],
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            note = f"Groups changed: {len(result.booked)} sessions booked"
+            if result.full:
+                note += f", {len(result.full)} full (on the waitlist)"
+            messages.success(request, note + ".")
+            return redirect(back)
+    if request.method != "POST":
+        audit.record(
+            action=AuditAction.RECORD_VIEWED,
+            acting_user=user,
+            patient=patient,
+            obj=enrollment,
+            organization_id=user.organization_id,
+        )
+    return render(
+        request,
+        "scheduling/enrollment_groups.html",
+        {"nav": "patients", "patient": patient, "enrollment": enrollment, "form": form, "back_url": back},
+    )
+
+
 def schedule_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for patients/…/tab_schedule: upcoming and past sessions, enrollments, curriculum, the feed."""
     user = _user(request)
@@ -218,10 +313,12 @@ def schedule_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeO
     reports = []
     if user.can(Cap.VIEW_CLINICAL):
         reports = [curriculum_report(e, now=now) for e in episodes if e.status == EpisodeOfCare.Status.ACTIVE]
+    enrollments = cal.patient_enrollments(user, patient)
+    _group_forms(user, enrollments)
     return {
         "upcoming": upcoming,
         "past": past,
-        "enrollments": cal.patient_enrollments(user, patient),
+        "enrollments": enrollments,
         "curriculum_reports": reports,
         **_patient_feed_context(user, patient),
     }

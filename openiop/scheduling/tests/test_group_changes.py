@@ -29,7 +29,7 @@ def groups(clinic):
 def week(clinic, groups):
     """Group A and group B on days 2, 4 and 6, two seats each, and a whole-track workshop on day 3."""
     workshop = make_session_type(clinic.mh, "Workshop", kind="education", service_kind="psychoeducation")
-    rows = {"a": [], "b": []}
+    rows: dict[str, list[Session]] = {"a": [], "b": []}
     for day in (2, 4, 6):
         for key in ("a", "b"):
             hour = 9 if key == "a" else 11
@@ -72,6 +72,7 @@ def test_accepting_a_group_offer_enrolls_and_books_the_whole_group(clinic, group
     assert booking.session == first and booking.source == Booking.Source.WAITLIST
     assert seats(cal) == {first.pk, second.pk, week["track"][0].pk}  # the third is full
     enrollment = current_enrollment(cal)
+    assert enrollment is not None
     assert enrollment.track == clinic.day and set(enrollment.groups.all()) == {groups["a"]}
     waiting = WaitlistEntry.objects.get(episode=cal, status=Status.WAITING)
     assert (waiting.session, waiting.group, waiting.track) == (third, None, None)  # the full session's own list
@@ -85,12 +86,13 @@ def test_accepting_a_track_offer_enrolls_in_the_track_without_groups(clinic, gro
         do_book_seat(workshop, episode=admit(clinic, name), acting_user=clinic.clinician)
     cal = admit(clinic, "Cal")
     entry = do_join_waitlist(cal, acting_user=clinic.frontdesk, track=clinic.day)
-    do_cancel_booking(Booking.objects.filter(session=workshop).first(), acting_user=clinic.frontdesk)
+    do_cancel_booking(Booking.objects.filter(session=workshop).earliest("pk"), acting_user=clinic.frontdesk)
 
     do_accept_offer(_refresh(entry), acting_user=clinic.frontdesk)
 
     assert seats(cal) == {workshop.pk}
     enrollment = current_enrollment(cal)
+    assert enrollment is not None
     assert enrollment.track == clinic.day and not enrollment.groups.exists()
 
 
