@@ -133,17 +133,7 @@ class SeriesForm(StyledFormMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        raw = (data.get("rrule") or "").strip()
-        days = data.get("weekdays") or []
-        if raw:
-            try:
-                data["rrule"] = recurrence.validate(raw)
-            except recurrence.RecurrenceError as exc:
-                self.add_error("rrule", str(exc))
-        elif days:
-            data["rrule"] = "FREQ=WEEKLY;BYDAY=" + ",".join(RRULE_DAYS[d] for d in sorted(days))
-        else:
-            self.add_error("weekdays", "Pick at least one weekday, or write a rule under Advanced.")
+        _rule_from(self, data)
         return data
 
     def action_kwargs(self) -> dict[str, Any]:
@@ -152,6 +142,62 @@ class SeriesForm(StyledFormMixin, forms.Form):
         data["facilitators"] = list(data.get("facilitators") or [])
         data["mode"] = data.get("mode") or None
         return data
+
+
+def _rule_from(form: forms.Form, data: dict[str, Any]) -> None:
+    """The RRULE from the weekday checkboxes, or the raw rule when one is written (it wins)."""
+    raw = (data.get("rrule") or "").strip()
+    days = data.get("weekdays") or []
+    if raw:
+        try:
+            data["rrule"] = recurrence.validate(raw)
+        except recurrence.RecurrenceError as exc:
+            form.add_error("rrule", str(exc))
+    elif days:
+        data["rrule"] = "FREQ=WEEKLY;BYDAY=" + ",".join(RRULE_DAYS[d] for d in sorted(days))
+    else:
+        form.add_error("weekdays", "Pick at least one weekday, or write a rule under Advanced.")
+
+
+class SeriesRuleForm(StyledFormMixin, forms.Form):
+    """A running series' new schedule: the days it repeats on (or a raw RRULE) and its last day."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Repeats on"
+    )
+    rrule = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Advanced: RRULE",
+        help_text="RFC 5545 rule; replaces the weekdays when filled in.",
+    )
+    until = forms.DateField(widget=DateInput(), required=False, label="Last day", help_text="Empty: open-ended.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["weekdays"].widget.attrs["class"] = "btn-check"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        _rule_from(self, data)
+        return data
+
+
+def weekdays_of(rrule: str) -> list[int] | None:
+    """The weekday checkboxes for a plain weekly rule, or None when the rule needs the raw field."""
+    parts = dict(p.split("=", 1) for p in rrule.split(";") if "=" in p)
+    if set(parts) != {"FREQ", "BYDAY"} or parts["FREQ"] != "WEEKLY":
+        return None
+    days = parts["BYDAY"].split(",")
+    if not all(d in RRULE_DAYS for d in days):
+        return None
+    return sorted(RRULE_DAYS.index(d) for d in days)
+
+
+class EndSeriesForm(StyledFormMixin, forms.Form):
+    last_day = forms.DateField(
+        widget=DateInput(), label="Last day", help_text="Sessions after this day are cancelled, their seats released."
+    )
 
 
 SCOPE_CHOICES = [

@@ -30,13 +30,16 @@ from openiop.scheduling.config_forms import (
     AvailabilityForm,
     CancelSessionForm,
     ClosureForm,
+    EndSeriesForm,
     GroupForm,
     RoomForm,
     SeriesForm,
+    SeriesRuleForm,
     SessionEditForm,
     SessionTypeForm,
     TimeOffForm,
     TopicForm,
+    weekdays_of,
 )
 from openiop.scheduling.models import (
     Closure,
@@ -224,7 +227,29 @@ def closures(request: HttpRequest) -> HttpResponse:
         .select_related("site")
         .order_by("date")
     )
-    return _render(request, "closures.html", {"closures": rows, "form": form})
+    return _render(request, "closures.html", {"closures": rows, "form": form, "can_close_all": allow_all})
+
+
+@login_required
+@require_POST
+def closure_remove(request: HttpRequest, public_id: Any) -> HttpResponse:
+    user = _user(request)
+    ids = _ids(request)
+    if user.organization_id is None:
+        raise Http404
+    reach = Q(site__in=_sites(ids))
+    if user.can(Cap.MANAGE_ORGANIZATION):
+        reach |= Q(site__isnull=True)
+    closure = _one(Closure.objects.filter(reach), organization_id=user.organization_id, public_id=public_id)
+    restore = request.POST.get("restore") == "on"
+    try:
+        restored = actions.do_remove_closure(closure, acting_user=user, restore=restore)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        note = f"Closure removed; {len(restored)} cancelled sessions restored." if restore else "Closure removed."
+        messages.success(request, note)
+    return redirect("scheduling:config_closures")
 
 
 # --- Staff availability and time off -----------------------------------------------------------------------
@@ -320,6 +345,17 @@ def availability_remove(request: HttpRequest, public_id: Any, user_id: Any) -> H
     return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
 
 
+@login_required
+@require_POST
+def time_off_remove(request: HttpRequest, public_id: Any, user_id: Any, off_id: Any) -> HttpResponse:
+    program = _one(Program.objects.select_related("site"), pk__in=_ids(request), public_id=public_id)
+    person = _one(_people(program), public_id=user_id)
+    off = _one(StaffTimeOff.objects.select_related("user"), user=person, public_id=off_id)
+    actions.do_remove_time_off(off, acting_user=_user(request))
+    messages.success(request, "Time off removed.")
+    return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
+
+
 # --- Track template ----------------------------------------------------------------------------------------
 
 
@@ -396,11 +432,51 @@ def track_template(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 @login_required
 def series_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The series and its sessions; managers change its schedule (rule and last day) or end it from a date."""
     s = _one(
         SessionSeries.objects.select_related("program__site", "track", "group", "session_type", "room", "previous"),
         program_id__in=_ids(request),
         public_id=public_id,
     )
+    kind = request.POST.get("form")
+    days = weekdays_of(s.rrule)
+    rule_form = SeriesRuleForm(
+        request.POST if kind == "rule" else None,
+        prefix="rule",
+        initial={"weekdays": days or [], "rrule": "" if days is not None else s.rrule, "until": s.until},
+    )
+    end_form = EndSeriesForm(
+        request.POST if kind == "end" else None,
+        prefix="end",
+        initial={"last_day": s.until or timezone.localdate(timezone=recurrence.get_zone(s.program.time_zone))},
+    )
+    if kind == "rule" and rule_form.is_valid():
+        try:
+            change = actions.do_change_recurrence(
+                s,
+                acting_user=_user(request),
+                rrule=rule_form.cleaned_data["rrule"],
+                until=rule_form.cleaned_data["until"],
+            )
+        except ValidationError as exc:
+            _save_failed(request, rule_form, exc)
+        else:
+            messages.success(
+                request,
+                f"Schedule changed: {len(change.cancelled)} sessions cancelled, {len(change.created)} added"
+                f" ({change.booked} seats booked for current enrollments).",
+            )
+            return redirect("scheduling:config_series", s.public_id)
+    if kind == "end" and end_form.is_valid():
+        try:
+            actions.do_end_series(s, acting_user=_user(request), last_day=end_form.cleaned_data["last_day"])
+        except ValidationError as exc:
+            named = exc.message_dict.get("until") if hasattr(exc, "error_dict") else None
+            exc = ValidationError({"last_day": named or exc.messages})
+            _save_failed(request, end_form, exc)
+        else:
+            messages.success(request, "Series ended; its later sessions were cancelled and their seats released.")
+            return redirect("scheduling:config_series", s.public_id)
     sessions = (
         s.sessions.filter(ends_at__gt=timezone.now() - timedelta(days=14))
         .select_related("room", "topic", "session_type")
@@ -415,6 +491,9 @@ def series_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "sessions": sessions,
             "tz": recurrence.get_zone(s.program.time_zone),
             "now": timezone.now(),
+            "rule_form": rule_form,
+            "end_form": end_form,
+            "open_form": kind,
         },
     )
 

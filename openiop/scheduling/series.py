@@ -260,6 +260,108 @@ def do_add_closure(
     return closure
 
 
+@transaction.atomic
+def do_remove_time_off(off: StaffTimeOff, *, acting_user: User | None) -> None:
+    """Time off is a scheduling note, not a clinical record, so it is removed outright; sessions it kept free stay
+    as they are (nothing was cancelled for it: sessions are refused when they would land in it)."""
+    off = StaffTimeOff.objects.select_for_update(of=("self",)).select_related("user").get(pk=off.pk)
+    _record(AuditAction.DEACTIVATED, acting_user, off, off.user.organization_id)
+    off.delete()
+
+
+def _closure_reason(closure: Closure) -> str:
+    return f"Closed: {closure.name}"[:200]
+
+
+def _cancelled_by(closure: Closure) -> list[Session]:
+    """Future sessions this (skip) closure cancelled: that local day, at its site(s), with its cancel reason, in
+    a series that still runs and still has that day."""
+    sites = Q(program__site__organization_id=closure.organization_id)
+    if closure.site_id is not None:
+        sites &= Q(program__site_id=closure.site_id)
+    lo = datetime.combine(closure.date - timedelta(days=1), time.min, tzinfo=UTC)
+    hi = datetime.combine(closure.date + timedelta(days=2), time.min, tzinfo=UTC)
+    candidates = (
+        Session.objects.filter(
+            sites,
+            status=Session.Status.CANCELLED,
+            cancel_reason=_closure_reason(closure),
+            starts_at__gte=lo,
+            starts_at__lt=hi,
+            starts_at__gt=timezone.now(),
+            series__is_active=True,
+        )
+        .select_related("program__site", "session_type", "series")
+        .prefetch_related("facilitators")
+        .order_by("starts_at")
+    )
+    found = []
+    for s in candidates:
+        zone = recurrence.get_zone(s.program.time_zone)
+        if s.starts_at.astimezone(zone).date() != closure.date:
+            continue
+        if s.series is not None and s.series.until is not None and s.series.until < closure.date:
+            continue
+        found.append(s)
+    return found
+
+
+def do_remove_closure(closure: Closure, *, acting_user: User | None, restore: bool = False) -> list[Session]:
+    """Remove a closure. Sessions it moved stay where they are (their bookings went with them); sessions it
+    cancelled stay cancelled unless ``restore``: then the future ones of still-running series are scheduled again,
+    empty (their old bookings stay cancelled, as the patients were told), and current enrollments are booked into
+    them. A restore that would double-book a room or facilitator is refused as a whole; nothing is removed.
+
+    Returns the restored sessions."""
+    with transaction.atomic():
+        closure = Closure.objects.select_for_update(of=("self",)).get(pk=closure.pk)
+        restored: list[Session] = []
+        if restore and closure.action == Closure.Action.SKIP:
+            restored = _cancelled_by(closure)
+            plans = [
+                Planned(s.starts_at, s.ends_at, s.room_id, [u.pk for u in s.facilitators.all()], session=s)
+                for s in restored
+            ]
+            if plans:
+                tz = restored[0].program.time_zone
+                errors = find_clashes(plans, tz, _users(u for p in plans for u in p.facilitator_ids))
+                if errors:
+                    raise ValidationError(
+                        {"restore": [f"Cannot restore the sessions: {m}" for v in errors.values() for m in v]}
+                    )
+            for session in restored:
+                session.status = Session.Status.SCHEDULED
+                session.cancel_reason = ""
+                session.detached = False
+                session.save(update_fields=["status", "cancel_reason", "detached", "updated_at"])
+                _record(
+                    AuditAction.STATUS_CHANGED,
+                    acting_user,
+                    session,
+                    session.program.site.organization_id,
+                    ["status", "cancel_reason"],
+                )
+        _record(AuditAction.DEACTIVATED, acting_user, closure, closure.organization_id)
+        closure.delete()
+    # Seats are booked after the calendar change commits, each enrollment in its own transaction, so the booking
+    # lock order (episode first) is kept.
+    _book_enrollees({s.track_id for s in restored if s.track_id}, acting_user=acting_user)
+    return restored
+
+
+def _book_enrollees(track_ids: Iterable[int], *, acting_user: User | None) -> int:
+    from openiop.scheduling.enrollment import do_book_new_sessions
+    from openiop.scheduling.models import Enrollment
+
+    ids = set(track_ids)
+    if not ids:
+        return 0
+    booked = 0
+    for enrollment in Enrollment.objects.filter(track_id__in=ids, ends_on__isnull=True).order_by("pk"):
+        booked += len(do_book_new_sessions(enrollment, acting_user=acting_user))
+    return booked
+
+
 # --- Planning sessions and finding clashes -----------------------------------------------------------------
 
 
@@ -735,6 +837,63 @@ def do_end_series(series: SessionSeries, *, acting_user: User | None, last_day: 
     ):
         do_cancel_session(session, acting_user=acting_user, reason="The series ended.")
     return series
+
+
+@dataclass
+class RecurrenceChange:
+    series: SessionSeries
+    cancelled: list[Session]
+    created: list[Session]
+    booked: int = 0
+
+
+def do_change_recurrence(
+    series: SessionSeries, *, acting_user: User | None, rrule: str, until: date | None
+) -> RecurrenceChange:
+    """Give a series a new rule (and last day). Future sessions whose day the rule no longer has are cancelled
+    through ``do_cancel_session`` (bookings released, waitlists as on any cancellation); the rule's new days are
+    expanded up to the horizon with the usual all-or-nothing clash refusal; past and in-progress sessions are not
+    touched. Current enrollments of the track are then booked into the new sessions."""
+    now = timezone.now()
+    with transaction.atomic():
+        series = (
+            SessionSeries.objects.select_for_update(of=("self",))
+            .select_related("program__site", "session_type")
+            .get(pk=series.pk)
+        )
+        try:
+            rrule = recurrence.validate(rrule)
+        except recurrence.RecurrenceError as exc:
+            raise ValidationError({"rrule": str(exc)}) from exc
+        if until is not None and until < series.starts_on:
+            raise ValidationError({"until": "The series must end on or after its first day."})
+        changed = [name for name, value in (("rrule", rrule), ("until", until)) if getattr(series, name) != value]
+        if not changed:
+            raise ValidationError({"rrule": "This is already the series' schedule."})
+        series.rrule, series.until = rrule, until
+        _refuse_overlap(series, "rrule")
+        series.save(update_fields=["rrule", "until", "updated_at"])
+        _record(AuditAction.UPDATED, acting_user, series, _org_id(series.program), changed)
+        tz = series.program.time_zone
+        zone = recurrence.get_zone(tz)
+        today = timezone.localdate(now, zone)
+        future = list(series.sessions.filter(status=Session.Status.SCHEDULED, starts_at__gt=now).order_by("starts_at"))
+        last = max([horizon_for(series), *(s.starts_at.astimezone(zone).date() for s in future)])
+        days = {
+            d.date() for d in recurrence.expand(rrule, series.starts_on, series.start_time, tz, (today, last), until)
+        }
+        cancelled = []
+        for session in future:
+            occurrence = session.occurrence or session.starts_at
+            if occurrence.astimezone(zone).date() not in days:
+                cancelled.append(
+                    do_cancel_session(session, acting_user=acting_user, reason="The series' schedule changed.")
+                )
+        created = expand_series(series, acting_user=acting_user, first=today)
+    change = RecurrenceChange(series=series, cancelled=cancelled, created=created)
+    if created and series.track_id:
+        change.booked = _book_enrollees([series.track_id], acting_user=acting_user)
+    return change
 
 
 # --- Editing sessions and series ---------------------------------------------------------------------------

@@ -60,6 +60,7 @@ urlpatterns += [
     path("setup/sites/<uuid:public_id>/rooms/new/", config_views.room_form, name="config_room_create"),
     path("setup/sites/<uuid:public_id>/rooms/<uuid:room_id>/", config_views.room_form, name="config_room_edit"),
     path("setup/closures/", config_views.closures, name="config_closures"),
+    path("setup/closures/<uuid:public_id>/remove/", config_views.closure_remove, name="config_closure_remove"),
     path("setup/programs/<uuid:public_id>/staff/", config_views.staff_list, name="config_staff"),
     path(
         "setup/programs/<uuid:public_id>/staff/<uuid:user_id>/",
@@ -70,6 +71,11 @@ urlpatterns += [
         "setup/programs/<uuid:public_id>/staff/<uuid:user_id>/availability/remove/",
         config_views.availability_remove,
         name="config_availability_remove",
+    ),
+    path(
+        "setup/programs/<uuid:public_id>/staff/<uuid:user_id>/time-off/<uuid:off_id>/remove/",
+        config_views.time_off_remove,
+        name="config_time_off_remove",
     ),
     path("setup/tracks/<uuid:public_id>/", config_views.track_template, name="config_track"),
     path("setup/tracks/<uuid:public_id>/groups/", config_views.groups, name="config_groups"),
