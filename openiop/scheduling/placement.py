@@ -53,8 +53,7 @@ def windows_of(request: PlacementRequest | None) -> list[tuple[int, time, time]]
 
 def request_for(episode: EpisodeOfCare) -> PlacementRequest | None:
     try:
-        # A reverse one-to-one from this app, so the patients model does not declare it.
-        return episode.placement_request  # type: ignore[attr-defined]
+        return episode.placement_request
     except PlacementRequest.DoesNotExist:
         return None
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Role
-from openiop.scheduling.booking import do_book_seat, do_join_waitlist
+from openiop.scheduling.booking import do_join_waitlist
 from openiop.scheduling.enrollment import do_enroll
 from openiop.scheduling.models import Booking, Closure, Session, SessionType, StaffTimeOff, WaitlistEntry
 from openiop.scheduling.series import (
@@ -143,7 +143,7 @@ def test_bad_or_unchanged_rules_are_refused_naming_the_field(clinic, daily, rrul
 
 
 def test_removing_a_closure_keeps_its_cancellations_unless_restored(clinic, daily):
-    s, ana = daily
+    s, _ana = daily
     day = timezone.localdate() + timedelta(days=3)
     closure = do_add_closure(clinic.org, acting_user=clinic.director, date=day, name="Snow", site=clinic.site)
     closed = s.sessions.get(occurrence__date=day)
