@@ -277,7 +277,8 @@ def enrollment_groups(request: HttpRequest, public_id: UUID, enrollment_id: UUID
         except ValidationError as exc:
             add_action_errors(form, exc)
         else:
-            note = f"Groups changed: {len(result.booked)} sessions booked"
+            count = len(result.booked)
+            note = f"Groups changed: {count} session{'' if count == 1 else 's'} booked"
             if result.full:
                 note += f", {len(result.full)} full (on the waitlist)"
             messages.success(request, note + ".")

@@ -1,0 +1,89 @@
+"""The series page's schedule forms and the Schedule tab's change-groups form, in headless Chromium."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from openiop.scheduling.enrollment import do_enroll
+from openiop.scheduling.models import Enrollment, Group, SessionType
+from openiop.scheduling.series import do_create_room, do_create_series, do_create_session_type
+from openiop.scheduling.testing import admit, local_at, make_session
+from openiop.testing.browser import screenshot
+from openiop.testing.fixtures import PASSWORD, build_clinic
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+TABLET = {"width": 1024, "height": 1366}
+
+
+def _sign_in(page, live_server, username: str) -> None:
+    page.set_viewport_size(TABLET)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_a_director_changes_a_series_schedule(page, live_server, settings):
+    settings.MFA_REQUIRED_ROLES = []
+    clinic = build_clinic()
+    st = do_create_session_type(
+        clinic.mh,
+        acting_user=None,
+        name="Process group",
+        kind=SessionType.Kind.PROCESS_GROUP,
+        service_kind=SessionType.ServiceKind.GROUP_PSYCHOTHERAPY,
+        default_duration_minutes=55,
+    )
+    room = do_create_room(clinic.site, acting_user=None, name="Oak", capacity=12)
+    today = timezone.localdate()
+    series = do_create_series(
+        clinic.mh,
+        acting_user=None,
+        session_type=st,
+        track=clinic.day,
+        rrule="FREQ=WEEKLY;BYDAY=MO,WE,FR",
+        starts_on=today,
+        until=today + timedelta(days=20),
+        start_time=time(9),
+        room=room,
+        facilitators=[clinic.clinician],
+    )
+    _sign_in(page, live_server, "director")
+    page.goto(f"{live_server.url}/schedule/setup/series/{series.public_id}/")
+    page.get_by_text("Change the schedule", exact=True).first.click()
+    page.locator("label[for='id_rule-weekdays_0']").click()  # Monday off
+    page.locator("label[for='id_rule-weekdays_1']").click()  # Tuesday on
+    screenshot(page, "scheduling-series-change-schedule")
+    page.get_by_role("button", name="Change the schedule").click()
+    assert page.get_by_text("Schedule changed:").is_visible()
+    series.refresh_from_db()
+    assert series.rrule == "FREQ=WEEKLY;BYDAY=TU,WE,FR"
+    screenshot(page, "scheduling-series-changed")
+
+
+def test_a_clinician_changes_groups_on_the_schedule_tab(page, live_server, settings):
+    settings.MFA_REQUIRED_ROLES = []
+    clinic = build_clinic()
+    a = Group.objects.create(track=clinic.day, name="Day A", capacity=8)
+    b = Group.objects.create(track=clinic.day, name="Day B", capacity=8)
+    for group, hour in ((a, 9), (b, 11)):
+        make_session(clinic.mh, local_at(clinic.mh, 2, hour), track=clinic.day, group=group)
+    episode = admit(clinic, "Ana")
+    do_enroll(
+        episode, acting_user=None, track=clinic.day, groups=[a], starts_on=timezone.localdate() - timedelta(days=2)
+    )
+    _sign_in(page, live_server, "clinician")
+    page.goto(f"{live_server.url}{episode.patient.get_absolute_url()}?tab=schedule")
+    page.get_by_text("Change groups", exact=True).first.click()
+    page.get_by_label("Day A").uncheck()
+    page.get_by_label("Day B").check()
+    screenshot(page, "scheduling-tab-change-groups")
+    page.get_by_role("button", name="Change groups").click()
+    assert page.get_by_text("Groups changed: 1 session booked.").is_visible()
+    assert Enrollment.objects.filter(episode=episode).count() == 2
+    screenshot(page, "scheduling-tab-groups-changed")
