@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "openiop.worklist",
     "openiop.billing",
     "openiop.measures",
+    "openiop.referrals",
+    "openiop.intake",
+    "openiop.consents",
     "openiop.api",
 ]
 

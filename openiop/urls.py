@@ -12,6 +12,9 @@ urlpatterns = [
     path("worklist/", include("openiop.worklist.urls")),
     path("billing/", include("openiop.billing.urls")),
     path("measures/", include("openiop.measures.urls")),
+    path("referrals/", include("openiop.referrals.urls")),
+    path("intake/", include("openiop.intake.urls")),
+    path("consents/", include("openiop.consents.urls")),
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),
 ]

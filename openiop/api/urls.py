@@ -4,7 +4,10 @@ from openiop.api import problems
 from openiop.api.attendance import router as attendance_router
 from openiop.api.auth import AUTH
 from openiop.api.billing import router as billing_router
+from openiop.api.consents import router as consents_router
+from openiop.api.intake import router as intake_router
 from openiop.api.measures import router as measures_router
+from openiop.api.referrals import router as referrals_router
 from openiop.api.routers import router
 from openiop.api.scheduling import router as scheduling_router
 from openiop.api.worklist import router as worklist_router
@@ -24,3 +27,6 @@ api.add_router("", attendance_router)
 api.add_router("", worklist_router)
 api.add_router("", billing_router)
 api.add_router("", measures_router)
+api.add_router("", referrals_router)
+api.add_router("", intake_router)
+api.add_router("", consents_router)

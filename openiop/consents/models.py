@@ -1,0 +1,1 @@
+"""Consents and releases of information, electronic signatures and revocations."""

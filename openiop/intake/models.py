@@ -1,0 +1,1 @@
+"""Intake assessment: biopsychosocial sections, level-of-care ratings, diagnoses, the recommendation."""

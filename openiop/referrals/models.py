@@ -1,0 +1,1 @@
+"""Referrals: first contact through admission (Book Now, the pipeline, intake slots, documents)."""
