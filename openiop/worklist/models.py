@@ -18,6 +18,10 @@ class WorkTask(BaseModel):
     class Kind(models.TextChoices):
         OUTREACH = "outreach", "Outreach after missed sessions"
         DISCHARGE_REVIEW = "discharge_review", "Discharge review after absences"
+        PLAN_DUE = "plan_due", "Treatment plan due"
+        FIRST_MEASURES = "first_measures", "First measures due"
+        CERTIFICATION_DUE = "certification_due", "Medicare certification due"
+        READMISSION_REVIEW = "readmission_review", "Readmission within 30 days"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
