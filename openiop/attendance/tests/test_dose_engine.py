@@ -20,6 +20,7 @@ from openiop.attendance.dose import (
     week_bounds,
     week_start_for,
 )
+from openiop.patients.models import EpisodeOfCare
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 MIN_9H = 540
@@ -423,22 +424,19 @@ def test_a_cancelled_by_program_record_is_not_a_slot_but_absences_are():
 # --- Episode weeks ------------------------------------------------------------------------------------------------
 
 
-class _Episode:
-    def __init__(self, admitted_on, discharged_on=None, expected_discharge_on=None):
-        self.admitted_on = admitted_on
-        self.discharged_on = discharged_on
-        self.expected_discharge_on = expected_discharge_on
+def _episode(admitted_on, discharged_on=None):
+    return EpisodeOfCare(admitted_on=admitted_on, discharged_on=discharged_on)  # unsaved: a plain value here
 
 
 def test_episode_weeks_run_from_admission_week_to_this_week():
-    weeks = episode_week_starts(_Episode(date(2026, 11, 4)), [], today=date(2026, 11, 18), week_starts_on=MON)
+    weeks = episode_week_starts(_episode(date(2026, 11, 4)), [], today=date(2026, 11, 18), week_starts_on=MON)
     assert weeks == [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
 
 
 def test_episode_weeks_stop_at_discharge_and_start_earlier_only_for_earlier_sessions():
     early = make_slot(1, at(date(2026, 10, 28), 9), at(date(2026, 10, 28), 10), tz=NY, clinical_hour_minutes=50)
     weeks = episode_week_starts(
-        _Episode(date(2026, 11, 4), discharged_on=date(2026, 11, 10)),
+        _episode(date(2026, 11, 4), discharged_on=date(2026, 11, 10)),
         [early],
         today=date(2026, 12, 1),
         week_starts_on=SUN,
