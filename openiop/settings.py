@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.openiop",
+                "openiop.worklist.context_processors.worklist",
             ],
         },
     },
