@@ -204,6 +204,7 @@ class WeekDose:
     now: datetime
     first_day: date | None = None
     last_day: date | None = None
+    minimum_source: str = ""  # the payer rule's name when it set the minimum, "" for the program's own
 
     @property
     def minimum(self) -> int:
@@ -352,6 +353,7 @@ def evaluate_week(
     first_day: date | None = None,
     last_day: date | None = None,
     meeting_days: Iterable[int] = (),
+    minimum_source: str = "",
 ) -> WeekDose:
     """One patient-week from its slots (those outside the week's local days are ignored)."""
     end = start + timedelta(days=DAYS_PER_WEEK)
@@ -367,6 +369,7 @@ def evaluate_week(
         now=now.astimezone(UTC),
         first_day=first_day,
         last_day=last_day,
+        minimum_source=minimum_source,
     )
 
 
@@ -485,10 +488,14 @@ class Minimums:
         return max(candidates, key=lambda r: (r.program_id is not None, r.payer_kind != ""), default=None)
 
     def hours(self, episode: EpisodeOfCare, day: date) -> Decimal:
+        return self.with_source(episode, day)[0]
+
+    def with_source(self, episode: EpisodeOfCare, day: date) -> tuple[Decimal, str]:
+        """The minimum and where it came from: the payer rule's name, or "" for the program's own."""
         rule = self.rule(episode, day)
         if rule is not None and rule.weekly_dose_hours is not None:
-            return rule.weekly_dose_hours
-        return episode.program.weekly_dose_hours
+            return rule.weekly_dose_hours, rule.name
+        return episode.program.weekly_dose_hours, ""
 
 
 def load_slots(
@@ -565,15 +572,17 @@ def _week_dose(
     last_day = episode_last_day(episode, start)
     minimum_day = max(start, episode.admitted_on) if episode.admitted_on else start
     track = episode.track
+    hours, source = minimums.with_source(episode, minimum_day)
     return evaluate_week(
         slots,
         start=start,
         tz=episode.program.tz(),
-        full_minimum=minutes_from_hours(minimums.hours(episode, minimum_day)),
+        full_minimum=minutes_from_hours(hours),
         now=now,
         first_day=first_day,
         last_day=last_day,
         meeting_days=(track.weekdays or []) if track is not None else (),
+        minimum_source=source,
     )
 
 
@@ -613,16 +622,27 @@ def _has_related(episode: EpisodeOfCare) -> bool:
     return "site" in episode.program._state.fields_cache
 
 
-def episode_doses(episodes: Iterable[EpisodeOfCare], *, now: datetime) -> list[EpisodeDose]:
-    """Every week of each episode (for the chart and the report), in a fixed number of queries."""
+def episode_doses(
+    episodes: Iterable[EpisodeOfCare],
+    *,
+    now: datetime,
+    between: tuple[date, date] | None = None,
+) -> list[EpisodeDose]:
+    """Every week of each episode (the chart), or only the weeks overlapping ``between`` (the report): policies,
+    coverages, payer rules, bookings and records, five queries however many episodes."""
     episodes = [e for e in _episodes_with_related(episodes) if e.admitted_on is not None]
     if not episodes:
         return []
     policies = policies_for(e.program for e in episodes)
     minimums = Minimums(episodes)
-    earliest = min(e.admitted_on for e in episodes if e.admitted_on) - timedelta(days=DAYS_PER_WEEK)
-    latest = max(e.discharged_on or now.date() for e in episodes) + timedelta(days=2 * DAYS_PER_WEEK)
-    # The window is padded by a week each side in UTC terms; bucketing by local day decides what belongs where.
+    if between is None:
+        earliest = min(e.admitted_on for e in episodes if e.admitted_on)
+        latest = max(e.discharged_on or now.date() for e in episodes)
+    else:
+        earliest, latest = between
+    # Padded a week and more each side in UTC terms; bucketing by local day decides what belongs where.
+    earliest -= timedelta(days=DAYS_PER_WEEK)
+    latest += timedelta(days=2 * DAYS_PER_WEEK)
     slots = load_slots(
         episodes,
         policies,
@@ -636,6 +656,9 @@ def episode_doses(episodes: Iterable[EpisodeOfCare], *, now: datetime) -> list[E
         week_starts_on = policies[episode.program_id].week_starts_on
         own = slots.get(episode.pk, [])
         starts = episode_week_starts(episode, own, today=today, week_starts_on=week_starts_on)
+        if between is not None:
+            first = week_start_for(between[0], week_starts_on)
+            starts = [w for w in starts if first <= w <= between[1]]
         weeks = [_week_dose(episode, start, own, minimums, now=now) for start in starts]
         result.append(EpisodeDose(episode=episode, weeks=weeks, today=today))
     return result
