@@ -1,6 +1,9 @@
 from django.urls import path
 
-from openiop.attendance import views
+from openiop.attendance import (
+    report_urls,  # the dose and report pages (report_views.py)
+    views,
+)
 
 app_name = "attendance"
 
@@ -11,3 +14,4 @@ urlpatterns: list = [
     path("sessions/<uuid:public_id>/roster/cancelled/", views.record_cancelled, name="record_cancelled"),
     path("records/<uuid:public_id>/", views.record_detail, name="record"),
 ]
+urlpatterns += report_urls.urlpatterns
