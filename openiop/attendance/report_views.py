@@ -179,7 +179,7 @@ def heatmap(dose: EpisodeDose) -> Heatmap:
     first = weeks[0].start if weeks else dose.today
     labels = [(LABEL_W + j * (CELL + GAP) + CELL // 2, f"{first + timedelta(days=j):%a}") for j in range(7)]
     return Heatmap(
-        width=bar_x + BAR_W + 130,
+        width=bar_x + BAR_W + 300,
         height=HEADER_H + len(rows) * (CELL + GAP),
         day_labels=labels,
         bar_x=bar_x,
