@@ -269,7 +269,7 @@ def _clean_reason(reason: str, *, required: bool) -> str:
 
 def roster_booking(session: Session, patient_id: int) -> Booking | None:
     """The patient's seat on the session: booked, or, on a session the program cancelled, released with it."""
-    bookings = Booking.objects.filter(session=session, patient_id=patient_id).select_related("episode")
+    bookings = Booking.objects.filter(session=session, patient_id=patient_id).select_related("episode", "patient")
     if session.status == Session.Status.CANCELLED:
         bookings = bookings.filter(status=Booking.Status.CANCELLED, cancel_reason=session.cancel_reason)
     else:

@@ -34,6 +34,14 @@ def get_session_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_
     return calendar.get_session_for_user(user, public_id, cap)
 
 
+def get_session_for_check_in(user: User, public_id: UUID | str) -> Session:
+    """The lean lookup a check-in tap needs (no facilitators, room or track): RECORD_ATTENDANCE (403), then 404."""
+    require(user, Cap.RECORD_ATTENDANCE)
+    return get_object_or_404(
+        Session.objects.filter(program_id__in=program_ids_for(user)).select_related("program"), public_id=public_id
+    )
+
+
 @dataclass
 class RosterRow:
     """One person on the roster: their seat (None for a record whose booking was cancelled later) and record."""

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from openiop.accounts.models import User
 from openiop.attendance import actions, queries
-from openiop.attendance.forms import CheckInForm, CorrectionForm, initial_for
+from openiop.attendance.forms import PARTICIPATION_CHOICES, CheckInForm, CorrectionForm, initial_for
 from openiop.attendance.models import AttendanceRecord
 from openiop.attendance.queries import RosterRow
 from openiop.core import audit
@@ -86,6 +86,7 @@ def _session_context(session: Session, user: User) -> dict[str, Any]:
         "is_cancelled": session.status == Session.Status.CANCELLED,
         "taps": TAPS,
         "badges": BADGES,
+        "participation_choices": PARTICIPATION_CHOICES,
     }
 
 
@@ -130,13 +131,13 @@ def roster(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpResponse:
     """One tap (status only) or the row's details panel; answers HTMX with the new row, others with a redirect."""
     user = _user(request)
-    session = queries.get_session_for_user(user, public_id, Cap.RECORD_ATTENDANCE)
+    session = queries.get_session_for_check_in(user, public_id)
     row = queries.roster_row(session, patient_id)
     form = CheckInForm(request.POST, session=session, auto_id=f"id_{row.patient.public_id}_%s")
     saved = False
     if form.is_valid():
         try:
-            actions.do_check_in(
+            row.record = actions.do_check_in(
                 session,
                 row.patient,
                 acting_user=user,
@@ -150,8 +151,6 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
         if saved:
             return redirect(f"{reverse('attendance:roster', args=[session.public_id])}#{row.dom_id}")
         return _roster_page(request, session, errors={row.patient.pk: form})
-    if saved:
-        row = queries.roster_row(session, patient_id)
     context = {**_session_context(session, user), **_row_context(row, session, None if saved else form)}
     with timezone.override(session.program.tz()):
         # 200 even with errors: HTMX swaps only successful answers, and the row must show what is wrong.
