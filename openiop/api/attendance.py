@@ -155,3 +155,136 @@ def patient_attendance(request: HttpRequest, patient_id: UUID) -> Any:
     records = attendance_queries.patient_records(user, patient)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="attendancerecord")
     return records
+
+
+# --- Dose weeks and the program attendance report (read only; openiop/attendance/dose.py and reports.py) ----------
+
+# Imported here so this block stays one append; the definitions above do not depend on it.
+from datetime import date  # noqa: E402
+
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from ninja import Query  # noqa: E402
+
+from openiop.attendance import reports as dose_reports  # noqa: E402
+from openiop.attendance.dose import WeekDose, episode_doses  # noqa: E402
+from openiop.patients.queries import get_episode_for_user  # noqa: E402
+
+REPORT_MAX_DAYS = 366
+
+
+class DoseWeekOut(Schema):
+    """One patient-week; minutes are credited clinical minutes (policy rounding), hours the same as decimals."""
+
+    start: date
+    end: date
+    closed: bool
+    status: str
+    reachable: bool
+    at_risk: bool
+    minimum_minutes: int
+    full_minimum_minutes: int
+    minimum_source: str
+    scheduled_minutes: int
+    attended_minutes: int
+    remaining_minutes: int
+    unrecorded_minutes: int
+    shortfall_minutes: int
+
+
+def _week_out(week: WeekDose) -> dict[str, Any]:
+    return {
+        "start": week.start,
+        "end": week.end,
+        "closed": week.closed,
+        "status": week.status.value,
+        "reachable": week.reachable,
+        "at_risk": week.at_risk,
+        "minimum_minutes": week.minimum,
+        "full_minimum_minutes": week.full_minimum,
+        "minimum_source": week.minimum_source,
+        "scheduled_minutes": week.scheduled,
+        "attended_minutes": week.attended,
+        "remaining_minutes": week.remaining,
+        "unrecorded_minutes": week.unrecorded,
+        "shortfall_minutes": week.shortfall,
+    }
+
+
+@router.get("/episodes/{episode_id}/dose-weeks", response=list[DoseWeekOut])
+def dose_weeks(request: HttpRequest, episode_id: UUID) -> Any:
+    """Every week of the episode, oldest first, with this week's reachability live."""
+    user = _user(request)
+    episode = get_episode_for_user(user, episode_id)
+    doses = episode_doses([episode], now=timezone.now())
+    audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=episode.patient, obj=episode,
+                 object_type="dose")  # fmt: skip
+    return [_week_out(w) for d in doses for w in d.weeks]
+
+
+class ReportFilter(Schema):
+    start: date
+    end: date
+
+
+class ReportRowOut(Schema):
+    track: UUID | None
+    name: str
+    patients: int
+    scheduled_sessions: int
+    attended: int
+    absent_unexcused: int
+    absent_excused: int
+    not_recorded: int
+    attendance_rate_percent: float | None
+    no_show_rate_percent: float | None
+    patient_weeks_due: int
+    patient_weeks_met: int
+    dose_met_percent: float | None
+
+
+class ReportOut(Schema):
+    program: UUID
+    start: date
+    end: date
+    tracks: list[ReportRowOut]
+    total: ReportRowOut
+
+
+def _row_out(row: dose_reports.TrackRow) -> dict[str, Any]:
+    def pct(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    return {
+        "track": row.track.public_id if row.track else None,
+        "name": row.name,
+        "patients": row.patient_count,
+        "scheduled_sessions": row.scheduled,
+        "attended": row.attended,
+        "absent_unexcused": row.unexcused,
+        "absent_excused": row.excused,
+        "not_recorded": row.unrecorded,
+        "attendance_rate_percent": pct(row.attendance_rate),
+        "no_show_rate_percent": pct(row.no_show_rate),
+        "patient_weeks_due": row.weeks_due,
+        "patient_weeks_met": row.weeks_met,
+        "dose_met_percent": pct(row.dose_share),
+    }
+
+
+@router.get("/programs/{program_id}/attendance-report", response=ReportOut)
+def attendance_report(request: HttpRequest, program_id: UUID, filters: Query[ReportFilter]) -> Any:
+    """Aggregates by track over [start, end] (program-local days); no patient data, so not audited."""
+    program = dose_reports.get_report_program_for_user(_user(request), program_id)
+    if filters.end < filters.start:
+        raise ValidationError({"end": "End on or after the start."})
+    if (filters.end - filters.start).days >= REPORT_MAX_DAYS:
+        raise ValidationError({"end": f"Ask for at most {REPORT_MAX_DAYS} days at a time."})
+    report = dose_reports.program_report(program, start=filters.start, end=filters.end, now=timezone.now())
+    return {
+        "program": program.public_id,
+        "start": report.start,
+        "end": report.end,
+        "tracks": [_row_out(r) for r in report.rows],
+        "total": _row_out(report.total),
+    }
