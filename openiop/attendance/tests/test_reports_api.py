@@ -44,7 +44,7 @@ def test_dose_weeks_lists_the_episode_weeks_and_is_audited(client, clinic, last_
     assert (first["status"], first["closed"], first["attended_minutes"], first["minimum_minutes"]) == (
         "missed", True, 360, 540,
     )  # fmt: skip
-    event = AuditEvent.objects.order_by("-chain_index").first()
+    event = AuditEvent.objects.latest("chain_index")
     assert (event.action, event.object_type, event.patient_id) == (AuditAction.RECORD_VIEWED, "dose", ep.patient_id)
 
 
