@@ -93,7 +93,7 @@ def test_the_roster_lists_everyone_booked_and_is_audited_as_a_patient_list(clien
     for booking in bookings:
         assert booking.patient.display_name in body
     assert body.count('aria-pressed="true"') == 0
-    assert "3 not yet" in body
+    assert "0 of 3 recorded" in body
     event = AuditEvent.objects.filter(action=AuditAction.PATIENTS_LISTED, object_id=str(session.public_id)).get()
     assert event.actor == clinic.frontdesk
     assert event.patient_id is None
