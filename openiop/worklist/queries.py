@@ -89,8 +89,10 @@ def get_task_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CLI
 
 
 def open_task_count(user: User) -> int:
-    """The nav badge: the user's open tasks in programs they still belong to, in one query."""
-    if not getattr(user, "is_authenticated", False) or not user.can(Cap.VIEW_CLINICAL) or user.organization_id is None:
+    """The nav badge: the user's open tasks in programs they still belong to, in one query.
+
+    Only roles that work tasks (EDIT_CLINICAL) are ever assigned one, so the others (auditors) skip the query."""
+    if not getattr(user, "is_authenticated", False) or not user.can(Cap.EDIT_CLINICAL) or user.organization_id is None:
         return 0
     return WorkTask.objects.filter(
         assigned_to=user,
