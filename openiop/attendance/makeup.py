@@ -70,14 +70,16 @@ def _satisfies(week: WeekDose, target: str, added: Sequence[Candidate]) -> bool:
 
 
 def _combinations(
-    candidates: Sequence[Candidate], size: int, needed: int, top: Sequence[int]
+    candidates: Sequence[Candidate], size: int, needed: int, top: Sequence[int], below: list[int]
 ) -> Iterator[list[Candidate]]:
-    """Pairwise non-overlapping sets of ``size`` whose credited sum can reach ``needed`` (pruned by the best
-    possible sum of what is left to pick)."""
+    """Pairwise non-overlapping sets of ``size``, in start order, whose credited sum reaches ``needed`` and stays
+    under ``below[0]`` (the caller lowers it as it finds better sets). Pruned by the best sum still possible."""
     chosen: list[Candidate] = []
 
     def walk(start: int, total: int) -> Iterator[list[Candidate]]:
         left = size - len(chosen)
+        if total >= below[0]:
+            return  # every credit is positive: adding more only makes the sum worse
         if left == 0:
             if total >= needed:
                 yield list(chosen)
@@ -107,15 +109,18 @@ def choose_makeup(
     # Both targets need at least this much added; the cushion is checked exactly on each complete set.
     needed = max(week.minimum - week.attended - week.remaining, 1)
     for size in range(1, min(max_sessions, len(pool)) + 1):
-        best: tuple[tuple[int, list[datetime]], list[Candidate]] | None = None
-        for combo in _combinations(pool, size, needed, top):
+        best: list[Candidate] | None = None
+        # Sets come in start order, so the first one found with the least sum is also the earliest.
+        below = [sum(top) + 1]
+        for combo in _combinations(pool, size, needed, top, below):
             if not _satisfies(week, target, combo):
                 continue
-            key = (sum(c.credited for c in combo), [c.starts_at for c in combo])
-            if best is None or key < best[0]:
-                best = (key, combo)
+            best = combo
+            below[0] = sum(c.credited for c in combo)
+            if below[0] == needed:
+                break  # nothing can sum less
         if best is not None:
-            return best[1]
+            return best
     return None
 
 
