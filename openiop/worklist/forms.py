@@ -34,7 +34,7 @@ class CloseTaskForm(StyledFormMixin, forms.Form):
     outcome = forms.ChoiceField(
         label="What happened",
         choices=[(str(o.value), o.label) for o in STAFF_OUTCOMES],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     note = forms.CharField(
         label="Note (optional)",
