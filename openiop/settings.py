@@ -281,9 +281,9 @@ OPENIOP_DEFAULTS = {
     "review_after_unexcused": 3,
     "review_window_days": 14,
     "review_due_days": 3,
-}
     # Check-in (attendance/actions.py): a session's roster opens this many minutes before its start, and a change
     # stops being check-in and becomes a correction that needs a reason once the session's program-local day has
     # ended or this many minutes after its end, whichever is later.
     "attendance_checkin_opens_minutes_before": 30,
     "attendance_checkin_grace_minutes": 120,
+}
