@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.management import call_command
 
 from openiop.attendance.actions import do_check_in
 from openiop.billing.days import day_bounds, evaluate_day
 from openiop.billing.models import BillableDay
-from openiop.billing.tests.conftest import LATE, UNEXCUSED, add_coverage, make_day, rule
+from openiop.billing.tests.conftest import LATE, UNEXCUSED, add_coverage, local_day, make_day, rule
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.testing import make_booking, make_session
 
@@ -159,3 +159,32 @@ def test_the_command_re_evaluates_a_program_since_a_date_and_is_idempotent(clini
     call_command("evaluate_billable_days", *args)
     assert "1 patient-day evaluated, 0 changed" in capsys.readouterr().out
     assert AuditEvent.objects.count() == audit_rows
+
+
+def _hours(program, day) -> timedelta:
+    # In UTC: Python subtracts two datetimes sharing one tzinfo as wall-clock times, which hides the DST hour.
+    start, end = day_bounds(program, day)
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
+def _latest_dst_change(program) -> date:
+    today = local_day(program, 0)
+    for back in range(1, 400):
+        day = today - timedelta(days=back)
+        if _hours(program, day) != timedelta(hours=24):
+            return day
+    raise AssertionError("no DST change in the last year")
+
+
+def test_a_daylight_saving_day_keeps_its_first_and_last_sessions(clinic, rules):
+    dst_day = _latest_dst_change(clinic.mh)
+    assert _hours(clinic.mh, dst_day) in (timedelta(hours=23), timedelta(hours=25))
+    day = make_day(clinic, sessions=0, days_ago=(local_day(clinic.mh, 0) - dst_day).days)
+    add_coverage(day.patient, "medicare")
+    for hour in (0, 12, 23):
+        day.add_session(hour)
+    day.attend(3)
+    decided = day.billable()
+    assert decided.date == dst_day
+    assert decided.service_count == 3 and decided.is_billable
+    assert BillableDay.objects.filter(episode=day.episode).count() == 1
