@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -181,7 +182,7 @@ def test_times_must_be_aware_inside_the_session_and_in_order(clinic):
     session = session_at(clinic.mh, timezone.now().replace(second=0, microsecond=0) - timedelta(hours=2))
     [booking] = book_people(clinic, session, 1)
     start = session.starts_at
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"arrived_at": start.replace(tzinfo=None)}, "arrived_at"),
         ({"arrived_at": session.ends_at + timedelta(minutes=1)}, "arrived_at"),
         ({"departed_at": start - timedelta(minutes=1)}, "departed_at"),

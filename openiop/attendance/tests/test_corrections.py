@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -41,7 +42,7 @@ def test_a_correction_needs_a_reason(clinic, recorded):
 
 
 def test_every_earlier_version_is_kept_in_order_and_each_change_is_audited(clinic, recorded):
-    steps = [
+    steps: list[tuple[dict[str, Any], str]] = [
         ({"status": "late", "late_minutes": 20}, "Arrived at 9:20 per sign-in sheet"),
         ({"status": "late", "late_minutes": 20, "remark": "Bus delay"}, "Added the remark"),
         ({"status": "absent_unexcused"}, "Was not in the room; mixed up with another person"),
