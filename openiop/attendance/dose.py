@@ -37,6 +37,7 @@ from django.db.models import Q
 
 from openiop.attendance.models import AttendancePolicy, AttendanceRecord
 from openiop.attendance.policy import default_policy
+from openiop.billing import rules
 from openiop.billing.models import PayerRule
 from openiop.patients.models import Coverage, EpisodeOfCare
 from openiop.programs.models import Program
@@ -485,7 +486,7 @@ class Minimums:
             and (r.program_id is None or r.program_id == program.pk)
             and (r.payer_kind == "" or r.payer_kind == kind)
         ]
-        return max(candidates, key=lambda r: (r.program_id is not None, r.payer_kind != ""), default=None)
+        return max(candidates, key=rules.precedence, default=None)
 
     def hours(self, episode: EpisodeOfCare, day: date) -> Decimal:
         return self.with_source(episode, day)[0]

@@ -188,3 +188,13 @@ def test_a_daylight_saving_day_keeps_its_first_and_last_sessions(clinic, rules):
     assert decided.date == dst_day
     assert decided.service_count == 3 and decided.is_billable
     assert BillableDay.objects.filter(episode=day.episode).count() == 1
+
+
+def test_a_medicare_patient_in_the_sud_program_is_billed_under_the_medicare_rule(clinic, rules):
+    # The SUD program has its own catch-all rule (H0015), but the payer decides what a billable day is.
+    day = make_day(clinic, clinic.su)
+    add_coverage(day.patient, "medicare")
+    day.attend(3)
+    decided = day.billable()
+    assert decided.rule == rules["medicare"]
+    assert decided.is_billable and decided.tier == Tier.STANDARD
