@@ -22,6 +22,10 @@ class WorkTask(BaseModel):
         FIRST_MEASURES = "first_measures", "First measures due"
         CERTIFICATION_DUE = "certification_due", "Medicare certification due"
         READMISSION_REVIEW = "readmission_review", "Readmission within 30 days"
+        PLAN_REVIEW_DUE = "plan_review_due", "Progress review due"
+        NOTE_DUE = "note_due", "Progress note due"
+        COSIGN_NEEDED = "cosign_needed", "Co-signature needed"
+        FOLLOW_UP = "follow_up", "Aftercare follow-up check-in"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
