@@ -21,12 +21,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.models import User
+from openiop.consents.views import consents_tab
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
+from openiop.intake.views import intake_tab
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -333,6 +335,9 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("episodes", "Episodes of care", "patients/partials/tab_episodes.html", _episodes),
     ChartTab("schedule", "Schedule", "scheduling/partials/tab_schedule.html", schedule_tab),
     # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
+    ChartTab("intake", "Intake", "intake/partials/tab_intake.html", intake_tab, caps=(Cap.VIEW_CLINICAL,)),
+    # Front desk and billing must see what may be shared; the consents query scopes them to their programs.
+    ChartTab("consents", "Consents", "consents/partials/tab_consents.html", consents_tab),
     ChartTab(
         "activity",
         "Record activity",
