@@ -30,12 +30,13 @@ def make_slot(program: Program, days_ahead: int = 2, hour: int = 10, *, minutes:
     )
 
 
-def make_referral(clinic: Any, program: Program | None = None, **fields: Any) -> Referral:
+def make_referral(clinic: Any, **fields: Any) -> Referral:
+    """A therapist's referral to Adult MH (pass program=None for one still in the triage pool)."""
     from datetime import date
 
     values: dict[str, Any] = {
         "source": Referral.Source.THERAPIST,
-        "program": program if program is not None else clinic.mh,
+        "program": clinic.mh,
         "first_name": "Robin",
         "last_name": "Example",
         "date_of_birth": date(1988, 6, 1),

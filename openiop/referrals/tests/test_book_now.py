@@ -128,7 +128,7 @@ def test_booking_creates_the_referral_and_emails_a_link_without_clinical_details
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [DETAILS["email"]]
-    body = message.body
+    body = str(message.body)
     link = re.search(r"http://\S+/book/manage/(\S+)/", body)
     assert link is not None
     assert appointment.manage_token_hash != link.group(1)  # only the hash is stored
@@ -232,7 +232,9 @@ def book(client, clinic, django_capture_on_commit_callbacks):
         start(client, clinic.mh, slot)
         with django_capture_on_commit_callbacks(execute=True):
             client.post(f"{base(clinic.mh)}/details/", details_data(slot))
-        return re.search(r"/book/manage/(\S+)/", mail.outbox[-1].body).group(1)
+        found = re.search(r"/book/manage/(\S+)/", str(mail.outbox[-1].body))
+        assert found is not None
+        return found.group(1)
 
     return _book
 
@@ -266,7 +268,8 @@ def test_the_manage_link_reschedules_and_keeps_working(client, clinic, book, dja
     assert len(mail.outbox) == 2 and "has moved" in mail.outbox[1].subject
     assert other.label in client.get(f"/book/manage/{token}/").content.decode()
     old = IntakeAppointment.objects.get(slot=slot)
-    assert old.status == "rescheduled" and old.rescheduled_to.slot == other
+    assert old.status == "rescheduled"
+    assert old.rescheduled_to is not None and old.rescheduled_to.slot == other
 
 
 def test_unknown_manage_tokens_are_404_without_detail(client, clinic):

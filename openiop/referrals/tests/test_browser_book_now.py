@@ -89,7 +89,9 @@ def test_a_prospective_patient_books_an_intake_slot_and_receives_the_email(page,
     body = message.get_content()
     assert slot.label in body
     assert clinic.mh.name not in body and "EX998877" not in body
-    link = re.search(r"(http://\S+/book/manage/\S+/)", body).group(1)
+    found = re.search(r"(http://\S+/book/manage/\S+/)", body)
+    assert found is not None
+    link = found.group(1)
 
     referral = Referral.objects.get(last_name="Madeup")
     assert referral.stage == Referral.Stage.SCHEDULED and referral.member_id == "EX998877"
