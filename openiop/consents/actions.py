@@ -175,7 +175,13 @@ def do_record_consent(
         raise ValidationError({"kind": "Unknown kind of consent."})
     if episode is not None and episode.patient_id != patient.pk:
         raise ValidationError({"episode": "That episode belongs to another patient."})
-    program = program or (episode.program if episode is not None else patient.home_program)
+    if program is None and episode is not None:
+        program = episode.program
+    if program is None and kind == ConsentKind.PART2:
+        # A Part 2 consent is given to the substance-use program treating the patient.
+        open_episodes = patient.episodes.exclude(status=EpisodeOfCare.Status.DISCHARGED).select_related("program__site")
+        program = next((e.program for e in open_episodes if e.program.is_substance_use), None)
+    program = program or patient.home_program
     if program.site.organization_id != patient.organization_id:
         raise ValidationError({"program": "Choose one of the patient's programs."})
     if episode is not None and episode.program_id != program.pk:
