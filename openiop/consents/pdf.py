@@ -51,4 +51,4 @@ def render_consent_pdf(consent: Consent) -> bytes:
     # The only resource a consent embeds is the drawn signature (a data: URL). Refusing every other protocol means
     # text a patient or staff typed can never make the server fetch a URL or read a local file.
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
-    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()  # type: ignore[no-any-return]
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
