@@ -1,5 +1,6 @@
 """`python -m bench`: build a synthetic clinic at scale, start the real server, and measure pages against baselines.
 `python -m bench placement`: time the placement optimizer (bench/placement.py).
+`python -m bench checkin`: the roster check-in and roster page against the baselines (bench/checkin.py).
 
 See bench/README.md for what each number means.
 """
@@ -91,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.placement import main as placement_main
 
         return placement_main(argv[1:])
+    if argv[:1] == ["checkin"]:
+        # The roster check-in and roster page against the bare baselines, on their own data (bench/checkin.py).
+        from bench.checkin import main as checkin_main
+
+        return checkin_main(argv[1:])
     args = parse_args(argv)
     try:
         target = Target.parse(args.database_url)

@@ -122,6 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.openiop",
+                "openiop.worklist.context_processors.worklist",
             ],
         },
     },
@@ -285,4 +286,9 @@ OPENIOP_DEFAULTS = {
     "treatment_plan_due_days": 7,
     "readmission_window_days": 30,
     "referral_stage_overdue_days": 3,
+    # Check-in (attendance/actions.py): a session's roster opens this many minutes before its start, and a change
+    # stops being check-in and becomes a correction that needs a reason once the session's program-local day has
+    # ended or this many minutes after its end, whichever is later.
+    "attendance_checkin_opens_minutes_before": 30,
+    "attendance_checkin_grace_minutes": 120,
 }

@@ -23,8 +23,14 @@ def payer_kind_on(episode: EpisodeOfCare, day: date) -> str:
     return coverage.payer_kind if coverage is not None else ""
 
 
+def precedence(rule: PayerRule) -> tuple[bool, bool]:
+    """How specific a rule is. The payer decides what a billable day is, so a payer's own rule beats a program's
+    catch-all: program + payer kind, then payer kind, then program (any payer), then the organization default."""
+    return (rule.payer_kind != "", rule.program_id is not None)
+
+
 def rule_for(episode: EpisodeOfCare, day: date, payer_kind: str | None = None) -> PayerRule | None:
-    """The most specific active rule: program + payer kind, program, payer kind, then the organization default."""
+    """The most specific active rule for the episode's program and the patient's payer (see ``precedence``)."""
     if payer_kind is None:
         payer_kind = payer_kind_on(episode, day)
     program = episode.program
@@ -35,10 +41,7 @@ def rule_for(episode: EpisodeOfCare, day: date, payer_kind: str | None = None) -
         .order_by("pk")
     )
 
-    def specificity(rule: PayerRule) -> tuple[int, int]:
-        return (rule.program_id is not None, rule.payer_kind != "")
-
-    return max(candidates, key=specificity, default=None)
+    return max(candidates, key=precedence, default=None)
 
 
 def weekly_minimum_hours(episode: EpisodeOfCare, day: date) -> Decimal:

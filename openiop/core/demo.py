@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from openiop.accounts.actions import do_create_staff
 from openiop.accounts.models import User
+from openiop.billing.demo import ensure_demo_payer_rules
 from openiop.core.roles import Role
 from openiop.patients.actions import (
     do_add_coverage,
@@ -320,6 +321,7 @@ class _Builder:
             self.tracks.setdefault(spec.program, []).append(track)
         for staff in STAFF[1:]:
             self._create_staff(org, staff, acting_user=sysadmin)
+        ensure_demo_payer_rules(org, self.programs, acting_user=sysadmin)
         slots = [(program, status) for program, status, count in ENROLMENT for _ in range(count)]
         self.rng.shuffle(slots)  # interleave programs and statuses, as registrations arrive in real life
         seen: dict[tuple[str, str], int] = {}

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.models import User
+from openiop.attendance.report_views import attendance_tab
 from openiop.consents.views import consents_tab
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
@@ -334,6 +335,9 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("insurance", "Insurance", "patients/partials/tab_insurance.html", _insurance),
     ChartTab("episodes", "Episodes of care", "patients/partials/tab_episodes.html", _episodes),
     ChartTab("schedule", "Schedule", "scheduling/partials/tab_schedule.html", schedule_tab),
+    # Who came is not clinical detail (front desk and billing see it); participation and remarks show only with
+    # VIEW_CLINICAL inside the tab.
+    ChartTab("attendance", "Attendance", "attendance/partials/dose_tab.html", attendance_tab),
     # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
     ChartTab("intake", "Intake", "intake/partials/tab_intake.html", intake_tab, caps=(Cap.VIEW_CLINICAL,)),
     # Front desk and billing must see what may be shared; the consents query scopes them to their programs.

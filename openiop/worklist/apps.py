@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class WorklistConfig(AppConfig):
     name = "openiop.worklist"
     label = "worklist"
+
+    def ready(self) -> None:
+        from openiop.attendance.signals import attendance_recorded
+        from openiop.worklist.absence import on_attendance_recorded
+
+        attendance_recorded.connect(on_attendance_recorded, dispatch_uid="worklist.absence_policy")

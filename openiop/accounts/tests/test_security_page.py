@@ -15,8 +15,8 @@ ENROL = reverse("accounts:mfa_enroll")
 REPLACE = reverse("accounts:mfa_reenroll")
 BACKUP = reverse("accounts:backup_codes")
 # Session and user, the MFA gate's device check, the device shown, the events (one query however many), and
-# saving the session's activity clock (savepoint, update, release).
-QUERIES = 8
+# saving the session's activity clock (savepoint, update, release), and the nav's work-queue badge.
+QUERIES = 9
 
 
 def test_security_page_needs_a_signed_in_user(client, db):

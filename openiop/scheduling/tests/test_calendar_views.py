@@ -199,7 +199,7 @@ def test_query_count_is_the_same_for_5_and_50_sessions(client, clinic):
     _fill_week(clinic, 5, 50)
     many = _queries_for_week(client, 50)
     assert few == many
-    assert many <= 15
+    assert many <= 16  # 15, plus the nav's work-queue badge
 
 
 def test_overlapping_sessions_sit_side_by_side(clinic):

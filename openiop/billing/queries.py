@@ -1,0 +1,154 @@
+"""Access-checked reads of billing: the role check first (403), then the user's organization and programs (404).
+
+- Billable days: VIEW_BILLING, in the user's own programs. They name patients, so lists write PATIENTS_LISTED.
+- Payer rules (configuration, not patient data): read with VIEW_BILLING, MANAGE_BILLING or MANAGE_PROGRAMS; the
+  organization-wide rules and the rules of the reader's programs. Writing a program's rule needs MANAGE_BILLING
+  (billing staff, for their programs) or MANAGE_PROGRAMS (directors, for the programs they manage); an
+  organization-wide rule needs MANAGE_BILLING or MANAGE_ORGANIZATION.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from openiop.accounts.models import User
+from openiop.billing.models import BillableDay, PayerRule
+from openiop.core.permissions import managed_program_ids, program_ids_for, require
+from openiop.core.roles import Cap
+from openiop.programs.models import Program
+
+RULE_READ_CAPS = (Cap.VIEW_BILLING, Cap.MANAGE_BILLING, Cap.MANAGE_PROGRAMS)
+
+
+# --- Billable days ----------------------------------------------------------------------------------------------
+
+
+def billing_programs(user: User) -> QuerySet[Program]:
+    require(user, Cap.VIEW_BILLING)
+    return Program.objects.filter(pk__in=program_ids_for(user)).select_related("site").order_by("name")
+
+
+def get_billing_program(user: User, public_id: UUID | str) -> Program:
+    return get_object_or_404(billing_programs(user), public_id=public_id)
+
+
+def billable_days(
+    user: User,
+    program: Program,
+    date_from: date,
+    date_to: date,
+    *,
+    patient_id: UUID | None = None,
+    billable_only: bool = False,
+) -> QuerySet[BillableDay]:
+    """One program's patient-days in a date range (inclusive), in date then name order, with their rule."""
+    require(user, Cap.VIEW_BILLING)
+    if program.pk not in program_ids_for(user):
+        raise PermissionDenied  # callers look the program up with get_billing_program (404) first
+    qs = BillableDay.objects.filter(program=program, date__gte=date_from, date__lte=date_to)
+    if patient_id is not None:
+        qs = qs.filter(patient__public_id=patient_id)
+    if billable_only:
+        qs = qs.filter(is_billable=True)
+    return qs.select_related("patient", "rule", "episode").order_by(
+        "date", "patient__legal_last_name", "patient__legal_first_name", "pk"
+    )
+
+
+@dataclass(frozen=True)
+class Totals:
+    days: int
+    billable: int
+    standard: int
+    high: int
+    minutes: int
+
+    @property
+    def not_billable(self) -> int:
+        return self.days - self.billable
+
+
+def totals(days: QuerySet[BillableDay]) -> Totals:
+    """The range's totals in one query."""
+    row: dict[str, Any] = days.order_by().aggregate(
+        days=Count("pk"),
+        billable=Count("pk", filter=Q(is_billable=True)),
+        standard=Count("pk", filter=Q(tier=BillableDay.Tier.STANDARD)),
+        high=Count("pk", filter=Q(tier=BillableDay.Tier.HIGH)),
+        minutes=Sum("minutes_attended", filter=Q(is_billable=True)),
+    )
+    return Totals(row["days"], row["billable"], row["standard"], row["high"], row["minutes"] or 0)
+
+
+# --- Payer rules ------------------------------------------------------------------------------------------------
+
+
+def can_read_rules(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and any(user.can(c) for c in RULE_READ_CAPS)
+
+
+def require_read_rules(user: Any) -> None:
+    if not can_read_rules(user):
+        raise PermissionDenied
+
+
+def can_write_rules(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and (
+        user.can(Cap.MANAGE_BILLING) or user.can(Cap.MANAGE_PROGRAMS)
+    )
+
+
+def can_write_organization_rules(user: User) -> bool:
+    return user.can(Cap.MANAGE_BILLING) or user.can(Cap.MANAGE_ORGANIZATION)
+
+
+def rule_program_ids(user: User) -> list[int]:
+    """Programs whose own rules the user may write."""
+    ids: set[int] = set()
+    if user.can(Cap.MANAGE_BILLING):
+        ids |= set(program_ids_for(user))
+    if user.can(Cap.MANAGE_PROGRAMS):
+        ids |= set(managed_program_ids(user))
+    return sorted(ids)
+
+
+def readable_program_ids(user: User) -> list[int]:
+    return sorted(set(program_ids_for(user)) | set(managed_program_ids(user)))
+
+
+def rules_for_user(user: User) -> QuerySet[PayerRule]:
+    require_read_rules(user)
+    if user.organization_id is None:
+        return PayerRule.objects.none()
+    return (
+        PayerRule.objects.filter(organization_id=user.organization_id)
+        .filter(Q(program__isnull=True) | Q(program_id__in=readable_program_ids(user)))
+        .select_related("program")
+        .order_by("-is_active", "program__name", "payer_kind", "name", "pk")
+    )
+
+
+def rule_programs_for(user: User) -> QuerySet[Program]:
+    return Program.objects.filter(pk__in=rule_program_ids(user)).select_related("site").order_by("name")
+
+
+def may_write_rule(user: User, rule: PayerRule) -> bool:
+    if rule.program_id is None:
+        return can_write_organization_rules(user)
+    return rule.program_id in rule_program_ids(user)
+
+
+def get_rule_for_user(user: User, public_id: UUID | str, *, write: bool = False) -> PayerRule:
+    if write and not can_write_rules(user):
+        raise PermissionDenied
+    rule = get_object_or_404(rules_for_user(user), public_id=public_id)
+    if write and not may_write_rule(user, rule):
+        raise PermissionDenied
+    return rule
