@@ -125,8 +125,15 @@ class ConsentForm(StyledFormMixin, forms.Form):
                     fields[name] = d.get(name)
             fields["data_classes"] = d.get("data_classes") or []
             fields["purposes"] = d.get("purposes") or []
-            for name in ("information_description", "recipient_name", "recipient_organization", "purpose_other",
-                         "expiry_event", "recipient_kind", "redisclosure_form"):  # fmt: skip
+            for name in (
+                "information_description",
+                "recipient_name",
+                "recipient_organization",
+                "purpose_other",
+                "expiry_event",
+                "recipient_kind",
+                "redisclosure_form",
+            ):
                 if name in fields:
                     fields[name] = fields[name] or ""
         return fields

@@ -78,8 +78,13 @@ def new(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
         first = next((p for p in programs if p.is_substance_use), None)
     if first is not None:
         initial["program"] = first.public_id
-    form = ConsentForm(request.POST if request.method == "POST" else None, kind=kind, patient=patient,
-                       programs=programs, initial=initial)  # fmt: skip
+    form = ConsentForm(
+        request.POST if request.method == "POST" else None,
+        kind=kind,
+        patient=patient,
+        programs=programs,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             consent = do_record_consent(
@@ -192,8 +197,9 @@ def pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     data = storage.read(consent.pdf_name)
     if data is None or storage.sha256(data) != consent.pdf_sha256:
         return _integrity_failure(request, consent)
-    audit.record(action=AuditAction.EXPORTED, acting_user=user, patient=consent.patient, obj=consent,
-                 changed_fields=["pdf"])  # fmt: skip
+    audit.record(
+        action=AuditAction.EXPORTED, acting_user=user, patient=consent.patient, obj=consent, changed_fields=["pdf"]
+    )
     day = timezone.localtime(consent.signed_at, consent.program.tz()).date()
     return _private_file(data, "application/pdf", f"consent-{consent.kind}-{day:%Y-%m-%d}.pdf")
 
@@ -207,7 +213,12 @@ def revocation_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
     data = storage.read(consent.revocation_document_name)
     if data is None or storage.sha256(data) != consent.revocation_document_sha256:
         return _integrity_failure(request, consent)
-    audit.record(action=AuditAction.EXPORTED, acting_user=user, patient=consent.patient, obj=consent,
-                 changed_fields=["revocation_document"])  # fmt: skip
+    audit.record(
+        action=AuditAction.EXPORTED,
+        acting_user=user,
+        patient=consent.patient,
+        obj=consent,
+        changed_fields=["revocation_document"],
+    )
     extension = consent.revocation_document_type.rsplit("/", 1)[1]
     return _private_file(data, consent.revocation_document_type, f"revocation.{extension}")

@@ -160,8 +160,9 @@ def start(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "assessed_on": timezone.localdate(),
         "program": default_program.public_id if default_program else None,
     }
-    form = StartForm(request.POST if request.method == "POST" else None, programs=programs, episodes=episodes,
-                     initial=initial)  # fmt: skip
+    form = StartForm(
+        request.POST if request.method == "POST" else None, programs=programs, episodes=episodes, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -190,8 +191,9 @@ def _detail_context(request: HttpRequest, assessment: IntakeAssessment, form: Ba
         spec = FRAMEWORKS[rating.framework]
         values = {d.dimension: d for d in rating.dimensions.all()}
         rows = [(dim, values.get(dim.code)) for dim in spec.dimensions]
-        ratings.append({"rating": rating, "framework": spec, "rows": rows,
-                        "level": spec.level_label(rating.chosen_level)})  # fmt: skip
+        ratings.append(
+            {"rating": rating, "framework": spec, "rows": rows, "level": spec.level_label(rating.chosen_level)}
+        )
     return {
         "nav": "patients",
         "assessment": assessment,
@@ -235,8 +237,14 @@ def save_section(request: HttpRequest, public_id: UUID, section: str) -> HttpRes
             return redirect("intake:edit", assessment.public_id)
         return render(request, "intake/edit.html", _edit_context(request, assessment, {spec.slug: form}))
     assessment = get_assessment_for_user(user, public_id, Cap.EDIT_CLINICAL)
-    context = {"assessment": assessment, "section": spec, "form": form, "saved": saved,
-               "problems": actions.signing_problems(assessment), "oob_sign": True}  # fmt: skip
+    context = {
+        "assessment": assessment,
+        "section": spec,
+        "form": form,
+        "saved": saved,
+        "problems": actions.signing_problems(assessment),
+        "oob_sign": True,
+    }
     # 200 even with errors: HTMX swaps only successful responses, and the fragment carries the errors.
     return render(request, "intake/partials/section.html", context)
 
@@ -265,8 +273,13 @@ def save_ratings(request: HttpRequest, public_id: UUID, framework: str) -> HttpR
         forms: dict[str, BaseForm] = {f"ratings_{spec.code.value}": form}
         return render(request, "intake/edit.html", _edit_context(request, assessment, forms))
     assessment = get_assessment_for_user(user, public_id, Cap.EDIT_CLINICAL)
-    context = {"assessment": assessment, "grid": form, "saved": saved,
-               "problems": actions.signing_problems(assessment), "oob_sign": True}  # fmt: skip
+    context = {
+        "assessment": assessment,
+        "grid": form,
+        "saved": saved,
+        "problems": actions.signing_problems(assessment),
+        "oob_sign": True,
+    }
     return render(request, "intake/partials/ratings.html", context)
 
 
@@ -278,8 +291,12 @@ def _diagnoses_response(
             return redirect("intake:edit", assessment.public_id)
         return render(request, "intake/edit.html", _edit_context(request, assessment, {"diagnosis": form}))
     fresh = get_assessment_for_user(_user(request), assessment.public_id, Cap.EDIT_CLINICAL)
-    context = {"assessment": fresh, "diagnosis_form": form, "problems": actions.signing_problems(fresh),
-               "oob_sign": True}  # fmt: skip
+    context = {
+        "assessment": fresh,
+        "diagnosis_form": form,
+        "problems": actions.signing_problems(fresh),
+        "oob_sign": True,
+    }
     return render(request, "intake/partials/diagnoses.html", context)
 
 

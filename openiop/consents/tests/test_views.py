@@ -41,8 +41,13 @@ def ctx(clinic, patient, contact) -> Ctx:
 
 
 def _sign(**extra: Any) -> dict[str, Any]:
-    return {"signer_name": "Jordan Rivera", "signer_relationship": "self", "signature_method": "typed", "agreed": "on",
-            **extra}  # fmt: skip
+    return {
+        "signer_name": "Jordan Rivera",
+        "signer_relationship": "self",
+        "signature_method": "typed",
+        "agreed": "on",
+        **extra,
+    }
 
 
 def _release_post(ctx: Ctx) -> dict[str, Any]:
@@ -140,8 +145,9 @@ def test_a_form_with_errors_keeps_what_was_typed_and_the_drawing(client, clinic,
     assert not Consent.objects.filter(kind="release").exists()
 
 
-def test_recording_a_consent_renders_and_stores_the_signed_pdf(client, clinic, sud_patient,
-                                                               django_capture_on_commit_callbacks):  # fmt: skip
+def test_recording_a_consent_renders_and_stores_the_signed_pdf(
+    client, clinic, sud_patient, django_capture_on_commit_callbacks
+):
     url = reverse("consents:new", args=[sud_patient.public_id, "part2"])
     data = _sign(
         signer_name="Casey Morgan",

@@ -178,8 +178,13 @@ def test_signing_lists_everything_missing_by_field(clinic, patient):
     assessment = start(patient, clinic.clinician)
     with pytest.raises(ValidationError) as exc:
         do_sign_assessment(assessment, acting_user=clinic.clinician)
-    assert set(exc.value.message_dict) >= {"presenting_problem", "risk_suicidal_ideation", "code", "chosen_level",
-                                           "recommendation"}  # fmt: skip
+    assert set(exc.value.message_dict) >= {
+        "presenting_problem",
+        "risk_suicidal_ideation",
+        "code",
+        "chosen_level",
+        "recommendation",
+    }
     assessment.refresh_from_db()
     assert assessment.status == IntakeAssessment.Status.DRAFT
 

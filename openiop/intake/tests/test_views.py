@@ -106,8 +106,12 @@ def test_outsiders_and_strangers_get_404(client, ctx, case, who):
 def test_a_section_save_with_an_error_keeps_what_was_typed(client, clinic, patient):
     assessment = start(patient, clinic.clinician)
     url = reverse("intake:section", args=[assessment.public_id, "substance_use"])
-    data = {"substance_use_history": "Started drinking at 15.", "substance_0": "Alcohol", "last_use_0": "not a date",
-            "frequency_0": "daily"}  # fmt: skip
+    data = {
+        "substance_use_history": "Started drinking at 15.",
+        "substance_0": "Alcohol",
+        "last_use_0": "not a date",
+        "frequency_0": "daily",
+    }
     response = login(client, clinic.clinician).post(url, data, **HTMX)
     html = response.content.decode()
     assert response.status_code == 200
@@ -142,8 +146,9 @@ def test_signing_from_the_page_locks_it(client, clinic, patient):
     assessment.refresh_from_db()
     assert assessment.is_signed
     assert client.get(reverse("intake:edit", args=[assessment.public_id])).status_code == 302
-    response = client.post(reverse("intake:section", args=[assessment.public_id, "strengths"]), {"strengths": "x"},
-                           **HTMX)  # fmt: skip
+    response = client.post(
+        reverse("intake:section", args=[assessment.public_id, "strengths"]), {"strengths": "x"}, **HTMX
+    )
     assert "addendum" in response.content.decode()
 
 
