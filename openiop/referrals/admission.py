@@ -26,6 +26,7 @@ from openiop.patients.models import Coverage, EpisodeOfCare
 from openiop.referrals.actions import set_stage
 from openiop.referrals.models import ADMITTABLE_STAGES, Referral
 from openiop.scheduling.enrollment import do_enroll
+from openiop.worklist.actions import do_raise_task
 from openiop.worklist.models import WorkTask
 
 if TYPE_CHECKING:
@@ -94,8 +95,6 @@ def _open(
 
 
 def _raise(episode: EpisodeOfCare, acting_user: User, kind: str, due_on: date, reason: str) -> None:
-    from openiop.worklist.actions import do_raise_task
-
     do_raise_task(
         acting_user=acting_user,
         episode=episode,

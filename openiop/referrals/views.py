@@ -37,7 +37,7 @@ from openiop.referrals.actions import (
     do_link_patient,
     do_update_referral,
 )
-from openiop.referrals.admission import do_admit
+from openiop.referrals.admission import do_admit, readmission_window_days
 from openiop.referrals.booking import (
     SlotTaken,
     do_book_intake,
@@ -59,6 +59,7 @@ from openiop.referrals.forms import (
     StageForm,
 )
 from openiop.referrals.models import ADMITTABLE_STAGES, IntakeAppointment, IntakeSlot, Referral
+from openiop.referrals.public_forms import PrescreenForm
 
 MATCHABLE_STAGES = (
     Referral.Stage.SCREENING,
@@ -160,7 +161,12 @@ def _detail_context(request: HttpRequest, referral: Referral, **forms: Any) -> d
         "document_form": forms.get("document_form") or (DocumentForm() if can_edit else None),
         "can_match": can_edit and referral.patient_id is None and referral.stage in MATCHABLE_STAGES,
         "can_admit": can_edit and referral.stage in ADMITTABLE_STAGES,
+        "prescreen_rows": [
+            (PrescreenForm.base_fields[k].label if k in PrescreenForm.base_fields else k, v)
+            for k, v in (referral.prescreen or {}).items()
+        ],
         "days_in_stage": referral.days_in_stage(),
+        "readmission_days": readmission_window_days(),
         "overdue": referral.is_open and referral.days_in_stage() >= queries.overdue_days(),
     }
 
@@ -487,3 +493,12 @@ def slot_unpublish(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "Slot taken off the public list." + (" Its booked person keeps the appointment." if slot.booked_count else ""),
     )
     return redirect("referrals:slots")
+
+
+# --- The chart's Referrals tab (to be registered in openiop.patients.views.CHART_TABS) -------------------------
+
+
+def referrals_tab(request: HttpRequest, patient: Any, episodes: Any) -> dict[str, Any]:
+    """The patient's referrals in the user's programs, newest first, with the readmission flag (chart-audited)."""
+    rows = list(queries.referrals_for_user(_user(request)).filter(patient=patient).select_related("program", "episode"))
+    return {"patient_referrals": rows, "readmission_days": readmission_window_days()}

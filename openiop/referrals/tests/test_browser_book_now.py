@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -119,3 +120,54 @@ def test_the_danger_path_shows_crisis_resources_and_books_nothing(page, live_ser
     assert IntakeSlot.objects.get(pk=slot.pk).booked_count == 0
     assert CrisisStopCount.objects.get().count == 1
     assert inbox.messages == []
+
+
+def test_staff_see_the_booked_referral_on_the_board_and_admit_it(page, live_server, inbox):
+    from openiop.referrals.booking import do_book_now
+    from openiop.testing.fixtures import PASSWORD
+    from openiop.worklist.models import WorkTask
+
+    clinic = build_clinic()
+    slot = make_slot(clinic.mh, 2, 10)
+    do_book_now(
+        slot,
+        details={"first_name": "Avery", "last_name": "Madeup", "date_of_birth": date(1993, 7, 8),
+                 "phone": "555-0123", "email": "avery@example.org", "preferred_contact": "email"},
+        prescreen={"danger": "no", "moderate_symptoms": "yes"},
+        prescreen_result="likely_fit",
+    )  # fmt: skip
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("intake")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.get_by_role("link", name="Referrals").click()
+    column = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Assessment scheduled"))
+    column.get_by_role("link", name=re.compile("Avery Madeup")).wait_for()
+    screenshot(page, "referrals-01-board")
+    column.get_by_role("link", name=re.compile("Avery Madeup")).click()
+    page.get_by_role("heading", name="Avery Madeup").wait_for()
+    assert "Likely fit" in page.content()
+    screenshot(page, "referrals-02-detail")
+
+    page.get_by_role("link", name="Start intake").click()
+    page.get_by_role("button", name="Register and link").click()
+    page.get_by_text("Patient registered and linked.").wait_for()
+    page.get_by_label("Move to").select_option(label="Assessed")
+    page.get_by_role("button", name="Change stage").click()
+    page.get_by_text("Stage changed.").wait_for()
+    page.get_by_role("link", name="Admit").click()
+    page.get_by_label("Track").select_option(label=str(clinic.evening))
+    page.get_by_label("Primary clinician").select_option(label=clinic.clinician.display_name)
+    screenshot(page, "referrals-03-admit")
+    page.get_by_role("button", name="Admit").click()
+    page.wait_for_url("**?tab=episodes")
+    page.get_by_text("Admitted.").wait_for()
+    screenshot(page, "referrals-04-chart")
+
+    referral = Referral.objects.get(last_name="Madeup")
+    assert referral.stage == "admitted" and referral.episode is not None
+    assert referral.episode.track == clinic.evening
+    kinds = set(WorkTask.objects.filter(episode=referral.episode).values_list("kind", flat=True))
+    assert kinds == {"plan_due", "first_measures"}
