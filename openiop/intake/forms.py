@@ -20,6 +20,22 @@ SUBSTANCE_ROWS = 6
 YES_NO = [("", "Not asked"), ("yes", "Yes"), ("no", "No")]
 
 
+def _style_added_fields(form: forms.Form) -> None:
+    """StyledFormMixin styles the fields that exist when it runs; these forms add theirs afterwards."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
+            css = "form-select"
+        elif isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+            css = ""
+        else:
+            css = "form-control"
+        if css and css not in widget.attrs.get("class", ""):
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
 class StartForm(StyledFormMixin, forms.Form):
     program = forms.ModelChoiceField(queryset=Program.objects.none(), to_field_name="public_id", empty_label=None)
     episode = forms.ModelChoiceField(
@@ -52,6 +68,7 @@ class NarrativeForm(StyledFormMixin, forms.Form):
         self.fields[field] = forms.CharField(
             label=label, required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=20000
         )
+        _style_added_fields(self)
 
     def action_fields(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
@@ -77,6 +94,7 @@ class SubstanceForm(StyledFormMixin, forms.Form):
             self.fields[f"age_first_use_{i}"] = forms.IntegerField(
                 label=f"Age at first use {i + 1}", required=False, min_value=1, max_value=119
             )
+        _style_added_fields(self)
 
     @staticmethod
     def initial_for(assessment: IntakeAssessment) -> dict[str, Any]:
@@ -119,6 +137,7 @@ class RiskForm(StyledFormMixin, forms.Form):
             self.fields[name] = forms.ChoiceField(label=label, choices=YES_NO, required=False, widget=forms.RadioSelect)
         # The narrative reads best after the questions it explains.
         self.order_fields([name for name, _ in RISK_QUESTIONS] + ["risk_narrative"])
+        _style_added_fields(self)
 
     @staticmethod
     def initial_for(assessment: IntakeAssessment) -> dict[str, Any]:
@@ -200,6 +219,7 @@ class RatingsForm(StyledFormMixin, forms.Form):
         self.fields["rationale"] = forms.CharField(
             label="Rationale", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
         )
+        _style_added_fields(self)
 
     @staticmethod
     def initial_for(rating: Any) -> dict[str, Any]:
