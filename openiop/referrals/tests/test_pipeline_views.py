@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -353,3 +353,27 @@ def test_front_desk_sees_slots_but_cannot_publish(client, clinic):
     client.force_login(clinic.frontdesk)
     assert client.get("/referrals/slots/").status_code == 200
     assert client.post("/referrals/slots/", {"kind": "single"}).status_code == 403
+
+
+def test_slots_published_across_the_spring_change_keep_their_wall_clock_time(clinic):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from openiop.referrals.booking import do_publish_slots
+
+    year = timezone.localdate().year + 1
+    second_sunday = next(date(year, 3, d) for d in range(8, 15) if date(year, 3, d).weekday() == 6)
+    batch = do_publish_slots(
+        acting_user=clinic.intake,
+        program=clinic.mh,
+        first_day=second_sunday - timedelta(days=6),
+        last_day=second_sunday + timedelta(days=5),
+        weekdays=range(5),
+        times=[time(10)],
+        minutes=60,
+    )
+    assert len(batch.created) == 10
+    assert {s.local_start().strftime("%H:%M") for s in batch.created} == {"10:00"}
+    offsets = sorted({s.local_start().utcoffset() or timedelta(0) for s in batch.created})
+    assert offsets == [timedelta(hours=-5), timedelta(hours=-4)]
