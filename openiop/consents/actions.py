@@ -36,7 +36,7 @@ from openiop.consents.notices import FORM_VERSION, REVOCATION_INSTRUCTIONS
 from openiop.core import audit
 from openiop.core.context import current_origin
 from openiop.core.models import AuditAction
-from openiop.patients.models import EpisodeOfCare, Patient, SupportContact
+from openiop.patients.models import EpisodeOfCare, Patient, SupportContact, current_episode
 from openiop.programs.models import Program
 
 # A signature pad PNG is a few kilobytes; anything near this limit is not a signature.
@@ -180,7 +180,8 @@ def do_record_consent(
     if program is None and kind == ConsentKind.PART2:
         # A Part 2 consent is given to the substance-use program treating the patient.
         open_episodes = patient.episodes.exclude(status=EpisodeOfCare.Status.DISCHARGED).select_related("program__site")
-        program = next((e.program for e in open_episodes if e.program.is_substance_use), None)
+        current = current_episode(e for e in open_episodes if e.program.is_substance_use)
+        program = current.program if current is not None else None
     program = program or patient.home_program
     if program.site.organization_id != patient.organization_id:
         raise ValidationError({"program": "Choose one of the patient's programs."})
@@ -249,7 +250,7 @@ def do_store_signed_pdf(consent: Consent) -> Consent:
     from openiop.consents.pdf import pdf_name, render_consent_pdf
 
     consent = (
-        Consent.objects.select_for_update()
+        Consent.objects.select_for_update(of=("self",))
         .select_related("patient", "program__site__organization", "recipient_contact", "signature")
         .get(pk=consent.pk)
     )
@@ -282,7 +283,9 @@ def do_revoke_consent(
     consent: Consent, *, acting_user: User, statement: str = "", document: bytes | None = None
 ) -> Consent:
     """Record a written revocation. It is in force from this moment for every disclosure path."""
-    consent = Consent.objects.select_for_update().select_related("program__site", "patient").get(pk=consent.pk)
+    consent = (
+        Consent.objects.select_for_update(of=("self",)).select_related("program__site", "patient").get(pk=consent.pk)
+    )
     if consent.revoked_at is not None:
         raise ValidationError({"revocation_statement": "This consent was already revoked."})
     statement = statement.strip()
@@ -322,7 +325,9 @@ def do_revoke_consent(
 @transaction.atomic
 def do_record_expiry_event(consent: Consent, *, acting_user: User, occurred_on: date) -> Consent:
     """The event a consent named has happened: it expires on that (program-local) day."""
-    consent = Consent.objects.select_for_update().select_related("program__site", "patient").get(pk=consent.pk)
+    consent = (
+        Consent.objects.select_for_update(of=("self",)).select_related("program__site", "patient").get(pk=consent.pk)
+    )
     if consent.expiry_kind != ExpiryKind.EVENT:
         raise ValidationError({"occurred_on": "This consent does not expire on an event."})
     if consent.status == ConsentStatus.REVOKED:

@@ -253,7 +253,7 @@ def test_a_part2_consent_must_come_from_the_program_whose_records_go_out(clinic,
     second = do_create_program(acting_user=None, site=clinic.site, name="Co-occurring IOP", focus="co_occurring")
     do_open_episode(sud_patient, acting_user=None, program=second, status="waitlist")
     assert {p.pk for p in part2_programs(sud_patient)} == {clinic.su.pk, second.pk}
-    part2_tpo(sud_patient, clinic.director)  # from the substance-use program only
+    part2_tpo(sud_patient, clinic.director, program=clinic.su)  # from the substance-use program only
     provider = Recipient.treating_provider()
     decision = may_disclose(sud_patient, recipient=provider, data_class="attendance", purpose="treatment")
     assert not decision.allowed
