@@ -128,6 +128,7 @@ class AssessmentOut(AssessmentSummary):
 class StartIn(Schema):
     program: UUID
     episode: UUID | None = None
+    referral: UUID | None = None
     assessed_on: date | None = None
 
 
@@ -204,8 +205,20 @@ def start_assessment(request: HttpRequest, patient_id: UUID, payload: StartIn) -
         episode = EpisodeOfCare.objects.filter(patient=patient, public_id=payload.episode).first()
         if episode is None:
             raise ValidationError({"episode": "Unknown episode of this patient."})
+    referral = None
+    if payload.referral is not None:
+        from openiop.referrals.models import Referral
+
+        referral = Referral.objects.filter(organization=user.organization, public_id=payload.referral).first()
+        if referral is None:
+            raise ValidationError({"referral": "Unknown referral."})
     assessment = actions.do_start_assessment(
-        patient, acting_user=user, program=program, episode=episode, assessed_on=payload.assessed_on
+        patient,
+        acting_user=user,
+        program=program,
+        episode=episode,
+        referral=referral,
+        assessed_on=payload.assessed_on,
     )
     return Status(201, _fresh(user, assessment))
 

@@ -115,3 +115,25 @@ def test_roles_and_scope(client, clinic, patient):
             ).status_code
             == 404
         )
+
+
+def test_an_assessment_started_from_a_referral_marks_it_assessed_when_signed(client, clinic, patient):
+    from openiop.intake.testing import complete
+    from openiop.referrals.actions import do_link_patient
+    from openiop.referrals.models import Referral
+    from openiop.referrals.testing import make_referral
+
+    referral = do_link_patient(make_referral(clinic, stage="screening"), acting_user=clinic.intake, patient=patient)
+    client = login(client, clinic.intake)
+    body = {"program": str(clinic.mh.public_id), "referral": str(referral.public_id)}
+    response = client.post(api(f"/patients/{patient.public_id}/intake"), body, content_type=JSON)
+    assert response.status_code == 201 and response.json()["referral"] == str(referral.public_id)
+    from openiop.intake.models import IntakeAssessment
+
+    complete(IntakeAssessment.objects.get(public_id=response.json()["id"]), clinic.intake)
+    assert client.post(api(f"/intake/{response.json()['id']}/sign")).status_code == 200
+    referral.refresh_from_db()
+    assert referral.stage == Referral.Stage.ASSESSED
+    body["referral"] = "00000000-0000-0000-0000-000000000000"
+    response = client.post(api(f"/patients/{patient.public_id}/intake"), body, content_type=JSON)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "referral"
