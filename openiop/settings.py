@@ -281,6 +281,11 @@ OPENIOP_DEFAULTS = {
     "review_after_unexcused": 3,
     "review_window_days": 14,
     "review_due_days": 3,
+    # Admission (issue 6): the treatment plan is due this many days after admission; a patient discharged within
+    # the readmission window is flagged for review; a referral this many days in one open stage shows as overdue.
+    "treatment_plan_due_days": 7,
+    "readmission_window_days": 30,
+    "referral_stage_overdue_days": 3,
     # Check-in (attendance/actions.py): a session's roster opens this many minutes before its start, and a change
     # stops being check-in and becomes a correction that needs a reason once the session's program-local day has
     # ended or this many minutes after its end, whichever is later.

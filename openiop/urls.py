@@ -13,6 +13,7 @@ urlpatterns = [
     path("billing/", include("openiop.billing.urls")),
     path("measures/", include("openiop.measures.urls")),
     path("referrals/", include("openiop.referrals.urls")),
+    path("book/", include("openiop.referrals.public_urls")),
     path("intake/", include("openiop.intake.urls")),
     path("consents/", include("openiop.consents.urls")),
     path("admin/", include("openiop.programs.urls")),

@@ -20,7 +20,9 @@ from django.utils import timezone
 from openiop.accounts.actions import do_create_staff
 from openiop.accounts.models import User
 from openiop.billing.demo import ensure_demo_payer_rules
+from openiop.consents.demo import seed_demo_consents
 from openiop.core.roles import Role
+from openiop.intake.demo import seed_demo_intake
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -329,6 +331,8 @@ class _Builder:
             index = seen.get(slot, 0)
             seen[slot] = index + 1
             self._enrol(*slot, index)
+        seed_demo_intake(org, self.today)
+        seed_demo_consents(org, self.today)
         return DemoClinic(organization=org, created=True, staff=[self.staff[s.username] for s in STAFF])
 
     def _create_staff(self, org: Organization, spec: StaffSpec, *, acting_user: User | None) -> User:

@@ -22,12 +22,14 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.models import User
 from openiop.attendance.report_views import attendance_tab
+from openiop.consents.views import consents_tab
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
+from openiop.intake.views import intake_tab
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -337,6 +339,9 @@ CHART_TABS: list[ChartTab] = [
     # VIEW_CLINICAL inside the tab.
     ChartTab("attendance", "Attendance", "attendance/partials/dose_tab.html", attendance_tab),
     # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
+    ChartTab("intake", "Intake", "intake/partials/tab_intake.html", intake_tab, caps=(Cap.VIEW_CLINICAL,)),
+    # Front desk and billing must see what may be shared; the consents query scopes them to their programs.
+    ChartTab("consents", "Consents", "consents/partials/tab_consents.html", consents_tab),
     ChartTab(
         "activity",
         "Record activity",

@@ -13,6 +13,7 @@ from openiop.core.demo import DEMO_PASSWORD, DemoBuildError, DemoClinic, ensure_
 from openiop.core.roles import Role
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program, Track
+from openiop.referrals.demo import ensure_demo_referrals
 from openiop.scheduling.demo import ensure_demo_schedule, horizon_label
 from openiop.scheduling.models import Booking, Session
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot build the demo clinic: {exc}") from exc
         today = timezone.localdate()
         built = False if options["skip_schedule"] else ensure_demo_schedule(demo.organization, today)
+        ensure_demo_referrals(demo.organization, today)
         self.stdout.write(self._summary(demo))
         sessions = Session.objects.filter(program__site__organization=demo.organization)
         bookings = Booking.objects.filter(session__in=sessions, status=Booking.Status.BOOKED)

@@ -1,0 +1,71 @@
+"""Access-checked reads of consents: the role first (403), then the user's programs (404 outside them).
+
+A consent is scoped by its discloser program, so a Part 2 consent (whose very existence says the patient is in
+substance use treatment) is visible only to that program's staff.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from openiop.accounts.models import User
+from openiop.consents.models import Consent
+from openiop.core.permissions import program_ids_for, require
+from openiop.core.roles import Cap
+from openiop.patients.models import Patient
+
+# Writes by kind. Front desk (EDIT_DEMOGRAPHICS) collects the privacy-notice acknowledgement and releases at
+# check-in, as clinics do; consent to treatment, telehealth and Part 2 consents are explained by clinical staff
+# (EDIT_CLINICAL: clinicians, intake coordinators, directors). Anyone who may record a consent may record its
+# written revocation; billing and auditors only read.
+WRITE_CAPS: dict[str, tuple[Cap, ...]] = {
+    "treatment": (Cap.EDIT_CLINICAL,),
+    "telehealth": (Cap.EDIT_CLINICAL,),
+    "part2": (Cap.EDIT_CLINICAL,),
+    "hipaa_notice": (Cap.EDIT_CLINICAL, Cap.EDIT_DEMOGRAPHICS),
+    "release": (Cap.EDIT_CLINICAL, Cap.EDIT_DEMOGRAPHICS),
+}
+REVOKE_CAPS = (Cap.EDIT_CLINICAL, Cap.EDIT_DEMOGRAPHICS)
+
+
+def require_any(user: User, caps: tuple[Cap, ...]) -> None:
+    """403 unless the user holds at least one of ``caps``."""
+    from django.core.exceptions import PermissionDenied
+
+    if not getattr(user, "is_authenticated", False) or not any(user.can(c) for c in caps):
+        raise PermissionDenied
+
+
+def can_record(user: User, kind: str) -> bool:
+    return any(user.can(c) for c in WRITE_CAPS.get(kind, ()))
+
+
+def consents_for_user(user: User) -> QuerySet[Consent]:
+    if user.organization_id is None:
+        return Consent.objects.none()
+    return Consent.objects.filter(program_id__in=program_ids_for(user), patient__organization_id=user.organization_id)
+
+
+def get_consent_for_user(user: User, public_id: UUID | str, caps: tuple[Cap, ...] = (Cap.VIEW_PATIENTS,)) -> Consent:
+    require_any(user, caps)
+    return get_object_or_404(
+        consents_for_user(user).select_related(
+            "patient", "program__site__organization", "recipient_contact", "signature__witnessed_by", "revoked_by",
+            "recorded_by",
+        ),
+        public_id=public_id,
+    )  # fmt: skip
+
+
+def patient_consents(user: User, patient: Patient) -> QuerySet[Consent]:
+    """The patient's consents in the user's programs, newest first; one query whatever the count."""
+    require(user, Cap.VIEW_PATIENTS)
+    return (
+        consents_for_user(user)
+        .filter(patient=patient)
+        .select_related("program__site", "recipient_contact", "signature")
+        .order_by("-signed_at")
+    )

@@ -1,0 +1,32 @@
+"""The demo clinic's intake assessments and consents: signed, varied, and one revoked release."""
+
+from __future__ import annotations
+
+from openiop.consents.checks import Recipient, may_disclose
+from openiop.consents.models import Consent, ConsentStatus
+from openiop.core.demo import ensure_demo_clinic
+from openiop.intake.models import IntakeAssessment
+
+
+def test_the_demo_has_signed_intakes_and_consents_with_a_revoked_release(db):
+    demo = ensure_demo_clinic()
+    org = demo.organization
+    assessments = IntakeAssessment.objects.filter(patient__organization=org)
+    assert assessments.count() >= 4
+    assert all(a.is_signed and a.diagnoses.filter(is_primary=True).exists() for a in assessments)
+    assert {r.framework for a in assessments for r in a.level_ratings.all()} >= {"asam4", "locus"}
+    consents = list(Consent.objects.filter(patient__organization=org).select_related("program__site"))
+    kinds = {c.kind for c in consents}
+    assert kinds == {"treatment", "hipaa_notice", "telehealth", "part2", "release"}
+    revoked = [c for c in consents if c.status == ConsentStatus.REVOKED]
+    assert revoked and all(c.recipient_contact_id for c in revoked)
+    for consent in revoked:
+        decision = may_disclose(
+            consent.patient,
+            recipient=Recipient.contact(consent.recipient_contact),  # type: ignore[arg-type]
+            data_class="attendance",
+            purpose="treatment",
+        )
+        assert not decision.allowed
+    tpo = next(c for c in consents if c.kind == "part2" and c.recipient_kind == "tpo_general")
+    assert may_disclose(tpo.patient, recipient=Recipient.payer(), data_class="attendance", purpose="payment")

@@ -1,0 +1,34 @@
+"""The demo pipeline: slots for two weeks, a dozen referrals across stages, the same after a second run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from openiop.core.demo import ensure_demo_clinic
+from openiop.referrals.demo import REFERRALS, ensure_demo_referrals
+from openiop.referrals.models import IntakeAppointment, IntakeSlot, Referral
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_pipeline_is_deterministic_and_idempotent():
+    today = timezone.localdate()
+    demo = ensure_demo_clinic(today)
+    assert ensure_demo_referrals(demo.organization, today) is True
+    referrals = Referral.objects.filter(organization=demo.organization)
+    assert referrals.count() == len(REFERRALS) >= 12
+    stages = set(referrals.values_list("stage", flat=True))
+    assert stages == {"inquiry", "screening", "scheduled", "assessed", "waitlisted", "referred_elsewhere",
+                      "declined", "no_response"}  # fmt: skip
+    assert len(set(referrals.values_list("source", flat=True))) == 8
+    assert IntakeAppointment.objects.filter(status="booked").count() == 3
+    slots = IntakeSlot.objects.filter(program__site__organization=demo.organization)
+    first = (slots.count(), sorted(referrals.values_list("last_name", flat=True)))
+    assert all(s.starts_at.date() <= today + timedelta(days=15) for s in slots)
+
+    assert ensure_demo_referrals(demo.organization, today) is False
+    assert (slots.count(), sorted(referrals.values_list("last_name", flat=True))) == first
+    assert all(r.email.endswith("@example.org") and r.phone.startswith("555-01") for r in referrals)
