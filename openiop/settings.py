@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "openiop.referrals",
     "openiop.intake",
     "openiop.consents",
+    "openiop.plans",
+    "openiop.notes",
+    "openiop.discharge",
     "openiop.api",
 ]
 

@@ -16,6 +16,9 @@ urlpatterns = [
     path("book/", include("openiop.referrals.public_urls")),
     path("intake/", include("openiop.intake.urls")),
     path("consents/", include("openiop.consents.urls")),
+    path("plans/", include("openiop.plans.urls")),
+    path("notes/", include("openiop.notes.urls")),
+    path("discharge/", include("openiop.discharge.urls")),
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),
 ]

@@ -5,8 +5,11 @@ from openiop.api.attendance import router as attendance_router
 from openiop.api.auth import AUTH
 from openiop.api.billing import router as billing_router
 from openiop.api.consents import router as consents_router
+from openiop.api.discharge import router as discharge_router
 from openiop.api.intake import router as intake_router
 from openiop.api.measures import router as measures_router
+from openiop.api.notes import router as notes_router
+from openiop.api.plans import router as plans_router
 from openiop.api.referrals import router as referrals_router
 from openiop.api.routers import router
 from openiop.api.scheduling import router as scheduling_router
@@ -30,3 +33,6 @@ api.add_router("", measures_router)
 api.add_router("", referrals_router)
 api.add_router("", intake_router)
 api.add_router("", consents_router)
+api.add_router("", plans_router)
+api.add_router("", notes_router)
+api.add_router("", discharge_router)

@@ -1,0 +1,1 @@
+"""Discharge summaries, aftercare plans and follow-up check-ins."""

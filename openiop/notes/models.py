@@ -1,0 +1,1 @@
+"""Progress notes and group notes: formats, required fields, signing, addenda, co-signature."""

@@ -1,0 +1,1 @@
+"""Treatment plans: versions, problems, goals, objectives, interventions, signatures; progress reviews."""
