@@ -45,6 +45,8 @@ class Item:
     label: str = ""
     # Text shown above the item (a section heading or a stem the item continues).
     stem: str = ""
+    # Published examples or clarifications printed with the item (C-SSRS behaviour examples, BAM drink sizes).
+    help: str = ""
 
     @property
     def display_number(self) -> str:
@@ -198,6 +200,9 @@ def unanswered_reason(instrument: Instrument, missing: int, of: int, allowed: in
         if allowed == 0
         else f"{instrument.short_name} is scored with at most {allowed} missing"
     )
+    if missing == of:
+        # With skip logic "1 of 1" would hide that the whole form is blank.
+        return f"no items answered; {rule}"
     noun = "item" if of == 1 else "items"
     return f"{missing} of {of} {noun} unanswered; {rule}"
 

@@ -119,7 +119,8 @@ def test_gad7_missing_rule(values):
     else:
         assert s.total is None
         assert s.band is None
-        assert s.missing_reason == f"{n_missing} of 7 items unanswered; GAD-7 is scored with at most 1 missing"
+        prefix = "no items answered" if n_missing == 7 else f"{n_missing} of 7 items unanswered"
+        assert s.missing_reason == f"{prefix}; GAD-7 is scored with at most 1 missing"
 
 
 def test_phq9_two_missing_has_no_total_and_says_why():
