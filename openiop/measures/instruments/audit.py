@@ -16,7 +16,19 @@ code here because we could not confirm them.
 from __future__ import annotations
 
 from .auditc import OCCASION, consumption_items, visible_sum
-from .base import Answers, Band, Instrument, Item, Option, Score, critical_codes, missing_codes, unanswered_reason
+from .base import (
+    Answers,
+    Band,
+    Condition,
+    Instrument,
+    Item,
+    Option,
+    Score,
+    ShownIf,
+    critical_codes,
+    missing_codes,
+    unanswered_reason,
+)
 
 INJURY = (
     Option(0, "No", "LA32-8"),
@@ -40,19 +52,15 @@ Q10 = (
 )
 
 
-def _drinks_on_occasions(answers: Answers) -> bool:
-    # Questions 4-8 are skipped once question 1 is "Never" or questions 2 and 3 are both answered 0; while 2 or 3
-    # is still blank they stay asked, so a half-filled form never hides a question it may need.
-    first = answers.get("audit_1")
-    if first is None or first == 0:
-        return False
-    return not (answers.get("audit_2") == 0 and answers.get("audit_3") == 0)
+# Questions 4-8 are skipped once questions 2 and 3 both score 0; a "Never" to question 1 skips 2 and 3, which then
+# have no answers and satisfy neither condition, so 4-8 are skipped too (FHIR enableWhen semantics).
+_DRINKS_ON_OCCASIONS = ShownIf((Condition("audit_2", "!=", 0), Condition("audit_3", "!=", 0)), behavior="any")
 
 
 ITEMS = (
     *consumption_items("audit"),
     *(
-        Item(code=f"audit_{n}", number=n, text=text, options=OCCASION, shown_if=_drinks_on_occasions)
+        Item(code=f"audit_{n}", number=n, text=text, options=OCCASION, shown_if=_DRINKS_ON_OCCASIONS)
         for n, text in enumerate(_HARM, start=4)
     ),
     Item(code="audit_9", number=9, text=Q9, options=INJURY),

@@ -15,7 +15,18 @@ so they are not asked. Missing items: every asked item must be answered; the AUD
 
 from __future__ import annotations
 
-from .base import Answers, Band, Instrument, Item, Option, Score, critical_codes, missing_codes, unanswered_reason
+from .base import (
+    Answers,
+    Band,
+    Instrument,
+    Item,
+    Option,
+    Score,
+    critical_codes,
+    missing_codes,
+    unanswered_reason,
+    when,
+)
 
 FREQUENCY = (
     Option(0, "Never", "LA6270-8"),
@@ -47,17 +58,9 @@ CUTOFF = {"male": 4, "female": 3}
 SEXES = frozenset(CUTOFF)
 
 
-def drinks_at_all(prefix: str):
-    def shown(answers: Answers) -> bool:
-        value = answers.get(f"{prefix}_1")
-        return value is not None and value > 0
-
-    return shown
-
-
 def consumption_items(prefix: str) -> tuple[Item, Item, Item]:
     """AUDIT questions 1-3, shared by the AUDIT-C and the full AUDIT (codes differ by prefix)."""
-    shown = drinks_at_all(prefix)
+    shown = when(f"{prefix}_1", "!=", 0)
     return (
         Item(code=f"{prefix}_1", number=1, text=Q1, options=FREQUENCY, loinc="68518-0"),
         Item(code=f"{prefix}_2", number=2, text=Q2, options=QUANTITY, loinc="68519-8", shown_if=shown),

@@ -26,7 +26,9 @@ No LOINC codes are attached.
 
 from __future__ import annotations
 
-from .base import Answers, Instrument, Item, Option, Score, missing_codes
+from typing import Any
+
+from .base import Answers, Instrument, Item, Option, Score, ShownIf, missing_codes, when
 
 DAY_BANDS = ((0, 0, 0), (1, 3, 1), (4, 8, 2), (9, 15, 3), (16, 30, 4))
 
@@ -97,16 +99,9 @@ DRUGS = (
 )
 
 
-def _more_than_zero(code: str):
-    def shown(answers: Answers) -> bool:
-        value = answers.get(code)
-        return value is not None and value > 0
-
-    return shown
-
-
-def _item(n: int, text: str, options: tuple[Option, ...], **kw) -> Item:
-    return Item(code=f"bam_{n}", number=n, text=text, options=options, **kw)
+def _item(n: int, text: str, options: tuple[Option, ...], **kw: Any) -> Item:
+    kind = "integer" if n in DAY_ITEMS else "choice"
+    return Item(code=f"bam_{n}", number=n, text=text, options=options, input=kind, **kw)
 
 
 ITEMS = (
@@ -125,7 +120,7 @@ ITEMS = (
         "(if you are a woman)?",
         DAYS,
         help=DRINK_HELP,
-        shown_if=_more_than_zero("bam_4"),
+        shown_if=when("bam_4", ">", 0),
     ),
     _item(
         6,
@@ -140,8 +135,9 @@ ITEMS = (
             label=f"7{letter.upper()}",
             text=text,
             options=DAYS,
-            shown_if=_more_than_zero("bam_6"),
+            shown_if=when("bam_6", ">", 0),
             scored=False,
+            input="integer",
             stem="In the past 30 days, how many days did you use any of the following drugs:" if letter == "a" else "",
         )
         for letter, text in DRUGS
@@ -197,8 +193,12 @@ ITEMS = (
 def item_points(instrument: Instrument, answers: Answers, n: int) -> int | None:
     """An item's 0-4 contribution: day counts banded, a skipped item 5 as 0, None when unanswered."""
     code = f"bam_{n}"
-    if instrument.item(code).shown_if is not None and instrument.item(code) not in instrument.visible_items(answers):
-        return 0
+    if instrument.item(code) not in instrument.visible_items(answers):
+        # Skipped by the form (no drinking days, so no heavy-drinking days): it scores 0, unless the gate itself is
+        # unanswered, in which case the subscore waits for it.
+        gate = instrument.item(code).shown_if
+        gate_items = [c.item for c in gate.conditions] if isinstance(gate, ShownIf) else []
+        return None if any(answers.get(g) is None for g in gate_items) else 0
     value = answers.get(code)
     if value is None:
         return None

@@ -23,6 +23,47 @@ class InvalidAnswer(ValueError):
 
 
 @dataclass(frozen=True)
+class Condition:
+    """One test on an earlier item's answer: ``op`` is "=", "!=" or ">" (FHIR enableWhen operators)."""
+
+    item: str
+    op: str
+    value: int
+
+    def holds(self, answers: Answers) -> bool:
+        # As FHIR enableWhen: an unanswered question satisfies no condition.
+        answer = answers.get(self.item)
+        if answer is None:
+            return False
+        if self.op == "=":
+            return answer == self.value
+        if self.op == "!=":
+            return answer != self.value
+        if self.op == ">":
+            return answer > self.value
+        raise ValueError(f"Unknown operator {self.op!r}.")
+
+
+@dataclass(frozen=True)
+class ShownIf:
+    """Skip logic as data, so the FHIR Questionnaire carries the same rule as ``enableWhen``.
+
+    Called with the answers, it is the ``Item.shown_if`` callable: True when all (or any) conditions hold.
+    """
+
+    conditions: tuple[Condition, ...]
+    behavior: str = "all"  # or "any"
+
+    def __call__(self, answers: Answers) -> bool:
+        results = (condition.holds(answers) for condition in self.conditions)
+        return all(results) if self.behavior == "all" else any(results)
+
+
+def when(item: str, op: str, value: int) -> ShownIf:
+    return ShownIf((Condition(item, op, value),))
+
+
+@dataclass(frozen=True)
 class Option:
     value: int
     label: str
@@ -47,6 +88,8 @@ class Item:
     stem: str = ""
     # Published examples or clarifications printed with the item (C-SSRS behaviour examples, BAM drink sizes).
     help: str = ""
+    # "choice" (pick an option) or "integer" (type a count; the BAM's day counts, whose options are 0-30).
+    input: str = "choice"
 
     @property
     def display_number(self) -> str:
@@ -132,7 +175,24 @@ class Instrument:
         return tuple(item.code for item in self.items)
 
     def visible_items(self, answers: Answers) -> list[Item]:
-        return [item for item in self.items if item.shown_if is None or item.shown_if(answers)]
+        """The items the form asks, given the answers so far.
+
+        Skip logic only looks back, and an answer to an item that is itself hidden never opens another one (a stale
+        "Yes" to C-SSRS question 2 after question 1 changed cannot show 3-5), so the walk keeps only asked answers.
+        """
+        asked: dict[str, int | None] = {}
+        visible = []
+        for item in self.items:
+            if item.shown_if is None or item.shown_if(asked):
+                visible.append(item)
+                asked[item.code] = answers.get(item.code)
+        return visible
+
+    def asked_answers(self, answers: Answers) -> dict[str, int]:
+        """The answers to asked items only; answers to skipped items are dropped."""
+        return {
+            item.code: value for item in self.visible_items(answers) if (value := answers.get(item.code)) is not None
+        }
 
     def band_for(self, total: int | None) -> Band | None:
         if total is None:

@@ -35,6 +35,7 @@ from .base import (
     critical_codes,
     missing_codes,
     unanswered_reason,
+    when,
     yes_no_options,
 )
 
@@ -80,23 +81,9 @@ def _yes(value: int) -> bool:
     return value == 1
 
 
-def _q2_yes(prefix: str):
-    def shown(answers: Answers) -> bool:
-        return answers.get(f"{prefix}_2") == 1
-
-    return shown
-
-
-def _q6_yes(prefix: str):
-    def shown(answers: Answers) -> bool:
-        return answers.get(f"{prefix}_6") == 1
-
-    return shown
-
-
 def _items(prefix: str, *, since_last_visit: bool) -> tuple[Item, ...]:
     period = "Since your last visit" if since_last_visit else "In the past month"
-    q2_yes = _q2_yes(prefix)
+    q2_yes = when(f"{prefix}_2", "=", 1)
     items = [
         Item(code=f"{prefix}_1", number=1, text=Q1, options=yes_no_options(), stem=period),
         Item(code=f"{prefix}_2", number=2, text=Q2, options=yes_no_options()),
@@ -131,7 +118,12 @@ def _items(prefix: str, *, since_last_visit: bool) -> tuple[Item, ...]:
     if not since_last_visit:
         items.append(
             Item(
-                code=f"{prefix}_6b", number=7, label="6b", text=Q6B, options=yes_no_options(), shown_if=_q6_yes(prefix)
+                code=f"{prefix}_6b",
+                number=7,
+                label="6b",
+                text=Q6B,
+                options=yes_no_options(),
+                shown_if=when(f"{prefix}_6", "=", 1),
             )
         )
     return tuple(items)
@@ -139,11 +131,10 @@ def _items(prefix: str, *, since_last_visit: bool) -> tuple[Item, ...]:
 
 def _level(instrument: Instrument, answers: Answers) -> int:
     p = instrument.code
-    visible = {item.code for item in instrument.visible_items(answers)}
+    asked = instrument.asked_answers(answers)
 
     def yes(n: str) -> bool:
-        code = f"{p}_{n}"
-        return code in visible and answers.get(code) == 1
+        return asked.get(f"{p}_{n}") == 1
 
     behaviour = yes("6")
     recent_behaviour = behaviour and (f"{p}_6b" not in instrument.item_codes or yes("6b"))
