@@ -130,6 +130,10 @@ class Score:
     flags: tuple[str, ...]
     complete: bool
 
+    @property
+    def band_key(self) -> str:
+        return self.band.key if self.band else ""
+
 
 Scorer = Callable[..., Score]
 
