@@ -52,7 +52,7 @@ ITEMS = (
         number=8,
         text=DIFFICULTY_TEXT,
         options=difficulty_options(),
-        loinc="69726-8",
+        # No LOINC code: public sources disagree on the GAD-7 difficulty item's code, so we leave it unset.
         scored=False,
     ),
 )
