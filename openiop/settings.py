@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.openiop",
+                "openiop.measures.context_processors.safety_alerts",
             ],
         },
     },
@@ -276,4 +277,9 @@ OPENIOP_DEFAULTS = {
     "review_after_unexcused": 3,
     "review_window_days": 14,
     "review_due_days": 3,
+    # Measurement-based care (DOMAIN.md §4): a program without its own MeasuresConfig / schedule rows uses these.
+    "measures_weekly_weekday": 0,  # weekly measures fall due on Monday
+    "measures_due_window_days": 7,  # a due administration expires this many days after its due date
+    "measures_link_expiry_hours": 72,  # a questionnaire link stops working after this
+    "safety_alert_escalation_minutes": 60,  # an unacknowledged safety alert emails the on-call clinician
 }
