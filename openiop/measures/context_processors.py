@@ -1,42 +1,22 @@
-"""The safety-alert banner on every staff page: one count query, only for people who read clinical data."""
+"""The safety-alert banner on every staff page, for people who can act on an alert (EDIT_CLINICAL).
+
+The page itself pays no query: base.html loads the banner with one small HTMX request
+(``measures:alert_banner``, one count query) as soon as the page is shown, so every page's own query budget
+stays what its app measured, and a page served from the back/forward cache still asks afresh.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 
 from openiop.core.roles import Cap
 
 
 def safety_alerts(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.can(Cap.VIEW_CLINICAL):
+    if user is None or not user.is_authenticated or not user.can(Cap.EDIT_CLINICAL):
         return {}
-    from openiop.measures.queries import banner_alert_count
-
-    # Lazy: pages that never render the banner (JSON, HTMX fragments without base.html) pay nothing.
-    return {"safety_alert_count": _Lazy(lambda: banner_alert_count(user))}
-
-
-class _Lazy:
-    def __init__(self, compute: Any) -> None:
-        self._compute = compute
-        self._value: int | None = None
-
-    def value(self) -> int:
-        if self._value is None:
-            self._value = int(self._compute())
-        return self._value
-
-    def __int__(self) -> int:
-        return self.value()
-
-    def __float__(self) -> float:
-        return float(self.value())
-
-    def __bool__(self) -> bool:
-        return self.value() > 0
-
-    def __str__(self) -> str:
-        return str(self.value())
+    return {"safety_alert_banner_url": reverse("measures:alert_banner")}

@@ -94,7 +94,7 @@ def _context(link: AdministrationLink, urls: dict[str, str], **extra: Any) -> di
     administration = link.administration
     organization = administration.episode.program.site.organization
     return {
-        "q": questionnaire.build(administration, extra.pop("answers", None)),
+        "q": questionnaire.build(administration, extra.pop("answers", None), extra.get("errors")),
         "administration": administration,
         "clinic_name": organization.name,
         "clinic_phone": organization.phone,

@@ -69,7 +69,7 @@ def get_alert_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CL
 def banner_alerts(user: User) -> QuerySet[SafetyAlert]:
     """Open alerts this person must see on every page: their care-team patients', their on-call programs', and
     every one in a program they direct."""
-    if not user.is_authenticated or not user.can(Cap.VIEW_CLINICAL) or user.organization_id is None:
+    if not user.is_authenticated or not user.can(Cap.EDIT_CLINICAL) or user.organization_id is None:
         return SafetyAlert.objects.none()
     mine = Q(episode__primary_clinician=user) | Q(
         episode_id__in=CareTeamMember.objects.filter(user=user).values("episode_id")

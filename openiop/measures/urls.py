@@ -6,6 +6,7 @@ app_name = "measures"
 
 urlpatterns = [
     path("alerts/", views.alert_list, name="alerts"),
+    path("alerts/banner/", views.alert_banner, name="alert_banner"),
     path("alerts/<uuid:public_id>/", views.alert_detail, name="alert_detail"),
     path("alerts/<uuid:public_id>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<uuid:public_id>/resolve/", views.alert_resolve, name="alert_resolve"),

@@ -38,6 +38,7 @@ from openiop.measures.models import Administration, AdministrationLink, MeasureS
 from openiop.measures.public_views import TABLET_DONE_KEY, TABLET_SESSION_KEY
 from openiop.measures.queries import (
     alerts_for_user,
+    banner_alert_count,
     get_administration_for_user,
     get_alert_for_user,
     get_report_program_for_user,
@@ -142,7 +143,7 @@ def _entry_context(administration: Administration, **extra: Any) -> dict[str, An
         "nav": "patients",
         "patient": administration.patient,
         "administration": administration,
-        "q": questionnaire.build(administration, extra.pop("answers", None)),
+        "q": questionnaire.build(administration, extra.pop("answers", None), extra.get("errors")),
         "urls": _entry_urls(administration),
         "clinic_phone": organization.phone,
         "verbatim_rule": questionnaire.VERBATIM_RULE,
@@ -305,6 +306,15 @@ STATUS_FILTERS = {
     "resolved": [SafetyAlert.Status.RESOLVED],
     "all": list(SafetyAlert.Status.values),
 }
+
+
+@staff_view(Cap.EDIT_CLINICAL)
+def alert_banner(request: HttpRequest) -> HttpResponse:
+    """The banner fragment: how many open alerts this person must see (a count, never a name). One query."""
+    count = banner_alert_count(_user(request))
+    response = render(request, "measures/partials/alert_banner.html", {"safety_alert_count": count})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @staff_view(Cap.VIEW_CLINICAL)
