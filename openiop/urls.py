@@ -12,6 +12,7 @@ urlpatterns = [
     path("worklist/", include("openiop.worklist.urls")),
     path("billing/", include("openiop.billing.urls")),
     path("measures/", include("openiop.measures.urls")),
+    path("q/", include("openiop.measures.public_urls")),
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),
 ]

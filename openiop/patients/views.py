@@ -27,6 +27,8 @@ from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
+from openiop.measures.trends import attach_sparklines
+from openiop.measures.views import measures_tab
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -144,6 +146,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(patients, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [PatientRow(p, current_episode(p.visible_episodes)) for p in page]  # type: ignore[attr-defined]
+    attach_sparklines(user, [r.patient for r in rows])
     searched = bool(criteria.get("q") or criteria.get("dob"))
     # One row per request, and never the search text: the terms themselves may be PHI.
     _audit_view(
@@ -333,6 +336,7 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("episodes", "Episodes of care", "patients/partials/tab_episodes.html", _episodes),
     ChartTab("schedule", "Schedule", "scheduling/partials/tab_schedule.html", schedule_tab),
     # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
+    ChartTab("measures", "Measures", "measures/partials/tab_measures.html", measures_tab, caps=(Cap.VIEW_CLINICAL,)),
     ChartTab(
         "activity",
         "Record activity",
