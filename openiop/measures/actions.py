@@ -339,10 +339,16 @@ def do_complete(
     acting_user: User | None,
     channel: str,
     answers: Mapping[str, Any] | None = None,
-    link: AdministrationLink | None = None,
+    completed_at: datetime | None = None,
 ) -> Administration:
     """Score and close the questionnaire (with any last answers). Missing items follow the instrument's published
-    rule: too many missing gives no total and the reason is stored. A critical score raises the alert here too."""
+    rule: too many missing gives no total and the reason is stored. A critical score raises the alert here too.
+
+    ``completed_at`` is for staff typing in a paper questionnaire filled earlier; it defaults to now.
+    """
+    now = timezone.now()
+    if completed_at is not None and (completed_at > now or channel != Channel.STAFF):
+        raise ValidationError({"completed_at": "Only staff entry may date a questionnaire, and not in the future."})
     if answers:
         do_save_answers(administration, answers, acting_user=acting_user, channel=channel)
     _check_channel(channel, acting_user)
@@ -350,7 +356,6 @@ def do_complete(
     _check_open(administration)
     instrument = _instrument(administration.instrument_code)
     score = instrument.score(administration.answers or {})
-    now = timezone.now()
     administration.total = score.total
     administration.prorated = score.prorated
     administration.band_key = score.band.key if score.band else ""
@@ -359,8 +364,8 @@ def do_complete(
     administration.risk = score.risk
     administration.flags = list(score.flags)
     administration.status = Administration.Status.COMPLETED
-    administration.completed_at = now
-    administration.started_at = administration.started_at or now
+    administration.completed_at = completed_at or now
+    administration.started_at = min(administration.started_at or now, administration.completed_at)
     administration.channel = channel
     if channel == Channel.STAFF:
         administration.entered_by = acting_user

@@ -124,14 +124,13 @@ def trend_chart(
     )
 
 
-def _x_ticks(points: list[Point], most: int = 6) -> list[Tick]:
-    if not points:
-        return []
-    every = max(1, -(-len(points) // most))
-    chosen = points[::every]
-    if chosen[-1] is not points[-1]:
-        chosen.append(points[-1])
-    return [Tick(p.x, f"{p.day:%b} {p.day.day}") for p in chosen]
+def _x_ticks(points: list[Point], min_gap: float = 44.0) -> list[Tick]:
+    """Date labels that do not overlap: the last point always, earlier ones at least ``min_gap`` apart."""
+    chosen: list[Point] = []
+    for p in reversed(points):
+        if not chosen or chosen[-1].x - p.x >= min_gap:
+            chosen.append(p)
+    return [Tick(p.x, f"{p.day:%b} {p.day.day}") for p in reversed(chosen)]
 
 
 # Severity level (0 minimal ... 4 severe) -> the colour of the latest point.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
+
+from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.measures import instruments
@@ -51,6 +53,11 @@ def completed(
     today: date | None = None,
     episode: EpisodeOfCare | None = None,
 ) -> Administration:
+    """Started, answered and completed by staff; with ``today`` it is due and dated that day (noon, program zone)."""
     administration = start(patient, by, code, today=today, episode=episode)
     do_save_answers(administration, answers, acting_user=by, channel=Administration.Channel.STAFF)
-    return do_complete(administration, acting_user=by, channel=Administration.Channel.STAFF)
+    when = None
+    if today is not None:
+        tz = administration.episode.program.tz()
+        when = min(datetime.combine(today, time(12), tzinfo=tz), timezone.now())
+    return do_complete(administration, acting_user=by, channel=Administration.Channel.STAFF, completed_at=when)
