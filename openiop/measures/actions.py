@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -64,15 +64,23 @@ def _due_window_days() -> int:
 
 
 @transaction.atomic
-def do_schedule_due(episode: EpisodeOfCare, *, today: date, acting_user: User | None = None) -> list[Administration]:
+def do_schedule_due(
+    episode: EpisodeOfCare,
+    *,
+    today: date,
+    acting_user: User | None = None,
+    since: date | None = None,
+    codes: Collection[str] | None = None,
+) -> list[Administration]:
     """Create the administrations due for ``episode`` on or before ``today`` that do not exist yet.
 
     Idempotent: a second run (or a concurrent one, which loses the unique constraint) creates nothing. Occasions
-    older than the due window are not created: they would only be born expired.
+    older than the due window are not created: they would only be born expired. ``since`` reaches further back
+    (the demo's history) and ``codes`` limits the instruments.
     """
     if episode.admitted_on is None:
         return []
-    oldest = today - timedelta(days=_due_window_days())
+    oldest = since or today - timedelta(days=_due_window_days())
     existing = {
         (family(code), occasion, due_on)
         for code, occasion, due_on in Administration.objects.filter(episode=episode)
@@ -81,6 +89,8 @@ def do_schedule_due(episode: EpisodeOfCare, *, today: date, acting_user: User | 
     }
     created = []
     for schedule in schedules_for(episode.program):
+        if codes is not None and schedule.instrument_code not in codes:
+            continue
         for due in due_dates(schedule, episode, until=today):
             key = (schedule.instrument_code, due.occasion, due.due_on)
             if due.due_on < oldest or key in existing:
