@@ -20,6 +20,7 @@ from django.utils import timezone
 from openiop.accounts.actions import do_create_staff
 from openiop.accounts.models import User
 from openiop.core.roles import Role
+from openiop.measures.demo import ensure_demo_measures
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -252,7 +253,9 @@ def ensure_demo_clinic(today: date | None = None) -> DemoClinic:
     existing = Organization.objects.filter(name=DEMO_ORGANIZATION).order_by("pk").first()
     if existing is not None:
         return DemoClinic(organization=existing, created=False, staff=demo_staff(existing))
-    return build_demo_clinic(today or timezone.localdate())
+    demo = build_demo_clinic(today or timezone.localdate())
+    ensure_demo_measures(demo.organization, today)  # weekly PHQ-9 / GAD-7 and two safety alerts (measures/demo.py)
+    return demo
 
 
 @transaction.atomic
