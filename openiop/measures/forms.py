@@ -18,7 +18,10 @@ from openiop.programs.models import WEEKDAYS, Program
 
 class ResolveAlertForm(StyledFormMixin, forms.Form):
     action = forms.ChoiceField(
-        label="What was done", choices=SafetyAlert.Action.choices, widget=forms.RadioSelect, required=False
+        label="What was done",
+        choices=SafetyAlert.Action.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        required=False,
     )
     note = forms.CharField(
         label="Note",

@@ -20,3 +20,16 @@ def band_label(code: str, key: str) -> str:
     if instrument is None:
         return key
     return next((b.label for b in instrument.bands if b.key == key), key)
+
+
+@register.filter
+def item_labels(codes: list[str], instrument_code: str) -> str:
+    """Item codes as staff say them: ["phq9_9"] -> "item 9"."""
+    instrument = instruments.REGISTRY.get(instrument_code)
+    labels = []
+    for code in codes or []:
+        try:
+            labels.append(f"item {instrument.item(code).display_number}" if instrument else code)
+        except KeyError:
+            labels.append(code)
+    return ", ".join(labels)

@@ -166,3 +166,28 @@ def _gad(total: int) -> dict[str, int]:
         answers[f"gad7_{n}"] = step
         total -= step
     return answers
+
+
+def test_resolving_an_alert_and_the_outcome_report(page, live_server):
+    clinic = build_clinic()
+    for i, (first, last) in enumerate(((20, 6), (16, 13), (12, 19))):
+        p = make_patient(clinic, legal_first_name=f"P{i}", legal_last_name="Course")
+        completed(p, clinic.clinician, "phq9", phq9(first), today=date(2026, 11, 2))
+        completed(p, clinic.clinician, "phq9", phq9(last, item9=1 if i == 0 else 0), today=date(2026, 11, 30))
+    alert = SafetyAlert.objects.get()
+    _sign_in(page, live_server, "clinician")
+    page.goto(f"{live_server.url}/measures/alerts/")
+    screenshot(page, "measures-09-alerts")
+    page.get_by_role("link", name="Open alert for P0 Course").click()
+    page.get_by_role("button", name="Resolve alert").click()
+    page.get_by_text("Say what was done").wait_for()
+    page.get_by_label("Safety plan reviewed").check()
+    page.get_by_role("textbox", name="Note").fill("Reviewed the safety plan together; follow-up call tomorrow.")
+    screenshot(page, "measures-10-resolve")
+    page.get_by_role("button", name="Resolve alert").click()
+    page.get_by_text("Alert resolved.").wait_for()
+    alert.refresh_from_db()
+    assert alert.status == "resolved" and alert.resolution_action == "safety_plan"
+    page.goto(f"{live_server.url}/measures/reports/programs/{clinic.mh.public_id}/")
+    page.get_by_role("cell", name="All tracks").wait_for()
+    screenshot(page, "measures-11-outcomes")
