@@ -28,7 +28,11 @@ SUBJECT = "OpenIOP: a safety alert needs acknowledgement"
 
 
 def email_label(program: Program, config: MeasuresConfig | None) -> str:
-    return (config.email_label if config is not None and config.email_label else "") or program.name
+    """The configured label, else the program's name; for a substance-use program the site's name, so an email
+    seen by someone else never says that its reader's clinic treats substance use (42 CFR Part 2)."""
+    if config is not None and config.email_label:
+        return config.email_label
+    return program.site.name if program.is_substance_use else program.name
 
 
 def escalation_body(alert: SafetyAlert, label: str) -> str:
@@ -48,7 +52,7 @@ def escalate_overdue_alerts(now: datetime | None = None) -> int:
     now = now or timezone.now()
     candidates = list(
         SafetyAlert.objects.filter(status=SafetyAlert.Status.OPEN, escalated_at__isnull=True)
-        .select_related("episode__program", "patient")
+        .select_related("episode__program__site", "patient")
         .order_by("created_at")
     )
     if not candidates:

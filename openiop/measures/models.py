@@ -149,8 +149,10 @@ class Administration(BaseModel):
 
     @property
     def when(self) -> date:
-        """The date a score belongs to: completion if done, else the due date."""
-        return timezone.localdate(self.completed_at) if self.completed_at else self.due_on
+        """The date a score belongs to, in the program's zone: completion if done, else the due date."""
+        if self.completed_at is None:
+            return self.due_on
+        return timezone.localdate(self.completed_at, self.episode.program.tz())
 
 
 class AdministrationLink(BaseModel):

@@ -11,7 +11,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from django.utils import timezone
 
@@ -70,6 +70,7 @@ def program_outcomes(program: Program) -> list[OutcomeRow]:
             "episode_id", "episode__track__name", "instrument_code", "completed_at", "total", "prorated", "occasion"
         )
     )
+    zone = program.tz()
     series: dict[tuple[int, str], list[tuple[ScorePoint, str]]] = defaultdict(list)
     tracks: dict[int, str] = {}
     for episode_id, track, code, completed_at, total, prorated, occasion in rows:
@@ -78,7 +79,7 @@ def program_outcomes(program: Program) -> list[OutcomeRow]:
         if family(code) == CSSRS:
             continue  # a risk category, not an outcome score
         tracks[episode_id] = track or NO_TRACK
-        series[(episode_id, code)].append((ScorePoint(_day(completed_at), total, prorated), occasion))
+        series[(episode_id, code)].append((ScorePoint(_day(completed_at, zone), total, prorated), occasion))
     table: dict[tuple[str, str], OutcomeRow] = {}
     for (episode_id, code), points in series.items():
         if len(points) < 2:
@@ -105,8 +106,8 @@ def program_outcomes(program: Program) -> list[OutcomeRow]:
     )
 
 
-def _day(moment: datetime) -> date:
-    return timezone.localdate(moment)
+def _day(moment: datetime, zone: tzinfo) -> date:
+    return timezone.localdate(moment, zone)
 
 
 CSV_HEADER = [

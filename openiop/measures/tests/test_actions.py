@@ -179,3 +179,25 @@ def test_the_daily_command_schedules_and_is_idempotent(clinic, patient, capsys):
     call_command("schedule_measures")
     assert Administration.objects.count() == first
     assert "questionnaires due" in capsys.readouterr().out
+
+
+def test_a_score_belongs_to_the_programs_local_date_across_the_dst_change(clinic):
+    """Adolescent IOP is in Chicago: 23:30 there on Sunday Nov 1, 2026 (the night clocks fall back) is already
+    Monday in New York and in UTC; the score is Sunday's."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from openiop.testing.fixtures import make_patient
+
+    teen = make_patient(clinic, clinic.teen, legal_first_name="Tee", legal_last_name="Nager")
+    episode = teen.episodes.get()
+    a = start(teen, clinic.outsider, "phq9", today=date(2026, 11, 1), episode=episode)
+    late = datetime(2026, 11, 1, 23, 30, tzinfo=ZoneInfo("America/Chicago"))
+    actions.do_complete(a, acting_user=clinic.outsider, channel=STAFF, answers=phq9(4), completed_at=late)
+    a = Administration.objects.select_related("episode__program").get(pk=a.pk)
+    assert a.when == date(2026, 11, 1)
+    assert late.astimezone(ZoneInfo("America/New_York")).date() == date(2026, 11, 2)
+    with pytest.raises(ValidationError) as exc:
+        actions.do_complete(start(teen, clinic.outsider, "gad7", episode=episode), acting_user=None, channel=LINK,
+                            completed_at=late)  # fmt: skip
+    assert "completed_at" in exc.value.message_dict

@@ -237,3 +237,14 @@ def test_the_escalate_command_reports_what_it_did(clinic, alert, smtp_inbox, cap
     settings.OPENIOP_DEFAULTS = {**settings.OPENIOP_DEFAULTS, "safety_alert_escalation_minutes": 0}
     call_command("escalate_alerts")
     assert "1 safety alerts escalated" in capsys.readouterr().out
+
+
+def test_a_substance_use_programs_email_names_the_site_not_the_program(
+    clinic, su_patient, smtp_inbox, django_capture_on_commit_callbacks
+):
+    alert = completed(su_patient, clinic.director, "phq9", phq9(2, item9=3)).safety_alert
+    with django_capture_on_commit_callbacks(execute=True):
+        assert escalate_overdue_alerts(alert.created_at + timedelta(hours=1, minutes=1)) == 1
+    body = smtp_inbox.messages[0].get_payload(decode=True).decode()
+    assert f"in {clinic.site.name}: open OpenIOP" in body
+    assert "Substance" not in body and "substance" not in body.lower()
