@@ -15,8 +15,20 @@ from django.urls import reverse
 from openiop.core.roles import Cap
 
 
+def _past_mfa(user: Any) -> bool:
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is None or is_verified():
+        return True
+    from openiop.accounts.mfa import has_confirmed_device
+    from openiop.accounts.middleware import mfa_required_for
+
+    return not (has_confirmed_device(user) or mfa_required_for(user))
+
+
 def safety_alerts(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.can(Cap.EDIT_CLINICAL):
         return {}
+    if not _past_mfa(user):
+        return {}  # on the MFA pages the banner request would only be sent back to verification
     return {"safety_alert_banner_url": reverse("measures:alert_banner")}

@@ -333,3 +333,11 @@ def test_discharged_patients_keep_their_history_on_the_tab(client, clinic, patie
     login(client, clinic.clinician)
     html = client.get(reverse("patients:chart_tab", args=[patient.public_id, "measures"]), **HTMX).content.decode()
     assert "History" in html and "Start a questionnaire" not in html
+
+
+def test_the_mfa_page_does_not_ask_for_the_banner(client, clinic, settings):
+    settings.MFA_REQUIRED_ROLES = ["clinician"]
+    login(client, clinic.clinician)  # signed in, second factor not yet given
+    response = client.get(reverse("accounts:mfa_enroll"))
+    assert response.status_code == 200
+    assert reverse("measures:alert_banner") not in response.content.decode()
