@@ -121,6 +121,7 @@ def _answer(request: HttpRequest, link: AdministrationLink, urls: dict[str, str]
         errors = exc.message_dict
     link.administration = administration
     context = _context(link, urls, errors=errors)
+    context["changed"] = questionnaire.changed_items(context["q"], request.POST.getlist("shown"), errors)
     if is_htmx(request):
         return render(request, "measures/public/partials/answer_response.html", context)
     return redirect(urls["form"])

@@ -36,6 +36,7 @@ class ItemView:
     answered: bool
     required: bool
     errors: list[str]
+    visible: bool
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def build(
     # Only valid answers drive skip logic and the crisis check; an invalid one is shown with its error.
     answers = {k: v for k, v in raw.items() if _valid(instrument, k, v)}
     errors = errors or {}
-    visible = instrument.visible_items(answers)
+    visible = {item.code for item in instrument.visible_items(answers)}
     score = instrument.score(answers)
     items = [
         ItemView(
@@ -85,10 +86,12 @@ def build(
             answered=answers.get(item.code) is not None,
             required=item.scored,
             errors=list(errors.get(item.code, [])),
+            visible=item.code in visible,
         )
-        for item in visible
+        # Every item, hidden ones as placeholders, so skip logic can show or hide one without redrawing the rest.
+        for item in instrument.items
     ]
-    scored = [i for i in items if i.required]
+    scored = [i for i in items if i.required and i.visible]
     answered = sum(1 for i in scored if i.answered)
     return Questionnaire(
         instrument=instrument,
@@ -119,6 +122,12 @@ def _coerce(value: Any) -> Any:
 
 def _has_alert(administration: Administration) -> bool:
     return administration.pk is not None and SafetyAlert.objects.filter(administration=administration).exists()
+
+
+def changed_items(q: Questionnaire, shown: list[str], errors: Mapping[str, Any] | None = None) -> set[str]:
+    """Items whose visibility differs from what the page showed (``shown``), or that now carry an error: the only
+    ones an answer's response redraws, so a tap made while a save is in flight is never undone."""
+    return {i.code for i in q.items if i.visible != (i.code in shown) or (errors and i.code in errors)}
 
 
 def posted_answers(instrument: instruments.Instrument, data: QueryDict) -> dict[str, str]:

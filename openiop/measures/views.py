@@ -220,9 +220,9 @@ def staff_answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
         errors = exc.message_dict
     if not is_htmx(request):
         return redirect("measures:enter", administration.public_id)
-    return render(
-        request, "measures/public/partials/answer_response.html", _entry_context(administration, errors=errors)
-    )
+    context = _entry_context(administration, errors=errors)
+    context["changed"] = questionnaire.changed_items(context["q"], request.POST.getlist("shown"), errors)
+    return render(request, "measures/public/partials/answer_response.html", context)
 
 
 @require_POST

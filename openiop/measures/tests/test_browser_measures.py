@@ -90,17 +90,17 @@ def test_cssrs_skip_logic_is_live(page, live_server):
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/q/{token}/")
     q3 = page.locator(f"#item-{CSSRS}_3")
-    assert q3.count() == 0
+    assert not q3.is_visible()
     page.locator(f"label[for={CSSRS}_1-0]").click()
     page.locator(f"label[for={CSSRS}_2-1]").click()
-    q3.wait_for()
-    assert page.locator(f"#item-{CSSRS}_5").count() == 1
+    q3.wait_for(state="visible")
+    assert page.locator(f"#item-{CSSRS}_5").is_visible()
     assert not page.locator("#crisis").is_visible()
     screenshot(page, "measures-04-cssrs-skip-logic")
     page.locator(f"label[for={CSSRS}_3-1]").click()  # thinking about how: moderate risk
     page.locator("#crisis").wait_for(state="visible")
     page.locator(f"label[for={CSSRS}_2-0]").click()  # back to no: 3-5 disappear, the resources stay
-    q3.wait_for(state="detached")
+    q3.wait_for(state="hidden")
     assert page.locator("#crisis").is_visible()
     _wait_saved(administration, f"{CSSRS}_2", 0, page)
     administration.refresh_from_db()

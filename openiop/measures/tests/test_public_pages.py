@@ -91,13 +91,13 @@ def test_each_answer_is_saved_and_a_critical_one_shows_crisis_resources_at_once(
     assert SafetyAlert.objects.filter(administration=administration).count() == 1
     # Reloading the page later: the answers and the crisis panel are still there.
     html = _page(client, token).content.decode()
-    assert 'id="phq9_9-2" value="2"\n               autocomplete="off" checked' in html
+    assert re.search(r'id="phq9_9-2" value="2"\s+autocomplete="off" checked', html)
     assert "hidden" not in html.split('id="crisis"')[1].split(">")[0]
 
 
 def test_the_options_of_a_critical_item_are_marked_for_the_instant_crisis_panel(client, linked):
     html = _page(client, linked[2]).content.decode()
-    assert 'id="phq9_9-0" value="0"\n               autocomplete="off">' in html
+    assert re.search(r'id="phq9_9-0" value="0"\s+autocomplete="off">', html)
     assert html.count("data-critical") == 3  # item 9: several days, more than half, nearly every day
 
 
@@ -148,3 +148,23 @@ def test_a_critical_answer_on_the_tablet_ends_on_the_crisis_screen(client, clini
     client.post(reverse("measures_public:tablet_submit"), phq9(3, item9=1))
     html = client.get(reverse("measures_public:tablet_done")).content.decode()
     assert "hidden" not in html.split('id="crisis"')[1].split(">")[0] and "988" in html
+
+
+def test_an_answer_redraws_only_the_items_skip_logic_shows_or_hides(client, clinic, patient):
+    """A tap made while an earlier save is in flight must never be undone by that save's response."""
+    from openiop.measures.schedules import CSSRS
+
+    a = start(patient, clinic.clinician, CSSRS)
+    _, token = actions.do_create_link(a, acting_user=clinic.clinician)
+    answer = reverse("measures_public:answer", args=[token])
+    shown = [f"{CSSRS}_1", f"{CSSRS}_2", f"{CSSRS}_6"]
+    html = client.post(answer, {f"{CSSRS}_1": "1", "shown": shown}, **HTMX).content.decode()
+    assert "<fieldset" not in html and 'id="item-' not in html  # nothing to redraw
+    html = client.post(answer, {f"{CSSRS}_2": "1", "shown": shown}, **HTMX).content.decode()
+    assert sorted(re.findall(r'<fieldset[^>]*id="item-([a-z0-9_]+)"', html)) == [f"{CSSRS}_{n}" for n in (3, 4, 5)]
+    assert 'hx-swap-oob="true"' in html
+    html = client.post(answer, {f"{CSSRS}_2": "0", "shown": [*shown, *[f"{CSSRS}_{n}" for n in (3, 4, 5)]]},
+                       **HTMX).content.decode()  # fmt: skip
+    assert sorted(re.findall(r'<div id="item-([a-z0-9_]+)" class="mq-item-skipped" hidden', html)) == [
+        f"{CSSRS}_{n}" for n in (3, 4, 5)
+    ]

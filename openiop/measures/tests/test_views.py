@@ -3,6 +3,7 @@ query counts, and 42 CFR Part 2 scoping of substance-use scores."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -155,7 +156,7 @@ def test_a_bad_answer_re_renders_with_the_item_named_and_keeps_the_rest(client, 
     assert response.status_code == 422
     html = response.content.decode()
     assert 'id="gad7_2-error"' in html and "Pick one of the answers shown." in html
-    assert 'id="gad7_1-2" value="2"\n               autocomplete="off" checked' in html
+    assert re.search(r'id="gad7_1-2" value="2"\s+autocomplete="off" checked', html)
     a.refresh_from_db()
     assert a.answers == {}
 
