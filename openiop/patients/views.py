@@ -7,11 +7,13 @@ writes an audit row in the same request.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from django.apps import apps as django_apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -312,6 +314,22 @@ RECORD_TYPE_LABELS = {
 }
 
 
+@functools.cache
+def _model_labels() -> dict[str, str]:
+    """Audit rows name records by model name; every app's models label themselves by their verbose name."""
+    return {m._meta.model_name or "": str(m._meta.verbose_name).capitalize() for m in django_apps.get_models()}
+
+
+def record_type_label(object_type: str) -> str:
+    tab_titles = {t.slug: t.label for t in CHART_TABS}
+    return (
+        RECORD_TYPE_LABELS.get(object_type)
+        or tab_titles.get(object_type)
+        or _model_labels().get(object_type)
+        or object_type.replace("_", " ").capitalize()
+    )
+
+
 @dataclass(frozen=True)
 class ActivityRow:
     event: Any
@@ -324,7 +342,7 @@ def _activity(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCa
     rows = [
         ActivityRow(
             event=event,
-            record_type=RECORD_TYPE_LABELS.get(event.object_type, event.object_type.replace("_", " ").capitalize()),
+            record_type=record_type_label(event.object_type),
             fields=[str(name).replace("_", " ") for name in event.changed_fields or []],
         )
         for event in page

@@ -318,3 +318,18 @@ def test_chart_query_count_does_not_grow_with_the_record(client, clinic, tab):
     client.get(_chart(small))  # warm the session
     assert _count(client, _chart(small, tab)) == _count(client, _chart(big, tab))
     assert _count(client, _tab(small, tab), **HTMX) == _count(client, _tab(big, tab), **HTMX)
+
+
+@pytest.mark.parametrize(
+    ("object_type", "label"),
+    [
+        ("coverage", "Insurance coverage"),  # the explicit table
+        ("attendance", "Attendance"),  # a chart tab's own title
+        ("attendancerecord", "Attendance record"),  # any model, by its verbose name
+        ("booknow_crisis_stop", "Booknow crisis stop"),  # anything else, made readable
+    ],
+)
+def test_record_activity_names_every_kind_of_record(object_type, label):
+    from openiop.patients.views import record_type_label
+
+    assert record_type_label(object_type) == label
