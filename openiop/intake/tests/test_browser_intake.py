@@ -15,7 +15,7 @@ from openiop.consents.models import Consent, ConsentStatus
 from openiop.consents.tests.pdftext import plain_text
 from openiop.intake.models import RISK_QUESTIONS, IntakeAssessment
 from openiop.patients.actions import do_add_support_contact
-from openiop.testing.browser import screenshot
+from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -105,7 +105,7 @@ def test_staff_complete_intake_and_consents(page, live_server):
     page.get_by_label("I have read this form").check()
     screenshot(page, "consents-01-treatment-form")
     page.get_by_role("button", name="Sign and record").click()
-    page.get_by_text("Consent to treatment signed and recorded.").wait_for()
+    page.get_by_text("Consent to treatment signed and recorded.").wait_for(timeout=PDF_STEP_TIMEOUT_MS)
     treatment = Consent.objects.get(kind="treatment")
     assert treatment.signature.method == "drawn"
     assert treatment.signature.drawn_image.startswith("data:image/png;base64,")
@@ -127,7 +127,7 @@ def test_staff_complete_intake_and_consents(page, live_server):
     page.get_by_label("Checkbox attestation").check()
     page.get_by_label("I have read this form").check()
     page.get_by_role("button", name="Sign and record").click()
-    page.get_by_text("Release of information signed and recorded.").wait_for()
+    page.get_by_text("Release of information signed and recorded.").wait_for(timeout=PDF_STEP_TIMEOUT_MS)
     release = Consent.objects.get(kind="release")
     who = Recipient.contact(sister)
     assert may_disclose(patient, recipient=who, data_class="attendance", purpose="treatment")
