@@ -55,11 +55,11 @@ def simulated_clock(start: datetime) -> Iterator[SimulatedClock]:
     the block raises. Demo only (see the module docstring)."""
     clock = SimulatedClock(start)
     real_now = timezone.now
-    timezone.now = clock.now  # type: ignore[assignment]
+    timezone.now = clock.now
     try:
         yield clock
     finally:
-        timezone.now = real_now  # type: ignore[assignment]
+        timezone.now = real_now
 
 
 @dataclass(order=True)
