@@ -261,7 +261,8 @@ def _cast(today: date, patients: list[PlannedPatient]) -> list[Role]:
             and p.admitted_on is not None
             and p.admitted_on <= today - timedelta(weeks=3)
         ),
-        key=lambda p: (p.admitted_on, p.last_name, p.first_name),
+        # The lead clinician's own patients first, so logging in as `clinician` shows the tasks in their queue.
+        key=lambda p: (p.primary_clinician != "clinician", p.admitted_on, p.last_name, p.first_name),
     )
     roles: list[Role] = []
 

@@ -244,6 +244,7 @@ class PlannedPatient:
     status: str
     track_name: str | None
     admitted_on: date | None
+    primary_clinician: str = ""  # username
     patient: Patient | None = None
     episode: EpisodeOfCare | None = None
 
@@ -719,6 +720,7 @@ class _Builder:
         primary, team = self._care_team(program_key, index)
         program = self.programs[program_key]
         planned.track_name, planned.admitted_on = track.name, admitted_on
+        planned.primary_clinician = primary.username
 
         def admit() -> None:
             assert planned.patient is not None  # registered days before
