@@ -11,6 +11,7 @@ from typing import Any
 
 from openiop.accounts.models import User
 from openiop.consents.actions import SignatureInput, do_record_consent, do_revoke_consent
+from openiop.consents.models import Consent
 from openiop.core.roles import Role
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization, Program
@@ -28,7 +29,10 @@ def _staff(program: Program, *roles: str) -> User | None:
 
 
 def seed_demo_consents(organization: Organization, today: date) -> int:
-    """Consents for the first admitted patients of each program; returns how many were recorded."""
+    """Consents for the first admitted patients of each program; returns how many were recorded (0 when the clinic
+    already has consents, so a second `openiop demo` changes nothing)."""
+    if Consent.objects.filter(patient__organization=organization).exists():
+        return 0
     made = 0
     for program in Program.objects.filter(site__organization=organization).select_related("site"):
         clinician = _staff(program, Role.CLINICIAN, Role.DIRECTOR, Role.INTAKE)

@@ -3,15 +3,23 @@
 Nothing here is real: names come from the lists below, telephone numbers from the 555-0100..0199 range
 reserved for fiction, e-mail addresses from example.org. A fixed seed and dates counted back from "today"
 make two runs on the same day produce the same clinic.
+
+The clinic is built as it would have happened: the organization, its programs and staff ``SETUP_WEEKS`` before
+today, then each patient registered a few days before admission (or when waitlisted), admitted, and discharged, each
+at its own date. The builder draws every random value at once, in a fixed order, and schedules the writes on a
+``core.clock.Timeline``, which replays them in time order under the demo's simulated clock; the calendar and the
+attendance history (``scheduling.demo``, ``attendance.demo``) add their steps to the same timeline, so the audit
+trail reads in the order things happened.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import date, time, timedelta
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
@@ -20,10 +28,8 @@ from django.utils import timezone
 from openiop.accounts.actions import do_create_staff
 from openiop.accounts.models import User
 from openiop.billing.demo import ensure_demo_payer_rules
-from openiop.consents.demo import seed_demo_consents
+from openiop.core.clock import Timeline, simulated_clock
 from openiop.core.roles import Role
-from openiop.intake.demo import seed_demo_intake
-from openiop.measures.demo import ensure_demo_measures
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -65,6 +71,11 @@ ENROLMENT = [
 # Admissions fall within the last 12 weeks (77 days, then back to a track day, at most 6 more), so every
 # active episode's expected discharge is still ahead.
 ACTIVE_WINDOW_DAYS = 77
+# The clinic is set up before its earliest admission (discharged episodes go back 30 weeks, then to a track day).
+SETUP_WEEKS = 32
+REGISTERED_DAYS_BEFORE_ADMISSION = 3
+ADMITTED_AT = time(7, 30)  # local: before the first session of the day, so the day's groups can be booked
+DISCHARGED_AT = time(16)
 
 
 @dataclass(frozen=True)
@@ -224,10 +235,26 @@ class DemoBuildError(Exception):
 
 
 @dataclass
+class PlannedPatient:
+    """One invented patient as planned; ``patient`` and ``episode`` are filled in when the timeline writes them."""
+
+    first_name: str
+    last_name: str
+    program_key: str
+    status: str
+    track_name: str | None
+    admitted_on: date | None
+    primary_clinician: str = ""  # username
+    patient: Patient | None = None
+    episode: EpisodeOfCare | None = None
+
+
+@dataclass
 class DemoClinic:
     organization: Organization
     created: bool
     staff: list[User]
+    patients: list[PlannedPatient] = field(default_factory=list)
 
 
 def fictional_phone(rng: random.Random, area_codes: tuple[str, ...]) -> str:
@@ -251,24 +278,49 @@ def demo_staff(organization: Organization) -> list[User]:
     return [by_username[s.username] for s in STAFF if s.username in by_username]
 
 
+def existing_demo_clinic() -> DemoClinic | None:
+    existing = Organization.objects.filter(name=DEMO_ORGANIZATION).order_by("pk").first()
+    if existing is None:
+        return None
+    return DemoClinic(organization=existing, created=False, staff=demo_staff(existing))
+
+
 def ensure_demo_clinic(today: date | None = None) -> DemoClinic:
     """Build the demo clinic once; when its organization already exists, change nothing."""
-    existing = Organization.objects.filter(name=DEMO_ORGANIZATION).order_by("pk").first()
-    if existing is not None:
-        return DemoClinic(organization=existing, created=False, staff=demo_staff(existing))
-    demo = build_demo_clinic(today or timezone.localdate())
-    ensure_demo_measures(demo.organization, today)  # weekly PHQ-9 / GAD-7 and two safety alerts (measures/demo.py)
-    return demo
+    return existing_demo_clinic() or build_demo_clinic(today or timezone.localdate())
 
 
 @transaction.atomic
 def build_demo_clinic(today: date) -> DemoClinic:
-    return _Builder(today).build()
+    """The clinic alone, its past replayed at once (the command adds the calendar and history to the timeline)."""
+    timeline = Timeline()
+    clinic = plan_demo_clinic(today, timeline)
+    timeline.run()
+    return clinic
+
+
+def plan_demo_clinic(
+    today: date, timeline: Timeline, *, on_admitted: Callable[[EpisodeOfCare], None] | None = None
+) -> DemoClinic:
+    """Set up the organization (at once, under the clock at its setup date) and put every patient's registration,
+    admission and discharge on ``timeline``; the caller runs it, inside a transaction. ``on_admitted`` is called
+    with each active episode the moment it is opened (the calendar enrolls it)."""
+    return _Builder(today, timeline, on_admitted).build()
+
+
+def local_moment(day: date, at: time, zone: str) -> datetime:
+    """The wall-clock time ``at`` on ``day`` in ``zone`` (aware)."""
+    return datetime.combine(day, at, tzinfo=ZoneInfo(zone))
 
 
 class _Builder:
-    def __init__(self, today: date) -> None:
+    def __init__(
+        self, today: date, timeline: Timeline, on_admitted: Callable[[EpisodeOfCare], None] | None = None
+    ) -> None:
         self.today = today
+        self.timeline = timeline
+        self.on_admitted = on_admitted
+        self.planned: list[PlannedPatient] = []
         self.rng = random.Random(SEED)  # noqa: S311  (reproducible invented data, not secrets)
         self.sites: dict[str, Site] = {}
         self.programs: dict[str, Program] = {}
@@ -282,6 +334,21 @@ class _Builder:
         taken = sorted(User.objects.filter(username__in=usernames).values_list("username", flat=True))
         if taken:
             raise DemoBuildError(f"these demo usernames already belong to other accounts: {', '.join(taken)}")
+        setup_at = local_moment(self.today - timedelta(weeks=SETUP_WEEKS), time(9), SITES[0].time_zone)
+        with simulated_clock(setup_at):
+            org = self._set_up()
+        slots = [(program, status) for program, status, count in ENROLMENT for _ in range(count)]
+        self.rng.shuffle(slots)  # interleave programs and statuses, as registrations arrive in real life
+        seen: dict[tuple[str, str], int] = {}
+        for slot in slots:
+            index = seen.get(slot, 0)
+            seen[slot] = index + 1
+            self._enrol(*slot, index)
+        return DemoClinic(
+            organization=org, created=True, staff=[self.staff[s.username] for s in STAFF], patients=self.planned
+        )
+
+    def _set_up(self) -> Organization:
         org = do_create_organization(
             acting_user=None,
             name=DEMO_ORGANIZATION,
@@ -327,16 +394,7 @@ class _Builder:
         for staff in STAFF[1:]:
             self._create_staff(org, staff, acting_user=sysadmin)
         ensure_demo_payer_rules(org, self.programs, acting_user=sysadmin)
-        slots = [(program, status) for program, status, count in ENROLMENT for _ in range(count)]
-        self.rng.shuffle(slots)  # interleave programs and statuses, as registrations arrive in real life
-        seen: dict[tuple[str, str], int] = {}
-        for slot in slots:
-            index = seen.get(slot, 0)
-            seen[slot] = index + 1
-            self._enrol(*slot, index)
-        seed_demo_intake(org, self.today)
-        seed_demo_consents(org, self.today)
-        return DemoClinic(organization=org, created=True, staff=[self.staff[s.username] for s in STAFF])
+        return org
 
     def _create_staff(self, org: Organization, spec: StaffSpec, *, acting_user: User | None) -> User:
         email = f"{spec.first_name.lower()}.{spec.last_name.lower()}@example.org"
@@ -371,16 +429,29 @@ class _Builder:
         age = self._pick_age(adolescent, payer)
         first, last, name_kind = self._pick_name()
         contacts = self._plan_contacts(last, site, age, adolescent, program.is_substance_use)
-        patient = self._register(program, site, age, first, last, name_kind, contacts)
-        for contact in contacts:
-            do_add_support_contact(patient, acting_user=self.staff["intake"], **contact)
-        self._add_coverages(patient, site, payer, contacts)
+        planned = PlannedPatient(first, last, program_key, status, None, None)
+        self.planned.append(planned)
+        fields = self._register(site, age, first, last, name_kind, contacts)
+        coverages = self._add_coverages(fields["date_of_birth"], site, payer, contacts)
+
+        def register() -> None:
+            patient = do_create_patient(acting_user=self.staff["intake"], home_program=program, **fields)
+            planned.patient = patient
+            for contact in contacts:
+                do_add_support_contact(patient, acting_user=self.staff["intake"], **contact)
+            for coverage in coverages:
+                # Self-pay has no payer member number: the clinic's own account number (the MRN) stands in.
+                given = dict(coverage)
+                member_id = given.pop("member_id") or patient.mrn
+                do_add_coverage(patient, acting_user=self.staff["billing"], member_id=member_id, **given)
+
         if status == Status.ACTIVE:
-            self._admit(patient, program_key, index)
+            registered_on = self._admit(planned, program_key, index)
         elif status == Status.WAITLIST:
-            self._waitlist(patient, program_key)
+            registered_on = self._waitlist(planned, program_key)
         else:
-            self._admit_and_discharge(patient, program_key, index)
+            registered_on = self._admit_and_discharge(planned, program_key, index)
+        self.timeline.at(local_moment(registered_on, time(10), program.site.time_zone), register)
 
     def _pick_payer(self, adolescent: bool) -> str:
         if adolescent:
@@ -422,14 +493,14 @@ class _Builder:
 
     def _register(
         self,
-        program: Program,
         site: SiteSpec,
         age: int,
         first: str,
         last: str,
         name_kind: str,
         contacts: list[dict[str, Any]],
-    ) -> Patient:
+    ) -> dict[str, Any]:
+        """The fields of the patient's registration."""
         rng = self.rng
         sex, gender_identity, pronouns = self._pick_identity(name_kind)
         language, interpreter, _ = rng.choices(LANGUAGES, weights=[w for *_, w in LANGUAGES])[0]
@@ -458,7 +529,7 @@ class _Builder:
             fields["emergency_contact_name"] = contacts[0]["name"]
             fields["emergency_contact_relationship"] = Kin(contacts[0]["relationship"]).label
             fields["emergency_contact_phone"] = contacts[0]["phone"]
-        return do_create_patient(acting_user=self.staff["intake"], home_program=program, **fields)
+        return fields
 
     def _plan_contacts(
         self, last_name: str, site: SiteSpec, age: int, adolescent: bool, substance_use: bool
@@ -504,22 +575,26 @@ class _Builder:
             )
         return contacts
 
-    def _add_coverages(self, patient: Patient, site: SiteSpec, payer: str, contacts: list[dict[str, Any]]) -> None:
+    def _add_coverages(
+        self, date_of_birth: date, site: SiteSpec, payer: str, contacts: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The patient's coverages, as ``do_add_coverage`` arguments (an empty member id: use the MRN)."""
         rng = self.rng
+        coverages: list[dict[str, Any]] = []
         start = date(self.today.year, 1, 1) if rng.random() < 0.6 else self.today - timedelta(rng.randint(200, 900))
         medicaid_name, medicaid_plan = MEDICAID_PAYERS[site.state]
         if payer == Payer.MEDICARE:
             self._coverage(
-                patient,
+                coverages,
                 Payer.MEDICARE,
                 "Medicare",
                 "Part B",
                 self._mbi(),
-                effective_from=shift_years(patient.date_of_birth, 65),
+                effective_from=shift_years(date_of_birth, 65),
             )
             if rng.random() < 0.5:  # dual eligible
                 self._coverage(
-                    patient,
+                    coverages,
                     Payer.MEDICAID,
                     medicaid_name,
                     medicaid_plan,
@@ -529,7 +604,7 @@ class _Builder:
                 )
         elif payer == Payer.MEDICAID:
             self._coverage(
-                patient,
+                coverages,
                 Payer.MEDICAID,
                 medicaid_name,
                 medicaid_plan,
@@ -538,10 +613,10 @@ class _Builder:
             )
         elif payer == Payer.SELF_PAY:
             # No payer member number exists, so the clinic's own account number (the MRN) stands in.
-            self._coverage(patient, Payer.SELF_PAY, "Self-pay", "Sliding-scale fee", patient.mrn)
+            self._coverage(coverages, Payer.SELF_PAY, "Self-pay", "Sliding-scale fee", "")
         elif payer == Payer.TRICARE:
             self._coverage(
-                patient,
+                coverages,
                 Payer.TRICARE,
                 "TRICARE",
                 "Select",
@@ -563,10 +638,10 @@ class _Builder:
                 subscriber = {
                     "subscriber_name": partner["name"],
                     "relationship_to_subscriber": "spouse",
-                    "subscriber_date_of_birth": patient.date_of_birth - timedelta(rng.randint(-900, 900)),
+                    "subscriber_date_of_birth": date_of_birth - timedelta(rng.randint(-900, 900)),
                 }
             self._coverage(
-                patient,
+                coverages,
                 Payer.COMMERCIAL,
                 name,
                 rng.choice(plans),
@@ -575,10 +650,11 @@ class _Builder:
                 effective_from=start,
                 **subscriber,
             )
+        return coverages
 
     def _coverage(
         self,
-        patient: Patient,
+        coverages: list[dict[str, Any]],
         kind: str,
         payer_name: str,
         plan_name: str,
@@ -586,15 +662,15 @@ class _Builder:
         priority: int = 1,
         **fields: Any,
     ) -> None:
-        do_add_coverage(
-            patient,
-            acting_user=self.staff["billing"],
-            priority=priority,
-            payer_kind=kind,
-            payer_name=payer_name,
-            plan_name=plan_name,
-            member_id=member_id,
-            **fields,
+        coverages.append(
+            {
+                "priority": priority,
+                "payer_kind": kind,
+                "payer_name": payer_name,
+                "plan_name": plan_name,
+                "member_id": member_id,
+                **fields,
+            }
         )
 
     def _mbi(self) -> str:
@@ -639,39 +715,62 @@ class _Builder:
             team.append((s["intake"], TeamRole.CASE_MANAGER))
         return primary, team
 
-    def _open(self, patient: Patient, program_key: str, index: int, admitted_on: date, track: Track) -> EpisodeOfCare:
+    def _open(self, planned: PlannedPatient, program_key: str, index: int, admitted_on: date, track: Track) -> None:
+        """Open the episode on the morning of its admission (a step on the timeline)."""
         primary, team = self._care_team(program_key, index)
-        return do_open_episode(
-            patient,
-            acting_user=self.staff["intake"],
-            program=self.programs[program_key],
-            status=Status.ACTIVE,
-            track=track,
-            admitted_on=admitted_on,
-            primary_clinician=primary,
-            care_team=team,
-        )
+        program = self.programs[program_key]
+        planned.track_name, planned.admitted_on = track.name, admitted_on
+        planned.primary_clinician = primary.username
 
-    def _admit(self, patient: Patient, program_key: str, index: int) -> None:
+        def admit() -> None:
+            assert planned.patient is not None  # registered days before
+            planned.episode = do_open_episode(
+                planned.patient,
+                acting_user=self.staff["intake"],
+                program=program,
+                status=Status.ACTIVE,
+                track=track,
+                admitted_on=admitted_on,
+                primary_clinician=primary,
+                care_team=team,
+            )
+            if planned.status == Status.ACTIVE and self.on_admitted is not None:
+                self.on_admitted(planned.episode)
+
+        self.timeline.at(local_moment(admitted_on, ADMITTED_AT, program.site.time_zone), admit)
+
+    def _admit(self, planned: PlannedPatient, program_key: str, index: int) -> date:
+        """Plan an admission within the last twelve weeks; returns the registration date."""
         count = next(n for p, status, n in ENROLMENT if p == program_key and status == Status.ACTIVE)
         tracks = self.tracks[program_key]
         track = tracks[index % len(tracks)]
         # Stratified over the window, so admissions are spread out rather than bunched by chance.
         days_ago = 1 + int((index + self.rng.random()) * ACTIVE_WINDOW_DAYS / count)
         admitted_on = latest_weekday_on_or_before(self.today - timedelta(days=days_ago), track.weekdays)
-        self._open(patient, program_key, index, admitted_on, track)
+        self._open(planned, program_key, index, admitted_on, track)
+        return admitted_on - timedelta(days=REGISTERED_DAYS_BEFORE_ADMISSION)
 
-    def _waitlist(self, patient: Patient, program_key: str) -> None:
-        do_open_episode(
-            patient,
-            acting_user=self.staff["intake"],
-            program=self.programs[program_key],
-            status=Status.WAITLIST,
-            track=self.rng.choice([*self.tracks[program_key], None]),  # some state a preferred track
-            waitlisted_on=self.today - timedelta(days=self.rng.randint(1, 20)),
-        )
+    def _waitlist(self, planned: PlannedPatient, program_key: str) -> date:
+        program = self.programs[program_key]
+        track = self.rng.choice([*self.tracks[program_key], None])  # some state a preferred track
+        waitlisted_on = self.today - timedelta(days=self.rng.randint(1, 20))
+        planned.track_name = track.name if track is not None else None
 
-    def _admit_and_discharge(self, patient: Patient, program_key: str, index: int) -> None:
+        def waitlist() -> None:
+            assert planned.patient is not None
+            planned.episode = do_open_episode(
+                planned.patient,
+                acting_user=self.staff["intake"],
+                program=program,
+                status=Status.WAITLIST,
+                track=track,
+                waitlisted_on=waitlisted_on,
+            )
+
+        self.timeline.at(local_moment(waitlisted_on, time(10, 30), program.site.time_zone), waitlist)
+        return waitlisted_on
+
+    def _admit_and_discharge(self, planned: PlannedPatient, program_key: str, index: int) -> date:
         rng = self.rng
         reason = DISCHARGE_REASONS[self.discharges % len(DISCHARGE_REASONS)]
         self.discharges += 1
@@ -680,11 +779,19 @@ class _Builder:
         admitted_on = latest_weekday_on_or_before(self.today - timedelta(weeks=rng.randint(14, 30)), track.weekdays)
         low, high = STAY_WEEKS[reason]
         discharged_on = admitted_on + timedelta(weeks=rng.randint(low, high), days=rng.randint(0, 4))
-        episode = self._open(patient, program_key, index, admitted_on, track)
-        do_change_episode_status(
-            episode,
-            acting_user=episode.primary_clinician or self.staff["director"],
-            status=Status.DISCHARGED,
-            on_date=discharged_on,
-            discharge_reason=reason,
-        )
+        self._open(planned, program_key, index, admitted_on, track)
+
+        def discharge() -> None:
+            episode = planned.episode
+            assert episode is not None
+            do_change_episode_status(
+                episode,
+                acting_user=episode.primary_clinician or self.staff["director"],
+                status=Status.DISCHARGED,
+                on_date=discharged_on,
+                discharge_reason=reason,
+            )
+
+        zone = self.programs[program_key].site.time_zone
+        self.timeline.at(local_moment(discharged_on, DISCHARGED_AT, zone), discharge)
+        return admitted_on - timedelta(days=REGISTERED_DAYS_BEFORE_ADMISSION)

@@ -16,7 +16,7 @@ from openiop.intake.actions import (
     do_sign_assessment,
     do_start_assessment,
 )
-from openiop.intake.models import RISK_QUESTIONS
+from openiop.intake.models import RISK_QUESTIONS, IntakeAssessment
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization, Program
 
@@ -51,7 +51,10 @@ def _assessor(program: Program) -> User | None:
 
 
 def seed_demo_intake(organization: Organization, today: date) -> int:
-    """Sign an intake assessment for the first admitted patients of each adult program; returns how many."""
+    """Sign an intake assessment for the first admitted patients of each adult program; returns how many (0 when the
+    clinic already has assessments, so a second `openiop demo` changes nothing)."""
+    if IntakeAssessment.objects.filter(patient__organization=organization).exists():
+        return 0
     made = 0
     for program in Program.objects.filter(site__organization=organization, population="adult").select_related("site"):
         assessor = _assessor(program)

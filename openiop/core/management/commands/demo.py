@@ -9,13 +9,29 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from openiop.core.demo import DEMO_PASSWORD, DemoBuildError, DemoClinic, ensure_demo_clinic
+from openiop.attendance.demo import build_demo
+from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
+from openiop.billing.models import BillableDay
+from openiop.consents.demo import seed_demo_consents
+from openiop.core.demo import DEMO_PASSWORD, DemoBuildError, DemoClinic, build_demo_clinic, existing_demo_clinic
 from openiop.core.roles import Role
+from openiop.intake.demo import seed_demo_intake
+from openiop.measures.demo import ensure_demo_measures
 from openiop.patients.models import EpisodeOfCare, Patient
-from openiop.programs.models import Program, Track
+from openiop.programs.models import Organization, Program, Track
 from openiop.referrals.demo import ensure_demo_referrals
-from openiop.scheduling.demo import ensure_demo_schedule, horizon_label
+from openiop.scheduling.demo import HISTORY_WEEKS, ensure_demo_schedule, horizon_label
 from openiop.scheduling.models import Booking, Session
+from openiop.worklist.models import WorkTask
+
+
+def seed_demo_records(org: Organization, today: Any) -> None:
+    """The clinic's other records, each through its own app's actions; every seeder is idempotent, so a second run
+    changes nothing. They run after the replayed past, at the real time."""
+    seed_demo_intake(org, today)
+    seed_demo_consents(org, today)
+    ensure_demo_measures(org, today)
+    ensure_demo_referrals(org, today)
 
 
 class Command(BaseCommand):
@@ -25,25 +41,70 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-schedule",
             action="store_true",
-            help="build only the clinic, without its twelve-week calendar and enrollments (much faster)",
+            help="build only the clinic, without its calendar, enrollments and attendance history (much faster)",
+        )
+        parser.add_argument(
+            "--history-weeks",
+            type=int,
+            default=HISTORY_WEEKS,
+            metavar="N",
+            help=(
+                f"start the calendar at most N weeks before this one (default {HISTORY_WEEKS}: the earliest "
+                "admission's week) and replay its past attendance; 0 replays only this week's days so far"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["history_weeks"] < 0:
+            raise CommandError("--history-weeks must be 0 or more.")
+        today = timezone.localdate()
+        demo = existing_demo_clinic()
+        built = False
         try:
-            demo = ensure_demo_clinic()
+            if demo is None and options["skip_schedule"]:
+                demo = build_demo_clinic(today)
+            elif demo is None:
+                demo = build_demo(today, history_weeks=options["history_weeks"]).clinic
+                built = True
         except DemoBuildError as exc:
             raise CommandError(f"Cannot build the demo clinic: {exc}") from exc
-        today = timezone.localdate()
-        built = False if options["skip_schedule"] else ensure_demo_schedule(demo.organization, today)
-        ensure_demo_referrals(demo.organization, today)
+        if not demo.created and not options["skip_schedule"]:
+            built = ensure_demo_schedule(demo.organization, today)
+        seed_demo_records(demo.organization, today)
         self.stdout.write(self._summary(demo))
-        sessions = Session.objects.filter(program__site__organization=demo.organization)
-        bookings = Booking.objects.filter(session__in=sessions, status=Booking.Status.BOOKED)
-        self.stdout.write(
-            f"Calendar {'created' if built else 'already there'}: {sessions.count()} sessions "
-            f"({horizon_label(today)}), {bookings.count()} bookings from track enrollments."
-        )
+        if not options["skip_schedule"]:
+            self.stdout.write(self._calendar(demo.organization, today, built))
+            self.stdout.write(self._history(demo.organization, today, built))
         self.stdout.write(self._logins(demo))
+
+    def _calendar(self, org: Organization, today: Any, built: bool) -> str:
+        sessions = Session.objects.filter(program__site__organization=org)
+        bookings = Booking.objects.filter(session__in=sessions, status=Booking.Status.BOOKED)
+        first = sessions.order_by("starts_at").first()
+        start = first.starts_at.astimezone(first.program.tz()).date() if first is not None else today
+        return (
+            f"Calendar {'created' if built else 'already there'}: {sessions.count()} sessions "
+            f"({horizon_label(start, today)}), {bookings.count()} bookings from track enrollments."
+        )
+
+    def _history(self, org: Organization, today: Any, built: bool) -> str:
+        records = AttendanceRecord.objects.filter(session__program__site__organization=org)
+        attended = records.filter(status__in=AttendanceRecord.ATTENDED).count()
+        absent = records.filter(
+            status__in=[AttendanceRecord.Status.ABSENT_EXCUSED, AttendanceRecord.Status.ABSENT_UNEXCUSED]
+        )
+        sessions = records.values("session").distinct().count()
+        corrections = AttendanceCorrection.objects.filter(record__in=records).exclude(reason="").count()
+        tasks = WorkTask.objects.filter(organization=org)
+        days = BillableDay.objects.filter(program__site__organization=org)
+        verb = "replayed" if built else "already there, nothing changed"
+        return (
+            f"Attendance history {verb}: {sessions} past sessions checked in ({attended} attended, "
+            f"{absent.count()} absences, {corrections} corrections with a reason); work queue: {tasks.count()} "
+            f"tasks raised ({tasks.filter(status=WorkTask.Status.OPEN).count()} open); billable days: "
+            f"{days.filter(is_billable=True).count()} billable, {days.filter(is_billable=False).count()} not. "
+            "Today's sessions are left for you to check in."
+        )
 
     def _summary(self, demo: DemoClinic) -> str:
         org = demo.organization
