@@ -795,3 +795,18 @@ class _Builder:
         zone = self.programs[program_key].site.time_zone
         self.timeline.at(local_moment(discharged_on, DISCHARGED_AT, zone), discharge)
         return admitted_on - timedelta(days=REGISTERED_DAYS_BEFORE_ADMISSION)
+
+
+def seed_demo_records(org: Organization, today: date) -> None:
+    """The clinic's other records, each through its own app's actions; every seeder is idempotent, so a second run
+    changes nothing. They run after the replayed past, at the real time."""
+    # Imported here: these apps' demos read the clinic this module builds.
+    from openiop.consents.demo import seed_demo_consents
+    from openiop.intake.demo import seed_demo_intake
+    from openiop.measures.demo import ensure_demo_measures
+    from openiop.referrals.demo import ensure_demo_referrals
+
+    seed_demo_intake(org, today)
+    seed_demo_consents(org, today)
+    ensure_demo_measures(org, today)
+    ensure_demo_referrals(org, today)

@@ -12,26 +12,20 @@ from django.utils import timezone
 from openiop.attendance.demo import build_demo
 from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
 from openiop.billing.models import BillableDay
-from openiop.consents.demo import seed_demo_consents
-from openiop.core.demo import DEMO_PASSWORD, DemoBuildError, DemoClinic, build_demo_clinic, existing_demo_clinic
+from openiop.core.demo import (
+    DEMO_PASSWORD,
+    DemoBuildError,
+    DemoClinic,
+    build_demo_clinic,
+    existing_demo_clinic,
+    seed_demo_records,
+)
 from openiop.core.roles import Role
-from openiop.intake.demo import seed_demo_intake
-from openiop.measures.demo import ensure_demo_measures
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Organization, Program, Track
-from openiop.referrals.demo import ensure_demo_referrals
 from openiop.scheduling.demo import HISTORY_WEEKS, ensure_demo_schedule, horizon_label
 from openiop.scheduling.models import Booking, Session
 from openiop.worklist.models import WorkTask
-
-
-def seed_demo_records(org: Organization, today: Any) -> None:
-    """The clinic's other records, each through its own app's actions; every seeder is idempotent, so a second run
-    changes nothing. They run after the replayed past, at the real time."""
-    seed_demo_intake(org, today)
-    seed_demo_consents(org, today)
-    ensure_demo_measures(org, today)
-    ensure_demo_referrals(org, today)
 
 
 class Command(BaseCommand):
