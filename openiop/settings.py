@@ -289,6 +289,9 @@ OPENIOP_DEFAULTS = {
     "treatment_plan_due_days": 7,
     "readmission_window_days": 30,
     "referral_stage_overdue_days": 3,
+    # Treatment plans (plans/policy.py): a scheduled progress review falls due this many days after a version
+    # becomes active; a program's PlanPolicy row overrides it.
+    "plan_review_interval_days": 30,
     # Check-in (attendance/actions.py): a session's roster opens this many minutes before its start, and a change
     # stops being check-in and becomes a correction that needs a reason once the session's program-local day has
     # ended or this many minutes after its end, whichever is later.
