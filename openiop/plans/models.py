@@ -20,13 +20,11 @@ from openiop.core.models import BaseModel
 
 
 class PlanPolicy(BaseModel):
-    """A program's plan timing. A program without a row uses settings.OPENIOP_DEFAULTS (read at call time);
-    ``plans.policy.policy_for(program)`` returns either."""
+    """A program's review interval. A program without a row uses settings.OPENIOP_DEFAULTS (read at call time);
+    ``plans.policy.review_interval_days(program)`` returns either. The first plan's due days stay organization-wide
+    (``treatment_plan_due_days``), because admission raises the plan-due task with that number."""
 
     program = models.OneToOneField("programs.Program", on_delete=models.CASCADE, related_name="plan_policy")
-    treatment_plan_due_days = models.PositiveSmallIntegerField(
-        default=7, validators=[MinValueValidator(1)], help_text="Days after admission the first plan is due."
-    )
     plan_review_interval_days = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(1)], help_text="Days between scheduled progress reviews."
     )
