@@ -297,4 +297,12 @@ OPENIOP_DEFAULTS = {
     # ended or this many minutes after its end, whichever is later.
     "attendance_checkin_opens_minutes_before": 30,
     "attendance_checkin_grace_minutes": 120,
+    # Progress notes (notes/policy.py, DOMAIN.md §3, California BHIN 22-019): signed within this many business
+    # days of the service (weekends and the site's closures skipped), crisis notes within this many hours; the
+    # format and places of service a program without its own NotePolicy row uses.
+    "note_due_business_days": 3,
+    "crisis_note_due_hours": 24,
+    "note_default_format": "birp",
+    "note_place_of_service": "53",
+    "note_telehealth_place_of_service": "10",
 }
