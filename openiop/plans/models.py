@@ -92,7 +92,7 @@ class PlanVersion(BaseModel):
     patient_signed_at = models.DateTimeField(null=True, blank=True)
     patient_signature_name = models.CharField(max_length=150, blank=True)
     patient_signature_method = models.CharField(max_length=10, choices=SignatureMethod.choices, blank=True)
-    # A drawn signature, as the pad's SVG path data; kept with the version it signs.
+    # A drawn signature, as the pad's PNG data URL; kept with the version it signs.
     patient_signature_drawing = models.TextField(blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
