@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from openiop.accounts.models import User
 from openiop.patients.models import EpisodeOfCare, Patient
@@ -32,7 +33,9 @@ def fill(version: PlanVersion, user: User, *, measure: bool = False) -> tuple[Pr
         version, acting_user=user, strengths="Supportive sister; keeps a job.", patient_words="I want my life back."
     )
     problem = actions.do_add_problem(version, acting_user=user, statement="Depressed mood most days.")
-    extra = {"measure_code": "phq9", "measure_comparator": "lt", "measure_target": 10} if measure else {}
+    extra: dict[str, Any] = (
+        {"measure_code": "phq9", "measure_comparator": "lt", "measure_target": 10} if measure else {}
+    )
     goal = actions.do_add_goal(problem, acting_user=user, statement="Mood improves.", **extra)
     objective = actions.do_add_objective(
         goal,
