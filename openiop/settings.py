@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.openiop",
                 "openiop.worklist.context_processors.worklist",
+                "openiop.measures.context_processors.safety_alerts",
             ],
         },
     },
@@ -314,4 +315,9 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     # discharge date the summary may be signed, planned or not.
     "follow_up_days": [7, 30, 90],
     "discharge_summary_due_days": 7,
+    # Measurement-based care (DOMAIN.md §4): a program without its own MeasuresConfig / schedule rows uses these.
+    "measures_weekly_weekday": 0,  # weekly measures fall due on Monday
+    "measures_due_window_days": 7,  # a due administration expires this many days after its due date
+    "measures_link_expiry_hours": 72,  # a questionnaire link stops working after this
+    "safety_alert_escalation_minutes": 60,  # an unacknowledged safety alert emails the on-call clinician
 }

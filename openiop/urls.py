@@ -19,6 +19,7 @@ urlpatterns = [
     path("plans/", include("openiop.plans.urls")),
     path("notes/", include("openiop.notes.urls")),
     path("discharge/", include("openiop.discharge.urls")),
+    path("q/", include("openiop.measures.public_urls")),
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),
 ]

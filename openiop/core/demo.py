@@ -23,6 +23,7 @@ from openiop.billing.demo import ensure_demo_payer_rules
 from openiop.consents.demo import seed_demo_consents
 from openiop.core.roles import Role
 from openiop.intake.demo import seed_demo_intake
+from openiop.measures.demo import ensure_demo_measures
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -255,7 +256,9 @@ def ensure_demo_clinic(today: date | None = None) -> DemoClinic:
     existing = Organization.objects.filter(name=DEMO_ORGANIZATION).order_by("pk").first()
     if existing is not None:
         return DemoClinic(organization=existing, created=False, staff=demo_staff(existing))
-    return build_demo_clinic(today or timezone.localdate())
+    demo = build_demo_clinic(today or timezone.localdate())
+    ensure_demo_measures(demo.organization, today)  # weekly PHQ-9 / GAD-7 and two safety alerts (measures/demo.py)
+    return demo
 
 
 @transaction.atomic

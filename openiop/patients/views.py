@@ -30,6 +30,8 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
 from openiop.intake.views import intake_tab
+from openiop.measures.trends import attach_sparklines
+from openiop.measures.views import measures_tab
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -147,6 +149,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(patients, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [PatientRow(p, current_episode(p.visible_episodes)) for p in page]  # type: ignore[attr-defined]
+    attach_sparklines(user, [r.patient for r in rows])
     searched = bool(criteria.get("q") or criteria.get("dob"))
     # One row per request, and never the search text: the terms themselves may be PHI.
     _audit_view(
@@ -338,6 +341,7 @@ CHART_TABS: list[ChartTab] = [
     # Who came is not clinical detail (front desk and billing see it); participation and remarks show only with
     # VIEW_CLINICAL inside the tab.
     ChartTab("attendance", "Attendance", "attendance/partials/dose_tab.html", attendance_tab),
+    ChartTab("measures", "Measures", "measures/partials/tab_measures.html", measures_tab, caps=(Cap.VIEW_CLINICAL,)),
     # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
     ChartTab("intake", "Intake", "intake/partials/tab_intake.html", intake_tab, caps=(Cap.VIEW_CLINICAL,)),
     # Front desk and billing must see what may be shared; the consents query scopes them to their programs.
