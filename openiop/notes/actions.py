@@ -253,7 +253,7 @@ def signing_problems(note: ProgressNote) -> dict[str, str]:
         problems["risk_level"] = "Record the risk screen."
     elif note.risk_level in (RiskLevel.MODERATE, RiskLevel.HIGH) and not note.risk_notes.strip():
         problems["risk_notes"] = "Describe the risk found and the safety plan."
-    if not note.objectives.exists():
+    if not note.objectives.all():  # uses a prefetched list when the caller loaded one
         problems["objectives"] = "Link at least one objective of the treatment plan."
     return problems
 
@@ -583,7 +583,7 @@ def group_signing_problems(group_note: GroupNote) -> dict[str, str]:
     if not group_note.session.facilitators.exists():
         problems["facilitators"] = "The session has no facilitators: add them on the session first."
     incomplete = []
-    for part in group_note.parts.filter(is_late_addition=False).select_related("patient"):
+    for part in group_note.parts.filter(is_late_addition=False).prefetch_related("objectives"):
         missing = signing_problems(part)
         if missing:
             incomplete.append(part)
@@ -641,8 +641,11 @@ def _lock_group_note(group_note: GroupNote, signers: list[User], acting_user: Us
     for part in group_note.parts.filter(is_late_addition=False, status=Status.DRAFT).select_related(
         "patient", "author", "episode__program__site", "session"
     ):
+        if part.author_id not in {u.pk for u in signers}:
+            # Someone who did not sign (a facilitator removed from the session) cannot stand as the part's author.
+            part.author = signers[0]
         _signed(part, part.author, now, needs_cosign=needs)
-        part.save(update_fields=["status", "signed_at", "author_credentials", "updated_at"])
+        part.save(update_fields=["status", "signed_at", "author", "author_credentials", "updated_at"])
         _audit(part.patient, acting_user, AuditAction.STATUS_CHANGED, part, ["status", "signed_at"])
         tasks.close_note_due(part, acting_user=acting_user)
         if needs:

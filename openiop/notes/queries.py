@@ -124,7 +124,7 @@ def group_note_view(group_note: GroupNote) -> GroupNoteView:
     """Six queries whatever the group size: parts, their objectives and addenda, plan objectives, attendance,
     signatures."""
     parts = list(
-        group_note.parts.select_related("patient", "episode", "author")
+        group_note.parts.select_related("patient", "episode__program", "author")
         .prefetch_related(Prefetch("objectives", queryset=_objective_qs()), "addenda__author")
         .order_by("is_late_addition", "patient__legal_last_name", "patient__legal_first_name", "pk")
     )
