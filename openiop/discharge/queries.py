@@ -88,7 +88,7 @@ def patient_discharges(user: User, patient: Patient) -> list[EpisodeDischarge]:
     rows = []
     for episode in episodes:
         summary = getattr(episode, "discharge_summary", None)
-        follow_ups = list(episode.follow_ups.all())  # type: ignore[attr-defined]
+        follow_ups = list(episode.follow_ups.all())
         rows.append(EpisodeDischarge(episode=episode, summary=summary, follow_ups=follow_ups))
     return rows
 
@@ -132,7 +132,7 @@ def follow_up_worklist(user: User, *, program: Program | None = None) -> list[Pr
             episode__program_id__in=list(rows), status=FollowUp.Status.DUE, due_on__lte=horizon,
             patient__organization_id=user.organization_id,
         )
-        .select_related("patient", "episode", "task__assigned_to")
+        .select_related("patient", "episode__discharge_summary", "task__assigned_to")
         .order_by("due_on", "patient__legal_last_name", "pk")
     )  # fmt: skip
     for follow_up in open_ups:

@@ -6,6 +6,7 @@ whatever is corrected later in attendance, the plan or the measures.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -99,9 +100,67 @@ def goals_snapshot(episode: EpisodeOfCare) -> list[dict[str, Any]]:
 
 
 def measures_snapshot(episode: EpisodeOfCare) -> list[dict[str, Any]]:
-    """First and last completed score per instrument in the episode, with change, response and remission."""
-    try:
-        from openiop.measures.measures_snapshot import first_and_last
-    except ImportError:
-        return []
-    return list(first_and_last(episode))
+    """First and last completed total per instrument in the episode (registry order), with the change, reliable
+    change, response and remission from ``measures.change.assess``. Instruments without a total are left out."""
+    from openiop.measures import instruments
+    from openiop.measures.models import Administration
+    from openiop.measures.schedules import family
+    from openiop.measures.trends import assess
+
+    done = (
+        Administration.objects.filter(episode=episode, status=Administration.Status.COMPLETED, total__isnull=False)
+        .select_related("episode__program")
+        .order_by("completed_at", "pk")
+    )
+    by_code: dict[str, list[Administration]] = defaultdict(list)
+    for administration in done:
+        by_code[family(administration.instrument_code)].append(administration)
+    order = list(instruments.REGISTRY)
+    result = []
+    for code in sorted(by_code, key=lambda c: order.index(c) if c in order else len(order)):
+        instrument = instruments.REGISTRY.get(code)
+        if instrument is None or not instrument.has_total:
+            continue
+        scored = by_code[code]
+        first, last = scored[0], scored[-1]
+        change = assess(instrument, scored)
+        result.append(
+            {
+                "code": code,
+                "name": instrument.short_name,
+                "count": len(scored),
+                "first_score": first.total,
+                "first_on": first.when.isoformat(),
+                "first_severity": _band(instrument, first.total),
+                "last_score": last.total,
+                "last_on": last.when.isoformat(),
+                "last_severity": _band(instrument, last.total),
+                "change": change.change,
+                "reliably_improved": change.reliably_improved,
+                "reliably_deteriorated": change.reliably_deteriorated,
+                "response": change.response,
+                "remission": change.remission,
+                "result": _result(change),
+            }
+        )
+    return result
+
+
+def _band(instrument: Any, total: int | None) -> str:
+    band = instrument.band_for(total)
+    return band.label if band is not None else ""
+
+
+def _result(change: Any) -> str:
+    if change.change is None:
+        return "One score only"
+    words = []
+    if change.remission:
+        words.append("remission")
+    if change.response:
+        words.append("response")
+    if change.reliably_improved:
+        words.append("reliable improvement")
+    elif change.reliably_deteriorated:
+        words.append("reliable deterioration")
+    return ", ".join(words).capitalize() if words else "No reliable change"
