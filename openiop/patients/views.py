@@ -74,6 +74,7 @@ from openiop.patients.queries import (
     record_activity,
     visible_episodes,
 )
+from openiop.plans.views import plan_tab
 from openiop.scheduling.views import schedule_tab
 
 LIST_PAGE_SIZE = 25
@@ -346,6 +347,7 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("measures", "Measures", "measures/partials/tab_measures.html", measures_tab, caps=(Cap.VIEW_CLINICAL,)),
     # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
     ChartTab("intake", "Intake", "intake/partials/tab_intake.html", intake_tab, caps=(Cap.VIEW_CLINICAL,)),
+    ChartTab("plan", "Plan", "plans/partials/tab_plan.html", plan_tab, caps=(Cap.VIEW_CLINICAL,)),
     ChartTab("notes", "Notes", "notes/partials/tab_notes.html", notes_tab, caps=(Cap.VIEW_CLINICAL,)),
     # Front desk and billing must see what may be shared; the consents query scopes them to their programs.
     ChartTab("consents", "Consents", "consents/partials/tab_consents.html", consents_tab),

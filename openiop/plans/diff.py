@@ -62,6 +62,10 @@ class VersionDiff:
     def count(self, change: str) -> int:
         return sum(1 for i in self.items if i.change == change)
 
+    @property
+    def counts(self) -> dict[str, int]:
+        return {change: self.count(change) for change in ("added", "removed", "changed")}
+
 
 def _measure_label(goal: Any) -> str:
     if not goal.measure_code:
