@@ -81,7 +81,9 @@ def _initial_safety_plan() -> dict[str, list[str]]:
 def _locked_episode(episode: EpisodeOfCare) -> EpisodeOfCare:
     # The row lock serializes two people starting or signing the same discharge.
     return (
-        EpisodeOfCare.objects.select_for_update().select_related("program__site", "patient", "track").get(pk=episode.pk)
+        EpisodeOfCare.objects.select_for_update(of=("self",))
+        .select_related("program__site", "patient", "track")
+        .get(pk=episode.pk)
     )
 
 
@@ -148,7 +150,7 @@ def do_start_discharge(
 
 def _editable(summary: DischargeSummary) -> DischargeSummary:
     summary = (
-        DischargeSummary.objects.select_for_update()
+        DischargeSummary.objects.select_for_update(of=("self",))
         .select_related("episode__program__site", "patient")
         .get(pk=summary.pk)
     )
@@ -217,7 +219,7 @@ def _clean_groups(value: Any) -> list[dict[str, str]]:
 @transaction.atomic
 def do_update_aftercare(plan: AftercarePlan, *, acting_user: User, **fields: Any) -> list[str]:
     """Edit the aftercare plan while the summary is a draft; lists and headings are checked and trimmed."""
-    plan = AftercarePlan.objects.select_for_update().select_related("patient").get(pk=plan.pk)
+    plan = AftercarePlan.objects.select_for_update(of=("self",)).select_related("patient").get(pk=plan.pk)
     if plan.locked_at is not None:
         raise ValidationError("The aftercare plan was signed with the discharge summary and can no longer change.")
     if "support_groups" in fields:
@@ -267,7 +269,7 @@ def do_sign_discharge(summary: DischargeSummary, *, acting_user: User) -> Discha
     follow-ups and their tasks are scheduled, all in this one transaction."""
     episode = _locked_episode(summary.episode)
     summary = _editable(summary)
-    plan = AftercarePlan.objects.select_for_update().filter(episode=episode).first()
+    plan = AftercarePlan.objects.select_for_update(of=("self",)).filter(episode=episode).first()
     problems = signing_problems(summary, plan)
     if problems:
         raise ValidationError(problems)
@@ -369,7 +371,9 @@ def do_record_follow_up(follow_up: FollowUp, *, acting_user: User, result: Follo
     """Record what the check-in found and close its task. "Unable to reach" marks it missed; a death closes the
     check-ins still due as not needed."""
     follow_up = (
-        FollowUp.objects.select_for_update().select_related("episode__program__site", "patient").get(pk=follow_up.pk)
+        FollowUp.objects.select_for_update(of=("self",))
+        .select_related("episode__program__site", "patient")
+        .get(pk=follow_up.pk)
     )
     if not follow_up.is_open:
         raise ValidationError({"outcome": "This check-in is already recorded."})
@@ -415,7 +419,9 @@ def do_record_follow_up(follow_up: FollowUp, *, acting_user: User, result: Follo
 
 
 def _close_remaining(follow_up: FollowUp, *, acting_user: User) -> None:
-    later = FollowUp.objects.select_for_update().filter(episode_id=follow_up.episode_id, status=FollowUp.Status.DUE)
+    later = FollowUp.objects.select_for_update(of=("self",)).filter(
+        episode_id=follow_up.episode_id, status=FollowUp.Status.DUE
+    )
     for other in later.select_related("task", "patient"):
         other.status = FollowUp.Status.MISSED
         other.note = "Not needed: the patient died."
