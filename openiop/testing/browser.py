@@ -11,6 +11,10 @@ import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "artifacts"))
+# For steps whose request renders a PDF on the server: the first WeasyPrint render of a process loads its fonts,
+# which takes seconds more than a page on a busy 2-core machine.
+PDF_STEP_TIMEOUT_MS = 45000
+
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
