@@ -23,6 +23,7 @@ from openiop.core import audit
 from openiop.core.actions import apply_changes
 from openiop.core.models import AuditAction
 from openiop.core.roles import Role
+from openiop.measures import instruments
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import policy
 from openiop.plans.models import (
@@ -253,13 +254,18 @@ def _check_diagnosis(plan: TreatmentPlan, diagnosis: Any) -> None:
         raise ValidationError({"diagnosis": "Choose one of this patient's diagnoses."})
 
 
-def instrument_for(code: str) -> Any:
-    """The measures instrument for a goal's code (KeyError when unknown)."""
-    import importlib
+def goal_instruments() -> list[instruments.Instrument]:
+    """Instruments a goal may aim at: those with a total score. The C-SSRS total is a risk level, not a score to
+    aim for."""
+    return [i for code, i in instruments.REGISTRY.items() if i.has_total and not code.startswith("cssrs")]
 
-    # Imported by name: the measures app may be older than its instrument registry in a partial checkout.
-    instruments: Any = importlib.import_module("openiop.measures.instruments")
-    return instruments.get(code)
+
+def instrument_for(code: str) -> instruments.Instrument:
+    """The measures instrument for a goal's code (KeyError when unknown or not a goal measure)."""
+    for instrument in goal_instruments():
+        if instrument.code == code:
+            return instrument
+    raise KeyError(code)
 
 
 def _check_measure(code: str, comparator: str, target: int | None) -> tuple[str, str, int | None]:
@@ -270,17 +276,14 @@ def _check_measure(code: str, comparator: str, target: int | None) -> tuple[str,
     instrument = None
     try:
         instrument = instrument_for(code)
-    except (KeyError, ImportError):
+    except KeyError:
         errors["measure_code"] = "Choose one of the measures the clinic gives."
     if comparator not in Goal.Comparator.values:
         errors["measure_comparator"] = "Choose below, at or below, above or at or above."
     if target is None:
         errors["measure_target"] = "Give the target score."
-    elif instrument is not None:
-        if not getattr(instrument, "has_total", True):
-            errors["measure_code"] = f"{instrument.short_name} has no total score to aim for."
-        elif not 0 <= target <= instrument.max_total:
-            errors["measure_target"] = f"{instrument.short_name} totals run from 0 to {instrument.max_total}."
+    elif instrument is not None and not 0 <= target <= instrument.max_total:
+        errors["measure_target"] = f"{instrument.short_name} totals run from 0 to {instrument.max_total}."
     if errors:
         raise ValidationError(errors)
     return code, comparator, target

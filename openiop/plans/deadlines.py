@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 
+from openiop.measures.models import SafetyAlert
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import actions
 from openiop.plans.models import ProgressReview, TreatmentPlan
@@ -29,13 +28,13 @@ class DeadlineRun:
     closed_for_discharge: int = 0
 
 
-def safety_key(alert: object) -> str:
-    return f"safety_alert:{alert.public_id}"  # type: ignore[attr-defined]
+def safety_key(alert: SafetyAlert) -> str:
+    return f"safety_alert:{alert.public_id}"
 
 
-def review_for_alert(alert: object) -> bool:
+def review_for_alert(alert: SafetyAlert) -> bool:
     """Raise the unscheduled review a safety alert calls for; True when one was made now."""
-    plan = TreatmentPlan.objects.filter(episode_id=alert.episode_id).first()  # type: ignore[attr-defined]
+    plan = TreatmentPlan.objects.filter(episode_id=alert.episode_id).first()
     if plan is None or plan.current_version_id is None:
         return False
     try:
@@ -47,14 +46,6 @@ def review_for_alert(alert: object) -> bool:
     return created
 
 
-def safety_alert_model() -> Any:
-    """measures.SafetyAlert, looked up by name so this app does not import the measures models at load time."""
-    try:
-        return apps.get_model("measures", "SafetyAlert")
-    except LookupError:
-        return None
-
-
 def run_plan_deadlines() -> DeadlineRun:
     result = DeadlineRun()
     open_episodes = EpisodeOfCare.objects.filter(
@@ -63,18 +54,16 @@ def run_plan_deadlines() -> DeadlineRun:
     for episode in open_episodes.iterator():
         _, created = actions.do_ensure_plan(episode, acting_user=None)
         result.plans_created += created
-    SafetyAlert = safety_alert_model()
-    if SafetyAlert is not None:
-        reviewed = ProgressReview.objects.filter(trigger_key__startswith="safety_alert:").values_list(
-            "trigger_key", flat=True
-        )
-        done = set(reviewed)
-        alerts = SafetyAlert.objects.filter(
-            episode__status__in=actions.OPEN_EPISODE, episode__treatment_plan__current_version__isnull=False
-        ).only("public_id", "episode_id")
-        for alert in alerts.iterator():
-            if safety_key(alert) not in done:
-                result.safety_reviews += review_for_alert(alert)
+    reviewed = ProgressReview.objects.filter(trigger_key__startswith="safety_alert:").values_list(
+        "trigger_key", flat=True
+    )
+    done = set(reviewed)
+    alerts = SafetyAlert.objects.filter(
+        episode__status__in=actions.OPEN_EPISODE, episode__treatment_plan__current_version__isnull=False
+    ).only("public_id", "episode_id")
+    for alert in alerts.iterator():
+        if safety_key(alert) not in done:
+            result.safety_reviews += review_for_alert(alert)
     closed = TreatmentPlan.objects.filter(
         episode__status=EpisodeOfCare.Status.DISCHARGED, reviews__status=ProgressReview.Status.DUE
     ).distinct()

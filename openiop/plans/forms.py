@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, cast
 
 from django import forms
@@ -10,20 +9,14 @@ from django import forms
 from openiop.accounts.models import User
 from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.intake.models import Diagnosis
+from openiop.plans.actions import goal_instruments
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, ProgressReview
 
 
 def measure_choices() -> list[tuple[str, str]]:
     """Instruments with a total score, for a goal's measure target ("" = no measure)."""
     choices = [("", "No measure")]
-    try:
-        registry: Any = importlib.import_module("openiop.measures.instruments").REGISTRY
-    except (ImportError, AttributeError):
-        return choices
-    for code, instrument in registry.items():
-        # The C-SSRS "since last visit" twin is the same instrument for goals; its total is a risk level.
-        if getattr(instrument, "has_total", True) and not code.startswith("cssrs"):
-            choices.append((code, instrument.short_name))
+    choices += [(i.code, i.short_name) for i in goal_instruments()]
     return choices
 
 

@@ -3,12 +3,14 @@ objectives of the version reviewed, and open safety alerts. Reads only; a fixed 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from openiop.measures import trends
+from openiop.measures.change import Change
+from openiop.measures.models import Administration, SafetyAlert
 from openiop.plans.models import Goal, Objective, PlanVersion, ProgressReview
 
 ATTENDED = ("present", "late", "left_early")
@@ -20,8 +22,9 @@ class Trend:
     code: str
     label: str
     points: list[tuple[date, int]]
-    change: Any  # measures.change.Change, or None when the registry is missing
+    change: Change | None  # None with fewer than one scored administration
     goals: list[Goal] = field(default_factory=list)
+    panel: trends.Panel | None = None  # the chart tab's panel, for its SVG chart
 
     @property
     def latest(self) -> int | None:
@@ -29,6 +32,10 @@ class Trend:
 
     def goal_met(self, goal: Goal) -> bool:
         return self.latest is not None and goal.target_met(self.latest)
+
+    @property
+    def met_goal_ids(self) -> set[int]:
+        return {g.pk for g in self.goals if self.goal_met(g)}
 
 
 @dataclass
@@ -67,39 +74,19 @@ def review_start(review: ProgressReview) -> date:
 
 
 def _trends(episode: Any, goals: list[Goal]) -> list[Trend]:
-    try:
-        from django.apps import apps
-
-        administration = apps.get_model("measures", "Administration")
-        registry: Any = importlib.import_module("openiop.measures.instruments")
-        change: Any = importlib.import_module("openiop.measures.change")
-    except (LookupError, ImportError):
-        return []
-    rows = (
-        administration.objects.filter(episode=episode, status="completed", total__isnull=False)
-        .order_by("completed_at")
-        .values_list("instrument_code", "completed_at", "total")
-    )
-    series: dict[str, list[tuple[date, int]]] = {}
-    tz = episode.program.tz()
-    for code, completed_at, total in rows:
-        key = "cssrs_screener" if str(code).startswith("cssrs") else code
-        series.setdefault(key, []).append((completed_at.astimezone(tz).date(), total))
-    trends = []
-    for code, points in series.items():
-        try:
-            instrument = registry.get(code)
-        except KeyError:
+    """The chart tab's panels (``measures.trends.panels``) for this episode, with the plan goals aimed at each."""
+    administrations = Administration.objects.filter(episode=episode, status=Administration.Status.COMPLETED)
+    out = []
+    for panel in trends.panels(administrations):
+        if not panel.instrument.has_total:
             continue
-        assessed = change.assess(points, instrument) if getattr(instrument, "has_total", True) else None
-        linked = [g for g in goals if g.measure_code == code]
-        trends.append(Trend(code, instrument.short_name, points, assessed, linked))
-    return trends
+        points = [(a.when, a.total) for a in panel.scored if a.total is not None]
+        linked = [g for g in goals if g.measure_code == panel.instrument.code]
+        out.append(Trend(panel.instrument.code, panel.instrument.short_name, points, panel.change, linked, panel))
+    return out
 
 
 def gather(review: ProgressReview, version: PlanVersion, *, now: datetime) -> Evidence:
-    from django.apps import apps
-
     from openiop.attendance.dose import episode_doses
     from openiop.attendance.models import AttendanceRecord
 
@@ -118,11 +105,9 @@ def gather(review: ProgressReview, version: PlanVersion, *, now: datetime) -> Ev
     attended = sum(1 for s in statuses if s in ATTENDED)
     goals = [g for p in version.problems.all() for g in p.goals.all()]
     objectives = [o for g in goals for o in g.objectives.all()]
-    try:
-        alert_model = apps.get_model("measures", "SafetyAlert")
-        alerts = list(alert_model.objects.filter(episode=episode).exclude(status="resolved").order_by("created_at"))
-    except LookupError:
-        alerts = []
+    alerts = list(
+        SafetyAlert.objects.filter(episode=episode).exclude(status=SafetyAlert.Status.RESOLVED).order_by("created_at")
+    )
     return Evidence(
         since=since,
         weeks=weeks,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_save
 
 
 def safety_alert_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
@@ -20,12 +21,6 @@ def safety_alert_saved(sender: Any, instance: Any, created: bool, **kwargs: Any)
 
 
 def connect() -> None:
-    from django.db.models.signals import post_save
-
-    from openiop.plans.deadlines import safety_alert_model
-
-    SafetyAlert = safety_alert_model()
-    if SafetyAlert is None:
-        return
+    from openiop.measures.models import SafetyAlert
 
     post_save.connect(safety_alert_saved, sender=SafetyAlert, dispatch_uid="plans_safety_alert_review")
