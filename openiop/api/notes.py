@@ -20,6 +20,7 @@ from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap
 from openiop.notes import actions, queries
+from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.models import GroupNote, ProgressNote
 from openiop.patients.queries import get_patient_for_user
 
@@ -57,6 +58,13 @@ class SharedPartOut(Schema):
     addenda: list[AddendumOut]
 
 
+class NoteDiagnosisOut(Schema):
+    id: UUID
+    code: str
+    description: str
+    is_primary: bool
+
+
 class NoteOut(Schema):
     id: UUID
     patient: UUID
@@ -71,6 +79,7 @@ class NoteOut(Schema):
     mode: str
     place_of_service: str
     objectives: list[ObjectiveOut]
+    diagnoses: list[NoteDiagnosisOut]
     risk_level: str
     risk_notes: str
     is_crisis: bool
@@ -111,6 +120,11 @@ class NoteIn(Schema):
     risk_notes: str | None = None
     is_crisis: bool | None = None
     objectives: list[UUID] | None = Field(None, description="Objectives of the plan in force (public ids).")
+    diagnoses: list[UUID] | None = Field(
+        None,
+        description="The episode's diagnoses the service addressed (public ids); a new note starts with the "
+        "primary one.",
+    )
 
 
 class NoteCreateIn(NoteIn):
@@ -183,6 +197,10 @@ def _note(note: ProgressNote) -> dict[str, Any]:
         "objectives": [
             {"id": o.public_id, "lineage": o.lineage, "statement": o.statement} for o in note.objectives.all()
         ],
+        "diagnoses": [
+            {"id": d.public_id, "code": d.code, "description": d.description, "is_primary": d.is_primary}
+            for d in note.diagnoses.all()
+        ],
         "author": note.author.get_full_name() or note.author.username,
         "cosigned_by": note.cosigned_by.get_full_name() if note.cosigned_by else None,
         "group_note": _shared(gn, list(note.session.facilitators.all())) if gn is not None and note.session else None,
@@ -204,9 +222,18 @@ def _objectives(episode: Any, ids: list[UUID] | None) -> list[Any] | None:
     return [allowed[i] for i in ids]
 
 
+def _diagnoses(episode: Any, ids: list[UUID] | None) -> list[Any] | None:
+    if ids is None:
+        return None
+    allowed = {d.public_id: d for d in episode_diagnoses(episode)}
+    if any(i not in allowed for i in ids):
+        raise ValidationError({"diagnoses": "Choose only diagnoses of this person's episode of care."})
+    return [allowed[i] for i in ids]
+
+
 def _fields(payload: NoteIn, *exclude: str) -> dict[str, Any]:
     data = payload.dict(exclude_unset=True)
-    for name in ("objectives", "episode", "session", "confirm_names", *exclude):
+    for name in ("objectives", "diagnoses", "episode", "session", "confirm_names", *exclude):
         data.pop(name, None)
     return data
 
@@ -237,6 +264,7 @@ def create_note(request: HttpRequest, patient_id: UUID, payload: NoteCreateIn) -
         episode=episode,
         session=session,
         objectives=_objectives(episode, payload.objectives),
+        diagnoses=_diagnoses(episode, payload.diagnoses),
         **_fields(payload),
     )
     return Status(201, _fresh(user, note))
@@ -255,14 +283,16 @@ def update_note(request: HttpRequest, note_id: UUID, payload: PartIn) -> dict[st
     """Change a draft; a participant's part is saved through the name guard (``confirm_names`` to override)."""
     user = _user(request)
     note = queries.get_note_for_user(user, note_id, Cap.EDIT_CLINICAL)
-    objectives = _objectives(note.episode, payload.objectives)
+    links = {
+        "objectives": _objectives(note.episode, payload.objectives),
+        "diagnoses": _diagnoses(note.episode, payload.diagnoses),
+    }
     if note.is_group_part:
         actions.do_save_part(
-            note, acting_user=user, confirm_names=payload.confirm_names, objectives=objectives,
-            **_fields(payload, "format"),
-        )  # fmt: skip
+            note, acting_user=user, confirm_names=payload.confirm_names, **links, **_fields(payload, "format")
+        )
     else:
-        actions.do_update_note(note, acting_user=user, objectives=objectives, **_fields(payload))
+        actions.do_update_note(note, acting_user=user, **links, **_fields(payload))
     return _fresh(user, note)
 
 
@@ -342,6 +372,7 @@ def save_part(request: HttpRequest, session_id: UUID, patient_id: UUID, payload:
         acting_user=user,
         confirm_names=payload.confirm_names,
         objectives=_objectives(part.episode, payload.objectives),
+        diagnoses=_diagnoses(part.episode, payload.diagnoses),
         **_fields(payload, "format"),
     )
     return _fresh(user, part)

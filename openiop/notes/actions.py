@@ -27,6 +27,7 @@ from openiop.core import audit
 from openiop.core.actions import apply_changes
 from openiop.core.models import AuditAction
 from openiop.notes.deadlines import note_due_at
+from openiop.notes.diagnoses import diagnoses_by_episode, episode_diagnoses, primary_of
 from openiop.notes.guard import names_found
 from openiop.notes.models import (
     SECTION_FIELDS,
@@ -45,6 +46,7 @@ from openiop.scheduling.models import Session, SessionType
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
+    from openiop.intake.models import Diagnosis
     from openiop.plans.models import Objective
 
 Status = ProgressNote.Status
@@ -98,6 +100,28 @@ def _set_objectives(note: ProgressNote, objectives: Iterable[Objective] | None) 
     if current == wanted:
         return False
     note.objectives.set(wanted)
+    return True
+
+
+def _set_diagnoses(note: ProgressNote, diagnoses: Iterable[Diagnosis] | None) -> bool:
+    """Record which of the episode's diagnoses the note addresses. True if changed."""
+    if diagnoses is None:
+        return False
+    wanted = {d.pk for d in diagnoses}
+    if wanted - {d.pk for d in episode_diagnoses(note.episode)}:
+        raise ValidationError({"diagnoses": "Choose only diagnoses of this person's episode of care."})
+    if set(note.diagnoses.values_list("pk", flat=True)) == wanted:
+        return False
+    note.diagnoses.set(wanted)
+    return True
+
+
+def _prefill_diagnosis(note: ProgressNote) -> bool:
+    """A new note starts with its episode's primary diagnosis (a group part: that participant's own)."""
+    primary = primary_of(episode_diagnoses(note.episode))
+    if primary is None:
+        return False
+    note.diagnoses.add(primary)
     return True
 
 
@@ -162,9 +186,11 @@ def do_create_note(
     episode: EpisodeOfCare,
     session: Session | None = None,
     objectives: Iterable[Objective] | None = None,
+    diagnoses: Iterable[Diagnosis] | None = None,
     **fields: Any,
 ) -> ProgressNote:
-    """A draft note of one service. From a session it takes the date, times, mode and attendance of it."""
+    """A draft note of one service. From a session it takes the date, times, mode and attendance of it; it
+    addresses the episode's primary diagnosis unless ``diagnoses`` says otherwise."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"unknown note fields: {', '.join(sorted(unknown))}")
@@ -204,7 +230,9 @@ def do_create_note(
     _recompute_due(note)
     note.save()
     _set_objectives(note, objectives)
+    linked = _set_diagnoses(note, diagnoses) if diagnoses is not None else _prefill_diagnosis(note)
     filled = [n for n in EDITABLE_FIELDS if values.get(n) not in (None, "", False)]
+    filled += ["diagnoses"] if linked else []
     _audit(patient, acting_user, AuditAction.CREATED, note, ["patient", "episode", *filled])
     return note
 
@@ -218,7 +246,12 @@ def _check_editable(note: ProgressNote, acting_user: User) -> None:
 
 @transaction.atomic
 def do_update_note(
-    note: ProgressNote, *, acting_user: User, objectives: Iterable[Objective] | None = None, **fields: Any
+    note: ProgressNote,
+    *,
+    acting_user: User,
+    objectives: Iterable[Objective] | None = None,
+    diagnoses: Iterable[Diagnosis] | None = None,
+    **fields: Any,
 ) -> ProgressNote:
     """Change a draft (any subset of the fields). Refuses a signed note: that is what addenda are for."""
     note = _locked_note(note)
@@ -232,13 +265,16 @@ def do_update_note(
         note.save()
     if _set_objectives(note, objectives):
         changed.append("objectives")
+    if _set_diagnoses(note, diagnoses):
+        changed.append("diagnoses")
     if changed:
         _audit(note.patient, acting_user, AuditAction.UPDATED, note, changed)
     return note
 
 
-def signing_problems(note: ProgressNote) -> dict[str, str]:
-    """What still stops the note from being signed, keyed by the field to fix (empty when ready)."""
+def signing_problems(note: ProgressNote, diagnoses: list[Diagnosis] | None = None) -> dict[str, str]:
+    """What still stops the note from being signed, keyed by the field to fix (empty when ready). ``diagnoses``,
+    the episode's, may be passed by a caller that loaded them for many notes."""
     problems: dict[str, str] = {}
     for name, label in narrative_fields(note.format):
         if not getattr(note, name).strip():
@@ -255,6 +291,13 @@ def signing_problems(note: ProgressNote) -> dict[str, str]:
         problems["risk_notes"] = "Describe the risk found and the safety plan."
     if not note.objectives.all():  # uses a prefetched list when the caller loaded one
         problems["objectives"] = "Link at least one objective of the treatment plan."
+    if not note.diagnoses.all():
+        offered = diagnoses if diagnoses is not None else episode_diagnoses(note.episode)
+        problems["diagnoses"] = (
+            "Choose the diagnosis this service addressed."
+            if offered
+            else "This episode has no diagnosis recorded: add one at intake, then choose it here."
+        )
     return problems
 
 
@@ -394,6 +437,8 @@ def _add_part(group_note: GroupNote, record: AttendanceRecord, acting_user: User
     except IntegrityError:
         return None
     fields = ["group_note", "patient", "attendance_status", *(["is_late_addition"] if late else [])]
+    if _prefill_diagnosis(part):
+        fields.append("diagnoses")
     _audit(record.patient, acting_user, AuditAction.CREATED, part, fields)
     return part
 
@@ -543,6 +588,7 @@ def do_save_part(
     acting_user: User,
     confirm_names: bool = False,
     objectives: Iterable[Objective] | None = None,
+    diagnoses: Iterable[Diagnosis] | None = None,
     **fields: Any,
 ) -> ProgressNote:
     """Save a participant's part. When its text names another group member the save is refused with a
@@ -568,6 +614,8 @@ def do_save_part(
         part.save()
     if _set_objectives(part, objectives):
         changed.append("objectives")
+    if _set_diagnoses(part, diagnoses):
+        changed.append("diagnoses")
     if changed:
         _audit(part.patient, acting_user, AuditAction.UPDATED, part, changed)
     return part
@@ -583,8 +631,14 @@ def group_signing_problems(group_note: GroupNote) -> dict[str, str]:
     if not group_note.session.facilitators.exists():
         problems["facilitators"] = "The session has no facilitators: add them on the session first."
     incomplete = []
-    for part in group_note.parts.filter(is_late_addition=False).prefetch_related("objectives"):
-        missing = signing_problems(part)
+    parts = list(
+        group_note.parts.filter(is_late_addition=False)
+        .select_related("episode")
+        .prefetch_related("objectives", "diagnoses")
+    )
+    offered = diagnoses_by_episode([p.episode for p in parts]) if parts else {}
+    for part in parts:
+        missing = signing_problems(part, offered.get(part.episode_id, []))
         if missing:
             incomplete.append(part)
     if incomplete:

@@ -23,6 +23,17 @@ class ObjectiveChoiceField(forms.ModelMultipleChoiceField):
         return str(obj.statement)
 
 
+class DiagnosisChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return diagnosis_label(obj)
+
+
+def diagnosis_label(diagnosis: Any) -> str:
+    primary = " (primary)" if diagnosis.is_primary else ""
+    status = "" if diagnosis.status == "confirmed" else f", {diagnosis.get_status_display().lower()}"
+    return f"{diagnosis.code} {diagnosis.description}{primary}{status}"
+
+
 class _NarrativeMixin(StyledFormMixin, forms.Form):
     subjective = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
     objective = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -41,10 +52,21 @@ class _NarrativeMixin(StyledFormMixin, forms.Form):
     objectives = ObjectiveChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Plan objectives addressed"
     )
+    diagnoses = DiagnosisChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label="Diagnoses addressed"
+    )
 
-    def __init__(self, *args: Any, objectives: list[Any] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, objectives: list[Any] | None = None, diagnoses: list[Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        from openiop.intake.models import Diagnosis
         from openiop.plans.models import Objective
+
+        offered = diagnoses or []
+        dx = self.fields["diagnoses"]
+        dx.queryset = Diagnosis.objects.filter(pk__in=[d.pk for d in offered])  # type: ignore[attr-defined]
+        dx.choices = [(d.pk, diagnosis_label(d)) for d in offered]  # type: ignore[attr-defined]
 
         ids = [o.pk for o in objectives or []]
         field = self.fields["objectives"]
@@ -108,6 +130,7 @@ def note_initial(note: ProgressNote) -> dict[str, Any]:
         place_of_service=note.place_of_service,
         is_crisis=note.is_crisis,
         objectives=[o.pk for o in note.objectives.all()],
+        diagnoses=[d.pk for d in note.diagnoses.all()],
     )
     return values
 

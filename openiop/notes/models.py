@@ -171,6 +171,8 @@ class ProgressNote(BaseModel):
     mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.IN_PERSON)
     place_of_service = models.CharField(max_length=2, blank=True)
     objectives = models.ManyToManyField("plans.Objective", blank=True, related_name="progress_notes")
+    # The episode's diagnoses this service addressed (the claim's diagnosis pointers come from here).
+    diagnoses = models.ManyToManyField("intake.Diagnosis", blank=True, related_name="progress_notes")
     risk_level = models.CharField(max_length=10, choices=RiskLevel.choices, blank=True)
     risk_notes = models.TextField(blank=True)
     is_crisis = models.BooleanField(default=False)

@@ -22,7 +22,10 @@ from openiop.accounts.models import User
 from openiop.attendance.models import AttendanceRecord
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap, Role
+from openiop.intake.models import Diagnosis
 from openiop.notes.deadlines import add_business_days, end_of_day
+from openiop.notes.diagnoses import ORDER as DIAGNOSIS_ORDER
+from openiop.notes.diagnoses import diagnoses_by_episode
 from openiop.notes.models import GroupNote, GroupNoteSignature, NoteAddendum, NotePolicy, ProgressNote
 from openiop.notes.policy import default_policy, policy_for
 from openiop.patients.models import Patient
@@ -53,6 +56,7 @@ def with_details(qs: QuerySet[ProgressNote]) -> QuerySet[ProgressNote]:
         "group_note__curriculum_item",
     ).prefetch_related(
         Prefetch("objectives", queryset=_objective_qs()),
+        Prefetch("diagnoses", queryset=_diagnosis_qs()),
         Prefetch("addenda", queryset=NoteAddendum.objects.select_related("author")),
         Prefetch("group_note__signatures", queryset=GroupNoteSignature.objects.select_related("facilitator")),
         Prefetch("group_note__addenda", queryset=NoteAddendum.objects.select_related("author")),
@@ -66,6 +70,10 @@ def _objective_qs() -> QuerySet[Objective]:
     return Objective.objects.select_related("goal__problem").order_by(
         "goal__problem__order", "goal__order", "order", "pk"
     )
+
+
+def _diagnosis_qs() -> QuerySet[Diagnosis]:
+    return Diagnosis.objects.order_by(*DIAGNOSIS_ORDER)
 
 
 def get_note_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CLINICAL) -> ProgressNote:
@@ -116,16 +124,21 @@ class GroupNoteView:
     group_note: GroupNote
     parts: list[ProgressNote]
     objectives: dict[int, list[Objective]]
+    diagnoses: dict[int, list[Diagnosis]]
     attendance: dict[int, AttendanceRecord]
     signatures: list[GroupNoteSignature]
 
 
 def group_note_view(group_note: GroupNote) -> GroupNoteView:
-    """Six queries whatever the group size: parts, their objectives and addenda, plan objectives, attendance,
-    signatures."""
+    """Eight queries whatever the group size: parts, their objectives, diagnoses and addenda, plan objectives,
+    the episodes' diagnoses, attendance, signatures."""
     parts = list(
         group_note.parts.select_related("patient", "episode__program", "author")
-        .prefetch_related(Prefetch("objectives", queryset=_objective_qs()), "addenda__author")
+        .prefetch_related(
+            Prefetch("objectives", queryset=_objective_qs()),
+            Prefetch("diagnoses", queryset=_diagnosis_qs()),
+            "addenda__author",
+        )
         .order_by("is_late_addition", "patient__legal_last_name", "patient__legal_first_name", "pk")
     )
     attendance = {r.patient_id: r for r in AttendanceRecord.objects.filter(session_id=group_note.session_id)}
@@ -134,6 +147,7 @@ def group_note_view(group_note: GroupNote) -> GroupNoteView:
         group_note=group_note,
         parts=parts,
         objectives=objectives_by_episode([p.episode_id for p in parts]),
+        diagnoses=diagnoses_by_episode([p.episode for p in parts]),
         attendance=attendance,
         signatures=signatures,
     )

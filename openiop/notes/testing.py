@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.attendance.actions import do_check_in
+from openiop.intake.actions import do_add_diagnosis, do_start_assessment
+from openiop.intake.models import Diagnosis
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans.models import Goal, Objective, PlanVersion, Problem, TreatmentPlan
 from openiop.programs.models import Program
@@ -32,6 +34,20 @@ def active_plan(episode: EpisodeOfCare, author: User, objectives: int = 2) -> li
     return [
         Objective.objects.create(goal=goal, order=i, statement=f"Use one coping skill daily ({i + 1})")
         for i in range(objectives)
+    ]
+
+
+DIAGNOSES = (("F33.1", "Major depressive disorder, recurrent, moderate"), ("F41.1", "Generalized anxiety disorder"),
+             ("F10.20", "Alcohol use disorder, moderate"))  # fmt: skip
+
+
+def diagnose(episode: EpisodeOfCare, user: User, *codes: str) -> list[Diagnosis]:
+    """An intake assessment of the episode naming these diagnoses (the first primary), through the real actions."""
+    assessment = do_start_assessment(episode.patient, acting_user=user, program=episode.program, episode=episode)
+    words = dict(DIAGNOSES)
+    return [
+        do_add_diagnosis(assessment, acting_user=user, code=code, description=words.get(code, code), is_primary=i == 0)
+        for i, code in enumerate(codes or ("F33.1",))
     ]
 
 
@@ -80,6 +96,7 @@ def participants(clinic: Any, session: Session, count: int, *, author: User | No
             admitted_days_ago=20,
         )
         active_plan(episode, author)
+        diagnose(episode, author, DIAGNOSES[i % len(DIAGNOSES)][0])
         attend(session, episode, clinic.frontdesk, participation="engaged")
         episodes.append(episode)
     return episodes

@@ -27,6 +27,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require, staff_view
 from openiop.core.roles import Cap
 from openiop.notes import actions, queries
+from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.forms import AddendumForm, NoteForm, PartForm, SharedPartForm, note_initial
 from openiop.notes.models import GroupNote, ProgressNote, narrative_fields
 from openiop.patients.models import EpisodeOfCare, Patient
@@ -123,16 +124,19 @@ def note_new(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect("notes:edit", note.public_id)
 
 
-def _note_form_context(note: ProgressNote, form: NoteForm, objectives: list[Any]) -> dict[str, Any]:
+def _note_form_context(
+    note: ProgressNote, form: NoteForm, objectives: list[Any], diagnoses: list[Any]
+) -> dict[str, Any]:
     return {
         "nav": "patients",
         "note": note,
         "patient": note.patient,
         "form": form,
         "objectives": objectives,
+        "diagnoses": diagnoses,
         "format_fields": {f: [n for n, _ in narrative_fields(f)] for f in ("soap", "dap", "birp", "girp")},
         "narrative": [form[name] for name, _ in narrative_fields(note.format)],
-        "problems": actions.signing_problems(note) if not form.is_bound else {},
+        "problems": actions.signing_problems(note, diagnoses) if not form.is_bound else {},
         "tz_name": str(note.episode.program.tz()),
         "now": timezone.now(),
     }
@@ -151,22 +155,22 @@ def note_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if note.author_id != user.pk:
         raise PermissionDenied
     objectives = actions.active_objectives(note.episode)
+    diagnoses = episode_diagnoses(note.episode)
     program = note.episode.program
     if request.method == "GET":
-        form = NoteForm(initial=note_initial(note), program=program, objectives=objectives)
+        form = NoteForm(initial=note_initial(note), program=program, objectives=objectives, diagnoses=diagnoses)
         audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=note.patient, obj=note)
-        return render(request, "notes/edit.html", _note_form_context(note, form, objectives))
-    form = NoteForm(request.POST, program=program, objectives=objectives)
+        return render(request, "notes/edit.html", _note_form_context(note, form, objectives, diagnoses))
+    form = NoteForm(request.POST, program=program, objectives=objectives, diagnoses=diagnoses)
     if form.is_valid():
         try:
             fields = form.action_fields()
+            links = {"objectives": form.cleaned_data["objectives"], "diagnoses": form.cleaned_data["diagnoses"]}
             if note.is_group_part:
                 fields.pop("format", None)
-                actions.do_save_part(
-                    note, acting_user=user, objectives=form.cleaned_data["objectives"], confirm_names=True, **fields
-                )
+                actions.do_save_part(note, acting_user=user, confirm_names=True, **links, **fields)
             else:
-                actions.do_update_note(note, acting_user=user, objectives=form.cleaned_data["objectives"], **fields)
+                actions.do_update_note(note, acting_user=user, **links, **fields)
             if request.POST.get("action") == "sign":
                 actions.do_sign_note(note, acting_user=user)
                 messages.success(request, "Note signed and locked.")
@@ -177,7 +181,7 @@ def note_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
             messages.success(request, "Draft saved.")
             return redirect("notes:edit", note.public_id)
     note.refresh_from_db()
-    return render(request, "notes/edit.html", _note_form_context(note, form, objectives), status=422)
+    return render(request, "notes/edit.html", _note_form_context(note, form, objectives, diagnoses), status=422)
 
 
 def _detail_context(
@@ -274,9 +278,11 @@ def _group_page(
         rows = []
         for part in view.parts:
             objectives = view.objectives.get(part.episode_id, [])
+            diagnoses = view.diagnoses.get(part.episode_id, [])
             form = part_forms.get(part.pk) or PartForm(
                 initial={**note_initial(part)},
                 objectives=objectives,
+                diagnoses=diagnoses,
                 prefix=f"p{part.public_id.hex[:12]}",
             )
             record = view.attendance.get(part.patient_id)
@@ -286,6 +292,7 @@ def _group_page(
                     "form": form,
                     "narrative": [form[name] for name, _ in narrative_fields(part.format)],
                     "record": record,
+                    "diagnoses": diagnoses,
                     "attendance_changed": record is not None and record.status != part.attendance_status,
                     "names_flagged": "confirm_names" in form.errors,
                 }
@@ -384,7 +391,8 @@ def group_part(request: HttpRequest, public_id: UUID, part_id: UUID) -> HttpResp
         ProgressNote.objects.select_related("patient", "episode"), group_note=note, public_id=part_id
     )
     objectives = actions.active_objectives(part.episode)
-    form = PartForm(request.POST, objectives=objectives, prefix=f"p{part.public_id.hex[:12]}")
+    diagnoses = episode_diagnoses(part.episode)
+    form = PartForm(request.POST, objectives=objectives, diagnoses=diagnoses, prefix=f"p{part.public_id.hex[:12]}")
     if form.is_valid():
         try:
             actions.do_save_part(
@@ -392,6 +400,7 @@ def group_part(request: HttpRequest, public_id: UUID, part_id: UUID) -> HttpResp
                 acting_user=user,
                 confirm_names=form.cleaned_data["confirm_names"],
                 objectives=form.cleaned_data["objectives"],
+                diagnoses=form.cleaned_data["diagnoses"],
                 **form.narrative_data(),
             )
             if request.POST.get("action") == "sign" and part.is_late_addition:

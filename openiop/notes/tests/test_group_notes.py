@@ -183,9 +183,10 @@ def test_a_late_check_in_after_the_lock_becomes_an_addendum_part(client, clinic)
     actions.do_sign_group_note(gn, acting_user=clinic.clinician)
     locked = {p.pk: (p.status, p.behavior) for p in gn.parts.all()}
     late = admit(clinic, "Latecomer", program=clinic.mh, legal_last_name="Quinn")
-    from openiop.notes.testing import active_plan
+    from openiop.notes.testing import active_plan, diagnose
 
     active_plan(late, clinic.clinician)
+    diagnose(late, clinic.clinician, "F41.1")
     attend(session, late, clinic.frontdesk)
     added = gn.parts.get(patient=late.patient)
     assert added.is_late_addition and added.status == "draft"

@@ -3,6 +3,8 @@ command's tasks (idempotent, closed on signing), Part 2 scoping, and access for 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -12,13 +14,13 @@ from django.urls import reverse
 
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.notes import actions
-from openiop.notes.testing import active_plan, attend, individual_session
+from openiop.notes.testing import active_plan, attend, diagnose, individual_session
 from openiop.scheduling.testing import admit
 from openiop.worklist.models import WorkTask
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
-COMPLETE = {
+COMPLETE: dict[str, Any] = {
     "behavior": "Arrived on time, tearful at first.",
     "intervention": "Behavioral activation planning.",
     "response": "Chose two activities for the week.",
@@ -33,6 +35,7 @@ def visit(clinic):
     session = individual_session(clinic.mh, days_ago=1, facilitators=(clinic.clinician,))
     episode = admit(clinic, "Robin", program=clinic.mh, legal_last_name="Okafor", admitted_days_ago=20)
     objectives = active_plan(episode, clinic.clinician)
+    diagnose(episode, clinic.clinician, "F33.1", "F41.1")
     attend(session, episode, clinic.frontdesk)
     return session, episode, objectives
 
@@ -246,7 +249,11 @@ def test_the_note_form_signs_or_names_what_is_missing(client, clinic, visit):
     assert missing.status_code == 422
     page = missing.content.decode()
     assert "Typed text kept." in page and "Write the response section." in page
-    done = client.post(url, {**base, **COMPLETE, "objectives": [objectives[0].pk], "action": "sign"})
+    assert "Choose the diagnosis this service addressed." in page  # the box was left unticked
+    primary = note.episode.diagnoses.get(is_primary=True)
+    done = client.post(
+        url, {**base, **COMPLETE, "objectives": [objectives[0].pk], "diagnoses": [primary.pk], "action": "sign"}
+    )
     assert done.status_code == 302
     note.refresh_from_db()
     assert note.status == "signed"
