@@ -277,7 +277,7 @@ def follow_ups(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "discharge/follow_ups.html",
-        {"nav": "patients", "program_rows": rows, "can_record": user.can(Cap.EDIT_CLINICAL)},
+        {"nav": "follow_ups", "program_rows": rows, "can_record": user.can(Cap.EDIT_CLINICAL)},
     )
 
 

@@ -279,3 +279,18 @@ def test_substance_use_discharges_are_visible_only_to_that_programs_staff(client
     assert "Kai" not in client.get(reverse("discharge:follow_ups")).content.decode()
     client.logout()
     assert login(client, clinic.director).get(reverse("discharge:detail", args=[summary.public_id])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "who, shown", [("clinician", True), ("intern", True), ("frontdesk", False), ("billing", False)]
+)
+def test_the_staff_menu_links_the_follow_ups_page_for_clinical_roles(client, clinic, who, shown):
+    html = login(client, clinic.people[who]).get(reverse("core:home")).content.decode()
+    assert (f'href="{reverse("discharge:follow_ups")}"' in html) is shown
+
+
+def test_the_attendance_report_and_the_follow_ups_page_link_the_discharge_measures(client, clinic):
+    kpis = reverse("discharge:kpis", args=[clinic.mh.public_id])
+    login(client, clinic.director)
+    assert kpis in client.get(reverse("attendance:program_report", args=[clinic.mh.public_id])).content.decode()
+    assert kpis in client.get(reverse("discharge:follow_ups")).content.decode()
