@@ -74,8 +74,13 @@ def review_key(review: ProgressReview) -> str:
     return f"{WorkTask.Kind.PLAN_REVIEW_DUE}:{review.public_id}"
 
 
+def cosign_key_prefix() -> str:
+    # Notes raise co-signature tasks too; this prefix marks the plan ones.
+    return f"{WorkTask.Kind.COSIGN_NEEDED}:plan:"
+
+
 def cosign_key(version: PlanVersion) -> str:
-    return f"{WorkTask.Kind.COSIGN_NEEDED}:plan:{version.public_id}"
+    return f"{cosign_key_prefix()}{version.public_id}"
 
 
 def _close_task(key: str, acting_user: User | None, note: str) -> None:
@@ -119,15 +124,54 @@ def do_ensure_plan(episode: EpisodeOfCare, *, acting_user: User | None) -> tuple
     except IntegrityError:
         return TreatmentPlan.objects.get(episode=episode), False
     _audit(plan, acting_user, AuditAction.CREATED, ["episode", "due_on"], plan)
-    do_raise_task(
+    raise_plan_due_task(plan, acting_user)
+    return plan, True
+
+
+def raise_plan_due_task(plan: TreatmentPlan, acting_user: User | None) -> bool:
+    """The plan-due task (the key admission uses); True when made now. Never re-raised once it exists."""
+    _, created = do_raise_task(
         acting_user=acting_user,
-        episode=episode,
+        episode=plan.episode,
         kind=WorkTask.Kind.PLAN_DUE,
-        trigger_key=plan_due_key(episode),
+        trigger_key=plan_due_key(plan.episode),
         reason=f"Treatment plan due within {policy.plan_due_days()} days of admission",
         due_on=plan.due_on,
     )
-    return plan, True
+    return created
+
+
+def raise_cosign_task(version: PlanVersion, acting_user: User | None) -> bool:
+    """The co-signature task, given to the author's supervisor when they can take it; True when made now."""
+    plan = version.plan
+    task, created = do_raise_task(
+        acting_user=acting_user,
+        episode=plan.episode,
+        kind=WorkTask.Kind.COSIGN_NEEDED,
+        trigger_key=cosign_key(version),
+        reason=f"Treatment plan version {version.number} needs a co-signature",
+        due_on=policy.local_today(plan.episode.program),
+    )
+    supervisor = version.author.supervisor
+    if created and supervisor is not None and task.assigned_to_id != supervisor.pk:
+        # A supervisor outside the program cannot take it: the task stays with the program's queue.
+        with contextlib.suppress(ValidationError):
+            do_reassign_task(task, acting_user=acting_user, assigned_to=supervisor)  # type: ignore[arg-type]
+    return created
+
+
+def raise_review_task(review: ProgressReview, acting_user: User | None) -> bool:
+    label = ProgressReview.Trigger(review.trigger).label.lower()
+    scheduled = review.trigger == ProgressReview.Trigger.SCHEDULED
+    _, created = do_raise_task(
+        acting_user=acting_user,
+        episode=review.plan.episode,
+        kind=WorkTask.Kind.PLAN_REVIEW_DUE,
+        trigger_key=review_key(review),
+        reason="Progress review due" if scheduled else f"Progress review: {label}",
+        due_on=review.due_on,
+    )
+    return created
 
 
 def _copy_content(source: PlanVersion, target: PlanVersion) -> None:
@@ -612,20 +656,7 @@ def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
     version.save(update_fields=["author", "clinician_signed_at", "status", "updated_at"])
     _audit(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "author", "clinician_signed_at"], version)
     if version.status == V.AWAITING_COSIGN:
-        plan = version.plan
-        task, _ = do_raise_task(
-            acting_user=acting_user,
-            episode=plan.episode,
-            kind=WorkTask.Kind.COSIGN_NEEDED,
-            trigger_key=cosign_key(version),
-            reason=f"Treatment plan version {version.number} needs a co-signature",
-            due_on=policy.local_today(plan.episode.program),
-        )
-        supervisor = acting_user.supervisor
-        if supervisor is not None and task.assigned_to_id != supervisor.pk:
-            # A supervisor outside the program cannot take it: the task stays with the program's queue.
-            with contextlib.suppress(ValidationError):
-                do_reassign_task(task, acting_user=acting_user, assigned_to=supervisor)
+        raise_cosign_task(version, acting_user)
     return version
 
 
@@ -768,15 +799,7 @@ def _open_review(
         due_on=due_on,
     )
     _audit(plan, acting_user, AuditAction.CREATED, ["trigger", "due_on", "version_reviewed"], review)
-    label = ProgressReview.Trigger(trigger).label.lower()
-    do_raise_task(
-        acting_user=acting_user,
-        episode=plan.episode,
-        kind=WorkTask.Kind.PLAN_REVIEW_DUE,
-        trigger_key=review_key(review),
-        reason="Progress review due" if trigger == ProgressReview.Trigger.SCHEDULED else f"Progress review: {label}",
-        due_on=due_on,
-    )
+    raise_review_task(review, acting_user)
     return review
 
 

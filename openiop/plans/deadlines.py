@@ -16,7 +16,9 @@ from django.core.exceptions import ValidationError
 from openiop.measures.models import SafetyAlert
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import actions
-from openiop.plans.models import ProgressReview, TreatmentPlan
+from openiop.plans.models import PlanVersion, ProgressReview, TreatmentPlan
+from openiop.worklist.actions import do_close_task_not_needed
+from openiop.worklist.models import WorkTask
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ class DeadlineRun:
     plans_created: int = 0
     safety_reviews: int = 0
     closed_for_discharge: int = 0
+    tasks_raised: int = 0
+    tasks_closed: int = 0
 
 
 def safety_key(alert: SafetyAlert) -> str:
@@ -46,6 +50,40 @@ def review_for_alert(alert: SafetyAlert) -> bool:
     return created
 
 
+def ensure_tasks(result: DeadlineRun) -> None:
+    """Each open duty has its work task, and each task whose duty is done is closed. The actions raise and close
+    them as they go; this repairs what a failed or older step left behind. A task is raised once per key: one a
+    person closed stays closed."""
+    V = PlanVersion.Status
+    open_plans = TreatmentPlan.objects.filter(episode__status__in=actions.OPEN_EPISODE).select_related(
+        "episode__program__site"
+    )
+    for plan in open_plans.filter(current_version__isnull=True):
+        result.tasks_raised += actions.raise_plan_due_task(plan, None)
+    due = ProgressReview.objects.filter(plan__in=open_plans, status=ProgressReview.Status.DUE)
+    for review in due.select_related("plan__episode__program__site"):
+        result.tasks_raised += actions.raise_review_task(review, None)
+    waiting = PlanVersion.objects.filter(plan__in=open_plans, status=V.AWAITING_COSIGN)
+    for version in waiting.select_related("plan__episode__program__site", "author__supervisor"):
+        result.tasks_raised += actions.raise_cosign_task(version, None)
+
+    stale: list[WorkTask] = []
+    tasks = WorkTask.objects.filter(status=WorkTask.Status.OPEN).select_related("episode")
+    in_force = set(
+        TreatmentPlan.objects.filter(current_version__isnull=False).values_list("episode__public_id", flat=True)
+    )
+    for task in tasks.filter(kind=WorkTask.Kind.PLAN_DUE):
+        if task.episode is not None and task.episode.public_id in in_force:
+            stale.append(task)
+    still_due = {actions.review_key(r) for r in ProgressReview.objects.filter(status=ProgressReview.Status.DUE)}
+    stale += [t for t in tasks.filter(kind=WorkTask.Kind.PLAN_REVIEW_DUE) if t.trigger_key not in still_due]
+    still_waiting = {actions.cosign_key(v) for v in PlanVersion.objects.filter(status=V.AWAITING_COSIGN)}
+    cosign = tasks.filter(kind=WorkTask.Kind.COSIGN_NEEDED, trigger_key__startswith=actions.cosign_key_prefix())
+    stale += [t for t in cosign if t.trigger_key not in still_waiting]
+    for task in stale:
+        result.tasks_closed += do_close_task_not_needed(task, acting_user=None, note="Done in the treatment plan")
+
+
 def run_plan_deadlines() -> DeadlineRun:
     result = DeadlineRun()
     open_episodes = EpisodeOfCare.objects.filter(
@@ -64,6 +102,7 @@ def run_plan_deadlines() -> DeadlineRun:
     for alert in alerts.iterator():
         if safety_key(alert) not in done:
             result.safety_reviews += review_for_alert(alert)
+    ensure_tasks(result)
     closed = TreatmentPlan.objects.filter(
         episode__status=EpisodeOfCare.Status.DISCHARGED, reviews__status=ProgressReview.Status.DUE
     ).distinct()

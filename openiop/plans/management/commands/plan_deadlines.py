@@ -16,5 +16,6 @@ class Command(BaseCommand):
         run = run_plan_deadlines()
         self.stdout.write(
             f"{run.plans_created} plans created, {run.safety_reviews} reviews after safety alerts, "
-            f"{run.closed_for_discharge} reviews cancelled after discharge."
+            f"{run.closed_for_discharge} reviews cancelled after discharge, {run.tasks_raised} tasks raised, "
+            f"{run.tasks_closed} tasks closed."
         )
