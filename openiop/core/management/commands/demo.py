@@ -12,6 +12,7 @@ from django.utils import timezone
 from openiop.core.demo import DEMO_PASSWORD, DemoBuildError, DemoClinic, ensure_demo_clinic
 from openiop.core.roles import Role
 from openiop.discharge.demo import ensure_demo_discharges
+from openiop.notes.demo import ensure_demo_notes
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program, Track
 from openiop.referrals.demo import ensure_demo_referrals
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         built = False if options["skip_schedule"] else ensure_demo_schedule(demo.organization, today)
         ensure_demo_referrals(demo.organization, today)
         ensure_demo_discharges(demo.organization, today)
+        ensure_demo_notes(demo.organization, today)
         self.stdout.write(self._summary(demo))
         sessions = Session.objects.filter(program__site__organization=demo.organization)
         bookings = Booking.objects.filter(session__in=sessions, status=Booking.Status.BOOKED)
