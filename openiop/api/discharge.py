@@ -20,6 +20,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import require
 from openiop.core.roles import Cap
 from openiop.discharge import actions
+from openiop.discharge.fhir import summary_to_fhir
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
 from openiop.discharge.queries import (
     aftercare_for,
@@ -215,3 +216,18 @@ def record_outcome(request: HttpRequest, follow_up_id: UUID, payload: OutcomeIn)
     follow_up = get_follow_up_for_user(user, follow_up_id)
     actions.do_record_follow_up(follow_up, acting_user=user, result=actions.FollowUpResult(**payload.dict()))
     return get_follow_up_for_user(user, follow_up_id)
+
+
+@router.get("/discharge/{summary_id}/fhir")
+def discharge_fhir(request: HttpRequest, summary_id: UUID) -> dict[str, Any]:
+    """The summary as a FHIR R4 DocumentReference (LOINC 18842-5) whose attachment links the summary PDF."""
+    user = _user(request)
+    summary = get_summary_for_user(user, summary_id)
+    audit.record(
+        action=AuditAction.EXPORTED,
+        acting_user=user,
+        patient=summary.patient,
+        obj=summary,
+        changed_fields=["document_reference"],
+    )
+    return summary_to_fhir(summary, base_url=request.build_absolute_uri("/").rstrip("/"))

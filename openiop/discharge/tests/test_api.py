@@ -54,6 +54,7 @@ class Case:
 CASES = [
     Case("read", "get", lambda c: api(f"/episodes/{c.done.episode.public_id}/discharge"),
          denied=("frontdesk", "billing")),
+    Case("fhir", "get", lambda c: api(f"/discharge/{c.done.public_id}/fhir"), denied=("frontdesk", "billing")),
     Case("start", "post", lambda c: api(f"/episodes/{c.episode.public_id}/discharge"),
          lambda c: {"reason": "1", "discharge_on": today(c.episode).isoformat()}),
     Case("summary", "patch", lambda c: api(f"/discharge/{c.draft.public_id}/summary"),
@@ -168,3 +169,22 @@ def test_bad_input_answers_a_problem_naming_the_field(client, ctx, path, body, f
     assert response.status_code == 422
     assert response["Content-Type"] == PROBLEM
     assert field_name in [e["field"] for e in response.json()["errors"]]
+
+
+def test_the_fhir_document_reference_is_exported_and_audited(client, ctx):
+    from fhir.resources.R4B.documentreference import DocumentReference
+
+    from openiop.core.models import AuditAction, AuditEvent
+
+    response = login(client, ctx.clinic.clinician).get(api(f"/discharge/{ctx.done.public_id}/fhir"))
+    assert response.status_code == 200
+    body = response.json()
+    parsed = DocumentReference.model_validate(body)
+    assert parsed.status == "current" and parsed.docStatus == "final"
+    assert body["type"]["coding"][0]["code"] == "18842-5"
+    assert body["subject"] == {"reference": f"Patient/{ctx.done.patient.public_id}"}
+    assert body["content"][0]["attachment"]["url"] == (f"http://testserver/discharge/{ctx.done.public_id}/summary.pdf")
+    pdf = client.get(body["content"][0]["attachment"]["url"].removeprefix("http://testserver"))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    exported = AuditEvent.objects.filter(action=AuditAction.EXPORTED, patient=ctx.done.patient).order_by("pk")
+    assert [e.changed_fields for e in exported] == [["document_reference"], ["pdf"]]
