@@ -25,6 +25,7 @@ from openiop.notes import actions
 from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.models import GroupNote, ProgressNote
 from openiop.patients.models import EpisodeOfCare
+from openiop.plans.models import TreatmentPlan
 from openiop.programs.models import Organization, Program
 from openiop.scheduling.models import Booking, Session, SessionType
 
@@ -172,11 +173,15 @@ def ensure_demo_notes(organization: Organization, today: date) -> int:
     staff = _staff(organization)
     if program is None or not {"clinician", "intern", "frontdesk"} <= staff.keys():
         return 0
-    episodes = list(
-        EpisodeOfCare.objects.filter(program=program, status=EpisodeOfCare.Status.ACTIVE)
+    # Episodes with a plan in force, or with no plan at all: a plan the plans demo keeps as a draft or waiting for
+    # co-signature is left as it is.
+    episodes = [
+        e
+        for e in EpisodeOfCare.objects.filter(program=program, status=EpisodeOfCare.Status.ACTIVE)
         .select_related("patient", "program__site")
-        .order_by("admitted_on", "pk")[:5]
-    )
+        .order_by("admitted_on", "pk")
+        if actions.active_objectives(e) or not TreatmentPlan.objects.filter(episode=e).exists()
+    ][:5]
     clinician, intern = staff["clinician"], staff["intern"]
     for i, episode in enumerate(episodes[:3]):
         _ready(episode, clinician, today)
