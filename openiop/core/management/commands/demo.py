@@ -14,6 +14,7 @@ from openiop.core.roles import Role
 from openiop.discharge.demo import ensure_demo_discharges
 from openiop.notes.demo import ensure_demo_notes
 from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.plans.demo import ensure_demo_plans
 from openiop.programs.models import Program, Track
 from openiop.referrals.demo import ensure_demo_referrals
 from openiop.scheduling.demo import ensure_demo_schedule, horizon_label
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         built = False if options["skip_schedule"] else ensure_demo_schedule(demo.organization, today)
         ensure_demo_referrals(demo.organization, today)
         ensure_demo_discharges(demo.organization, today)
+        ensure_demo_plans(demo.organization, today)
         ensure_demo_notes(demo.organization, today)
         self.stdout.write(self._summary(demo))
         sessions = Session.objects.filter(program__site__organization=demo.organization)
