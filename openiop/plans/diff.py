@@ -68,9 +68,7 @@ class VersionDiff:
 
 
 def _measure_label(goal: Any) -> str:
-    if not goal.measure_code:
-        return ""
-    return f"{goal.measure_code.upper()} {goal.get_measure_comparator_display()} {goal.measure_target}"
+    return str(goal.measure_label)
 
 
 def _flatten(version: PlanVersion) -> dict[tuple[str, UUID], tuple[dict[str, Any], str, str]]:

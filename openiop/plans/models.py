@@ -170,6 +170,17 @@ class Goal(BaseModel):
     def __str__(self) -> str:
         return f"goal {self.public_id}"
 
+    @property
+    def measure_label(self) -> str:
+        """E.g. "PHQ-9 below 10", with the instrument's own short name; "" without a measure target."""
+        if not self.measure_code:
+            return ""
+        from openiop.measures.instruments import REGISTRY
+
+        instrument = REGISTRY.get(self.measure_code)
+        name = instrument.short_name if instrument is not None else self.measure_code.upper()
+        return f"{name} {self.get_measure_comparator_display()} {self.measure_target}"
+
     def target_met(self, score: int) -> bool:
         """Whether a total score meets this goal's measure target (False when the goal has none)."""
         if self.measure_target is None:
