@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -272,7 +273,8 @@ LOGGING = {
 }
 
 # --- OpenIOP clinical defaults (DOMAIN.md); each program can override its own copy ---------------------------
-OPENIOP_DEFAULTS = {
+# Values are numbers, strings and lists (follow_up_days), so readers say what type they expect.
+OPENIOP_DEFAULTS: dict[str, Any] = {
     "adult_weekly_dose_hours": 9,
     "adolescent_weekly_dose_hours": 6,
     "max_length_weeks": 12,
@@ -290,11 +292,29 @@ OPENIOP_DEFAULTS = {
     "treatment_plan_due_days": 7,
     "readmission_window_days": 30,
     "referral_stage_overdue_days": 3,
+    # Treatment plans (plans/policy.py): a scheduled progress review falls due this many days after a version
+    # becomes active; a program's PlanPolicy row overrides it.
+    "plan_review_interval_days": 30,
+    # A review raised by an event (level-of-care change, safety event, recertification) is due this many days later.
+    "plan_event_review_due_days": 3,
     # Check-in (attendance/actions.py): a session's roster opens this many minutes before its start, and a change
     # stops being check-in and becomes a correction that needs a reason once the session's program-local day has
     # ended or this many minutes after its end, whichever is later.
     "attendance_checkin_opens_minutes_before": 30,
     "attendance_checkin_grace_minutes": 120,
+    # Progress notes (notes/policy.py, DOMAIN.md §3, California BHIN 22-019): signed within this many business
+    # days of the service (weekends and the site's closures skipped), crisis notes within this many hours; the
+    # format and places of service a program without its own NotePolicy row uses.
+    "note_due_business_days": 3,
+    "crisis_note_due_hours": 24,
+    "note_default_format": "birp",
+    "note_place_of_service": "53",
+    "note_telehealth_place_of_service": "10",
+    # Discharge (discharge/policy.py): aftercare check-ins this many days after the discharge date (HEDIS FUI/FUH
+    # look at 7 and 30 days; 90 for the program's own outcomes), and program policy for how many days after the
+    # discharge date the summary may be signed, planned or not.
+    "follow_up_days": [7, 30, 90],
+    "discharge_summary_due_days": 7,
     # Measurement-based care (DOMAIN.md §4): a program without its own MeasuresConfig / schedule rows uses these.
     "measures_weekly_weekday": 0,  # weekly measures fall due on Monday
     "measures_due_window_days": 7,  # a due administration expires this many days after its due date

@@ -802,11 +802,17 @@ def seed_demo_records(org: Organization, today: date) -> None:
     changes nothing. They run after the replayed past, at the real time."""
     # Imported here: these apps' demos read the clinic this module builds.
     from openiop.consents.demo import seed_demo_consents
+    from openiop.discharge.demo import ensure_demo_discharges
     from openiop.intake.demo import seed_demo_intake
     from openiop.measures.demo import ensure_demo_measures
+    from openiop.notes.demo import ensure_demo_notes
+    from openiop.plans.demo import ensure_demo_plans
     from openiop.referrals.demo import ensure_demo_referrals
 
     seed_demo_intake(org, today)
     seed_demo_consents(org, today)
     ensure_demo_measures(org, today)
     ensure_demo_referrals(org, today)
+    ensure_demo_discharges(org, today)
+    ensure_demo_plans(org, today)  # before the notes: notes link the objectives of plans in force
+    ensure_demo_notes(org, today)

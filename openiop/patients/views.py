@@ -31,9 +31,11 @@ from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
+from openiop.discharge.views import discharge_tab
 from openiop.intake.views import intake_tab
 from openiop.measures.trends import attach_sparklines
 from openiop.measures.views import measures_tab
+from openiop.notes.views import notes_tab
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -74,6 +76,7 @@ from openiop.patients.queries import (
     record_activity,
     visible_episodes,
 )
+from openiop.plans.views import plan_tab
 from openiop.scheduling.views import schedule_tab
 
 LIST_PAGE_SIZE = 25
@@ -362,8 +365,13 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("measures", "Measures", "measures/partials/tab_measures.html", measures_tab, caps=(Cap.VIEW_CLINICAL,)),
     # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
     ChartTab("intake", "Intake", "intake/partials/tab_intake.html", intake_tab, caps=(Cap.VIEW_CLINICAL,)),
+    ChartTab("plan", "Plan", "plans/partials/tab_plan.html", plan_tab, caps=(Cap.VIEW_CLINICAL,)),
+    ChartTab("notes", "Notes", "notes/partials/tab_notes.html", notes_tab, caps=(Cap.VIEW_CLINICAL,)),
     # Front desk and billing must see what may be shared; the consents query scopes them to their programs.
     ChartTab("consents", "Consents", "consents/partials/tab_consents.html", consents_tab),
+    ChartTab(
+        "discharge", "Discharge", "discharge/partials/tab_discharge.html", discharge_tab, caps=(Cap.VIEW_CLINICAL,)
+    ),
     ChartTab(
         "activity",
         "Record activity",

@@ -1,0 +1,59 @@
+"""The demo's discharged episodes: signed summaries with aftercare plans, check-ins done, due and one overdue, the
+same after a second run."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from openiop.core.audit import verify_chain
+from openiop.core.demo import ensure_demo_clinic
+from openiop.discharge.demo import ensure_demo_discharges
+from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
+from openiop.patients.models import EpisodeOfCare
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def test_the_demo_discharges_are_signed_followed_up_and_idempotent():
+    today = timezone.localdate()
+    demo = ensure_demo_clinic(today)
+    episodes = EpisodeOfCare.objects.filter(patient__organization=demo.organization, status="discharged")
+    before = {e.pk: (e.discharge_reason, e.discharged_on, e.updated_at) for e in episodes}
+    assert ensure_demo_discharges(demo.organization, today) == len(before) == 7
+
+    summaries = DischargeSummary.objects.filter(episode__in=episodes).select_related("episode")
+    assert summaries.count() == 7 and all(s.is_signed for s in summaries)
+    for summary in summaries:
+        # Summaries written after the fact mirror the episode, which is not rewritten.
+        reason, discharged_on, updated_at = before[summary.episode_id]
+        assert (summary.reason, summary.discharge_on) == (reason, discharged_on)
+        assert summary.episode.updated_at == updated_at
+        assert summary.course_of_treatment and summary.attendance
+    plans = AftercarePlan.objects.filter(episode__in=episodes)
+    assert all(p.locked_at and p.step_down_level and p.appointment_provider and p.appointment_at for p in plans)
+    assert {p.step_down_level for p in plans} >= {"outpatient_therapy", "asam_1", "residential"}
+    assert all(p.safety_plan.get("professionals") and p.safety_plan.get("warning_signs") for p in plans)
+    assert any(p.support_groups for p in plans) and any(p.relapse_prevention for p in plans)
+    assert all(p.appointment_phone.startswith("555-01") for p in plans)
+
+    follow_ups = FollowUp.objects.filter(episode__in=episodes)
+    assert follow_ups.count() == 21
+    assert sorted(set(follow_ups.values_list("days_after", flat=True))) == [7, 30, 90]
+    done = follow_ups.exclude(status="due")
+    assert done.count() >= 5 and all(f.outcome and f.done_at for f in done)
+    assert len(set(done.values_list("outcome", flat=True))) >= 4
+    assert follow_ups.filter(status="due", due_on__lt=today).count() == 1
+    assert follow_ups.filter(status="due", due_on__gte=today).exists()
+    assert all(f.task is not None and f.task.status == ("open" if f.is_open else "done") for f in follow_ups)
+
+    first = sorted(follow_ups.values_list("episode_id", "days_after", "status", "outcome"))
+    assert ensure_demo_discharges(demo.organization, today) == 0
+    assert sorted(follow_ups.values_list("episode_id", "days_after", "status", "outcome")) == first
+    assert DischargeSummary.objects.count() == 7
+    assert verify_chain() == []

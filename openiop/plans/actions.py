@@ -1,0 +1,914 @@
+"""Writes to treatment plans: the plan, a draft's content, signatures and activation, progress reviews.
+
+Each is one transaction with its audit row (field names only, never the clinical text). Only a draft's content
+changes; once signed by the clinician a version is locked (the supervisor may send it back to draft). Activation
+supersedes the previous active version and schedules the next review. Work-queue tasks (plan due, review due,
+co-signature needed) are raised and closed here, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from openiop.accounts.models import User
+from openiop.core import audit
+from openiop.core.actions import apply_changes
+from openiop.core.models import AuditAction
+from openiop.core.roles import Role
+from openiop.measures import instruments
+from openiop.patients.models import EpisodeOfCare
+from openiop.plans import policy
+from openiop.plans.models import (
+    Goal,
+    Intervention,
+    Objective,
+    PlanVersion,
+    Problem,
+    ProgressReview,
+    TreatmentPlan,
+)
+from openiop.worklist.actions import do_close_task_not_needed, do_raise_task, do_reassign_task
+from openiop.worklist.models import WorkTask
+
+V = PlanVersion.Status
+OPEN_EPISODE = (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.ON_HOLD)
+TEXT_FIELDS = ("strengths", "barriers", "patient_words")
+MAX_TEXT = 5000
+MAX_STATEMENT = 1000
+_PNG_PREFIX = "data:image/png;base64,"
+MAX_DRAWING_CHARS = 270_000  # a 200 kB PNG as base64, the limit consents uses too
+
+# A new version's reason, from what triggered the review that started it.
+REASON_FOR_TRIGGER: dict[str, str] = {
+    ProgressReview.Trigger.SCHEDULED: PlanVersion.Reason.REVIEW,
+    ProgressReview.Trigger.LEVEL_OF_CARE_CHANGE: PlanVersion.Reason.LEVEL_OF_CARE_CHANGE,
+    ProgressReview.Trigger.SAFETY_EVENT: PlanVersion.Reason.SAFETY_EVENT,
+    ProgressReview.Trigger.RECERTIFICATION: PlanVersion.Reason.RECERTIFICATION,
+    ProgressReview.Trigger.OTHER: PlanVersion.Reason.REVIEW,
+}
+PLAN_CHANGING_OUTCOMES = (
+    ProgressReview.Outcome.MODIFY_PLAN,
+    ProgressReview.Outcome.STEP_DOWN,
+    ProgressReview.Outcome.STEP_UP,
+)
+
+
+def _audit(plan: TreatmentPlan, acting_user: User | None, action: AuditAction, fields: Iterable[str], obj: Any) -> None:
+    audit.record(action=action, acting_user=acting_user, patient=plan.patient, obj=obj, changed_fields=list(fields))
+
+
+def plan_due_key(episode: EpisodeOfCare) -> str:
+    # The key admission uses (referrals.admission._raise), so both raise one task.
+    return f"{WorkTask.Kind.PLAN_DUE}:{episode.public_id}"
+
+
+def review_key(review: ProgressReview) -> str:
+    return f"{WorkTask.Kind.PLAN_REVIEW_DUE}:{review.public_id}"
+
+
+def cosign_key_prefix() -> str:
+    # Notes raise co-signature tasks too; this prefix marks the plan ones.
+    return f"{WorkTask.Kind.COSIGN_NEEDED}:plan:"
+
+
+def cosign_key(version: PlanVersion) -> str:
+    return f"{cosign_key_prefix()}{version.public_id}"
+
+
+def _close_task(key: str, acting_user: User | None, note: str) -> None:
+    task = WorkTask.objects.filter(trigger_key=key, status=WorkTask.Status.OPEN).first()
+    if task is not None:
+        do_close_task_not_needed(task, acting_user=acting_user, note=note)
+
+
+def _locked_version(version: PlanVersion) -> PlanVersion:
+    return (
+        PlanVersion.objects.select_for_update()
+        .select_related("plan__patient", "plan__episode__program__site", "author")
+        .get(pk=version.pk)
+    )
+
+
+def _draft(version: PlanVersion) -> PlanVersion:
+    """Re-read under a row lock and refuse anything but a draft (two tabs, or a stale page)."""
+    fresh = _locked_version(version)
+    if fresh.status != V.DRAFT:
+        raise ValidationError({"status": "This version is signed; start a new version to change it."})
+    return fresh
+
+
+# --- The plan ----------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_ensure_plan(episode: EpisodeOfCare, *, acting_user: User | None) -> tuple[TreatmentPlan, bool]:
+    """The episode's plan, made now if it has none: (plan, created). Made lazily from the chart and by the
+    ``plan_deadlines`` job, because admission (the referrals app) does not know about plans."""
+    existing = TreatmentPlan.objects.filter(episode=episode).first()
+    if existing is not None:
+        return existing, False
+    if episode.admitted_on is None or episode.status not in OPEN_EPISODE:
+        raise ValidationError({"episode": "A treatment plan starts once the patient is admitted."})
+    plan = TreatmentPlan(episode=episode, patient_id=episode.patient_id, due_on=policy.plan_due_on(episode))
+    try:
+        with transaction.atomic():
+            plan.save(force_insert=True)
+    except IntegrityError:
+        return TreatmentPlan.objects.get(episode=episode), False
+    _audit(plan, acting_user, AuditAction.CREATED, ["episode", "due_on"], plan)
+    raise_plan_due_task(plan, acting_user)
+    return plan, True
+
+
+def raise_plan_due_task(plan: TreatmentPlan, acting_user: User | None) -> bool:
+    """The plan-due task (the key admission uses); True when made now. Never re-raised once it exists."""
+    _, created = do_raise_task(
+        acting_user=acting_user,
+        episode=plan.episode,
+        kind=WorkTask.Kind.PLAN_DUE,
+        trigger_key=plan_due_key(plan.episode),
+        reason=f"Treatment plan due within {policy.plan_due_days()} days of admission",
+        due_on=plan.due_on,
+    )
+    return created
+
+
+def raise_cosign_task(version: PlanVersion, acting_user: User | None) -> bool:
+    """The co-signature task, given to the author's supervisor when they can take it; True when made now."""
+    plan = version.plan
+    task, created = do_raise_task(
+        acting_user=acting_user,
+        episode=plan.episode,
+        kind=WorkTask.Kind.COSIGN_NEEDED,
+        trigger_key=cosign_key(version),
+        reason=f"Treatment plan version {version.number} needs a co-signature",
+        due_on=policy.local_today(plan.episode.program),
+    )
+    supervisor = version.author.supervisor
+    if created and supervisor is not None and task.assigned_to_id != supervisor.pk:
+        # A supervisor outside the program cannot take it: the task stays with the program's queue.
+        with contextlib.suppress(ValidationError):
+            do_reassign_task(task, acting_user=acting_user, assigned_to=supervisor)  # type: ignore[arg-type]
+    return created
+
+
+def raise_review_task(review: ProgressReview, acting_user: User | None) -> bool:
+    label = ProgressReview.Trigger(review.trigger).label.lower()
+    scheduled = review.trigger == ProgressReview.Trigger.SCHEDULED
+    _, created = do_raise_task(
+        acting_user=acting_user,
+        episode=review.plan.episode,
+        kind=WorkTask.Kind.PLAN_REVIEW_DUE,
+        trigger_key=review_key(review),
+        reason="Progress review due" if scheduled else f"Progress review: {label}",
+        due_on=review.due_on,
+    )
+    return created
+
+
+def _copy_content(source: PlanVersion, target: PlanVersion) -> None:
+    """New rows with the same lineage, in order: problems, goals, objectives, interventions."""
+    problems = list(source.problems.prefetch_related("goals__objectives__interventions"))
+    for problem in problems:
+        new_problem = Problem.objects.create(
+            version=target,
+            order=problem.order,
+            statement=problem.statement,
+            diagnosis_id=problem.diagnosis_id,
+            lineage=problem.lineage,
+        )
+        for goal in problem.goals.all():
+            new_goal = Goal.objects.create(
+                problem=new_problem,
+                order=goal.order,
+                statement=goal.statement,
+                measure_code=goal.measure_code,
+                measure_comparator=goal.measure_comparator,
+                measure_target=goal.measure_target,
+                lineage=goal.lineage,
+            )
+            for objective in goal.objectives.all():
+                new_objective = Objective.objects.create(
+                    goal=new_goal,
+                    order=objective.order,
+                    statement=objective.statement,
+                    target_date=objective.target_date,
+                    status=objective.status,
+                    lineage=objective.lineage,
+                )
+                Intervention.objects.bulk_create(
+                    Intervention(
+                        objective=new_objective,
+                        order=i.order,
+                        modality=i.modality,
+                        description=i.description,
+                        frequency=i.frequency,
+                        responsible_id=i.responsible_id,
+                        lineage=i.lineage,
+                    )
+                    for i in objective.interventions.all()
+                )
+
+
+@transaction.atomic
+def do_start_version(
+    plan: TreatmentPlan,
+    *,
+    acting_user: User,
+    reason: str = "",
+    review: ProgressReview | None = None,
+) -> PlanVersion:
+    """A new draft: the first one (empty, reason "initial") or a copy of the version in force."""
+    plan = TreatmentPlan.objects.select_for_update().select_related("patient", "episode").get(pk=plan.pk)
+    if plan.episode.status not in OPEN_EPISODE:
+        raise ValidationError({"plan": "The episode is closed; its plan cannot change."})
+    open_version = plan.versions.filter(status__in=[V.DRAFT, V.AWAITING_COSIGN, V.AWAITING_PATIENT]).first()
+    if open_version is not None:
+        raise ValidationError({"plan": f"Version {open_version.number} is still in progress; finish it first."})
+    current = plan.versions.filter(status=V.ACTIVE).first()
+    if not reason:
+        reason = PlanVersion.Reason.INITIAL if current is None else PlanVersion.Reason.OTHER
+    if reason not in PlanVersion.Reason.values:
+        raise ValidationError({"reason": "Choose why the plan changes."})
+    if current is None and reason != PlanVersion.Reason.INITIAL and not plan.versions.exists():
+        reason = PlanVersion.Reason.INITIAL
+    number = (plan.versions.aggregate(n=models.Max("number"))["n"] or 0) + 1
+    version = PlanVersion.objects.create(
+        plan=plan,
+        number=number,
+        reason=reason,
+        review=review,
+        author=acting_user,
+        strengths=current.strengths if current else "",
+        barriers=current.barriers if current else "",
+        patient_words=current.patient_words if current else "",
+    )
+    if current is not None:
+        _copy_content(current, version)
+    fields = ["number", "reason", "author", *(["review"] if review else []), *(["copied_from"] if current else [])]
+    _audit(plan, acting_user, AuditAction.CREATED, fields, version)
+    return version
+
+
+@transaction.atomic
+def do_update_version_text(version: PlanVersion, *, acting_user: User, **fields: Any) -> list[str]:
+    version = _draft(version)
+    cleaned = {name: str(value or "").strip() for name, value in fields.items()}
+    too_long = [name for name, value in cleaned.items() if len(value) > MAX_TEXT]
+    if too_long:
+        raise ValidationError(dict.fromkeys(too_long, f"Keep this under {MAX_TEXT} characters."))
+    changed = apply_changes(version, cleaned, TEXT_FIELDS)
+    if changed:
+        version.save(update_fields=[*changed, "updated_at"])
+        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, version)
+    return changed
+
+
+# --- A draft's content -----------------------------------------------------------------------------------------
+
+
+def _statement(value: str, field: str = "statement") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: "Write the statement."})
+    if len(value) > MAX_STATEMENT:
+        raise ValidationError({field: f"Keep it under {MAX_STATEMENT} characters."})
+    return value
+
+
+def _next_order(qs: models.QuerySet[Any]) -> int:
+    return (qs.aggregate(n=models.Max("order"))["n"] or 0) + 1
+
+
+def _check_diagnosis(plan: TreatmentPlan, diagnosis: Any) -> None:
+    if diagnosis is None:
+        return
+    belongs = diagnosis.episode_id == plan.episode_id or (
+        diagnosis.assessment_id is not None and diagnosis.assessment.patient_id == plan.patient_id
+    )
+    if not belongs or not diagnosis.is_active:
+        raise ValidationError({"diagnosis": "Choose one of this patient's diagnoses."})
+
+
+def goal_instruments() -> list[instruments.Instrument]:
+    """Instruments a goal may aim at: those with a total score. The C-SSRS total is a risk level, not a score to
+    aim for."""
+    return [i for code, i in instruments.REGISTRY.items() if i.has_total and not code.startswith("cssrs")]
+
+
+def instrument_for(code: str) -> instruments.Instrument:
+    """The measures instrument for a goal's code (KeyError when unknown or not a goal measure)."""
+    for instrument in goal_instruments():
+        if instrument.code == code:
+            return instrument
+    raise KeyError(code)
+
+
+def _check_measure(code: str, comparator: str, target: int | None) -> tuple[str, str, int | None]:
+    code, comparator = (code or "").strip(), (comparator or "").strip()
+    if not code and not comparator and target is None:
+        return "", "", None
+    errors: dict[str, str] = {}
+    instrument = None
+    try:
+        instrument = instrument_for(code)
+    except KeyError:
+        errors["measure_code"] = "Choose one of the measures the clinic gives."
+    if comparator not in Goal.Comparator.values:
+        errors["measure_comparator"] = "Choose below, at or below, above or at or above."
+    if target is None:
+        errors["measure_target"] = "Give the target score."
+    elif instrument is not None and not 0 <= target <= instrument.max_total:
+        errors["measure_target"] = f"{instrument.short_name} totals run from 0 to {instrument.max_total}."
+    if errors:
+        raise ValidationError(errors)
+    return code, comparator, target
+
+
+def _check_target_date(plan: TreatmentPlan, target_date: date | None) -> None:
+    admitted = plan.episode.admitted_on
+    if target_date is not None and admitted is not None and target_date < admitted:
+        raise ValidationError({"target_date": "The target date cannot be before admission."})
+
+
+def _check_responsible(plan: TreatmentPlan, user: User | None) -> None:
+    if user is None:
+        return
+    program_id = plan.episode.program_id
+    if not user.is_active or not user.memberships.filter(program_id=program_id).exists():
+        raise ValidationError({"responsible": "Choose an active staff member of this program."})
+
+
+def _check_intervention(modality: str, frequency: str) -> str:
+    errors: dict[str, str] = {}
+    if modality not in Intervention.Modality.values:
+        errors["modality"] = "Choose a modality."
+    frequency = (frequency or "").strip()
+    if not frequency:
+        errors["frequency"] = 'Say how often, e.g. "3x weekly".'
+    elif len(frequency) > 60:
+        errors["frequency"] = "Keep it under 60 characters."
+    if errors:
+        raise ValidationError(errors)
+    return frequency
+
+
+@transaction.atomic
+def do_add_problem(version: PlanVersion, *, acting_user: User, statement: str, diagnosis: Any = None) -> Problem:
+    version = _draft(version)
+    _check_diagnosis(version.plan, diagnosis)
+    problem = Problem.objects.create(
+        version=version,
+        order=_next_order(version.problems.all()),
+        statement=_statement(statement),
+        diagnosis=diagnosis,
+    )
+    _audit(
+        version.plan, acting_user, AuditAction.CREATED, ["statement", *(["diagnosis"] if diagnosis else [])], problem
+    )
+    return problem
+
+
+@transaction.atomic
+def do_update_problem(problem: Problem, *, acting_user: User, **fields: Any) -> list[str]:
+    version = _draft(problem.version)
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    if "statement" in fields:
+        fields["statement"] = _statement(fields["statement"])
+    if "diagnosis" in fields:
+        _check_diagnosis(version.plan, fields["diagnosis"])
+    changed = apply_changes(problem, fields, ("statement", "diagnosis"))
+    if changed:
+        problem.save()
+        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, problem)
+    return changed
+
+
+@transaction.atomic
+def do_add_goal(
+    problem: Problem,
+    *,
+    acting_user: User,
+    statement: str,
+    measure_code: str = "",
+    measure_comparator: str = "",
+    measure_target: int | None = None,
+) -> Goal:
+    version = _draft(problem.version)
+    code, comparator, target = _check_measure(measure_code, measure_comparator, measure_target)
+    goal = Goal.objects.create(
+        problem=problem,
+        order=_next_order(problem.goals.all()),
+        statement=_statement(statement),
+        measure_code=code,
+        measure_comparator=comparator,
+        measure_target=target,
+    )
+    fields = ["statement", *(["measure_code", "measure_comparator", "measure_target"] if code else [])]
+    _audit(version.plan, acting_user, AuditAction.CREATED, fields, goal)
+    return goal
+
+
+@transaction.atomic
+def do_update_goal(goal: Goal, *, acting_user: User, **fields: Any) -> list[str]:
+    version = _draft(goal.problem.version)
+    goal = Goal.objects.select_for_update().get(pk=goal.pk)
+    if "statement" in fields:
+        fields["statement"] = _statement(fields["statement"])
+    measure = ("measure_code", "measure_comparator", "measure_target")
+    if any(name in fields for name in measure):
+        values = [fields.get(name, getattr(goal, name)) for name in measure]
+        fields.update(zip(measure, _check_measure(*values), strict=True))
+    changed = apply_changes(goal, fields, ("statement", *measure))
+    if changed:
+        goal.save()
+        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, goal)
+    return changed
+
+
+@transaction.atomic
+def do_add_objective(
+    goal: Goal,
+    *,
+    acting_user: User,
+    statement: str,
+    target_date: date | None = None,
+    status: str = Objective.Status.NOT_STARTED,
+) -> Objective:
+    version = _draft(goal.problem.version)
+    _check_target_date(version.plan, target_date)
+    if status not in Objective.Status.values:
+        raise ValidationError({"status": "Choose a status."})
+    objective = Objective.objects.create(
+        goal=goal,
+        order=_next_order(goal.objectives.all()),
+        statement=_statement(statement),
+        target_date=target_date,
+        status=status,
+    )
+    _audit(version.plan, acting_user, AuditAction.CREATED, ["statement", "target_date", "status"], objective)
+    return objective
+
+
+@transaction.atomic
+def do_update_objective(objective: Objective, *, acting_user: User, **fields: Any) -> list[str]:
+    version = _draft(objective.goal.problem.version)
+    objective = Objective.objects.select_for_update().get(pk=objective.pk)
+    if "statement" in fields:
+        fields["statement"] = _statement(fields["statement"])
+    if "target_date" in fields:
+        _check_target_date(version.plan, fields["target_date"])
+    if "status" in fields and fields["status"] not in Objective.Status.values:
+        raise ValidationError({"status": "Choose a status."})
+    changed = apply_changes(objective, fields, ("statement", "target_date", "status"))
+    if changed:
+        objective.save()
+        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, objective)
+    return changed
+
+
+@transaction.atomic
+def do_set_objective_status(objective: Objective, *, acting_user: User, status: str) -> bool:
+    """Progress on an objective: allowed on the draft and on the version in force (a review marks it met), because
+    the status is progress against the plan, not the plan's content. True when it changed."""
+    version = _locked_version(objective.goal.problem.version)
+    if version.status not in (V.DRAFT, V.ACTIVE):
+        raise ValidationError({"status": "Only the draft's and the active version's objectives take progress."})
+    if status not in Objective.Status.values:
+        raise ValidationError({"status": "Choose a status."})
+    objective = Objective.objects.select_for_update().get(pk=objective.pk)
+    if objective.status == status:
+        return False
+    objective.status = status
+    objective.save(update_fields=["status", "updated_at"])
+    _audit(version.plan, acting_user, AuditAction.UPDATED, ["status"], objective)
+    return True
+
+
+@transaction.atomic
+def do_add_intervention(
+    objective: Objective,
+    *,
+    acting_user: User,
+    modality: str,
+    frequency: str,
+    responsible: User | None = None,
+    description: str = "",
+) -> Intervention:
+    version = _draft(objective.goal.problem.version)
+    frequency = _check_intervention(modality, frequency)
+    _check_responsible(version.plan, responsible)
+    intervention = Intervention.objects.create(
+        objective=objective,
+        order=_next_order(objective.interventions.all()),
+        modality=modality,
+        frequency=frequency,
+        responsible=responsible,
+        description=(description or "").strip()[:300],
+    )
+    fields = [
+        "modality",
+        "frequency",
+        *(["responsible"] if responsible else []),
+        *(["description"] if description else []),
+    ]
+    _audit(version.plan, acting_user, AuditAction.CREATED, fields, intervention)
+    return intervention
+
+
+@transaction.atomic
+def do_update_intervention(intervention: Intervention, *, acting_user: User, **fields: Any) -> list[str]:
+    version = _draft(intervention.objective.goal.problem.version)
+    intervention = Intervention.objects.select_for_update().get(pk=intervention.pk)
+    modality = fields.get("modality", intervention.modality)
+    frequency = fields.get("frequency", intervention.frequency)
+    checked = _check_intervention(modality, frequency)
+    if "frequency" in fields:
+        fields["frequency"] = checked
+    if "responsible" in fields:
+        _check_responsible(version.plan, fields["responsible"])
+    if "description" in fields:
+        fields["description"] = (fields["description"] or "").strip()[:300]
+    changed = apply_changes(intervention, fields, ("modality", "frequency", "responsible", "description"))
+    if changed:
+        intervention.save()
+        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, intervention)
+    return changed
+
+
+PlanItem = Problem | Goal | Objective | Intervention
+
+
+def item_version(item: PlanItem) -> PlanVersion:
+    if isinstance(item, Problem):
+        return item.version
+    if isinstance(item, Goal):
+        return item.problem.version
+    if isinstance(item, Objective):
+        return item.goal.problem.version
+    return item.objective.goal.problem.version
+
+
+def _siblings(item: PlanItem) -> models.QuerySet[Any]:
+    if isinstance(item, Problem):
+        return Problem.objects.filter(version_id=item.version_id)
+    if isinstance(item, Goal):
+        return Goal.objects.filter(problem_id=item.problem_id)
+    if isinstance(item, Objective):
+        return Objective.objects.filter(goal_id=item.goal_id)
+    return Intervention.objects.filter(objective_id=item.objective_id)
+
+
+@transaction.atomic
+def do_remove_item(item: PlanItem, *, acting_user: User) -> None:
+    """Take an item (and what hangs under it) out of a draft. A draft was never signed, so this is work in progress
+    being edited, not a clinical record being deleted; signed versions are never touched."""
+    version = _draft(item_version(item))
+    try:
+        with transaction.atomic():
+            item.delete()
+    except ProtectedError:
+        raise ValidationError({"item": "A note already refers to this item; it cannot be removed."}) from None
+    _audit(version.plan, acting_user, AuditAction.DEACTIVATED, [type(item).__name__.lower()], item)
+
+
+@transaction.atomic
+def do_move_item(item: PlanItem, *, acting_user: User, direction: str) -> bool:
+    """Swap the item with its neighbour above ("up") or below ("down"); False at the edge."""
+    version = _draft(item_version(item))
+    if direction not in ("up", "down"):
+        raise ValidationError({"direction": "Move up or down."})
+    rows = list(_siblings(item).select_for_update().order_by("order", "id"))
+    index = next(i for i, row in enumerate(rows) if row.pk == item.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(rows):
+        return False
+    rows[index], rows[other] = rows[other], rows[index]
+    for position, row in enumerate(rows, start=1):
+        if row.order != position:
+            row.order = position
+            row.save(update_fields=["order", "updated_at"])
+    _audit(version.plan, acting_user, AuditAction.UPDATED, ["order"], item)
+    return True
+
+
+# --- Signatures and activation -----------------------------------------------------------------------------------
+
+
+def signing_problems(version: PlanVersion) -> dict[str, str]:
+    """What still stops the clinician from signing, keyed by the field to fix (empty when ready)."""
+    problems: dict[str, str] = {}
+    rows = list(version.problems.prefetch_related("goals__objectives__interventions"))
+    if not rows:
+        return {"problems": "Add at least one problem."}
+    for p_number, problem in enumerate(rows, start=1):
+        goals = list(problem.goals.all())
+        if not goals:
+            problems.setdefault("goals", f"Problem {p_number} needs a goal.")
+        for goal in goals:
+            objectives = list(goal.objectives.all())
+            if not objectives:
+                problems.setdefault("objectives", f"Every goal of problem {p_number} needs a measurable objective.")
+            for objective in objectives:
+                if objective.target_date is None:
+                    problems.setdefault("target_date", f"Give every objective of problem {p_number} a target date.")
+                if not list(objective.interventions.all()):
+                    problems.setdefault(
+                        "interventions", f"Every objective of problem {p_number} needs an intervention."
+                    )
+    if not version.strengths.strip():
+        problems["strengths"] = "Record the patient's strengths."
+    return problems
+
+
+def needs_cosignature(user: User) -> bool:
+    return user.needs_cosignature or user.supervisor_id is not None
+
+
+def cosigners_ok(version: PlanVersion, user: User) -> bool:
+    """The author's supervisor co-signs; an author without one is co-signed by a director of the program."""
+    author = version.author
+    if user.pk == author.pk or not user.is_active:
+        return False
+    if author.supervisor_id is not None:
+        return user.pk == author.supervisor_id
+    return user.role == Role.DIRECTOR and user.memberships.filter(program_id=version.plan.episode.program_id).exists()
+
+
+@transaction.atomic
+def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
+    """The clinician signs; the signer becomes the author. Then it waits for a co-signature or for the patient."""
+    version = _draft(version)
+    problems = signing_problems(version)
+    if problems:
+        raise ValidationError(problems)
+    version.author = acting_user
+    version.clinician_signed_at = timezone.now()
+    version.status = V.AWAITING_COSIGN if needs_cosignature(acting_user) else V.AWAITING_PATIENT
+    version.save(update_fields=["author", "clinician_signed_at", "status", "updated_at"])
+    _audit(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "author", "clinician_signed_at"], version)
+    if version.status == V.AWAITING_COSIGN:
+        raise_cosign_task(version, acting_user)
+    return version
+
+
+@transaction.atomic
+def do_cosign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
+    version = _locked_version(version)
+    if version.status != V.AWAITING_COSIGN:
+        raise ValidationError({"status": "This version is not waiting for a co-signature."})
+    if not cosigners_ok(version, acting_user):
+        raise ValidationError({"cosigned_by": "Only the author's supervisor (or, without one, a director) co-signs."})
+    version.cosigned_by = acting_user
+    version.cosigned_at = timezone.now()
+    version.status = V.AWAITING_PATIENT
+    version.save(update_fields=["cosigned_by", "cosigned_at", "status", "updated_at"])
+    _audit(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "cosigned_by", "cosigned_at"], version)
+    _close_task(cosign_key(version), acting_user, "Co-signed")
+    return version
+
+
+@transaction.atomic
+def do_return_to_draft(version: PlanVersion, *, acting_user: User) -> PlanVersion:
+    """The supervisor sends a version back to its author (or the author takes it back before the patient signs)."""
+    version = _locked_version(version)
+    if version.status not in (V.AWAITING_COSIGN, V.AWAITING_PATIENT):
+        raise ValidationError({"status": "Only a version waiting for a signature goes back to draft."})
+    if acting_user.pk != version.author_id and not cosigners_ok(version, acting_user):
+        raise ValidationError({"status": "Only the author or the co-signer may send it back."})
+    version.status = V.DRAFT
+    version.clinician_signed_at = None
+    version.cosigned_by = None
+    version.cosigned_at = None
+    version.save(update_fields=["status", "clinician_signed_at", "cosigned_by", "cosigned_at", "updated_at"])
+    _audit(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "clinician_signed_at"], version)
+    _close_task(cosign_key(version), acting_user, "Returned to draft")
+    return version
+
+
+def _check_drawing(data_url: str) -> str:
+    import base64
+    import binascii
+
+    if not data_url.startswith(_PNG_PREFIX) or len(data_url) > MAX_DRAWING_CHARS:
+        raise ValidationError({"patient_signature_drawing": "Draw the signature on the pad."})
+    try:
+        raw = base64.b64decode(data_url[len(_PNG_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError({"patient_signature_drawing": "The drawn signature could not be read."}) from None
+    if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValidationError({"patient_signature_drawing": "The drawn signature must be a PNG image."})
+    return data_url
+
+
+@transaction.atomic
+def do_patient_sign(
+    version: PlanVersion,
+    *,
+    acting_user: User,
+    name: str,
+    method: str,
+    agreed: bool,
+    drawing: str = "",
+) -> PlanVersion:
+    """The patient signs in person (staff hold the device); the version becomes the one in force."""
+    version = _locked_version(version)
+    if version.status != V.AWAITING_PATIENT:
+        raise ValidationError({"status": "This version is not waiting for the patient's signature."})
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["patient_signature_name"] = "Type the patient's full name."
+    elif len(name) > 150:
+        errors["patient_signature_name"] = "Keep the name under 150 characters."
+    if method not in PlanVersion.SignatureMethod.values:
+        errors["patient_signature_method"] = "Choose how the patient signs."
+    if not agreed:
+        errors["agreed"] = "The patient confirms they took part in the plan and agree with it."
+    if errors:
+        raise ValidationError(errors)
+    version.patient_signature_drawing = _check_drawing(drawing) if method == PlanVersion.SignatureMethod.DRAWN else ""
+    version.patient_signature_name = name
+    version.patient_signature_method = method
+    version.patient_signed_at = timezone.now()
+    version.save(
+        update_fields=[
+            "patient_signature_name",
+            "patient_signature_method",
+            "patient_signature_drawing",
+            "patient_signed_at",
+            "updated_at",
+        ]
+    )
+    fields = ["patient_signed_at", "patient_signature_name", "patient_signature_method"]
+    _audit(version.plan, acting_user, AuditAction.UPDATED, fields, version)
+    _activate(version, acting_user)
+    return version
+
+
+def _activate(version: PlanVersion, acting_user: User) -> None:
+    plan = (
+        TreatmentPlan.objects.select_for_update()
+        .select_related("episode__program__site", "patient")
+        .get(pk=version.plan_id)
+    )
+    now = timezone.now()
+    previous = plan.versions.filter(status=V.ACTIVE).first()
+    if previous is not None:
+        previous.status = V.SUPERSEDED
+        previous.superseded_at = now
+        previous.save(update_fields=["status", "superseded_at", "updated_at"])
+        _audit(plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "superseded_at"], previous)
+    version.status = V.ACTIVE
+    version.activated_at = now
+    version.save(update_fields=["status", "activated_at", "updated_at"])
+    _audit(plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "activated_at"], version)
+    program = plan.episode.program
+    today = policy.local_today(program, now)
+    plan.current_version = version
+    plan.next_review_on = policy.review_due_on(program, today)
+    plan.save(update_fields=["current_version", "next_review_on", "updated_at"])
+    _audit(plan, acting_user, AuditAction.UPDATED, ["current_version", "next_review_on"], plan)
+    _close_task(plan_due_key(plan.episode), acting_user, "Treatment plan signed")
+    # The clock restarts: an outstanding scheduled review belongs to the version just replaced.
+    for review in plan.reviews.filter(status=ProgressReview.Status.DUE, trigger=ProgressReview.Trigger.SCHEDULED):
+        _cancel_review(review, acting_user, "A new version of the plan is in force")
+    _open_review(plan, acting_user, trigger=ProgressReview.Trigger.SCHEDULED, due_on=plan.next_review_on)
+
+
+# --- Progress reviews -------------------------------------------------------------------------------------------
+
+
+def _open_review(
+    plan: TreatmentPlan, acting_user: User | None, *, trigger: str, due_on: date, trigger_key: str = ""
+) -> ProgressReview:
+    assert plan.current_version is not None  # callers check: only a plan in force is reviewed
+    review = ProgressReview.objects.create(
+        plan=plan,
+        version_reviewed=plan.current_version,
+        trigger=trigger,
+        trigger_key=trigger_key,
+        due_on=due_on,
+    )
+    _audit(plan, acting_user, AuditAction.CREATED, ["trigger", "due_on", "version_reviewed"], review)
+    raise_review_task(review, acting_user)
+    return review
+
+
+def _cancel_review(review: ProgressReview, acting_user: User | None, note: str) -> None:
+    review.status = ProgressReview.Status.CANCELLED
+    review.save(update_fields=["status", "updated_at"])
+    _audit(review.plan, acting_user, AuditAction.STATUS_CHANGED, ["status"], review)
+    _close_task(review_key(review), acting_user, note)
+
+
+@transaction.atomic
+def do_request_review(
+    plan: TreatmentPlan,
+    *,
+    acting_user: User | None,
+    trigger: str,
+    trigger_key: str = "",
+    due_on: date | None = None,
+) -> tuple[ProgressReview, bool]:
+    """An unscheduled review (level-of-care change, safety event, recertification, other): (review, created).
+
+    ``trigger_key`` names the event (``safety_alert:<id>``) so the same event raises one review however often it is
+    seen. A plan with no version in force yet gets none: the first plan, still being written, covers it."""
+    plan = TreatmentPlan.objects.select_for_update().select_related("episode__program__site", "patient").get(pk=plan.pk)
+    if trigger not in ProgressReview.Trigger.values or trigger == ProgressReview.Trigger.SCHEDULED:
+        raise ValidationError({"trigger": "Choose what calls for the review."})
+    if trigger_key:
+        existing = plan.reviews.filter(trigger_key=trigger_key).first()
+        if existing is not None:
+            return existing, False
+    if plan.current_version_id is None:
+        raise ValidationError({"trigger": "The plan has no version in force yet; review it once it is signed."})
+    if plan.episode.status not in OPEN_EPISODE:
+        raise ValidationError({"trigger": "The episode is closed."})
+    program = plan.episode.program
+    due = due_on or policy.event_review_due_on(program, policy.local_today(program))
+    return _open_review(plan, acting_user, trigger=trigger, due_on=due, trigger_key=trigger_key), True
+
+
+@transaction.atomic
+def do_complete_review(
+    review: ProgressReview,
+    *,
+    acting_user: User,
+    outcome: str,
+    summary: str,
+    held_on: date | None = None,
+) -> ProgressReview:
+    """Record the outcome. A plan-changing outcome starts the next version (a draft copied from the one in force);
+    "continue" restarts the review clock from the day it was held."""
+    review = ProgressReview.objects.select_for_update().select_related("plan").get(pk=review.pk)
+    plan = (
+        TreatmentPlan.objects.select_for_update()
+        .select_related("episode__program__site", "patient")
+        .get(pk=review.plan_id)
+    )
+    program = plan.episode.program
+    today = policy.local_today(program)
+    held_on = held_on or today
+    errors: dict[str, str] = {}
+    if review.status != ProgressReview.Status.DUE:
+        raise ValidationError({"status": "This review is already closed."})
+    if outcome not in ProgressReview.Outcome.values:
+        errors["outcome"] = "Choose the outcome."
+    summary = (summary or "").strip()
+    if not summary:
+        errors["summary"] = "Summarize the review: progress, what changes and why."
+    elif len(summary) > MAX_TEXT:
+        errors["summary"] = f"Keep the summary under {MAX_TEXT} characters."
+    if held_on > today:
+        errors["held_on"] = "The review cannot be held in the future."
+    elif plan.episode.admitted_on and held_on < plan.episode.admitted_on:
+        errors["held_on"] = "The review cannot be before admission."
+    if errors:
+        raise ValidationError(errors)
+    review.status = ProgressReview.Status.COMPLETED
+    review.outcome = outcome
+    review.summary = summary
+    review.held_on = held_on
+    review.reviewer = acting_user
+    fields = ["status", "outcome", "summary", "held_on", "reviewer"]
+    if outcome in PLAN_CHANGING_OUTCOMES and plan.episode.status in OPEN_EPISODE:
+        in_progress = plan.versions.filter(status__in=[V.DRAFT, V.AWAITING_COSIGN, V.AWAITING_PATIENT]).first()
+        review.save(update_fields=[*fields, "updated_at"])
+        if in_progress is None:
+            in_progress = do_start_version(
+                plan, acting_user=acting_user, reason=REASON_FOR_TRIGGER[review.trigger], review=review
+            )
+        review.next_version = in_progress
+        fields.append("next_version")
+    review.save(update_fields=[*fields, "updated_at"])
+    _audit(plan, acting_user, AuditAction.STATUS_CHANGED, fields, review)
+    _close_task(review_key(review), acting_user, "Review held")
+    if outcome == ProgressReview.Outcome.CONTINUE and plan.current_version_id is not None:
+        for other in plan.reviews.filter(status=ProgressReview.Status.DUE, trigger=ProgressReview.Trigger.SCHEDULED):
+            _cancel_review(other, acting_user, "A review was held; the next one is scheduled from it")
+        plan.next_review_on = policy.review_due_on(program, held_on)
+        plan.save(update_fields=["next_review_on", "updated_at"])
+        _audit(plan, acting_user, AuditAction.UPDATED, ["next_review_on"], plan)
+        _open_review(plan, acting_user, trigger=ProgressReview.Trigger.SCHEDULED, due_on=plan.next_review_on)
+    return review
+
+
+@transaction.atomic
+def do_close_for_discharge(plan: TreatmentPlan, *, acting_user: User | None) -> int:
+    """The episode ended: reviews still due are cancelled and their tasks closed. Returns how many."""
+    count = 0
+    for review in plan.reviews.select_for_update().filter(status=ProgressReview.Status.DUE):
+        _cancel_review(review, acting_user, "The episode was discharged")
+        count += 1
+    _close_task(plan_due_key(plan.episode), acting_user, "The episode was discharged")
+    return count

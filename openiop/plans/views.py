@@ -1,0 +1,609 @@
+"""Plan pages: the chart tab, a version (read, or the HTMX editor while a draft), signatures, the diff, the PDF,
+progress reviews, and the co-signature and due queues.
+
+VIEW_CLINICAL reads, EDIT_CLINICAL writes (403 for front desk and billing, auditors read only); every lookup is
+inside the user's programs (404 outside), so a substance-use program's plans stay with that program's staff. Every
+page that shows a plan is audited as a record view, the PDF as an export; every write goes through plans.actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.forms import BaseForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from openiop.accounts.models import User
+from openiop.core import audit
+from openiop.core.forms import add_action_errors
+from openiop.core.htmx import is_htmx
+from openiop.core.models import AuditAction
+from openiop.core.permissions import staff_view
+from openiop.core.roles import Cap
+from openiop.intake.models import Diagnosis
+from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.patients.queries import get_patient_for_user
+from openiop.plans import actions, policy, queries
+from openiop.plans.diff import diff_versions
+from openiop.plans.forms import (
+    GoalForm,
+    InterventionForm,
+    ObjectiveForm,
+    ObjectiveStatusForm,
+    PatientSignForm,
+    ProblemForm,
+    RequestReviewForm,
+    ReviewForm,
+    VersionTextForm,
+)
+from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
+from openiop.plans.review import gather
+
+KINDS: dict[str, Any] = {"problem": Problem, "goal": Goal, "objective": Objective, "intervention": Intervention}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _viewed(request: HttpRequest, patient: Patient, obj: Any = None, object_type: str = "") -> None:
+    audit.record(
+        action=AuditAction.RECORD_VIEWED, acting_user=_user(request), patient=patient, obj=obj, object_type=object_type
+    )
+
+
+def _posted(request: HttpRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+# --- The editor tree ----------------------------------------------------------------------------------------------
+
+
+def _diagnoses(plan: TreatmentPlan) -> Any:
+    return Diagnosis.objects.filter(
+        Q(episode_id=plan.episode_id) | Q(assessment__patient_id=plan.patient_id), is_active=True
+    ).order_by("-is_primary", "code")
+
+
+def _staff(plan: TreatmentPlan) -> Any:
+    return User.objects.filter(is_active=True, memberships__program_id=plan.episode.program_id).order_by(
+        "last_name", "first_name"
+    )
+
+
+@dataclass
+class Node:
+    """One item of the plan with its edit form and the form that adds a child (a bound one after an error)."""
+
+    kind: str
+    item: Any
+    edit: BaseForm | None = None
+    add: BaseForm | None = None
+    children: list[Node] = field(default_factory=list)
+    open: bool = False  # show the edit form expanded (it has errors)
+
+
+def _tree(version: PlanVersion, editing: bool, bound: dict[str, BaseForm]) -> list[Node]:
+    plan = version.plan
+    diagnoses, staff = (_diagnoses(plan), _staff(plan)) if editing else (None, None)
+
+    def forms_for(kind: str, item: Any, initial: dict[str, Any], child: str | None) -> tuple[Any, Any, bool]:
+        if not editing:
+            return None, None, False
+        key = f"{kind}-{item.public_id}"
+        edit = bound.get(f"edit-{key}") or _form(kind, None, plan, diagnoses, staff, prefix=key, initial=initial)
+        add = None
+        if child:
+            add_key = f"add-{child}-{item.public_id}"
+            add = bound.get(add_key) or _form(child, None, plan, diagnoses, staff, prefix=add_key)
+        return edit, add, f"edit-{key}" in bound
+
+    nodes = []
+    for problem in version.problems.all():
+        edit, add, is_open = forms_for(
+            "problem", problem, {"statement": problem.statement, "diagnosis": problem.diagnosis}, "goal"
+        )
+        pnode = Node("problem", problem, edit, add, open=is_open)
+        for goal in problem.goals.all():
+            initial: dict[str, Any] = {
+                "statement": goal.statement,
+                "measure_code": goal.measure_code,
+                "measure_comparator": goal.measure_comparator,
+                "measure_target": goal.measure_target,
+            }
+            edit, add, is_open = forms_for("goal", goal, initial, "objective")
+            gnode = Node("goal", goal, edit, add, open=is_open)
+            for objective in goal.objectives.all():
+                initial = {"statement": objective.statement, "target_date": objective.target_date,
+                           "status": objective.status}  # fmt: skip
+                edit, add, is_open = forms_for("objective", objective, initial, "intervention")
+                onode = Node("objective", objective, edit, add, open=is_open)
+                for i in objective.interventions.all():
+                    initial = {"modality": i.modality, "description": i.description, "frequency": i.frequency,
+                               "responsible": i.responsible}  # fmt: skip
+                    edit, _, is_open = forms_for("intervention", i, initial, None)
+                    onode.children.append(Node("intervention", i, edit, open=is_open))
+                gnode.children.append(onode)
+            pnode.children.append(gnode)
+        nodes.append(pnode)
+    return nodes
+
+
+def _form(kind: str, data: Any, plan: TreatmentPlan, diagnoses: Any, staff: Any, **kwargs: Any) -> BaseForm:
+    if kind == "problem":
+        return ProblemForm(data, diagnoses=diagnoses if diagnoses is not None else _diagnoses(plan), **kwargs)
+    if kind == "goal":
+        return GoalForm(data, **kwargs)
+    if kind == "objective":
+        return ObjectiveForm(data, **kwargs)
+    return InterventionForm(data, staff=staff if staff is not None else _staff(plan), **kwargs)
+
+
+def _action_fields(kind: str, form: BaseForm) -> dict[str, Any]:
+    d = dict(form.cleaned_data)
+    if kind == "goal":
+        d["measure_code"] = d.get("measure_code") or ""
+        d["measure_comparator"] = d.get("measure_comparator") or ""
+    if kind == "intervention":
+        d["description"] = d.get("description") or ""
+    return d
+
+
+def _version_context(
+    request: HttpRequest, version: PlanVersion, bound: dict[str, BaseForm] | None = None
+) -> dict[str, Any]:
+    user = _user(request)
+    bound = bound or {}
+    plan = version.plan
+    editing = version.status == PlanVersion.Status.DRAFT and user.can(Cap.EDIT_CLINICAL)
+    text_form = bound.get("text") or VersionTextForm(
+        initial={"strengths": version.strengths, "barriers": version.barriers, "patient_words": version.patient_words}
+    )
+    add_problem = bound.get("add-problem") or (
+        ProblemForm(None, diagnoses=_diagnoses(plan), prefix="add-problem") if editing else None
+    )
+    previous = plan.versions.filter(number__lt=version.number).order_by("-number").first()
+    return {
+        "nav": "patients",
+        "version": version,
+        "plan": plan,
+        "patient": plan.patient,
+        "editing": editing,
+        "tree": _tree(version, editing, bound),
+        "text_form": text_form,
+        "add_problem": add_problem,
+        "problems": actions.signing_problems(version) if editing else {},
+        "can_cosign": version.status == PlanVersion.Status.AWAITING_COSIGN and actions.cosigners_ok(version, user),
+        "can_return": version.status in (PlanVersion.Status.AWAITING_COSIGN, PlanVersion.Status.AWAITING_PATIENT)
+        and user.can(Cap.EDIT_CLINICAL)
+        and (user.pk == version.author_id or actions.cosigners_ok(version, user)),
+        "previous": previous,
+        "today": policy.local_today(plan.episode.program),
+    }
+
+
+def _editor_response(
+    request: HttpRequest, version: PlanVersion, bound: dict[str, BaseForm] | None = None, *, ok: bool = True
+) -> HttpResponse:
+    """HTMX gets the content editor back (with any errors in place); others are sent to the page."""
+    if not is_htmx(request) and ok:
+        return redirect("plans:version", version.public_id)
+    fresh = queries.get_version_for_user(_user(request), version.public_id, Cap.EDIT_CLINICAL)
+    context = _version_context(request, fresh, bound)
+    if not is_htmx(request):
+        return render(request, "plans/version.html", context, status=422)
+    # 200 even with errors: HTMX swaps only successful responses, and the fragment carries the errors.
+    return render(request, "plans/partials/editor.html", context)
+
+
+# --- Pages ---------------------------------------------------------------------------------------------------
+
+
+@staff_view(Cap.VIEW_CLINICAL)
+def version_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    version = queries.get_version_for_user(_user(request), public_id)
+    _viewed(request, version.plan.patient, version)
+    return render(request, "plans/version.html", _version_context(request, version))
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def start_plan(request: HttpRequest, public_id: UUID, episode_id: UUID) -> HttpResponse:
+    """Start the episode's plan, or its next version (copied from the one in force)."""
+    user = _user(request)
+    patient = get_patient_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    episode = _episode(user, patient, episode_id)
+    try:
+        plan, _ = actions.do_ensure_plan(episode, acting_user=user)
+        version = actions.do_start_version(plan, acting_user=user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(f"{patient.get_absolute_url()}?tab=plan")
+    return redirect("plans:version", version.public_id)
+
+
+def _episode(user: User, patient: Patient, episode_id: UUID) -> EpisodeOfCare:
+    for episode in queries.episodes_for_plans(user, patient):
+        if episode.public_id == episode_id:
+            return episode
+    raise Http404
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def save_text(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    form = VersionTextForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_update_version_text(version, acting_user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            return _editor_response(request, version)
+    return _editor_response(request, version, {"text": form}, ok=False)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def add_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
+    """Add a problem to a version, a goal to a problem, an objective to a goal, an intervention to an objective."""
+    user = _user(request)
+    parents = {"problem": None, "goal": "problem", "objective": "goal", "intervention": "objective"}
+    if kind not in parents:
+        raise Http404
+    parent_kind = parents[kind]
+    if parent_kind is None:
+        version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
+        parent: Any = version
+        prefix = "add-problem"
+    else:
+        parent = queries.get_item_for_user(user, KINDS[parent_kind], public_id)
+        version = queries.get_version_for_user(user, actions.item_version(parent).public_id, Cap.EDIT_CLINICAL)
+        prefix = f"add-{kind}-{parent.public_id}"
+    form = _form(kind, request.POST, version.plan, None, None, prefix=prefix)
+    if form.is_valid():
+        add: Any = {
+            "problem": actions.do_add_problem,
+            "goal": actions.do_add_goal,
+            "objective": actions.do_add_objective,
+            "intervention": actions.do_add_intervention,
+        }[kind]
+        try:
+            add(parent, acting_user=user, **_action_fields(kind, form))
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            return _editor_response(request, version)
+    return _editor_response(request, version, {prefix: form}, ok=False)
+
+
+def _item(request: HttpRequest, kind: str, public_id: UUID) -> tuple[Any, PlanVersion]:
+    if kind not in KINDS:
+        raise Http404
+    user = _user(request)
+    item = queries.get_item_for_user(user, KINDS[kind], public_id)
+    version = queries.get_version_for_user(user, actions.item_version(item).public_id, Cap.EDIT_CLINICAL)
+    return item, version
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def edit_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
+    item, version = _item(request, kind, public_id)
+    key = f"{kind}-{item.public_id}"
+    form = _form(kind, request.POST, version.plan, None, None, prefix=key)
+    if form.is_valid():
+        update: Any = {
+            "problem": actions.do_update_problem,
+            "goal": actions.do_update_goal,
+            "objective": actions.do_update_objective,
+            "intervention": actions.do_update_intervention,
+        }[kind]
+        try:
+            update(item, acting_user=_user(request), **_action_fields(kind, form))
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            return _editor_response(request, version)
+    return _editor_response(request, version, {f"edit-{key}": form}, ok=False)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def remove_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
+    item, version = _item(request, kind, public_id)
+    try:
+        actions.do_remove_item(item, acting_user=_user(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _editor_response(request, version)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def move_item(request: HttpRequest, kind: str, public_id: UUID, direction: str) -> HttpResponse:
+    item, version = _item(request, kind, public_id)
+    try:
+        actions.do_move_item(item, acting_user=_user(request), direction=direction)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _editor_response(request, version)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    try:
+        version = actions.do_sign_version(version, acting_user=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("plans:version", version.public_id)
+    if version.status == PlanVersion.Status.AWAITING_COSIGN:
+        messages.success(request, "Signed. It now waits for your supervisor's co-signature.")
+    else:
+        messages.success(request, "Signed. Ask the patient to sign.")
+    return redirect("plans:version", version.public_id)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def cosign(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    try:
+        actions.do_cosign_version(version, acting_user=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "Co-signed. The patient signs next.")
+    return redirect("plans:version", version.public_id)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def return_to_draft(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    try:
+        actions.do_return_to_draft(version, acting_user=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "Returned to draft.")
+    return redirect("plans:version", version.public_id)
+
+
+@staff_view(Cap.EDIT_CLINICAL)
+def patient_sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    if version.status != PlanVersion.Status.AWAITING_PATIENT:
+        messages.info(request, "This version is not waiting for the patient's signature.")
+        return redirect("plans:version", version.public_id)
+    form = PatientSignForm(_posted(request))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                actions.do_patient_sign(
+                    version,
+                    acting_user=user,
+                    name=d["patient_signature_name"],
+                    method=d["patient_signature_method"],
+                    agreed=bool(d["agreed"]),
+                    drawing=d.get("patient_signature_drawing") or "",
+                )
+            except ValidationError as exc:
+                add_action_errors(form, exc)
+            else:
+                messages.success(request, "Signed by the patient. This version is now the plan in force.")
+                return redirect("plans:version", version.public_id)
+        status = 422
+    _viewed(request, version.plan.patient, version)
+    context = {**_version_context(request, version), "form": form}
+    return render(request, "plans/patient_sign.html", context, status=status)
+
+
+@staff_view(Cap.VIEW_CLINICAL)
+def version_diff(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    new = queries.get_version_for_user(user, public_id)
+    against = request.GET.get("against")
+    if against:
+        try:
+            old = queries.get_version_for_user(user, UUID(against))
+        except ValueError:
+            raise Http404 from None
+        if old.plan_id != new.plan_id:
+            raise Http404
+    else:
+        previous = new.plan.versions.filter(number__lt=new.number).order_by("-number").first()
+        if previous is None:
+            messages.info(request, "This is the first version; there is nothing to compare it with.")
+            return redirect("plans:version", new.public_id)
+        old = queries.get_version_for_user(user, previous.public_id)
+    if old.number > new.number:
+        old, new = new, old
+    _viewed(request, new.plan.patient, new, "plan_diff")
+    context = {"nav": "patients", "patient": new.plan.patient, "plan": new.plan, "diff": diff_versions(old, new),
+               "versions": queries.versions_of(new.plan)}  # fmt: skip
+    return render(request, "plans/diff.html", context)
+
+
+@staff_view(Cap.VIEW_CLINICAL)
+def version_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    from openiop.plans.pdf import render_plan_pdf
+
+    user = _user(request)
+    version = queries.get_version_for_user(user, public_id)
+    data = render_plan_pdf(version, printed_by=user)
+    audit.record(action=AuditAction.EXPORTED, acting_user=user, patient=version.plan.patient, obj=version)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="plan-{version.public_id}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Reviews -----------------------------------------------------------------------------------------------------
+
+
+@staff_view(Cap.VIEW_CLINICAL)
+def review_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    review = queries.get_review_for_user(user, public_id)
+    plan = review.plan
+    form = None
+    status = 200
+    if review.status == ProgressReview.Status.DUE:
+        today = policy.local_today(plan.episode.program)
+        form = ReviewForm(_posted(request), initial={"held_on": today})
+        if request.method == "POST":
+            if not user.can(Cap.EDIT_CLINICAL):
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    review = actions.do_complete_review(review, acting_user=user, **form.cleaned_data)
+                except ValidationError as exc:
+                    add_action_errors(form, exc)
+                else:
+                    messages.success(request, "Review recorded.")
+                    if review.next_version is not None:
+                        return redirect("plans:version", review.next_version.public_id)
+                    return redirect("plans:review", review.public_id)
+            status = 422
+    elif request.method == "POST":
+        messages.info(request, "This review is already closed.")
+        return redirect("plans:review", review.public_id)
+    version = queries.get_version_for_user(user, review.version_reviewed.public_id)
+    _viewed(request, plan.patient, review)
+    context = {
+        "nav": "patients",
+        "review": review,
+        "plan": plan,
+        "patient": plan.patient,
+        "version": version,
+        "form": form,
+        "evidence": gather(review, version, now=timezone.now()),
+        "status_choices": ObjectiveStatusForm.base_fields["status"].choices,  # type: ignore[attr-defined]
+    }
+    return render(request, "plans/review.html", context, status=status)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def objective_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    objective = queries.get_item_for_user(user, Objective, public_id)
+    form = ObjectiveStatusForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            actions.do_set_objective_status(objective, acting_user=user, status=form.cleaned_data["status"])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "Choose a status."
+    objective.refresh_from_db()
+    if not is_htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect(
+            request.POST.get("next") or reverse("plans:version", args=[objective.goal.problem.version.public_id])
+        )
+    context = {"objective": objective, "error": error, "saved": not error,
+               "status_choices": ObjectiveStatusForm.base_fields["status"].choices}  # type: ignore[attr-defined]  # fmt: skip
+    return render(request, "plans/partials/objective_status.html", context)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def request_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = _user(request)
+    plan = queries.get_plan_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    form = RequestReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            review, _ = actions.do_request_review(plan, acting_user=user, trigger=form.cleaned_data["trigger"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "Review requested.")
+            return redirect("plans:review", review.public_id)
+    else:
+        messages.error(request, "Choose why the plan needs a review.")
+    return redirect(f"{plan.patient.get_absolute_url()}?tab=plan")
+
+
+# --- Queues ------------------------------------------------------------------------------------------------------
+
+
+@staff_view(Cap.EDIT_CLINICAL)
+def cosign_queue(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    versions = list(queries.cosign_queue(user))
+    audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="planversion")
+    return render(request, "plans/cosign_queue.html", {"nav": "patients", "versions": versions})
+
+
+@staff_view(Cap.VIEW_CLINICAL)
+def due_queue(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    rows = queries.due_rows(user)
+    audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="treatmentplan")
+    return render(request, "plans/due_queue.html", {"nav": "patients", "rows": rows})
+
+
+# --- Chart tab ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EpisodePlan:
+    episode: EpisodeOfCare
+    plan: TreatmentPlan | None
+    versions: list[PlanVersion]
+    reviews: list[ProgressReview]
+    status: queries.PlanStatus | None
+    open_version: PlanVersion | None
+    active: PlanVersion | None
+
+
+def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
+    """Context for the chart's Plan tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL). An admitted open
+    episode without a plan gets one here: admission (the referrals app) does not make it."""
+    user = _user(request)
+    rows = []
+    for episode in queries.episodes_for_plans(user, patient):
+        plan: TreatmentPlan | None = getattr(episode, "treatment_plan", None)
+        if plan is None and episode.is_open and episode.status in actions.OPEN_EPISODE:
+            plan, _ = actions.do_ensure_plan(episode, acting_user=user)
+        if plan is None:
+            rows.append(EpisodePlan(episode, None, [], [], None, None, None))
+            continue
+        versions = queries.versions_of(plan)
+        reviews = list(plan.reviews.select_related("reviewer").order_by("-due_on", "-id"))
+        due = next((r for r in sorted(reviews, key=lambda r: r.due_on) if r.status == "due"), None)
+        today = policy.local_today(episode.program)
+        open_version = next((v for v in versions if v.status in queries.OPEN_VERSION), None)
+        active = next((v for v in versions if v.status == PlanVersion.Status.ACTIVE), None)
+        status = queries.plan_status(plan, today, due) if episode.is_open else None
+        rows.append(EpisodePlan(episode, plan, versions, reviews, status, open_version, active))
+    return {"episode_plans": rows, "request_review_form": RequestReviewForm()}
