@@ -149,9 +149,11 @@ def _group_note(program: Program, staff: dict[str, User], now: datetime) -> Grou
         if lock:
             _ready(part.episode, writer, now.date())
         behavior, intervention, response, plan = PART
+        # The part was prefilled before _ready gave the episode its diagnosis: name it now.
         actions.do_save_part(
-            part, acting_user=writer, objectives=actions.active_objectives(part.episode)[:1], behavior=behavior,
-            intervention=intervention, response=response, plan=plan, risk_level="none",
+            part, acting_user=writer, objectives=actions.active_objectives(part.episode)[:1],
+            diagnoses=episode_diagnoses(part.episode)[:1], behavior=behavior, intervention=intervention,
+            response=response, plan=plan, risk_level="none",
         )  # fmt: skip
     if lock:
         for facilitator in facilitators:
