@@ -346,15 +346,33 @@ def _locked_record(session: Session, patient_id: int) -> AttendanceRecord | None
     )
 
 
+def _is_seat(booking: Booking | None, session: Session, patient_id: int) -> bool:
+    """Whether a booking the caller read is still what ``roster_booking`` would find (on the session as read now)."""
+    if booking is None or booking.session_id != session.pk or booking.patient_id != patient_id:
+        return False
+    if session.status == Session.Status.CANCELLED:
+        return booking.status == Booking.Status.CANCELLED and booking.cancel_reason == session.cancel_reason
+    return booking.status == Booking.Status.BOOKED
+
+
 @transaction.atomic
 def do_check_in(
-    session: Session, patient: Patient, *, acting_user: User, status: str, reason: str = "", **fields: Any
+    session: Session,
+    patient: Patient,
+    *,
+    acting_user: User,
+    status: str,
+    reason: str = "",
+    seat: Booking | None = None,
+    **fields: Any,
 ) -> AttendanceRecord:
     """Record how the patient attended the session, or change what check-in recorded (idempotent on the pair).
 
     ``fields`` are any of late_minutes, left_early_minutes, arrived_at, departed_at (aware; telehealth: join
     and leave), participation and remark; those not given keep the record's value (see ``_merge``). After
     check-in has closed a change needs ``reason`` (it is then a correction). Raises ValidationError by field.
+    ``seat`` is the patient's latest booking on the session as the caller just read it (the roster row), so a
+    first check-in need not read it again; one that no longer fits the session is ignored and read afresh.
     """
     _check_fields(fields)
     now = timezone.now()
@@ -362,7 +380,7 @@ def do_check_in(
     given = _from_tap(session, status, fields, now)
     current = _locked_record(session, patient.pk)
     if current is None:
-        booking = roster_booking(session, patient.pk)
+        booking = seat if _is_seat(seat, session, patient.pk) else roster_booking(session, patient.pk)
         if booking is None:
             raise ValidationError({"patient": "This person is not booked on this session; book them first."})
         values = _clean(session, _merge(None, status, given), now)
@@ -373,6 +391,7 @@ def do_check_in(
             current = _locked_record(session, patient.pk)
             if current is None:
                 raise
+    current.session = session  # as read in this transaction: the receivers need not read it again
     values = _clean(session, _merge(current, status, given), now)
     open_now = checkin_is_open(session, now)
     reason = _clean_reason(reason, required=False)
@@ -406,6 +425,7 @@ def do_correct_attendance(
         )
     status = changes.pop("status", current.status)
     session = Session.objects.select_related("program").get(pk=current.session_id)
+    current.session = session
     values = _clean(session, _merge(current, status, changes), now)
     changed = _change(current, values, acting_user=acting_user, reason=reason, now=now)
     if not changed:
