@@ -90,6 +90,14 @@ def day_records(episode: EpisodeOfCare, day: date) -> list[AttendanceRecord]:
     return list(
         AttendanceRecord.objects.filter(episode=episode, session__starts_at__gte=start, session__starts_at__lt=end)
         .select_related("session__session_type")
+        # What ``decide`` reads, no more: a person's day can hold many records, and each builds three objects.
+        .only(
+            "status",
+            "minutes_attended",
+            "session__status",
+            "session__starts_at",
+            "session__session_type__counts_toward_dose",
+        )
         .order_by("session__starts_at", "pk")
     )
 
