@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from openiop.attendance.minutes import minutes_after, minutes_attended
@@ -346,23 +347,58 @@ def _locked_record(session: Session, patient_id: int) -> AttendanceRecord | None
     )
 
 
+def _session_for_check_in(session: Session, patient_id: int) -> Session:
+    """The session as it is now, with the id of the patient's seat on it (what ``roster_booking`` would find), read
+    in the same query, so a seat the caller already holds is checked without reading the booking again."""
+    seats = Booking.objects.filter(session=OuterRef("pk"), patient_id=patient_id).order_by("-created_at", "-pk")
+    return (
+        Session.objects.select_related("program")
+        .annotate(
+            booked_seat_id=Subquery(seats.filter(status=Booking.Status.BOOKED).values("pk")[:1]),
+            released_seat_id=Subquery(
+                seats.filter(status=Booking.Status.CANCELLED, cancel_reason=OuterRef("cancel_reason")).values("pk")[:1]
+            ),
+        )
+        .get(pk=session.pk)
+    )
+
+
+def _seat(session: Session, patient_id: int, seat: Booking | None) -> Booking | None:
+    cancelled = session.status == Session.Status.CANCELLED
+    seat_id = session.released_seat_id if cancelled else session.booked_seat_id  # type: ignore[attr-defined]
+    if seat_id is None:
+        return None
+    if seat is not None and seat.pk == seat_id and seat.patient_id == patient_id:
+        return seat
+    return roster_booking(session, patient_id)
+
+
 @transaction.atomic
 def do_check_in(
-    session: Session, patient: Patient, *, acting_user: User, status: str, reason: str = "", **fields: Any
+    session: Session,
+    patient: Patient,
+    *,
+    acting_user: User,
+    status: str,
+    reason: str = "",
+    seat: Booking | None = None,
+    **fields: Any,
 ) -> AttendanceRecord:
     """Record how the patient attended the session, or change what check-in recorded (idempotent on the pair).
 
     ``fields`` are any of late_minutes, left_early_minutes, arrived_at, departed_at (aware; telehealth: join
     and leave), participation and remark; those not given keep the record's value (see ``_merge``). After
     check-in has closed a change needs ``reason`` (it is then a correction). Raises ValidationError by field.
+    ``seat`` is the patient's booking on the session as the caller just read it (the roster row): a first check-in
+    uses it when it is still the seat the session has now (checked in the session's own read), else reads it.
     """
     _check_fields(fields)
     now = timezone.now()
-    session = Session.objects.select_related("program").get(pk=session.pk)
+    session = _session_for_check_in(session, patient.pk)
     given = _from_tap(session, status, fields, now)
     current = _locked_record(session, patient.pk)
     if current is None:
-        booking = roster_booking(session, patient.pk)
+        booking = _seat(session, patient.pk, seat)
         if booking is None:
             raise ValidationError({"patient": "This person is not booked on this session; book them first."})
         values = _clean(session, _merge(None, status, given), now)
@@ -373,6 +409,7 @@ def do_check_in(
             current = _locked_record(session, patient.pk)
             if current is None:
                 raise
+    current.session = session  # as read in this transaction: the receivers need not read it again
     values = _clean(session, _merge(current, status, given), now)
     open_now = checkin_is_open(session, now)
     reason = _clean_reason(reason, required=False)
@@ -406,6 +443,7 @@ def do_correct_attendance(
         )
     status = changes.pop("status", current.status)
     session = Session.objects.select_related("program").get(pk=current.session_id)
+    current.session = session
     values = _clean(session, _merge(current, status, changes), now)
     changed = _change(current, values, acting_user=acting_user, reason=reason, now=now)
     if not changed:

@@ -73,11 +73,12 @@ def session_roster(session: Session, patient: Patient | None = None) -> list[Ros
 
     ``patient`` narrows it to one row (the HTMX swap after a tap).
     """
-    bookings = _roster_bookings(session)
-    records = AttendanceRecord.objects.filter(session=session).select_related("patient", "episode")
-    if patient is not None:
-        bookings = bookings.filter(patient=patient)
-        records = records.filter(patient=patient)
+    return _rows(session, Q(patient=patient) if patient is not None else Q())
+
+
+def _rows(session: Session, person: Q) -> list[RosterRow]:
+    bookings = _roster_bookings(session).filter(person)
+    records = AttendanceRecord.objects.filter(session=session).filter(person).select_related("patient", "episode")
     by_patient = {r.patient_id: r for r in records}
     rows: dict[int, RosterRow] = {}
     for booking in bookings.order_by("created_at", "pk"):
@@ -94,9 +95,8 @@ def session_roster(session: Session, patient: Patient | None = None) -> list[Ros
 
 
 def roster_row(session: Session, patient_public_id: UUID | str) -> RosterRow:
-    """One person's row; 404 for anyone not on this session's roster."""
-    patient = Patient.objects.filter(public_id=patient_public_id).first()
-    rows = session_roster(session, patient) if patient is not None else []
+    """One person's row; 404 for anyone not on this session's roster. Two queries (the patient comes joined)."""
+    rows = _rows(session, Q(patient__public_id=patient_public_id))
     if not rows:
         raise Http404
     return rows[0]

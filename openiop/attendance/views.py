@@ -41,7 +41,7 @@ TAPS = [
     (Status.ABSENT_EXCUSED, "Absent, excused", "secondary"),
     (Status.ABSENT_UNEXCUSED, "Absent, unexcused", "danger"),
 ]
-BADGES = {
+BADGES: dict[str, str] = {
     Status.PRESENT: "text-bg-success",
     Status.LATE: "text-bg-warning",
     Status.LEFT_EARLY: "text-bg-info",
@@ -94,7 +94,46 @@ def _row_context(row: RosterRow, session: Session, form: CheckInForm | None = No
     if form is None:
         initial = initial_for(row.record, session) if row.record is not None else {"details": True}
         form = CheckInForm(initial=initial, session=session, auto_id=f"id_{row.patient.public_id}_%s")
-    return {"row": row, "form": form, "open_panel": form.is_bound and bool(form.errors)}
+    return {
+        "row": row,
+        "form": form,
+        "open_panel": form.is_bound and bool(form.errors),
+        "cells": _cells(row, session, form),
+    }
+
+
+def _cells(row: RosterRow, session: Session, form: CheckInForm) -> dict[str, Any]:
+    """What the row's buttons and menus show, worked out once here: in the template, twelve rows of per-option
+    comparisons cost more than the rest of the roster page."""
+    current = row.record.status if row.record is not None else None
+    chosen_status, chosen_participation = form["status"].value(), form["participation"].value()
+    return {
+        "badge": BADGES.get(current, "") if current is not None else "",
+        "tap_url": reverse("attendance:check_in", args=[session.public_id, row.patient.public_id]),
+        "taps": [
+            (value, label, f"btn-{color}" if current == value else f"btn-outline-{color}", current == value)
+            for value, label, color in TAPS
+        ],
+        "status_options": [(value, label, chosen_status == value) for value, label, _ in TAPS],
+        "participation_options": [
+            (value, label, chosen_participation == value) for value, label in PARTICIPATION_CHOICES
+        ],
+        "values": {
+            name: _shown(form, name) for name in ("late_minutes", "left_early_minutes", "arrived", "departed", "remark")
+        },
+        "errors": {name: " ".join(str(e) for e in errors) for name, errors in form.errors.items()}
+        if form.is_bound
+        else {},
+    }
+
+
+def _shown(form: CheckInForm, name: str) -> Any:
+    """An input's value as typed (bound) or as recorded (unbound: times as HH:MM, blanks for nothing)."""
+    if not form.is_bound and name in ("arrived", "departed"):
+        moment = form.initial.get(name)
+        return moment.strftime("%H:%M") if moment is not None else ""
+    value = form[name].value()
+    return "" if value is None else value
 
 
 def _roster_page(request: HttpRequest, session: Session, errors: dict[int, CheckInForm] | None = None) -> HttpResponse:
@@ -142,6 +181,7 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
                 row.patient,
                 acting_user=user,
                 status=form.cleaned_data["status"],
+                seat=row.booking,
                 **form.action_fields(),
             )
             saved = True

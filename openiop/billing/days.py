@@ -90,6 +90,14 @@ def day_records(episode: EpisodeOfCare, day: date) -> list[AttendanceRecord]:
     return list(
         AttendanceRecord.objects.filter(episode=episode, session__starts_at__gte=start, session__starts_at__lt=end)
         .select_related("session__session_type")
+        # What ``decide`` reads, no more: a person's day can hold many records, and each builds three objects.
+        .only(
+            "status",
+            "minutes_attended",
+            "session__status",
+            "session__starts_at",
+            "session__session_type__counts_toward_dose",
+        )
         .order_by("session__starts_at", "pk")
     )
 
@@ -108,15 +116,20 @@ def evaluate_and_store(
     episode: EpisodeOfCare, day: date, *, acting_user: User | None = None
 ) -> tuple[BillableDay, bool]:
     """``evaluate_day``, also saying whether the stored decision changed."""
+    return _evaluate_locked(episode.pk, day, acting_user)
+
+
+def _evaluate_locked(episode_id: int, day: date, acting_user: User | None) -> tuple[BillableDay, bool]:
     from openiop.billing.actions import do_record_billable_day
 
-    with transaction.atomic():
+    # No savepoint of its own: an error here ends the caller's transaction anyway (receivers never swallow one).
+    with transaction.atomic(savepoint=False):
         # The episode row lock serializes evaluations of one person's days, so two check-ins at once (two
         # sessions of one day) each decide on committed attendance and the create-or-update cannot race.
         locked = (
             EpisodeOfCare.objects.select_for_update(of=("self",))
             .select_related("program__site", "patient")
-            .get(pk=episode.pk)
+            .get(pk=episode_id)
         )
         return do_record_billable_day(locked, day, decide_day(locked, day), acting_user=acting_user)
 
@@ -128,9 +141,17 @@ def local_date_of(session: Session) -> date:
 def on_attendance_recorded(
     sender: Any, *, record: AttendanceRecord, previous: dict[str, Any] | None, acting_user: User | None, **kwargs: Any
 ) -> None:
-    session = Session.objects.select_related("program").get(pk=record.session_id)
-    episode = EpisodeOfCare.objects.select_related("program__site").get(pk=record.episode_id)
-    evaluate_day(episode, local_date_of(session), acting_user=acting_user)
+    if previous is not None and (
+        previous.get("status") == record.status and previous.get("minutes_attended") == record.minutes_attended
+    ):
+        # The decision reads only the status and minutes of each record (a remark or participation does not count).
+        return
+    # The action hands over the session it read in this transaction; read it only when it did not.
+    if AttendanceRecord.session.is_cached(record) and Session.program.is_cached(record.session):
+        session = record.session
+    else:
+        session = Session.objects.select_related("program").get(pk=record.session_id)
+    _evaluate_locked(record.episode_id, local_date_of(session), acting_user)
 
 
 def days_to_evaluate(program: Program, since: date, until: date | None = None) -> list[tuple[int, date]]:

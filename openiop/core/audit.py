@@ -74,7 +74,9 @@ def record(
             organization_id = patient.organization_id
         elif acting_user is not None:
             organization_id = acting_user.organization_id
-    with transaction.atomic():
+    # No savepoint when joining the caller's transaction: a failed audit row must fail the write it audits anyway,
+    # and the savepoint cost two statements on every audited write.
+    with transaction.atomic(savepoint=False):
         # The lock on the head row orders the chain: the position is taken here, not from the row id.
         head = AuditChainHead.objects.select_for_update().get(pk=1)
         event = AuditEvent(

@@ -234,6 +234,17 @@ def _before(items: list[Item], record: AttendanceRecord, previous: dict[str, Any
 def on_attendance_recorded(
     sender: Any, *, record: AttendanceRecord, previous: dict[str, Any] | None, acting_user: User | None, **kwargs: Any
 ) -> None:
+    if not _may_matter(record, previous):
+        return
     # The signal is sent inside the check-in's transaction; this joins it (a savepoint), never commits on its own.
     with transaction.atomic():
         apply_absence_policy(record, previous, acting_user=acting_user)
+
+
+def _may_matter(record: AttendanceRecord, previous: dict[str, Any] | None) -> bool:
+    """Whether the save can raise, reopen or close anything: every trigger is made of misses, and only triggers that
+    hold the saved record are acted on, so a record that is not a miss now and was not one before changes nothing
+    (most taps are "present": this spares them the episode lock and the history read)."""
+    if record.status in MISSED:
+        return True
+    return previous is not None and previous.get("status", record.status) in MISSED

@@ -276,3 +276,25 @@ def test_cancelled_by_program_needs_a_cancelled_session(clinic):
     session = running_session(clinic.mh)
     with pytest.raises(ValidationError):
         do_record_session_cancelled(session, acting_user=clinic.frontdesk)
+
+
+def test_a_seat_the_caller_read_before_it_was_cancelled_is_not_trusted(clinic):
+    from openiop.scheduling.booking import do_cancel_booking
+
+    session = running_session(clinic.mh)
+    [booking] = book_people(clinic, session, 1)
+    stale = Booking.objects.get(pk=booking.pk)  # as the roster row read it, a moment before the cancellation
+    do_cancel_booking(booking, acting_user=clinic.frontdesk)
+    with pytest.raises(ValidationError) as excinfo:
+        do_check_in(session, booking.patient, acting_user=clinic.frontdesk, status="present", seat=stale)
+    assert "patient" in _errors(excinfo)
+    assert not AttendanceRecord.objects.filter(session=session).exists()
+
+
+def test_a_seat_on_another_session_is_not_used(clinic):
+    session = running_session(clinic.mh)
+    other = running_session(clinic.mh, title="Other group")
+    [booking] = book_people(clinic, other, 1)
+    with pytest.raises(ValidationError):
+        do_check_in(session, booking.patient, acting_user=clinic.frontdesk, status="present", seat=booking)
+    assert not AttendanceRecord.objects.filter(session=session).exists()
