@@ -21,9 +21,11 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def worked(clinic, rules):
-    """Three patient-days in Adult MH: a 4-service Medicare day, a 3-service Medicare day, a 2-service day."""
+    """Three patient-days in Adult MH: a 4-service Medicare day, a 3-service Medicare day, a 2-service day.
+
+    The names are long enough never to turn up by chance inside a token or id on the page."""
     days = []
-    for name, count, days_ago in (("Ada", 4, 3), ("Bo", 3, 3), ("Cy", 2, 2)):
+    for name, count, days_ago in (("Adelphine", 4, 3), ("Bronwyn", 3, 3), ("Cypriana", 2, 2)):
         day = make_day(clinic, legal_first_name=name, days_ago=days_ago)
         add_coverage(day.patient, "medicare")
         day.attend(count)
@@ -56,16 +58,16 @@ def test_another_programs_days_are_not_a_choice(client, clinic, worked):
     response = client.get(DAYS, _params(clinic, worked))
     assert response.status_code == 200
     assert "valid choice" in response.content.decode()
-    assert "Ada" not in response.content.decode()
+    assert "Adelphine" not in response.content.decode()
     login(client, clinic.stranger)
-    assert "Ada" not in client.get(DAYS, _params(clinic, worked)).content.decode()
+    assert "Adelphine" not in client.get(DAYS, _params(clinic, worked)).content.decode()
 
 
 def test_the_page_lists_each_patient_day_with_totals_and_audits_the_list(client, clinic, worked):
     login(client, clinic.billing)
     response = client.get(DAYS, _params(clinic, worked))
     html = response.content.decode()
-    for name in ("Ada", "Bo", "Cy"):
+    for name in ("Adelphine", "Bronwyn", "Cypriana"):
         assert name in html
     assert "4 services, 220 min: meets Medicare IOP (CMHC) (3 services); 4+ service tier" in html
     totals = response.context["totals"]
@@ -74,7 +76,7 @@ def test_the_page_lists_each_patient_day_with_totals_and_audits_the_list(client,
     assert 'data-total="billable">2<' in html
     assert AuditEvent.objects.filter(action=AuditAction.PATIENTS_LISTED, object_type="billableday").count() == 1
     only = client.get(DAYS, _params(clinic, worked, billable_only="on"))
-    assert "Cy" not in only.content.decode()
+    assert "Cypriana" not in only.content.decode()
 
 
 def test_a_backwards_range_names_the_field_and_keeps_the_dates(client, clinic, worked):
