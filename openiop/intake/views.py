@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -43,6 +43,8 @@ from openiop.intake.forms import (
 from openiop.intake.frameworks import FRAMEWORKS, Framework
 from openiop.intake.models import IntakeAssessment
 from openiop.intake.queries import get_assessment_for_user, get_diagnosis_for_user, patient_assessments
+from openiop.measures import instruments
+from openiop.measures.models import Administration, Occasion
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, programs_for_user
 from openiop.programs.models import Program
@@ -114,15 +116,48 @@ def _ratings_form(assessment: IntakeAssessment, framework: Framework, data: Any 
     return RatingsForm(data, framework=framework, initial=RatingsForm.initial_for(rating), prefix=framework.code.value)
 
 
-def instrument_links(assessment: IntakeAssessment) -> list[dict[str, str]]:
-    """Where the intake instruments are given and read: the measures pages, once that app provides them."""
-    links = []
-    for name, label in (("measures:start", "Give an instrument"),):
+@dataclass(frozen=True)
+class IntakeInstrument:
+    name: str
+    status: str
+    total: int | None
+    band: str
+    url: str
+
+
+def intake_instruments(assessment: IntakeAssessment) -> list[IntakeInstrument]:
+    """The standardized instruments given at intake for this assessment's episode (one query): what was given,
+    its status and score. They are given and scored in measures; this page only reads them."""
+    if assessment.episode_id is None:
+        return []
+    rows = Administration.objects.filter(episode_id=assessment.episode_id, occasion=Occasion.INTAKE).order_by(
+        "due_on", "instrument_code"
+    )
+    found = []
+    for row in rows:
         try:
-            links.append({"label": label, "url": reverse(name, args=[assessment.patient.public_id])})
-        except NoReverseMatch:
+            instrument = instruments.get(row.instrument_code)
+        except KeyError:
             continue
-    return links
+        band = next((b.label for b in instrument.bands if b.key == row.band_key), "")
+        found.append(
+            IntakeInstrument(
+                name=instrument.short_name,
+                status=row.get_status_display(),
+                total=row.total,
+                band=band,
+                url=reverse("measures:detail", args=[row.public_id]),
+            )
+        )
+    return found
+
+
+def _instruments_context(assessment: IntakeAssessment) -> dict[str, Any]:
+    return {
+        "intake_instruments": intake_instruments(assessment),
+        # The chart's Measures tab is where a questionnaire is started (a POST form), so the link goes there.
+        "measures_tab_url": f"{assessment.patient.get_absolute_url()}?tab=measures",
+    }
 
 
 def _edit_context(
@@ -140,7 +175,7 @@ def _edit_context(
         "grids": grids,
         "diagnosis_form": forms.get("diagnosis") or DiagnosisForm(),
         "problems": actions.signing_problems(assessment),
-        "instrument_links": instrument_links(assessment),
+        **_instruments_context(assessment),
     }
 
 
@@ -200,7 +235,7 @@ def _detail_context(request: HttpRequest, assessment: IntakeAssessment, form: Ba
         "patient": assessment.patient,
         "ratings": ratings,
         "addendum_form": form or AddendumForm(),
-        "instrument_links": instrument_links(assessment),
+        **_instruments_context(assessment),
     }
 
 

@@ -203,3 +203,23 @@ def test_the_read_view_query_count_does_not_grow_with_its_contents(client, clini
     with CaptureQueriesContext(connection) as after:
         client.get(url)
     assert len(after) == len(before)
+
+
+def test_the_assessment_lists_the_instruments_given_at_intake_with_their_scores(client, clinic, patient):
+    from openiop.measures.actions import do_complete, do_save_answers, do_schedule_due
+    from openiop.measures.models import Administration
+    from openiop.measures.testing import episode_of, phq9
+
+    episode = episode_of(patient)
+    due = do_schedule_due(episode, today=episode.admitted_on, acting_user=clinic.clinician)
+    intake_phq9 = next(a for a in due if a.instrument_code == "phq9" and a.occasion == "intake")
+    do_save_answers(intake_phq9, phq9(12), acting_user=clinic.clinician, channel=Administration.Channel.STAFF)
+    do_complete(intake_phq9, acting_user=clinic.clinician, channel=Administration.Channel.STAFF)
+    assessment = start(patient, clinic.clinician, episode=episode)
+    client = login(client, clinic.clinician)
+    html = client.get(reverse("intake:detail", args=[assessment.public_id])).content.decode()
+    assert "PHQ-9" in html and "12 · Moderate" in html
+    assert reverse("measures:detail", args=[intake_phq9.public_id]) in html
+    assert f"{patient.get_absolute_url()}?tab=measures" in html
+    edit = client.get(reverse("intake:edit", args=[assessment.public_id])).content.decode()
+    assert "12 · Moderate" in edit
