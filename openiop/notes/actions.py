@@ -497,6 +497,9 @@ def on_attendance_recorded(
     """A check-in on a session with a group note: the person gets a part (late addition after the lock)."""
     if not record.attended:
         return
+    if previous is not None and previous.get("status") in AttendanceRecord.ATTENDED:
+        # Attended before this change too: the part was added then, or prefilled when the note was started.
+        return
     group_note = (
         GroupNote.objects.select_related("session__program__site", "created_by")
         .filter(session_id=record.session_id)

@@ -211,6 +211,7 @@ def test_the_assessment_lists_the_instruments_given_at_intake_with_their_scores(
     from openiop.measures.testing import episode_of, phq9
 
     episode = episode_of(patient)
+    assert episode.admitted_on is not None
     due = do_schedule_due(episode, today=episode.admitted_on, acting_user=clinic.clinician)
     intake_phq9 = next(a for a in due if a.instrument_code == "phq9" and a.occasion == "intake")
     do_save_answers(intake_phq9, phq9(12), acting_user=clinic.clinician, channel=Administration.Channel.STAFF)
