@@ -20,7 +20,9 @@ from openiop.intake.models import RISK_QUESTIONS, IntakeAssessment
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization, Program
 
-PER_PROGRAM = 2
+# Every admitted adult had an intake: each active episode gets a signed assessment with a primary diagnosis, which
+# the plans and notes demos then link (None: no limit).
+PER_PROGRAM: int | None = None
 
 _MH = {
     "presenting_problem": "Referred by their therapist after three months of low mood, poor sleep and missed work.",
@@ -51,7 +53,7 @@ def _assessor(program: Program) -> User | None:
 
 
 def seed_demo_intake(organization: Organization, today: date) -> int:
-    """Sign an intake assessment for the first admitted patients of each adult program; returns how many (0 when the
+    """Sign an intake assessment for the admitted patients of each adult program; returns how many (0 when the
     clinic already has assessments, so a second `openiop demo` changes nothing)."""
     if IntakeAssessment.objects.filter(patient__organization=organization).exists():
         return 0

@@ -25,7 +25,7 @@ from openiop.notes import actions
 from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.models import GroupNote, ProgressNote
 from openiop.patients.models import EpisodeOfCare
-from openiop.plans.models import TreatmentPlan
+from openiop.plans.models import PlanVersion, TreatmentPlan
 from openiop.programs.models import Organization, Program
 from openiop.scheduling.models import Booking, Session, SessionType
 
@@ -117,15 +117,27 @@ def _note(episode: EpisodeOfCare, author: User, day: date, text: tuple[str, str,
     )  # fmt: skip
 
 
+def _can_ready(episode: EpisodeOfCare) -> bool:
+    """Whether _ready can give the episode a plan in force: it has one, or none, or only a draft in progress (a
+    version waiting for a co-signature or the patient is the plans demo's own case, left as it is)."""
+    if actions.active_objectives(episode):
+        return True
+    waiting = (PlanVersion.Status.AWAITING_COSIGN, PlanVersion.Status.AWAITING_PATIENT)
+    return not PlanVersion.objects.filter(plan__episode=episode, status__in=waiting).exists()
+
+
 def _group_session(program: Program, now: datetime) -> tuple[Session | None, bool]:
-    """The latest ended group session with attendance (to lock), else today's first group session (a draft)."""
+    """The latest ended group session with attendance whose participants can all have a plan in force (to lock),
+    else today's first group session (a draft)."""
     groups = Session.objects.filter(
         program=program, status=Session.Status.SCHEDULED, session_type__kind__in=SessionType.GROUP_KINDS
     ).exclude(group_note__isnull=False)
-    attended = AttendanceRecord.objects.filter(status__in=AttendanceRecord.ATTENDED).values("session_id")
-    past = groups.filter(ends_at__lte=now, pk__in=attended).order_by("-starts_at").first()
-    if past is not None:
-        return past, True
+    attended = AttendanceRecord.objects.filter(status__in=AttendanceRecord.ATTENDED)
+    recent = groups.filter(ends_at__lte=now, pk__in=attended.values("session_id")).order_by("-starts_at")[:20]
+    for past in recent:
+        records = attended.filter(session=past).select_related("episode")
+        if all(_can_ready(r.episode) for r in records):
+            return past, True
     local = now.astimezone(program.tz()).date()
     start, _ = _at(program, local, 0, 0)
     today = groups.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1)).order_by("starts_at")

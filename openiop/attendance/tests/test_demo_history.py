@@ -21,7 +21,7 @@ from openiop.attendance.makeup import plan_makeup
 from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
 from openiop.billing.models import BillableDay
 from openiop.core.audit import verify_chain
-from openiop.core.demo import DEMO_ORGANIZATION, local_moment
+from openiop.core.demo import DEMO_ORGANIZATION, local_moment, seed_demo_records
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization
@@ -59,6 +59,9 @@ def test_the_demo_history(db, monkeypatch):
     check_it_shows_outreach_discharge_review_corrections_and_a_non_billable_day(demo)
     check_someones_week_is_at_risk_with_make_up_suggestions(demo)
     check_most_patients_meet_the_dose_most_weeks(demo)
+    # What `openiop demo` adds after the history (intake, consents, measures, referrals, plans, notes, discharges),
+    # at the real time, so the second run below has nothing left to add.
+    seed_demo_records(demo, TODAY)
     check_a_second_run_changes_nothing(monkeypatch)
 
 

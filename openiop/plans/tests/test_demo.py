@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from openiop.core.audit import verify_chain
 from openiop.core.demo import ensure_demo_clinic
+from openiop.intake.demo import seed_demo_intake
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans.demo import ensure_demo_plans
 from openiop.plans.diff import diff_versions
@@ -25,6 +26,7 @@ def test_the_demo_plans_cover_every_state_and_are_idempotent():
     today = timezone.localdate()
     demo = ensure_demo_clinic(today)
     org = demo.organization
+    seed_demo_intake(org, today)  # the diagnoses the plans' problems link, as `openiop demo` seeds them first
     episodes = EpisodeOfCare.objects.filter(patient__organization=org, status="active", admitted_on__isnull=False)
     made = ensure_demo_plans(org, today)
     assert made >= 0.7 * episodes.count()
