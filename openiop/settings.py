@@ -92,6 +92,10 @@ INSTALLED_APPS = [
     "openiop.notes",
     "openiop.discharge",
     "openiop.api",
+    "openiop.portal",
+    "openiop.family",
+    "openiop.reminders",
+    "openiop.jobs",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,10 @@ urlpatterns = [
     path("notes/", include("openiop.notes.urls")),
     path("discharge/", include("openiop.discharge.urls")),
     path("q/", include("openiop.measures.public_urls")),
+    path("portal/", include("openiop.portal.urls")),
+    path("family/", include("openiop.family.urls")),
+    path("reminders/", include("openiop.reminders.urls")),
+    path("jobs/", include("openiop.jobs.urls")),
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),
 ]
