@@ -16,4 +16,6 @@ def openiop(request: HttpRequest) -> dict[str, Any]:
     return {
         "caps": {c.value: True for c in caps},
         "session_idle_timeout_minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES,
+        # Set by portal.access.portal_view on portal pages; portal templates read the account from here.
+        "portal_account": getattr(request, "portal_account", None),
     }

@@ -1,6 +1,10 @@
-"""The portal's pages. Each part keeps its own URL list so they can grow apart; all live under /portal/."""
+"""The portal's pages, all under /portal/. The care pages keep their own list in ``urls_care``."""
 
 from django.urls import URLPattern
 
+from openiop.portal import urls_care
+
 app_name = "portal"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    *urls_care.urlpatterns,
+]
