@@ -23,6 +23,9 @@ def _test_settings(settings):
     """
     settings.MFA_REQUIRED_ROLES = []
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks run inline, so a test sees what an enqueued task did at once; openiop/jobs/tests switch to the
+    # database and Redis backends (and real worker processes) where the queue itself is under test.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "django_tasks",
+    "django_tasks_db",
     "openiop.core",
     "openiop.accounts",
     "openiop.programs",
@@ -259,9 +260,34 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # with HTTPS on, so a production deploy cannot expose them by mistake.
 OPENIOP_BENCH_ENDPOINTS = envbool("OPENIOP_BENCH_ENDPOINTS", False) and not HTTPS
 
-# --- Background jobs (django-tasks) -------------------------------------------------------------------------
-# Runs tasks inline until the worker lands (issue 8 brings the database and Redis backends).
-TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
+# --- Background jobs (django-tasks; openiop/jobs/README.md) ------------------------------------------------------
+# TASKS_BACKEND: "database" (the default: a table the `openiop worker` polls, nothing else to run), "redis" (workers
+# on several machines share REDIS_URL), "immediate" (inline, no worker; the test suite uses it), or a dotted path.
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "openiop.jobs.backends.redis.RedisBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+_tasks_backend = TASKS_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)
+TASKS = {
+    "default": {
+        "BACKEND": _tasks_backend,
+        "OPTIONS": (
+            {
+                "URL": REDIS_URL,
+                "PREFIX": os.environ.get("REDIS_TASKS_PREFIX", "openiop:tasks"),
+                "VISIBILITY_TIMEOUT": envint("TASKS_VISIBILITY_TIMEOUT", 60),
+            }
+            if _tasks_backend == TASKS_BACKENDS["redis"]
+            else {}
+        ),
+    }
+}
+# The periodic jobs the worker schedules (openiop/jobs/periodic.py); PERIODIC_JOBS_DISABLED=name,name turns some off.
+OPENIOP_PERIODIC_JOBS: Any = "openiop.jobs.periodic.DEFAULT_JOBS"
+OPENIOP_PERIODIC_JOBS_DISABLED = envlist("PERIODIC_JOBS_DISABLED", [])
 
 # --- Logging: no PHI. Request paths carry only public UUIDs; bodies and query strings are never logged. ----
 LOGGING = {
@@ -324,4 +350,15 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "measures_due_window_days": 7,  # a due administration expires this many days after its due date
     "measures_link_expiry_hours": 72,  # a questionnaire link stops working after this
     "safety_alert_escalation_minutes": 60,  # an unacknowledged safety alert emails the on-call clinician
+    # Background jobs (jobs/periodic.py, jobs/worker.py): daily jobs run at this hour in this zone ("" = TIME_ZONE);
+    # a running slot's lease (renewed while it runs) and a queued one's; after an outage only this many missed
+    # slots of a job run; workers beat this often; the billable-days job re-decides this many days back.
+    "jobs_daily_hour": 4,
+    "jobs_time_zone": "",
+    "jobs_lease_seconds": 120,
+    "jobs_queue_lease_seconds": 600,
+    "jobs_catch_up_slots": 10,
+    "jobs_heartbeat_seconds": 10,
+    "jobs_billable_days_lookback_days": 14,
+    "jobs_history_days": 30,  # finished periodic runs and database task results are kept this long
 }

@@ -1,4 +1,8 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from openiop.jobs import views
 
 app_name = "jobs"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.status, name="status"),
+]

@@ -26,6 +26,7 @@ class WorkTask(BaseModel):
         NOTE_DUE = "note_due", "Progress note due"
         COSIGN_NEEDED = "cosign_needed", "Co-signature needed"
         FOLLOW_UP = "follow_up", "Aftercare follow-up check-in"
+        DOSE_AT_RISK = "dose_at_risk", "Weekly dose at risk"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
