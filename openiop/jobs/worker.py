@@ -200,7 +200,10 @@ def execute(backend: RedisBackend, result: TaskResult) -> None:
         raise
     except BaseException as exc:
         backend.set_failed(result, exc)
-    task_finished.send(sender=sender, task_result=backend.get_result(result.id))
+        # Inside the except block, as django-tasks-db does: its log line names the exception's class.
+        task_finished.send(sender=sender, task_result=backend.get_result(result.id))
+    else:
+        task_finished.send(sender=sender, task_result=backend.get_result(result.id))
 
 
 def runner_for(backend: BaseTaskBackend, worker_id: str, queues: Iterable[str]) -> Runner:
