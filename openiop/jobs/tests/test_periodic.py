@@ -50,7 +50,8 @@ def test_interval_slots_are_aligned_so_every_worker_computes_the_same():
 
 
 def test_daily_slot_is_the_configured_local_hour_across_daylight_saving(settings):
-    settings.OPENIOP_DEFAULTS = {**settings.OPENIOP_DEFAULTS, "jobs_daily_hour": 4, "jobs_time_zone": "America/New_York"}
+    zone = {"jobs_daily_hour": 4, "jobs_time_zone": "America/New_York"}
+    settings.OPENIOP_DEFAULTS = {**settings.OPENIOP_DEFAULTS, **zone}
     daily = job(every=None)
     # 03:00 New York on 1 Dec is before today's 04:00, so the slot is yesterday's.
     assert daily.slot_at(datetime(2026, 12, 1, 8, 0, tzinfo=UTC)) == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -132,8 +133,9 @@ def test_a_failing_job_keeps_the_class_and_place_never_the_message_and_is_retrie
     assert run.error.startswith("ValueError at openiop/jobs/tests/testjobs.py:")
     assert "failed: ValueError" in caplog.text
     assert "Jordan" not in caplog.text
-    periodic.tick(now + timedelta(seconds=30))  # before the retry delay: nothing
-    assert PeriodicRun.objects.get().attempts == 1
+    periodic.tick(now + timedelta(seconds=30))  # before the retry delay: not again (a new minute's slot may start)
+    assert PeriodicRun.objects.get(pk=run.pk).attempts == 1
+    assert run.lease_until is not None
     periodic.tick(run.lease_until + timedelta(seconds=1))
     run.refresh_from_db()
     assert (run.status, run.attempts) == (Status.FAILED, 2)

@@ -50,9 +50,19 @@ class Workers:
 
     def start(self, name: str, *args: str) -> subprocess.Popen:
         log = (self.tmp / f"{name}.log").open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "manage.py", "worker", "--worker-id", name, "--poll", "0.1", "--scheduler-every", "0.2"]
-            + list(args),
+        command = [
+            sys.executable,
+            "manage.py",
+            "worker",
+            "--worker-id",
+            name,
+            "--poll",
+            "0.1",
+            "--scheduler-every",
+            "0.2",
+        ]
+        proc = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py, fixed arguments)
+            [*command, *args],
             cwd=settings.PROJECT_DIR,
             env=self.env,
             stdout=log,
@@ -137,7 +147,8 @@ def test_two_workers_run_every_slot_of_every_job_exactly_once(workers):
         assert slots_of(job, "start") == ends  # and none was started twice either
         ran_by.update(r[2] for r in rows("end") if r[0] == job)
     assert PeriodicRun.objects.exclude(status=PeriodicRun.Status.DONE).filter(attempts__gt=0).count() == 0
-    print(f"two workers: {sum(ran_by.values())} executions over {len(slots_of('tick_a'))} slots x 3 jobs, by pid {dict(ran_by)}")
+    slots = len(slots_of("tick_a"))
+    print(f"two workers: {sum(ran_by.values())} executions over {slots} slots x 3 jobs, by pid {dict(ran_by)}")
 
 
 def test_a_worker_killed_mid_job_loses_no_slot_and_reruns_no_finished_one(workers):

@@ -34,14 +34,14 @@ def drop_probe() -> None:
 
 def probe_rows() -> list[tuple[str, str, int, str]]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT job, slot, pid, phase FROM {PROBE}")  # noqa: S608 (a constant table name)
-        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+        cursor.execute(f"SELECT job, slot, pid, phase FROM {PROBE}")
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _probe(job: str, slot: str, phase: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {PROBE} (job, slot, pid, phase) VALUES (%s, %s, %s, %s)",  # noqa: S608
+            f"INSERT INTO {PROBE} (job, slot, pid, phase) VALUES (%s, %s, %s, %s)",
             [job, slot, os.getpid(), phase],
         )
 
