@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test install dev lint typecheck check serve bench browser clean
+.PHONY: demo worker test install dev lint typecheck check serve bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/openiop migrate --no-input
 	$(DEMO_ENV) $(BIN)/openiop demo
 	$(DEMO_ENV) $(BIN)/openiop runserver 127.0.0.1:$(PORT)
+
+# Background tasks and periodic jobs for the demo: run it in a second terminal beside `make demo` (same database).
+worker: $(STAMP)
+	$(DEMO_ENV) $(BIN)/openiop worker
 
 # Persistent connections would keep the live-server threads' sessions open past the test database's drop.
 test: $(DEVSTAMP)

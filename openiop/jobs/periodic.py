@@ -358,16 +358,12 @@ def error_summary(exc: BaseException) -> str:
     name = type(exc).__name__
     if isinstance(exc, ImportError) and exc.name:
         name = f"{name}: {exc.name}"
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if _inside_project(f.filename)]
-    where = ""
-    if ours or frames:
-        frame = (ours or frames)[-1]
-        filename = frame.filename
-        if _inside_project(filename):
-            filename = str(Path(filename).resolve().relative_to(Path(settings.PROJECT_DIR).resolve()))
-        where = f" at {Path(filename).name if not ours else filename}:{frame.lineno}"
-    return f"{name}{where}"[:ERROR_MAX]
+    ours = [f for f in traceback.extract_tb(exc.__traceback__) if _inside_project(f.filename)]
+    if not ours:
+        return name[:ERROR_MAX]
+    frame = ours[-1]
+    filename = Path(frame.filename).resolve().relative_to(Path(settings.PROJECT_DIR).resolve())
+    return f"{name} at {filename}:{frame.lineno}"[:ERROR_MAX]
 
 
 def _inside_project(filename: str) -> bool:
