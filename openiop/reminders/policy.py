@@ -9,7 +9,7 @@ hours is 08:00 local on the day a DST change happens too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,8 +95,9 @@ def quiet_hours_for(preference: ReminderPreference | None, policy: ReminderPolic
 
 def local_at(day: date, at: time, tz: ZoneInfo) -> datetime:
     """Wall-clock ``at`` on ``day`` in ``tz``. With fold 0 a time skipped by spring-forward lands on the instant
-    after the gap (02:30 becomes 03:30), and a repeated time in the autumn is its first occurrence."""
-    return datetime.combine(day, at, tzinfo=tz)
+    after the gap (02:30 becomes 03:30), and a repeated time in the autumn is its first occurrence. Returned in UTC:
+    Python compares and subtracts two datetimes of the same zone by wall clock, which is wrong across DST."""
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
 def quiet_until(at: datetime, quiet: QuietHours, tz: ZoneInfo) -> datetime | None:

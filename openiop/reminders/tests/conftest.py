@@ -77,7 +77,7 @@ class _Handler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.inbox.lock:
-            self.inbox.messages.append(message)  # type: ignore[arg-type]
+            self.inbox.messages.append(message)
         return "250 Message accepted for delivery"
 
 
@@ -118,7 +118,7 @@ def sms_stub(settings) -> Iterator[SmsStub]:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
             stub.requests.append(
-                {"path": self.path, "headers": dict(self.headers.items()), "json": json.loads(body or b"{}")}
+                {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "json": json.loads(body or b"{}")}
             )
             self.send_response(stub.status)
             self.send_header("Content-Type", "application/json")
