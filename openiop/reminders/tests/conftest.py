@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -51,6 +52,7 @@ class Inbox:
     mail_count: int = 0
     kill_on_mail: int | None = None
     kill_pid: int | None = None
+    data_delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def message_ids(self) -> list[str]:
@@ -75,6 +77,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.inbox.data_delay:
+            await asyncio.sleep(self.inbox.data_delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.inbox.lock:
             self.inbox.messages.append(message)
