@@ -121,9 +121,8 @@ def sms_stub(settings) -> Iterator[SmsStub]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
-            stub.requests.append(
-                {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "json": json.loads(body or b"{}")}
-            )
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            stub.requests.append({"path": self.path, "headers": headers, "json": json.loads(body or b"{}")})
             self.send_response(stub.status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

@@ -26,7 +26,8 @@ def tomorrow_noon(clinic):
     """A session tomorrow at 12:00 and a planning time of 11:00 today (both reminders are within 48 hours)."""
     tz = clinic.mh.tz()
     today = clinic.mh.now().date()
-    return datetime.combine(today + timedelta(days=1), time(12), tzinfo=tz), datetime.combine(today, time(11), tzinfo=tz)
+    starts = datetime.combine(today + timedelta(days=1), time(12), tzinfo=tz)
+    return starts, datetime.combine(today, time(11), tzinfo=tz)
 
 
 def test_two_runs_create_each_reminder_once_per_channel_and_offset(clinic, patient, tomorrow_noon):
@@ -136,6 +137,7 @@ def test_a_plan_signed_by_the_patient_drops_the_signature_reminder(clinic, patie
     version = signed_by_clinician(patient, clinic.clinician)
     opt_in(patient, clinic.clinician, email=True, quiet_start=time(0), quiet_end=time(0))  # real time: no quiet
     waiting_since = version.clinician_signed_at
+    assert waiting_since is not None
     plan_reminders(waiting_since + timedelta(hours=1))
     row = Reminder.objects.get(kind=Kind.PLAN_SIGNATURE)
     assert row.send_after == waiting_since + timedelta(hours=24) and row.event_at is None

@@ -38,7 +38,7 @@ def _sender(inbox: Inbox, lease_seconds: int = 300) -> subprocess.Popen[str]:
         "DB_CONN_MAX_AGE": "0",
         "LOG_LEVEL": "WARNING",
     }
-    return subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
+    return subprocess.Popen(
         [sys.executable, "manage.py", "send_reminders"],
         cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -88,6 +88,7 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_the_next_run_sends_each_onc
     statuses = Counter(Reminder.objects.values_list("status", flat=True))
     assert statuses == {S.SENT: 2, S.SENDING: 1, S.PENDING: 3}
     held = Reminder.objects.get(status=S.SENDING)
+    assert held.lease_until is not None
     # Wait (bounded) until the dead sender's lease has run out; then the next run may take the reminder back.
     deadline = clock.monotonic() + 30
     while timezone.now() <= held.lease_until and clock.monotonic() < deadline:

@@ -29,7 +29,7 @@ def due_session(clinic, patient):
 
 def test_email_is_received_once_with_a_message_id_from_the_reminders_public_id(clinic, patient, due_session,
                                                                               smtp_inbox, caplog):  # fmt: skip
-    booking, now = due_session
+    _booking, now = due_session
     opt_in(patient, clinic.clinician, email=True)
     caplog.set_level(logging.DEBUG, logger="openiop")
     plan_reminders(now)
@@ -49,7 +49,7 @@ def test_email_is_received_once_with_a_message_id_from_the_reminders_public_id(c
 
 
 def test_sms_posts_json_with_the_api_key_and_an_idempotency_key(clinic, patient, due_session, sms_stub):
-    booking, now = due_session
+    _booking, now = due_session
     opt_in(patient, clinic.clinician, email=False, sms=True)
     plan_reminders(now)
     assert send_due(now)["sent"] == 1
@@ -70,7 +70,7 @@ def test_sms_posts_json_with_the_api_key_and_an_idempotency_key(clinic, patient,
 
 def test_a_refused_sms_is_retried_later_then_marked_failed(clinic, patient, due_session, sms_stub, settings):
     settings.OPENIOP_DEFAULTS = {**settings.OPENIOP_DEFAULTS, "reminder_max_attempts": 2}
-    booking, now = due_session
+    _booking, now = due_session
     opt_in(patient, clinic.clinician, email=False, sms=True)
     plan_reminders(now)
     sms_stub.status = 503
@@ -89,7 +89,7 @@ def test_an_unreachable_smtp_server_is_retried(clinic, patient, due_session, set
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 2
-    booking, now = due_session
+    _booking, now = due_session
     opt_in(patient, clinic.clinician, email=True)
     plan_reminders(now)
     assert send_due(now)["retry"] == 1
@@ -98,7 +98,7 @@ def test_an_unreachable_smtp_server_is_retried(clinic, patient, due_session, set
 
 def test_with_sms_disabled_sms_reminders_are_dropped_with_the_reason(clinic, patient, due_session, settings):
     settings.SMS_PROVIDER = "disabled"
-    booking, now = due_session
+    _booking, now = due_session
     opt_in(patient, clinic.clinician, email=False, sms=True)
     plan_reminders(now)
     assert send_due(now)["dropped"] == 1
@@ -120,7 +120,7 @@ def test_an_expired_lease_makes_a_reminder_claimable_again_and_a_live_one_does_n
                                                                                   smtp_inbox):  # fmt: skip
     from openiop.reminders.sender import claim_next
 
-    booking, now = due_session
+    _booking, now = due_session
     opt_in(patient, clinic.clinician, email=True)
     plan_reminders(now)
     claim = claim_next(now)
