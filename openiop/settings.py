@@ -256,6 +256,14 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "OpenIOP <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Text messages (reminders/sms.py): "disabled" sends nothing; "http" posts JSON to SMS_API_URL. ------------
+SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "disabled")
+SMS_API_URL = os.environ.get("SMS_API_URL", "")
+SMS_API_KEY = envsecret("SMS_API_KEY")
+SMS_API_KEY_HEADER = os.environ.get("SMS_API_KEY_HEADER", "X-API-Key")
+SMS_FROM = os.environ.get("SMS_FROM", "")
+SMS_TIMEOUT = envint("SMS_TIMEOUT", 10)
+
 # Mounts the unauthenticated /bench/ baselines (openiop/core/bench_views.py) for `python -m bench`; never
 # with HTTPS on, so a production deploy cannot expose them by mistake.
 OPENIOP_BENCH_ENDPOINTS = envbool("OPENIOP_BENCH_ENDPOINTS", False) and not HTTPS
@@ -361,4 +369,18 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "jobs_heartbeat_seconds": 10,
     "jobs_billable_days_lookback_days": 14,
     "jobs_history_days": 30,  # finished periodic runs and database task results are kept this long
+    # Reminders (reminders/policy.py): a program without its own ReminderPolicy row uses these. Session reminders
+    # go this many hours before; quiet hours (program-local, a patient may choose their own) defer a reminder to
+    # their end, or drop it when that is after what it reminds about; questionnaire and check-in reminders go at
+    # day_time; a plan waiting for the patient's signature is reminded once after the delay.
+    "reminder_session_offsets_hours": [24, 2],
+    "reminder_quiet_start": "21:00",
+    "reminder_quiet_end": "08:00",
+    "reminder_day_time": "10:00",
+    "reminder_plan_signature_delay_hours": 24,
+    "reminder_catch_up_minutes": 60,  # a session reminder whose time passed longer ago is not created
+    "reminder_plan_ahead_hours": 48,  # the planner creates reminders due within this window
+    "reminder_lease_seconds": 300,  # a sender that died holding a reminder loses it after this
+    "reminder_max_attempts": 5,
+    "reminder_retry_minutes": 10,  # times the attempt number, after a failed send
 }

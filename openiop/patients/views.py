@@ -77,6 +77,7 @@ from openiop.patients.queries import (
     visible_episodes,
 )
 from openiop.plans.views import plan_tab
+from openiop.reminders.views import reminders_tab
 from openiop.scheduling.views import schedule_tab
 
 LIST_PAGE_SIZE = 25
@@ -369,6 +370,8 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("notes", "Notes", "notes/partials/tab_notes.html", notes_tab, caps=(Cap.VIEW_CLINICAL,)),
     # Front desk and billing must see what may be shared; the consents query scopes them to their programs.
     ChartTab("consents", "Consents", "consents/partials/tab_consents.html", consents_tab),
+    # Channel choices and delivery status only (no content): front desk and billing keep contact details too.
+    ChartTab("reminders", "Reminders", "reminders/partials/tab_reminders.html", reminders_tab),
     ChartTab(
         "discharge", "Discharge", "discharge/partials/tab_discharge.html", discharge_tab, caps=(Cap.VIEW_CLINICAL,)
     ),
