@@ -12,10 +12,7 @@ from openiop.skills.models import PracticePolicy
 
 
 def _policy(program: Program) -> PracticePolicy | None:
-    # Cached on the program instance: a page asks both questions of the same program.
-    if not hasattr(program, "_practice_policy_cache"):
-        program._practice_policy_cache = PracticePolicy.objects.filter(program=program).first()  # type: ignore[attr-defined]
-    return program._practice_policy_cache  # type: ignore[attr-defined]
+    return PracticePolicy.objects.filter(program=program).first()
 
 
 def skills_for(program: Program) -> list[str]:
