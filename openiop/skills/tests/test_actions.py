@@ -83,8 +83,8 @@ def test_edits_only_by_the_writer_within_the_window(patient, writer, clinic):
 
 def test_the_program_list_replaces_the_defaults_and_is_audited(clinic, settings):
     assert policy.skills_for(clinic.mh)[0] == "Box breathing"
-    row = do_set_practice_policy(clinic.mh, acting_user=clinic.director, skills=[" Wise mind ", "", "Wise mind",
-                                                                                  "DEAR MAN"], craving="never")  # fmt: skip
+    skills = [" Wise mind ", "", "Wise mind", "DEAR MAN"]
+    row = do_set_practice_policy(clinic.mh, acting_user=clinic.director, skills=skills, craving="never")
     assert row.skills == ["Wise mind", "DEAR MAN"]
     clinic.mh.refresh_from_db()
     assert policy.skills_for(clinic.mh) == ["Wise mind", "DEAR MAN"] and not policy.asks_craving(clinic.mh)

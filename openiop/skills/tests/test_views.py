@@ -30,8 +30,9 @@ def logged(patient):
                          admitted_on=timezone.localdate() - timedelta(days=3))  # fmt: skip
     now = timezone.now()
     for days, mood in ((2, 3), (1, 6)):
-        do_log_practice(patient, acting_user=writer, episode=mh, skill="Box breathing",
-                        practiced_at=now - timedelta(days=days), mood=mood, how_it_went=f"Mood went to {mood}.")  # fmt: skip
+        when = now - timedelta(days=days)
+        do_log_practice(patient, acting_user=writer, episode=mh, skill="Box breathing", practiced_at=when, mood=mood,
+                        how_it_went=f"Mood went to {mood}.")  # fmt: skip
     do_log_practice(patient, acting_user=writer, episode=su, skill="Urge surfing", practiced_at=now, mood=5,
                     craving=7, how_it_went="Rode the urge out.")  # fmt: skip
     return patient
