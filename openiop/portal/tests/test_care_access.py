@@ -164,5 +164,5 @@ def test_the_aftercare_page_and_pdf_are_audited(client, ctx):
     account = ctx.ids["c_account"]
     client.force_login(account.user)
     assert client.get(reverse("portal:aftercare")).status_code == 200
-    row = AuditEvent.objects.order_by("-chain_index").first()
+    row = AuditEvent.objects.latest("chain_index")
     assert (row.action, row.actor_id, row.object_type) == (AuditAction.RECORD_VIEWED, account.user.pk, "aftercareplan")

@@ -41,7 +41,7 @@ def test_the_signed_aftercare_and_safety_plan_and_the_pdf(client, clinic):
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = plain_text(response.content)
     assert "My aftercare plan" in text and "Walk the dog" in text
-    row = AuditEvent.objects.order_by("-chain_index").first()
+    row = AuditEvent.objects.latest("chain_index")
     assert (row.action, row.actor_id, row.changed_fields) == (AuditAction.EXPORTED, account.user.pk, ["pdf"])
 
 

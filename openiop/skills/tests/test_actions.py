@@ -29,7 +29,7 @@ def _log(patient, writer, **values):
 
 def test_an_entry_is_audited_with_field_names_only(patient, writer):
     entry = _log(patient, writer, how_it_went="Private words.", mood=5)
-    row = AuditEvent.objects.order_by("-chain_index").first()
+    row = AuditEvent.objects.latest("chain_index")
     assert (row.action, row.actor_id, row.object_type) == (AuditAction.CREATED, writer.pk, "practiceentry")
     assert row.changed_fields == ["how_it_went", "mood", "practiced_at", "skill"]
     assert entry.skill_label == "Box breathing"
@@ -72,7 +72,7 @@ def test_edits_only_by_the_writer_within_the_window(patient, writer, clinic):
     entry = _log(patient, writer, mood=3)
     entry = do_update_practice(entry, acting_user=writer, mood=8)
     assert entry.mood == 8
-    row = AuditEvent.objects.order_by("-chain_index").first()
+    row = AuditEvent.objects.latest("chain_index")
     assert (row.action, row.changed_fields) == (AuditAction.UPDATED, ["mood"])
     assert not editable(entry, clinic.clinician)
     later = entry.created_at + policy.edit_window() + timedelta(minutes=1)
@@ -88,7 +88,7 @@ def test_the_program_list_replaces_the_defaults_and_is_audited(clinic, settings)
     assert row.skills == ["Wise mind", "DEAR MAN"]
     clinic.mh.refresh_from_db()
     assert policy.skills_for(clinic.mh) == ["Wise mind", "DEAR MAN"] and not policy.asks_craving(clinic.mh)
-    audit_row = AuditEvent.objects.order_by("-chain_index").first()
+    audit_row = AuditEvent.objects.latest("chain_index")
     assert (audit_row.action, audit_row.changed_fields) == (AuditAction.CONFIG_CHANGED, ["craving", "skills"])
     with pytest.raises(ValidationError) as exc:
         do_set_practice_policy(clinic.mh, acting_user=clinic.director, skills=["Other"], craving="sometimes")

@@ -56,7 +56,7 @@ def test_the_tab_shows_entries_and_chart_and_is_audited(client, clinic, logged):
     page = response.content.decode()
     assert "Mood went to 3." in page and "Rode the urge out." in page and 'class="sp-chart"' in page
     assert '<th scope="col">Craving</th>' in page and "sp-craving" in page
-    row = AuditEvent.objects.order_by("-chain_index").first()
+    row = AuditEvent.objects.latest("chain_index")
     assert (row.action, row.actor_id, row.object_type) == (AuditAction.RECORD_VIEWED, clinic.director.pk, "practice")
     full = client.get(f"{logged.get_absolute_url()}?tab=practice").content.decode()
     assert "Skills practice" in full and "Mood went to 6." in full
@@ -111,7 +111,7 @@ def test_the_api_lists_a_patients_and_an_episodes_entries(client, clinic, logged
     body = response.json()
     assert [e["skill_label"] for e in body] == ["Box breathing", "Box breathing"]  # no substance-use entry
     assert body[0]["mood"] == 6 and set(body[0]) >= {"id", "episode", "practiced_at", "how_it_went", "craving"}
-    row = AuditEvent.objects.order_by("-chain_index").first()
+    row = AuditEvent.objects.latest("chain_index")
     assert (row.action, row.object_type) == (AuditAction.RECORD_VIEWED, "practice_log")
     su = logged.episodes.get(program=clinic.su)
     assert client.get(f"/api/v1/episodes/{su.public_id}/skills-practice").status_code == 404
