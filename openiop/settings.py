@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "openiop.plans",
     "openiop.notes",
     "openiop.discharge",
+    "openiop.skills",
     "openiop.api",
     "openiop.portal",
     "openiop.family",
@@ -383,4 +384,23 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "reminder_lease_seconds": 300,  # a sender that died holding a reminder loses it after this
     "reminder_max_attempts": 5,
     "reminder_retry_minutes": 10,  # times the attempt number, after a failed send
+    # Skills-practice log (skills/policy.py): the skills a program without its own PracticePolicy row offers, how
+    # long the patient may change an entry, and how far back an entry's time may go.
+    "skills_practice_skills": [
+        "Box breathing",
+        "Urge surfing",
+        "Opposite action",
+        "TIPP (temperature, intense exercise, paced breathing, paired relaxation)",
+        "Grounding (5-4-3-2-1)",
+        "Check the facts",
+        "Pleasant activity",
+        "Thought record",
+        "Self-soothe",
+        "Reached out to a support person",
+    ],
+    "skills_practice_edit_hours": 24,
+    "skills_practice_backdate_days": 7,
+    # Patient portal check-ins (portal/care.py): instruments whose score the patient never sees as a number (the
+    # C-SSRS total is a risk level for the care team, not a score); they see that it was sent.
+    "portal_scores_hidden": ["cssrs_screener"],
 }

@@ -19,6 +19,7 @@ urlpatterns = [
     path("plans/", include("openiop.plans.urls")),
     path("notes/", include("openiop.notes.urls")),
     path("discharge/", include("openiop.discharge.urls")),
+    path("skills/", include("openiop.skills.urls")),
     path("q/", include("openiop.measures.public_urls")),
     path("portal/", include("openiop.portal.urls")),
     path("family/", include("openiop.family.urls")),

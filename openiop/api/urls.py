@@ -13,6 +13,7 @@ from openiop.api.plans import router as plans_router
 from openiop.api.referrals import router as referrals_router
 from openiop.api.routers import router
 from openiop.api.scheduling import router as scheduling_router
+from openiop.api.skills import router as skills_router
 from openiop.api.worklist import router as worklist_router
 
 api = NinjaAPI(
@@ -36,3 +37,4 @@ api.add_router("", consents_router)
 api.add_router("", plans_router)
 api.add_router("", notes_router)
 api.add_router("", discharge_router)
+api.add_router("", skills_router)

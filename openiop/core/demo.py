@@ -809,6 +809,7 @@ def seed_demo_records(org: Organization, today: date) -> None:
     from openiop.plans.demo import ensure_demo_plans
     from openiop.referrals.demo import ensure_demo_referrals
     from openiop.reminders.demo import ensure_demo_reminders
+    from openiop.skills.demo import ensure_demo_practice
 
     seed_demo_intake(org, today)
     seed_demo_consents(org, today)
@@ -817,4 +818,5 @@ def seed_demo_records(org: Organization, today: date) -> None:
     ensure_demo_discharges(org, today)
     ensure_demo_plans(org, today)  # before the notes: notes link the objectives of plans in force
     ensure_demo_notes(org, today)
+    ensure_demo_practice(org, today)  # after the plans: one plan in force gets a revision to sign
     ensure_demo_reminders(org, today)  # last: it plans reminders for what the others seeded

@@ -79,6 +79,7 @@ from openiop.patients.queries import (
 from openiop.plans.views import plan_tab
 from openiop.reminders.views import reminders_tab
 from openiop.scheduling.views import schedule_tab
+from openiop.skills.views import practice_tab
 
 LIST_PAGE_SIZE = 25
 ACTIVITY_PAGE_SIZE = 25
@@ -374,6 +375,9 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("reminders", "Reminders", "reminders/partials/tab_reminders.html", reminders_tab),
     ChartTab(
         "discharge", "Discharge", "discharge/partials/tab_discharge.html", discharge_tab, caps=(Cap.VIEW_CLINICAL,)
+    ),
+    ChartTab(
+        "practice", "Skills practice", "skills/partials/tab_practice.html", practice_tab, caps=(Cap.VIEW_CLINICAL,)
     ),
     ChartTab(
         "activity",

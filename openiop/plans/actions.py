@@ -718,21 +718,35 @@ def do_patient_sign(
     method: str,
     agreed: bool,
     drawing: str = "",
+    self_signed: bool = False,
 ) -> PlanVersion:
-    """The patient signs in person (staff hold the device); the version becomes the one in force."""
+    """The patient signs, and the version becomes the one in force.
+
+    In person, staff hold the device and are ``acting_user``. With ``self_signed`` the patient signs on their own
+    in the portal: ``acting_user`` is their portal login (the caller checked it is this patient's), the signature is
+    a typed name, and what follows the signature (the superseded version, the closed plan-due task, the next
+    review) is done by the system rather than in the patient's name, so the work queue never shows a task closed
+    by a patient.
+    """
     version = _locked_version(version)
     if version.status != V.AWAITING_PATIENT:
         raise ValidationError({"status": "This version is not waiting for the patient's signature."})
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name:
-        errors["patient_signature_name"] = "Type the patient's full name."
+        errors["patient_signature_name"] = "Type your full name." if self_signed else "Type the patient's full name."
     elif len(name) > 150:
         errors["patient_signature_name"] = "Keep the name under 150 characters."
-    if method not in PlanVersion.SignatureMethod.values:
+    if method not in PlanVersion.SignatureMethod.values or (
+        self_signed and method != PlanVersion.SignatureMethod.TYPED
+    ):
         errors["patient_signature_method"] = "Choose how the patient signs."
     if not agreed:
-        errors["agreed"] = "The patient confirms they took part in the plan and agree with it."
+        errors["agreed"] = (
+            "Confirm that you took part in the plan and agree with it."
+            if self_signed
+            else "The patient confirms they took part in the plan and agree with it."
+        )
     if errors:
         raise ValidationError(errors)
     version.patient_signature_drawing = _check_drawing(drawing) if method == PlanVersion.SignatureMethod.DRAWN else ""
@@ -748,13 +762,14 @@ def do_patient_sign(
             "updated_at",
         ]
     )
+    # The signature's audit row names who signed, with the request's address and browser (core.audit).
     fields = ["patient_signed_at", "patient_signature_name", "patient_signature_method"]
     _audit(version.plan, acting_user, AuditAction.UPDATED, fields, version)
-    _activate(version, acting_user)
+    _activate(version, None if self_signed else acting_user)
     return version
 
 
-def _activate(version: PlanVersion, acting_user: User) -> None:
+def _activate(version: PlanVersion, acting_user: User | None) -> None:
     plan = (
         TreatmentPlan.objects.select_for_update()
         .select_related("episode__program__site", "patient")
