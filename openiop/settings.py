@@ -324,4 +324,11 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "measures_due_window_days": 7,  # a due administration expires this many days after its due date
     "measures_link_expiry_hours": 72,  # a questionnaire link stops working after this
     "safety_alert_escalation_minutes": 60,  # an unacknowledged safety alert emails the on-call clinician
+    # Family access (family/access.py): the purposes a family page discloses for (the first a release names is
+    # used), how far ahead the family-session schedule and how far back attendance go, and how many family page
+    # views the chart's Family access tab lists.
+    "family_portal_purposes": ["treatment", "other"],
+    "family_schedule_days_ahead": 56,
+    "family_attendance_days_back": 84,
+    "family_audit_rows_on_chart": 20,
 }
