@@ -105,7 +105,8 @@ def decide(account: PortalAccount, data_class: str) -> Decision:
         )
         if decision.allowed:
             return decision
-        refusal = refusal or decision
+        if refusal is None:  # not ``or``: a refused Decision is falsy; the first purpose's reason is the one shown
+            refusal = decision
     assert refusal is not None, "family_portal_purposes must name at least one purpose"
     return refusal
 

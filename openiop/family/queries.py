@@ -22,7 +22,7 @@ from openiop.consents.queries import consents_for_user
 from openiop.core.models import AuditEvent
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
-from openiop.family.access import Share, shares_for
+from openiop.family.access import NOT_SHARED, SECTIONS_BY_SLUG, Share, shares_for
 from openiop.family.models import EducationMaterial
 from openiop.measures import instruments
 from openiop.measures.models import Administration
@@ -228,8 +228,8 @@ def family_views(user: User, patient: Patient, limit: int | None = None) -> list
     events = AuditEvent.objects.filter(patient=patient, actor_id__in=list(accounts)).order_by("-chain_index")[:limit]
     rows = []
     for event in events:
-        fields: list[Any] = list(event.changed_fields or [])
-        rows.append(
-            ViewRow(event, str(fields[0]) if fields else "", "not_shared" in fields, accounts.get(event.actor_id or 0))
-        )
+        fields: list[Any] = list(event.changed_fields or [])  # the audit keeps field names sorted
+        page = next((str(f) for f in fields if f != NOT_SHARED), "")
+        title = "Overview" if page == "home" else SECTIONS_BY_SLUG[page].title if page in SECTIONS_BY_SLUG else page
+        rows.append(ViewRow(event, title, NOT_SHARED in fields, accounts.get(event.actor_id or 0)))
     return rows
