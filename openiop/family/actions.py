@@ -54,8 +54,8 @@ def do_create_material(program: Program, *, acting_user: User | None, **fields: 
 @transaction.atomic
 def do_update_material(material: EducationMaterial, *, acting_user: User | None, **fields: Any) -> list[str]:
     """Change a material; ``is_active=False`` takes it off every family page (it is kept, never deleted)."""
-    material = EducationMaterial.objects.select_for_update(of=("self",)).select_related("program__site").get(
-        pk=material.pk
+    material = (
+        EducationMaterial.objects.select_for_update(of=("self",)).select_related("program__site").get(pk=material.pk)
     )
     changed = apply_changes(material, _strip(fields), MATERIAL_FIELDS)
     if changed:

@@ -15,7 +15,9 @@ class MaterialForm(StyledFormMixin, forms.Form):
     title = forms.CharField(max_length=150)
     summary = forms.CharField(max_length=300, help_text="One or two sentences shown in the list.")
     body = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 8}), help_text="Plain text; a blank line starts a paragraph."
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Plain text; a blank line starts a paragraph.",
     )
     link = forms.URLField(
         required=False, assume_scheme="https", label="Link (optional)", help_text="A page or video outside OpenIOP."

@@ -116,7 +116,7 @@ def family_plan(patient: Patient, share: Share) -> PlanVersion | None:
 @dataclass(frozen=True)
 class ScoreRow:
     name: str
-    completed_at: datetime
+    completed_at: datetime | None
     total: int | None
     band: str
 

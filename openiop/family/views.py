@@ -30,10 +30,12 @@ from openiop.programs.models import Program
 
 
 def _account(request: HttpRequest) -> PortalAccount:
-    return request.portal_account  # type: ignore[attr-defined, no-any-return]
+    return request.portal_account  # type: ignore[attr-defined]
 
 
-def _render(request: HttpRequest, template: str, shares: list[Share], share: Share | None, **extra: Any) -> HttpResponse:
+def _render(
+    request: HttpRequest, template: str, shares: list[Share], share: Share | None, **extra: Any
+) -> HttpResponse:
     context = base_context(request, shares, nav=share.slug if share else "home", share=share, **extra)
     if share is not None:
         # 42 CFR §2.32: Part 2 information travels with its redisclosure notice, and the consent's scope.

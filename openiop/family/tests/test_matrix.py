@@ -14,8 +14,8 @@ from openiop.conftest import login
 from openiop.consents.actions import do_record_expiry_event, do_revoke_consent
 from openiop.consents.models import Consent
 from openiop.family.actions import do_create_material
-from openiop.family.tests.conftest import PLAN_TEXT, SCORE_TEXT, SECRETS_NEVER
 from openiop.family.testing import family_release
+from openiop.family.tests.conftest import PLAN_TEXT, SCORE_TEXT, SECRETS_NEVER
 
 # page -> (data class, a string the page shows from the record when it is shared)
 PAGES = {
@@ -43,7 +43,9 @@ def _page_strings(client) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("release", list(RELEASES))
-def test_each_page_opens_exactly_when_its_data_class_is_named(client, clinic, patient, contact, account, record, release):
+def test_each_page_opens_exactly_when_its_data_class_is_named(
+    client, clinic, patient, contact, account, record, release
+):
     do_create_material(clinic.mh, acting_user=clinic.clinician, title="Living with depression", summary="For families.")
     classes = RELEASES[release]
     if classes is not None:
@@ -104,7 +106,9 @@ def test_a_purpose_no_release_names_opens_nothing(client, clinic, patient, conta
 @pytest.mark.parametrize("state", ["revoked", "expired date", "expiry event"])
 def test_a_release_that_no_longer_stands_opens_nothing(client, clinic, patient, contact, account, record, state):
     expires = timezone.localdate() + timedelta(days=5)
-    release = family_release(patient, clinic.clinician, contact, expires_on=expires if state == "expired date" else None)
+    release = family_release(
+        patient, clinic.clinician, contact, expires_on=expires if state == "expired date" else None
+    )
     login(client, account.user)
     assert client.get(reverse("family:schedule")).status_code == 200
     if state == "revoked":

@@ -45,7 +45,7 @@ def test_the_tab_shows_what_each_family_login_sees_now_and_what_they_opened(clie
     html = login(client, clinic.frontdesk).get(_tab(patient), **HTMX).content.decode()
     assert "Sam Rivera" in html and "sam" in html
     rows = html.split('class="family-share')
-    shared = [r for r in rows[1:] if r.startswith(' table-success')]
+    shared = [r for r in rows[1:] if r.startswith(" table-success")]
     assert [r.split("<td>")[1].split("</td>")[0] for r in shared] == ["Family sessions", "Attendance"]
     assert reverse("consents:detail", args=[release.public_id]) in html
     views = html.split('id="family-views"')[1]
@@ -145,7 +145,9 @@ def test_a_material_is_created_edited_and_withdrawn_with_audit_rows(client, clin
     row = AuditEvent.objects.filter(object_type="educationmaterial", object_id=str(created.public_id)).get()
     assert row.action == AuditAction.CREATED and row.actor_id == clinic.clinician.pk
     edit = reverse("family:material_edit", args=[created.public_id])
-    assert client.post(edit, {"title": "Sleep and mood", "summary": "Why sleep matters.", "body": ""}).status_code == 302
+    assert (
+        client.post(edit, {"title": "Sleep and mood", "summary": "Why sleep matters.", "body": ""}).status_code == 302
+    )
     created.refresh_from_db()
     assert created.is_active is False and created.body == ""
     updated = AuditEvent.objects.filter(object_id=str(created.public_id), action=AuditAction.UPDATED).get()
