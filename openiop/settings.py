@@ -403,4 +403,11 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     # Patient portal check-ins (portal/care.py): instruments whose score the patient never sees as a number (the
     # C-SSRS total is a risk level for the care team, not a score); they see that it was sent.
     "portal_scores_hidden": ["cssrs_screener"],
+    # Family access (family/access.py): the purposes a family page discloses for (the first a release names is
+    # used), how far ahead the family-session schedule and how far back attendance go, and how many family page
+    # views the chart's Family access tab lists.
+    "family_portal_purposes": ["treatment", "other"],
+    "family_schedule_days_ahead": 56,
+    "family_attendance_days_back": 84,
+    "family_audit_rows_on_chart": 20,
 }

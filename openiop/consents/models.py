@@ -36,6 +36,10 @@ class DataClass(models.TextChoices):
     MEASURES = "measures", "Measures and scores"
     MEDICATIONS = "medications", "Medications"
     DISCHARGE_SUMMARY = "discharge_summary", "Discharge summary"
+    # What a family release usually names (family/README.md): the patient's family-session schedule and the
+    # program's education materials. Attendance to a family member is attended yes / no, never the reason.
+    SCHEDULE = "schedule", "Session schedule (family sessions)"
+    EDUCATION = "education", "Education materials"
     ALL_RECORDS = "all_records", "All SUD records (except counseling notes)"
     # SUD counseling notes need a consent of their own (DOMAIN.md §5): never covered by "all records".
     COUNSELING_NOTES = "counseling_notes", "SUD counseling notes (separate consent)"

@@ -803,6 +803,7 @@ def seed_demo_records(org: Organization, today: date) -> None:
     # Imported here: these apps' demos read the clinic this module builds.
     from openiop.consents.demo import seed_demo_consents
     from openiop.discharge.demo import ensure_demo_discharges
+    from openiop.family.demo import ensure_demo_family
     from openiop.intake.demo import seed_demo_intake
     from openiop.measures.demo import ensure_demo_measures
     from openiop.notes.demo import ensure_demo_notes
@@ -819,4 +820,5 @@ def seed_demo_records(org: Organization, today: date) -> None:
     ensure_demo_plans(org, today)  # before the notes: notes link the objectives of plans in force
     ensure_demo_notes(org, today)
     ensure_demo_practice(org, today)  # after the plans: one plan in force gets a revision to sign
+    ensure_demo_family(org, today)  # after the consents and the calendar: a release and family sessions
     ensure_demo_reminders(org, today)  # last: it plans reminders for what the others seeded

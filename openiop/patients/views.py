@@ -32,6 +32,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
 from openiop.discharge.views import discharge_tab
+from openiop.family.views import family_tab
 from openiop.intake.views import intake_tab
 from openiop.measures.trends import attach_sparklines
 from openiop.measures.views import measures_tab
@@ -373,6 +374,8 @@ CHART_TABS: list[ChartTab] = [
     ChartTab("consents", "Consents", "consents/partials/tab_consents.html", consents_tab),
     # Channel choices and delivery status only (no content): front desk and billing keep contact details too.
     ChartTab("reminders", "Reminders", "reminders/partials/tab_reminders.html", reminders_tab),
+    # Who in the support network has a family login and what each may see now (family/access.py).
+    ChartTab("family", "Family access", "family/partials/tab_family.html", family_tab),
     ChartTab(
         "discharge", "Discharge", "discharge/partials/tab_discharge.html", discharge_tab, caps=(Cap.VIEW_CLINICAL,)
     ),

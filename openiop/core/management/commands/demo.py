@@ -21,6 +21,7 @@ from openiop.core.demo import (
     seed_demo_records,
 )
 from openiop.core.roles import Role
+from openiop.family.demo import demo_login_lines
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Organization, Program, Track
 from openiop.scheduling.demo import HISTORY_WEEKS, ensure_demo_schedule, horizon_label
@@ -124,6 +125,7 @@ class Command(BaseCommand):
             role = Role(user.role).label if user.role else "no role"
             mfa = "  (asked to enrol an authenticator app at first login)" if user.role in required else ""
             lines.append(f"  {user.username:<{width}}  {role:<30}  {user.display_name}{mfa}")
+        lines += demo_login_lines(width)
         lines.append("")
         if required:
             lines.append(
