@@ -367,6 +367,8 @@ def error_summary(exc: BaseException) -> str:
 
 
 def _inside_project(filename: str) -> bool:
+    if not Path(filename).is_absolute():  # "<frozen importlib._bootstrap>", "<string>"
+        return False
     path = Path(filename).resolve()
     return path.is_relative_to(Path(settings.PROJECT_DIR).resolve()) and "site-packages" not in path.parts
 

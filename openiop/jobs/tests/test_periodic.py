@@ -146,7 +146,9 @@ def test_a_missing_module_fails_that_job_only(probe, jobs, caplog):
     periodic.tick(T0)
     runs = dict(PeriodicRun.objects.values_list("job", "status"))
     assert runs == {"reminders": Status.QUEUED, "probe": Status.DONE}
-    assert PeriodicRun.objects.get(job="reminders").error.startswith("ModuleNotFoundError: openiop.no_such_app")
+    # The missing module's dotted name, and the innermost place in our code: where the path is imported.
+    error = PeriodicRun.objects.get(job="reminders").error
+    assert error.startswith("ModuleNotFoundError: openiop.no_such_app at openiop/jobs/periodic.py:")
 
 
 def test_the_reminders_entry_runs_the_function_its_path_names(transactional_db, jobs):
@@ -157,7 +159,7 @@ def test_the_reminders_entry_runs_the_function_its_path_names(transactional_db, 
 
 
 def test_a_job_taken_off_the_registry_fails_its_waiting_slot(transactional_db, jobs):
-    jobs(job("probe"))
+    jobs(job("stand_in", "openiop.jobs.tests.testjobs.reminders_stand_in"))
     PeriodicRun.objects.create(job="retired", slot=T0, status=Status.QUEUED, lease_until=T0 - MINUTE)
     periodic.tick(T0)
     assert PeriodicRun.objects.get(job="retired").status == Status.FAILED
