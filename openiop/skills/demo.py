@@ -86,8 +86,9 @@ def _revision_to_sign(episodes: list[EpisodeOfCare]) -> None:
     from openiop.portal.models import PortalAccount
 
     with_login = set(
-        PortalAccount.objects.filter(kind="patient", is_active=True, patient__in=[e.patient_id for e in episodes])
-        .values_list("patient_id", flat=True)
+        PortalAccount.objects.filter(
+            kind="patient", is_active=True, patient__in=[e.patient_id for e in episodes]
+        ).values_list("patient_id", flat=True)
     )
     ordered = sorted(episodes, key=lambda e: e.patient_id not in with_login)
     for episode in ordered:
