@@ -23,6 +23,17 @@ def main() -> int:
             problems.append(f"DATABASE_URL is set but PostgreSQL is not reachable: {exc}")
     else:
         print("preflight: database SQLite (set DATABASE_URL for PostgreSQL)")
+    # The background-job tests run the Redis task backend against a real server (openiop/jobs/tests).
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    try:
+        import redis
+
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+        client.ping()
+        client.close()
+        print(f"preflight: redis reachable ({redis_url.split('@')[-1]})")
+    except Exception as exc:  # the Redis backend's tests would fail one by one; say why once, up front
+        problems.append(f"Redis is not reachable at {redis_url} (the background-job tests need it): {exc}")
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if shutil.which(chromium) or os.path.exists(chromium):
         print(f"preflight: browser {chromium}")

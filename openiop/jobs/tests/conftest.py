@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
 import redis
 
-REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own; each test also gets its own key prefix
+# A database of its own (TEST_REDIS_URL, checked by `make test`'s preflight); each test also gets its own key prefix.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 
 @pytest.fixture
