@@ -324,4 +324,12 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "measures_due_window_days": 7,  # a due administration expires this many days after its due date
     "measures_link_expiry_hours": 72,  # a questionnaire link stops working after this
     "safety_alert_escalation_minutes": 60,  # an unacknowledged safety alert emails the on-call clinician
+    # Patient portal (portal/policy.py): an invitation link works this many days; a program without its own
+    # PortalPolicy row lets patients book suggested make-ups, not open individual sessions, this many days ahead,
+    # and cancel online until this many hours before a session (after that they call the clinic).
+    "portal_invitation_expiry_days": 7,
+    "portal_makeup_booking": True,
+    "portal_self_booking": False,
+    "portal_booking_horizon_days": 14,
+    "portal_cancel_notice_hours": 24,
 }

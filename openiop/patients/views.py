@@ -77,6 +77,7 @@ from openiop.patients.queries import (
     visible_episodes,
 )
 from openiop.plans.views import plan_tab
+from openiop.portal.staff_views import portal_tab
 from openiop.scheduling.views import schedule_tab
 
 LIST_PAGE_SIZE = 25
@@ -372,6 +373,8 @@ CHART_TABS: list[ChartTab] = [
     ChartTab(
         "discharge", "Discharge", "discharge/partials/tab_discharge.html", discharge_tab, caps=(Cap.VIEW_CLINICAL,)
     ),
+    # Who has a portal login is not clinical; front desk and clinicians invite and switch logins off.
+    ChartTab("portal", "Portal access", "portal/staff/tab_portal.html", portal_tab, caps=(Cap.EDIT_DEMOGRAPHICS,)),
     ChartTab(
         "activity",
         "Record activity",
