@@ -28,9 +28,9 @@ def account_for(user: Any) -> PortalAccount | None:
     contact deactivated since)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    cached = getattr(user, "_openiop_portal_account", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(user, "_openiop_portal_account"):
+        cached: PortalAccount | None = user._openiop_portal_account
+        return cached
     account = (
         PortalAccount.objects.select_related("patient", "patient__organization", "contact")
         .filter(user=user, is_active=True, patient__is_active=True)

@@ -365,13 +365,13 @@ class CancelRule:
     reason: str = ""
 
 
-def cancel_rule(booking: Booking, *, now: datetime) -> CancelRule:
+def cancel_rule(booking: Booking, *, now: datetime, policy: PortalPolicy | None = None) -> CancelRule:
     session = booking.session
     if booking.status != Booking.Status.BOOKED or session.status != Session.Status.SCHEDULED:
         return CancelRule(False, "This booking is no longer active.")
     if session.starts_at <= now:
         return CancelRule(False, "This session has started.")
-    notice = policy_for(session.program).cancel_notice_hours
+    notice = (policy or policy_for(session.program)).cancel_notice_hours
     if session.starts_at - now < timedelta(hours=notice):
         return CancelRule(
             False, f"Less than {notice} hours to go: please call the clinic to cancel, so your place can be offered."

@@ -43,12 +43,14 @@ def policy_for(program: Program) -> PortalPolicy:
 
 
 def policies_for(programs: list[Program]) -> dict[int, PortalPolicy]:
-    """Policies of several programs in one query, each also cached on its program."""
+    """Policies of several programs (by id) in at most one query; each program instance caches its own."""
     missing = [p for p in programs if getattr(p, "_openiop_portal_policy", None) is None]
     if missing:
-        saved = {row.program_id: row for row in PortalPolicy.objects.filter(program__in=missing)}
+        saved = {row.program_id: row for row in PortalPolicy.objects.filter(program_id__in={p.pk for p in missing})}
+        defaults: dict[int, PortalPolicy] = {}
         for program in missing:
-            program._openiop_portal_policy = saved.get(program.pk) or default_policy(program)  # type: ignore[attr-defined]
+            policy = saved.get(program.pk) or defaults.setdefault(program.pk, default_policy(program))
+            program._openiop_portal_policy = policy  # type: ignore[attr-defined]
     return {p.pk: p._openiop_portal_policy for p in programs}  # type: ignore[attr-defined]
 
 

@@ -51,6 +51,7 @@ from openiop.portal.access import account_for, portal_view
 from openiop.portal.care import home_cards
 from openiop.portal.forms import AcceptInvitationForm, PortalLoginForm
 from openiop.portal.models import AccountKind, PortalAccount
+from openiop.portal.policy import policies_for
 from openiop.scheduling import booking as booking_actions
 from openiop.scheduling import feeds
 from openiop.scheduling.models import CalendarFeed, Session
@@ -64,7 +65,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _account(request: HttpRequest) -> PortalAccount:
-    return request.portal_account  # type: ignore[attr-defined, no-any-return]
+    return request.portal_account  # type: ignore[attr-defined]
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -363,7 +364,8 @@ def _schedule_body(account: PortalAccount, *, message: str = "", ok: bool = True
     doses = queries.dose_summaries(episodes, now=now)
     offers = queries.portal_offers(account, now=now, episodes=episodes, doses=doses)
     schedule = queries.schedule_for(account.patient, now=now)
-    upcoming = [(b, actions.cancel_rule(b, now=now)) for b in schedule.upcoming]
+    policies = policies_for([b.session.program for b in schedule.upcoming])
+    upcoming = [(b, actions.cancel_rule(b, now=now, policy=policies[b.session.program_id])) for b in schedule.upcoming]
     return {
         "episodes": episodes,
         "doses": doses,

@@ -32,7 +32,9 @@ pytestmark = pytest.mark.django_db
 
 def _link(message) -> str:
     body = message.body if hasattr(message, "body") else message.get_content()
-    return re.search(r"https?://\S+/portal/invite/\S+/", body).group(0)
+    found = re.search(r"https?://\S+/portal/invite/\S+/", body)
+    assert found is not None
+    return found.group(0)
 
 
 def _path(url: str) -> str:
@@ -56,7 +58,7 @@ def test_staff_invite_a_patient_from_the_chart_and_the_email_names_only_the_orga
     (message,) = mail.outbox
     assert message.to == ["jordan@example.org"]
     assert message.subject == "Your invitation from Riverside Recovery"
-    text = message.subject + message.body
+    text = f"{message.subject}\n{message.body}"
     assert "Riverside Recovery" in text
     for detail in ("Adult Mental Health", "IOP", "Jordan", "Rivera", "treatment", "mental", "substance"):
         assert detail not in text, detail
