@@ -807,6 +807,7 @@ def seed_demo_records(org: Organization, today: date) -> None:
     from openiop.measures.demo import ensure_demo_measures
     from openiop.notes.demo import ensure_demo_notes
     from openiop.plans.demo import ensure_demo_plans
+    from openiop.portal.demo import ensure_demo_portal
     from openiop.referrals.demo import ensure_demo_referrals
 
     seed_demo_intake(org, today)
@@ -816,3 +817,4 @@ def seed_demo_records(org: Organization, today: date) -> None:
     ensure_demo_discharges(org, today)
     ensure_demo_plans(org, today)  # before the notes: notes link the objectives of plans in force
     ensure_demo_notes(org, today)
+    ensure_demo_portal(org, today)

@@ -85,7 +85,7 @@ def _withdraw_pending(queryset: Any, *, acting_user: User, now: datetime) -> Non
 
 
 def _create_invitation(
-    *, kind: str, patient: Patient, contact: SupportContact | None, email: str, acting_user: User
+    *, kind: str, patient: Patient, contact: SupportContact | None, email: str, acting_user: User, notify: bool
 ) -> tuple[Invitation, str]:
     now = timezone.now()
     token = secrets.token_urlsafe(32)
@@ -106,14 +106,18 @@ def _create_invitation(
         obj=invitation,
         changed_fields=["kind", "email", "expires_at", *(["contact"] if contact else [])],
     )
-    _email_on_commit(invitation.pk, token)
+    if notify:
+        _email_on_commit(invitation.pk, token)
     return invitation, token
 
 
 @transaction.atomic
-def do_invite_patient(patient: Patient, *, acting_user: User, email: str = "") -> tuple[Invitation, str]:
+def do_invite_patient(
+    patient: Patient, *, acting_user: User, email: str = "", notify: bool = True
+) -> tuple[Invitation, str]:
     """Email the patient a link to make their portal login; returns (invitation, token). An earlier pending
-    invitation stops working. ``email`` defaults to the patient's address on file."""
+    invitation stops working. ``email`` defaults to the patient's address on file; ``notify=False`` sends nothing
+    (the demo seed, which accepts the invitation itself)."""
     _require_staff(acting_user)
     patient = Patient.objects.select_for_update().select_related("organization").get(pk=patient.pk)
     address = _clean_email(email) or patient.email
@@ -128,12 +132,14 @@ def do_invite_patient(patient: Patient, *, acting_user: User, email: str = "") -
         Invitation.objects.filter(patient=patient, kind=AccountKind.PATIENT), acting_user=acting_user, now=now
     )
     return _create_invitation(
-        kind=AccountKind.PATIENT, patient=patient, contact=None, email=address, acting_user=acting_user
+        kind=AccountKind.PATIENT, patient=patient, contact=None, email=address, acting_user=acting_user, notify=notify
     )
 
 
 @transaction.atomic
-def do_invite_contact(contact: SupportContact, *, acting_user: User, email: str = "") -> tuple[Invitation, str]:
+def do_invite_contact(
+    contact: SupportContact, *, acting_user: User, email: str = "", notify: bool = True
+) -> tuple[Invitation, str]:
     """Email a support contact a link to make a family login. What the login shows is decided on every request by
     the patient's releases (``consents.checks.may_disclose``), not here."""
     _require_staff(acting_user)
@@ -150,7 +156,12 @@ def do_invite_contact(contact: SupportContact, *, acting_user: User, email: str 
         Invitation.objects.filter(contact=contact, kind=AccountKind.FAMILY), acting_user=acting_user, now=now
     )
     return _create_invitation(
-        kind=AccountKind.FAMILY, patient=contact.patient, contact=contact, email=address, acting_user=acting_user
+        kind=AccountKind.FAMILY,
+        patient=contact.patient,
+        contact=contact,
+        email=address,
+        acting_user=acting_user,
+        notify=notify,
     )
 
 

@@ -22,6 +22,7 @@ from openiop.core.demo import (
 )
 from openiop.core.roles import Role
 from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.portal.demo import demo_login_line
 from openiop.programs.models import Organization, Program, Track
 from openiop.scheduling.demo import HISTORY_WEEKS, ensure_demo_schedule, horizon_label
 from openiop.scheduling.models import Booking, Session
@@ -124,6 +125,9 @@ class Command(BaseCommand):
             role = Role(user.role).label if user.role else "no role"
             mfa = "  (asked to enrol an authenticator app at first login)" if user.role in required else ""
             lines.append(f"  {user.username:<{width}}  {role:<30}  {user.display_name}{mfa}")
+        portal = demo_login_line(demo.organization, width)
+        if portal:
+            lines.append(portal)
         lines.append("")
         if required:
             lines.append(
