@@ -166,7 +166,8 @@ def do_invite_contact(
 
 
 def _locked_invitation(invitation: Invitation) -> Invitation:
-    return Invitation.objects.select_for_update().select_related("patient", "contact").get(pk=invitation.pk)
+    # Locks the invitation row only: the contact is an outer join, which PostgreSQL cannot lock.
+    return Invitation.objects.select_for_update(of=("self",)).select_related("patient", "contact").get(pk=invitation.pk)
 
 
 @transaction.atomic
@@ -315,7 +316,11 @@ def do_set_portal_access(account: PortalAccount, *, acting_user: User, active: b
     """Turn a portal login off (or back on). Off also deactivates its user, so its sessions end at the next
     request and the login page refuses it like any wrong password."""
     _require_staff(acting_user)
-    account = PortalAccount.objects.select_for_update().select_related("user", "patient", "contact").get(pk=account.pk)
+    account = (
+        PortalAccount.objects.select_for_update(of=("self",))
+        .select_related("user", "patient", "contact")
+        .get(pk=account.pk)
+    )
     if active and (not account.patient.is_active or (account.contact is not None and not account.contact.is_active)):
         raise ValidationError({"account": "Reactivate the record (and the contact) first."})
     if account.is_active == active and account.user.is_active == active:

@@ -87,5 +87,5 @@ def demo_login_line(organization: Organization, width: int) -> str:
     )
     if account is None:
         return ""
-    where = "Patient portal, at /portal/login/"
+    where = "Patient portal (/portal/)"
     return f"  {DEMO_USERNAME:<{width}}  {where:<30}  {account.patient.display_name}"
