@@ -410,4 +410,12 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "family_schedule_days_ahead": 56,
     "family_attendance_days_back": 84,
     "family_audit_rows_on_chart": 20,
+    # Patient portal (portal/policy.py): an invitation link works this many days; a program without its own
+    # PortalPolicy row lets patients book suggested make-ups, not open individual sessions, this many days ahead,
+    # and cancel online until this many hours before a session (after that they call the clinic).
+    "portal_invitation_expiry_days": 7,
+    "portal_makeup_booking": True,
+    "portal_self_booking": False,
+    "portal_booking_horizon_days": 14,
+    "portal_cancel_notice_hours": 24,
 }

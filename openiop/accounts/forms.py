@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.signals import user_login_failed
 from django.core.validators import RegexValidator
 
 from openiop.core.forms import StyledFormMixin
@@ -62,6 +63,22 @@ class LoginForm(AccessibleFormMixin, auth_forms.AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocapitalize": "none", "spellcheck": "false"})
+
+    def login_allowed(self, user: Any) -> bool:
+        """Staff sign in here; patient and family logins only at the portal's login (openiop.portal)."""
+        from openiop.portal.access import is_portal_user
+
+        return not is_portal_user(user)
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not self.login_allowed(user):
+            # Counted and audited like a wrong password (django-axes listens to this signal), with the same
+            # message, so neither login page tells anyone which kind of account a username is.
+            user_login_failed.send(
+                sender=type(self), credentials={"username": self.cleaned_data.get("username")}, request=self.request
+            )
+            raise self.get_invalid_login_error()
 
 
 class AuthenticatorCodeForm(AccessibleFormMixin, forms.Form):

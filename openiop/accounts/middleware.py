@@ -16,6 +16,7 @@ from openiop.core.models import AuditAction
 
 __all__ = [
     "IDLE_KEY",
+    "PORTAL_SESSION_KEY",
     "START_KEY",
     "MFAEnforcementMiddleware",
     "SessionTimeoutMiddleware",
@@ -26,6 +27,13 @@ IDLE_KEY = "openiop_last_activity"
 START_KEY = "openiop_session_started"
 # Set on the request when the middleware ends a session, so the logout is audited once (as SESSION_EXPIRED).
 EXPIRED_ATTR = "openiop_session_expired"
+# Set by the portal's login (openiop.portal.views): this session belongs to a patient or family login, so its
+# second-factor step and its expiry notice are the portal's pages, not the staff ones.
+PORTAL_SESSION_KEY = "openiop_portal"
+
+
+def _is_portal_session(request: HttpRequest) -> bool:
+    return bool(getattr(request, "session", {}).get(PORTAL_SESSION_KEY))
 
 
 def _redirect(request: HttpRequest, url: str) -> HttpResponse:
@@ -62,6 +70,7 @@ class SessionTimeoutMiddleware:
             idle = last is not None and now - last > idle_limit
             too_old = started is not None and now - started > absolute_limit
             if idle or too_old:
+                portal = _is_portal_session(request)
                 audit.record(action=AuditAction.SESSION_EXPIRED, acting_user=user, obj=user)
                 setattr(request, EXPIRED_ATTR, True)
                 logout(request)
@@ -73,7 +82,8 @@ class SessionTimeoutMiddleware:
                     )
                 # The login page words the notice after the reason: inactivity, or the daily limit.
                 reason = "1" if idle else "absolute"
-                return _redirect(request, f"{reverse(settings.LOGIN_URL)}?expired={reason}")
+                login_url = reverse("portal:login") if portal else reverse(settings.LOGIN_URL)
+                return _redirect(request, f"{login_url}?expired={reason}")
             if started is None:
                 request.session[START_KEY] = now
             request.session[IDLE_KEY] = now
@@ -84,7 +94,8 @@ class MFAEnforcementMiddleware:
     """After the password step, a user who has a second factor (or whose role requires one) must pass it.
 
     Until then only the MFA, logout and static URLs answer; everything else redirects to verification or
-    enrolment (the API answers 401).
+    enrolment (the API answers 401). A portal session (patient or family login) goes to the portal's own
+    verification page instead, where enrolment is optional.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -95,11 +106,15 @@ class MFAEnforcementMiddleware:
         if user is not None and user.is_authenticated and not user.is_verified():
             has_device = has_confirmed_device(user)
             if has_device or mfa_required_for(user):
-                allowed = (
-                    reverse("accounts:mfa_verify"),
-                    reverse("accounts:mfa_enroll"),
-                    reverse("accounts:logout"),
-                )
+                portal = _is_portal_session(request)
+                if portal:
+                    allowed: tuple[str, ...] = (reverse("portal:mfa_verify"), reverse("portal:logout"))
+                else:
+                    allowed = (
+                        reverse("accounts:mfa_verify"),
+                        reverse("accounts:mfa_enroll"),
+                        reverse("accounts:logout"),
+                    )
                 if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                     if request.path.startswith("/api/"):
                         return JsonResponse(
@@ -111,6 +126,9 @@ class MFAEnforcementMiddleware:
                             status=401,
                             content_type="application/problem+json",
                         )
-                    target = "accounts:mfa_verify" if has_device else "accounts:mfa_enroll"
+                    if portal:
+                        target = "portal:mfa_verify"
+                    else:
+                        target = "accounts:mfa_verify" if has_device else "accounts:mfa_enroll"
                     return _redirect(request, reverse(target))
         return self.get_response(request)

@@ -808,6 +808,7 @@ def seed_demo_records(org: Organization, today: date) -> None:
     from openiop.measures.demo import ensure_demo_measures
     from openiop.notes.demo import ensure_demo_notes
     from openiop.plans.demo import ensure_demo_plans
+    from openiop.portal.demo import ensure_demo_portal
     from openiop.referrals.demo import ensure_demo_referrals
     from openiop.reminders.demo import ensure_demo_reminders
     from openiop.skills.demo import ensure_demo_practice
@@ -819,6 +820,7 @@ def seed_demo_records(org: Organization, today: date) -> None:
     ensure_demo_discharges(org, today)
     ensure_demo_plans(org, today)  # before the notes: notes link the objectives of plans in force
     ensure_demo_notes(org, today)
+    ensure_demo_portal(org, today)
     ensure_demo_practice(org, today)  # after the plans: one plan in force gets a revision to sign
     ensure_demo_family(org, today)  # after the consents and the calendar: a release and family sessions
     ensure_demo_reminders(org, today)  # last: it plans reminders for what the others seeded

@@ -3,8 +3,7 @@ a release naming the family-session schedule, attendance and education materials
 education materials; and a few weekly family sessions the patient is booked into (when the calendar is built).
 
 Called from ``core.demo.seed_demo_records`` after the consents. Idempotent: once the ``family`` login exists a
-second run changes nothing. The login is made the way an accepted portal invitation makes one (a user with no
-organization and no role, and a family ``PortalAccount``); the invitation flow itself is the portal app's.
+second run changes nothing. The login is made through the portal's invitation actions, as staff make one.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from openiop.core.roles import Role
 from openiop.family.actions import do_create_material
 from openiop.family.models import EducationMaterial
 from openiop.patients.models import EpisodeOfCare, SupportContact
+from openiop.portal.actions import do_accept_invitation, do_invite_contact
 from openiop.portal.models import AccountKind, PortalAccount
 from openiop.programs.models import Organization, Program
 from openiop.scheduling.booking import do_book_seat
@@ -120,10 +120,9 @@ def _seed(program: Program, episode: EpisodeOfCare, contact: SupportContact, cli
         expiry_event="Discharge from the program",
         render_pdf=False,
     )
-    user = User.objects.create_user(
-        username=USERNAME, password=DEMO_PASSWORD, first_name=contact.name.split()[0], email=contact.email
-    )
-    PortalAccount.objects.create(user=user, kind=AccountKind.FAMILY, patient=patient, contact=contact)
+    # The login is made the way staff make one: an invitation (not emailed) accepted with the demo password.
+    invitation, _ = do_invite_contact(contact, acting_user=clinician, notify=False)
+    do_accept_invitation(invitation, username=USERNAME, password=DEMO_PASSWORD)
     for title, summary, body in MATERIALS:
         if not EducationMaterial.objects.filter(program=program, title=title).exists():
             do_create_material(program, acting_user=clinician, title=title, summary=summary, body=body)

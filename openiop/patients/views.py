@@ -78,6 +78,7 @@ from openiop.patients.queries import (
     visible_episodes,
 )
 from openiop.plans.views import plan_tab
+from openiop.portal.staff_views import portal_tab
 from openiop.reminders.views import reminders_tab
 from openiop.scheduling.views import schedule_tab
 from openiop.skills.views import practice_tab
@@ -379,6 +380,8 @@ CHART_TABS: list[ChartTab] = [
     ChartTab(
         "discharge", "Discharge", "discharge/partials/tab_discharge.html", discharge_tab, caps=(Cap.VIEW_CLINICAL,)
     ),
+    # Who has a portal login is not clinical; front desk and clinicians invite and switch logins off.
+    ChartTab("portal", "Portal access", "portal/staff/tab_portal.html", portal_tab, caps=(Cap.EDIT_DEMOGRAPHICS,)),
     ChartTab(
         "practice", "Skills practice", "skills/partials/tab_practice.html", practice_tab, caps=(Cap.VIEW_CLINICAL,)
     ),

@@ -24,15 +24,30 @@ V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
 
 def account_for(user: Any) -> PortalAccount | None:
-    """The user's active portal account, or None (staff, anonymous, deactivated)."""
+    """The user's active portal account, or None (staff, anonymous, deactivated, or the patient's record or the
+    contact deactivated since)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
+    if hasattr(user, "_openiop_portal_account"):
+        cached: PortalAccount | None = user._openiop_portal_account
+        return cached
     account = (
         PortalAccount.objects.select_related("patient", "patient__organization", "contact")
-        .filter(user=user, is_active=True)
+        .filter(user=user, is_active=True, patient__is_active=True)
         .first()
     )
+    if account is not None and account.contact is not None and not account.contact.is_active:
+        account = None
+    user._openiop_portal_account = account
     return account
+
+
+def is_portal_user(user: Any) -> bool:
+    """Whether the login belongs to a patient or a family member (active or not): such a login never signs in at
+    the staff login, and staff logins never sign in at the portal's."""
+    if not getattr(user, "pk", None):
+        return False
+    return PortalAccount.objects.filter(user_id=user.pk).exists()
 
 
 def portal_view(kind: AccountKind | None = None) -> Callable[[V], V]:

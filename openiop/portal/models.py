@@ -8,8 +8,12 @@ checked on every request.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from openiop.core.models import BaseModel
 
@@ -67,9 +71,55 @@ class Invitation(BaseModel):
         PortalAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="invitations"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # A re-send issues a new token (the old one is unknowable, only its hash is kept) and a new expiry.
+    last_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} invitation"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.withdrawn_at is None
+
+    def usable_at(self, now: datetime | None = None) -> bool:
+        return self.is_pending and self.expires_at > (now or timezone.now())
+
+    @property
+    def state_label(self) -> str:
+        if self.accepted_at is not None:
+            return "Accepted"
+        if self.withdrawn_at is not None:
+            return "Withdrawn"
+        return "Pending" if self.usable_at() else "Expired"
+
+
+class PortalPolicy(BaseModel):
+    """What a program lets patients do from the portal. A program without a row uses settings.OPENIOP_DEFAULTS
+    (read at call time); ``portal.policy.policy_for(program)`` returns either."""
+
+    program = models.OneToOneField("programs.Program", on_delete=models.CASCADE, related_name="portal_policy")
+    makeup_booking = models.BooleanField(
+        default=True, help_text="Patients may book the make-up sessions suggested for a week short of its dose."
+    )
+    self_booking = models.BooleanField(
+        default=False, help_text="Patients may book open individual sessions (a free seat, kind individual)."
+    )
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="How many days ahead patients may book.",
+    )
+    cancel_notice_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(168)],
+        help_text="Patients may cancel online until this many hours before a session; after that they call.",
+    )
+
+    class Meta:
+        verbose_name_plural = "portal policies"
+
+    def __str__(self) -> str:
+        return f"portal policy {self.program_id}"

@@ -23,6 +23,7 @@ from openiop.core.demo import (
 from openiop.core.roles import Role
 from openiop.family.demo import demo_login_lines
 from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.portal.demo import demo_login_line
 from openiop.programs.models import Organization, Program, Track
 from openiop.scheduling.demo import HISTORY_WEEKS, ensure_demo_schedule, horizon_label
 from openiop.scheduling.models import Booking, Session
@@ -126,6 +127,9 @@ class Command(BaseCommand):
             mfa = "  (asked to enrol an authenticator app at first login)" if user.role in required else ""
             lines.append(f"  {user.username:<{width}}  {role:<30}  {user.display_name}{mfa}")
         lines += demo_login_lines(width)
+        portal = demo_login_line(demo.organization, width)
+        if portal:
+            lines.append(portal)
         lines.append("")
         if required:
             lines.append(
