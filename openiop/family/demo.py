@@ -121,7 +121,9 @@ def _seed(program: Program, episode: EpisodeOfCare, contact: SupportContact, cli
         render_pdf=False,
     )
     # The login is made the way staff make one: an invitation (not emailed) accepted with the demo password.
-    invitation, _ = do_invite_contact(contact, acting_user=clinician, notify=False)
+    # Demo contacts may have no email; a reserved example address stands in (nothing is sent).
+    email = contact.email or "family.demo@example.org"
+    invitation, _ = do_invite_contact(contact, acting_user=clinician, email=email, notify=False)
     do_accept_invitation(invitation, username=USERNAME, password=DEMO_PASSWORD)
     for title, summary, body in MATERIALS:
         if not EducationMaterial.objects.filter(program=program, title=title).exists():
