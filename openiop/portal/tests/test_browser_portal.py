@@ -1,6 +1,7 @@
 """The portal in a real headless Chromium on a phone-sized screen: staff invite a patient from the chart, the
 invitation arrives through a real SMTP server, the patient makes a login, signs in, sees the week short of its
-goal, books a make-up, sees it on My schedule and cancels another session; and the optional second step."""
+goal, books a make-up, sees it on My schedule, cancels another session, fills the PHQ-9 that is due and sees its
+score on their page; and the optional second step."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
+from openiop.measures.models import Administration
+from openiop.measures.testing import start
 from openiop.scheduling.models import Booking
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic
@@ -48,11 +51,14 @@ def _short_week(clinic, settings):
     return ep, ahead, evening
 
 
-def test_staff_invite_and_the_patient_signs_up_books_a_make_up_and_cancels(page, live_server, settings, smtp_inbox):
+def test_staff_invite_and_the_patient_signs_up_books_a_make_up_cancels_and_fills_the_phq9(
+    page, live_server, settings, smtp_inbox
+):
     inbox, _ = smtp_inbox
     settings.SITE_URL = live_server.url
     clinic = build_clinic()
     ep, ahead, evening = _short_week(clinic, settings)
+    administration = start(ep.patient, clinic.clinician)  # this week's PHQ-9, due
 
     # Staff: the chart's Portal access tab, Invite.
     page.goto(f"{live_server.url}/accounts/login/")
@@ -119,6 +125,22 @@ def test_staff_invite_and_the_patient_signs_up_books_a_make_up_and_cancels(page,
     screenshot(page, "portal-08-cancelled")
     target.refresh_from_db()
     assert target.status == Booking.Status.CANCELLED
+
+    # The PHQ-9 due this week: filled in Check-ins, then seen on the patient's own page.
+    page.goto(f"{live_server.url}/portal/check-ins/")
+    page.get_by_role("link", name="Start").click()
+    page.get_by_role("heading", name="PHQ-9").wait_for()
+    for n in range(1, 10):  # items 1-4 "More than half the days" (2), 5-8 "Several days" (1), 9 "Not at all": 12
+        value = 0 if n == 9 else (2 if n <= 4 else 1)
+        page.locator(f'label[for="phq9_{n}-{value}"]').click()
+    page.locator("#mq-progress").get_by_text("9 of 9 answered").wait_for()
+    page.get_by_role("button", name="Send my answers").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    page.get_by_role("link", name="See my check-ins").click()
+    page.locator("#check-in-history").get_by_text("12 of 27 · Moderate").wait_for()
+    screenshot(page, "portal-08b-phq9-on-my-page")
+    administration.refresh_from_db()
+    assert (administration.status, administration.total) == (Administration.Status.COMPLETED, 12)
 
 
 def _code_from_setup_key(key: str) -> str:
