@@ -136,6 +136,22 @@ def test_the_schedule_lists_upcoming_and_past_sessions_with_attendance(client, s
     assert body.count(">Absent<") == 3
 
 
+def test_a_long_episode_folds_later_and_earlier_sessions_away(client, clinic, short_week):
+    """Nine upcoming and nine past sessions show; the rest are in closed <details> so a phone page stays short."""
+    account, _ = short_week
+    episode = account.patient.episodes.get()
+    later = today(clinic.mh) + timedelta(days=7)
+    book([s for n in range(3) for s in track_day(clinic.mh, later + timedelta(days=n), track=clinic.day)], episode)
+    client.force_login(account.user)
+    body = client.get(reverse("portal:schedule")).content.decode()
+    assert body.count('data-booking="') == 12  # all of them are on the page
+    assert "3 later sessions</summary>" in body
+    assert "Earlier sessions</summary>" not in body  # six past sessions: nothing to fold
+    _more_rows(clinic, account)
+    body = client.get(reverse("portal:schedule")).content.decode()
+    assert "Earlier sessions</summary>" in body
+
+
 def test_a_short_week_offers_the_make_up_the_search_suggests_and_booking_it_lifts_the_week(client, short_week):
     account, s = short_week
     client.force_login(account.user)
