@@ -4,7 +4,8 @@ Why our own (docs/decisions/0201-background-jobs.md): the RQ backend hands a kil
 registry instead of running it again, and django-tasks-redis needs Django 6. This one is a reliable queue:
 
     P:task:<id>          hash: the task, its state and, once finished, its result (expires RESULT_TTL later)
-    P:ready:<queue>      sorted set of ids ready to run; score = priority band, then enqueue time (lowest first)
+    P:sequence:<queue>   counter giving each enqueued task its place in line
+    P:ready:<queue>      sorted set of ids ready to run; score = priority band, then enqueue order (lowest first)
     P:scheduled:<queue>  sorted set of ids whose run_after is still ahead; score = run_after (ms)
     P:processing:<queue> sorted set of ids being run; score = the visibility deadline (ms)
     P:failed             sorted set of failed ids by finish time (the staff page's count)
@@ -47,7 +48,7 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_PREFIX = "openiop:tasks"
 DEFAULT_VISIBILITY_TIMEOUT = 60
 DEFAULT_RESULT_TTL = 7 * 24 * 3600
-# Priority bands are 10^13 ms (~317 years) wide, so the enqueue time never crosses into the next band, and the
+# Priority bands are 10^13 enqueues wide, so the enqueue sequence never crosses into the next band, and the
 # largest score (200 bands) stays below 2^53, where a double still holds every integer exactly.
 _BAND = 10**13
 
@@ -151,7 +152,10 @@ class RedisBackend(BaseTaskBackend):
         result_id = get_random_id()
         now = timezone.now()
         args_kwargs = normalize_json({"args": args, "kwargs": kwargs})
-        score = (TASK_MAX_PRIORITY - task.priority) * _BAND + _ms(now)
+        # A counter, not the clock: tasks enqueued in the same millisecond (or on machines whose clocks differ)
+        # still run first in, first out within their priority band.
+        sequence = int(self.client.incr(self._key("sequence", task.queue_name)))
+        score = (TASK_MAX_PRIORITY - task.priority) * _BAND + sequence
         fields = {
             "task_path": task.module_path,
             "queue_name": task.queue_name,
