@@ -16,8 +16,8 @@ from openiop.patients.actions import do_open_episode
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Program, Track
 from openiop.scheduling.models import Booking, Session
-from openiop.scheduling.testing import make_booking, make_session
 from openiop.testing.fixtures import make_patient
+from openiop.testing.scheduling import make_booking, make_session
 
 PRESENT = AttendanceRecord.Status.PRESENT
 LATE = AttendanceRecord.Status.LATE

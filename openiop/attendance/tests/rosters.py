@@ -10,7 +10,7 @@ from django.utils import timezone
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Program
 from openiop.scheduling.models import Booking, Session
-from openiop.scheduling.testing import admit, make_booking, make_session
+from openiop.testing.scheduling import admit, make_booking, make_session
 
 NAMES = [
     "Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indy", "Jules", "Kai", "Logan",

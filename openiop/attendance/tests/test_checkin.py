@@ -22,7 +22,7 @@ from openiop.attendance.tests.rosters import book_people, running_session, sessi
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.models import Booking
 from openiop.scheduling.series import do_cancel_session
-from openiop.scheduling.testing import local_at
+from openiop.testing.scheduling import local_at
 
 pytestmark = pytest.mark.django_db
 

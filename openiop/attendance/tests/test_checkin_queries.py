@@ -20,7 +20,7 @@ from django.urls import reverse
 from openiop.attendance.actions import do_check_in
 from openiop.attendance.models import AttendanceRecord
 from openiop.attendance.tests.rosters import book_people, running_session
-from openiop.scheduling.testing import make_booking
+from openiop.testing.scheduling import make_booking
 from openiop.worklist.models import WorkTask
 
 pytestmark = pytest.mark.django_db

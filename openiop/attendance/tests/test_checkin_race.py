@@ -20,8 +20,8 @@ from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
 from openiop.attendance.tests.rosters import book_people, session_at
 from openiop.core.audit import verify_chain
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.testing import make_booking
 from openiop.testing.fixtures import build_clinic
+from openiop.testing.scheduling import make_booking
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,14 +15,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from openiop.attendance.demo import build_demo
 from openiop.attendance.dose import DoseStatus, current_week_doses, episode_doses
 from openiop.attendance.makeup import plan_makeup
 from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
 from openiop.billing.models import BillableDay
 from openiop.core.audit import verify_chain
-from openiop.core.demo import DEMO_ORGANIZATION, local_moment, seed_demo_records
 from openiop.core.models import AuditAction, AuditEvent
+from openiop.demo.attendance import build_demo
+from openiop.demo.clinic import DEMO_ORGANIZATION, local_moment, seed_demo_records
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization
 from openiop.scheduling.models import Booking, Session
@@ -152,7 +152,7 @@ def check_most_patients_meet_the_dose_most_weeks(demo):
 
 
 def check_a_second_run_changes_nothing(monkeypatch):
-    monkeypatch.setattr("openiop.core.management.commands.demo.timezone.localdate", lambda: TODAY)
+    monkeypatch.setattr("openiop.demo.management.commands.demo.timezone.localdate", lambda: TODAY)
     rows = AuditEvent.objects.count(), AttendanceRecord.objects.count(), WorkTask.objects.count()
     out = StringIO()
     call_command("demo", stdout=out)

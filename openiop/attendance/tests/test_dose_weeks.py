@@ -29,7 +29,7 @@ from openiop.billing.rules import weekly_minimum_hours
 from openiop.patients.actions import do_add_coverage
 from openiop.scheduling.booking import do_cancel_booking
 from openiop.scheduling.models import Session
-from openiop.scheduling.testing import make_session_type
+from openiop.testing.scheduling import make_session_type
 
 pytestmark = pytest.mark.django_db
 

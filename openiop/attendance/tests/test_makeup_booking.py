@@ -23,7 +23,7 @@ from openiop.attendance.tests.dose_factories import (
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.models import Booking, Session
-from openiop.scheduling.testing import make_session_type
+from openiop.testing.scheduling import make_session_type
 
 pytestmark = pytest.mark.django_db
 

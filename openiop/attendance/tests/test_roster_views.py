@@ -15,7 +15,7 @@ from openiop.attendance.models import AttendanceRecord
 from openiop.attendance.tests.rosters import book_people, running_session, session_at
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.series import do_cancel_session
-from openiop.scheduling.testing import local_at
+from openiop.testing.scheduling import local_at
 
 pytestmark = pytest.mark.django_db
 

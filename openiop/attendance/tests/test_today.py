@@ -13,7 +13,7 @@ from django.utils import timezone
 from openiop.attendance.actions import do_check_in
 from openiop.attendance.tests.rosters import book_people, running_session, session_at
 from openiop.core.models import AuditEvent
-from openiop.scheduling.testing import local_at
+from openiop.testing.scheduling import local_at
 
 pytestmark = pytest.mark.django_db
 URL = reverse("attendance:today")

@@ -17,8 +17,8 @@ from openiop.patients.actions import do_add_coverage, do_open_episode
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Program
 from openiop.scheduling.models import Session
-from openiop.scheduling.testing import make_booking, make_session, make_session_type
 from openiop.testing.fixtures import Clinic, make_patient
+from openiop.testing.scheduling import make_booking, make_session, make_session_type
 
 PRESENT = AttendanceRecord.Status.PRESENT
 LATE = AttendanceRecord.Status.LATE

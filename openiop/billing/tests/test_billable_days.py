@@ -11,7 +11,7 @@ from openiop.billing.days import day_bounds, evaluate_day
 from openiop.billing.models import BillableDay
 from openiop.billing.tests.conftest import LATE, UNEXCUSED, add_coverage, local_day, make_day, rule
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.testing import make_booking, make_session
+from openiop.testing.scheduling import make_booking, make_session
 
 Tier = BillableDay.Tier
 

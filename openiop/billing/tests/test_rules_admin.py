@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from openiop.billing.demo import ensure_demo_payer_rules
 from openiop.billing.models import PayerRule
 from openiop.billing.tests.conftest import rule
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
+from openiop.demo.billing import ensure_demo_payer_rules
 
 RULES = "/billing/rules/"
 NEW = "/billing/rules/new/"

@@ -12,9 +12,9 @@ from django.utils import timezone
 from openiop.consents import storage
 from openiop.consents.actions import SignatureInput, do_record_consent, do_revoke_consent, do_store_signed_pdf
 from openiop.consents.models import Consent, ConsentStatus, Signature
-from openiop.consents.testing import TINY_PNG, part2_tpo, record, release_to_contact, signature
 from openiop.core.context import RequestOrigin, reset_origin, set_origin
 from openiop.core.models import AuditAction, AuditEvent
+from openiop.testing.consents import TINY_PNG, part2_tpo, record, release_to_contact, signature
 
 
 def _errors(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[str]]:

@@ -6,8 +6,8 @@ import pytest
 
 from openiop.conftest import login
 from openiop.consents.models import Consent
-from openiop.consents.testing import part2_tpo, release_to_contact
 from openiop.core.models import AuditAction, AuditEvent
+from openiop.testing.consents import part2_tpo, release_to_contact
 
 PROBLEM = "application/problem+json"
 

@@ -16,9 +16,9 @@ from openiop.consents.actions import do_record_expiry_event, do_revoke_consent
 from openiop.consents.checks import Recipient, RecipientType, may_disclose, part2_programs, redisclosure_notice
 from openiop.consents.models import ConsentStatus, DataClass, ExpiryKind, Purpose, RecipientKind
 from openiop.consents.notices import LONG_NOTICE, SHORT_NOTICE
-from openiop.consents.testing import part2_tpo, record, release_to_contact
 from openiop.patients.actions import do_add_support_contact, do_open_episode
 from openiop.programs.actions import do_create_program
+from openiop.testing.consents import part2_tpo, record, release_to_contact
 from openiop.testing.fixtures import make_patient
 
 STATES = ["active", "expired", "revoked", "none"]

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentStatus
-from openiop.core.demo import ensure_demo_clinic, seed_demo_records
+from openiop.demo.clinic import ensure_demo_clinic, seed_demo_records
 from openiop.intake.models import IntakeAssessment
 
 

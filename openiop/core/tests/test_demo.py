@@ -12,9 +12,9 @@ from django.utils import timezone
 from openiop.accounts.actions import do_create_staff
 from openiop.accounts.models import User
 from openiop.core.audit import verify_chain
-from openiop.core.demo import DEMO_ORGANIZATION, DEMO_PASSWORD, build_demo_clinic
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Role
+from openiop.demo.clinic import DEMO_ORGANIZATION, DEMO_PASSWORD, build_demo_clinic
 from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
 from openiop.programs.actions import do_create_organization
 from openiop.programs.models import Organization, Program, Site, Track

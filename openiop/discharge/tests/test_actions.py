@@ -20,11 +20,11 @@ from openiop.discharge.actions import (
     do_update_summary,
 )
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
-from openiop.discharge.testing import attend, drafted, signed, today
 from openiop.patients.actions import do_change_episode_status, do_open_episode
 from openiop.patients.models import EpisodeOfCare
-from openiop.scheduling.testing import admit
+from openiop.testing.discharge import attend, drafted, signed, today
 from openiop.testing.fixtures import make_patient
+from openiop.testing.scheduling import admit
 from openiop.worklist.models import WorkTask
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from openiop.conftest import login
 from openiop.discharge.models import FollowUp
-from openiop.discharge.testing import FILLED_AFTERCARE, drafted, signed, today
-from openiop.scheduling.testing import admit
+from openiop.testing.discharge import FILLED_AFTERCARE, drafted, signed, today
+from openiop.testing.scheduling import admit
 
 PROBLEM = "application/problem+json"
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
-from openiop.discharge.testing import attend
-from openiop.scheduling.testing import admit
 from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot
+from openiop.testing.discharge import attend
 from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.scheduling import admit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from openiop.core.audit import verify_chain
-from openiop.core.demo import ensure_demo_clinic
-from openiop.discharge.demo import ensure_demo_discharges
+from openiop.demo.clinic import ensure_demo_clinic
+from openiop.demo.discharge import ensure_demo_discharges
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
 from openiop.patients.models import EpisodeOfCare
 

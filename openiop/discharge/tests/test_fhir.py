@@ -8,8 +8,8 @@ import pytest
 from fhir.resources.R4B.documentreference import DocumentReference
 
 from openiop.discharge.fhir import summary_to_fhir
-from openiop.discharge.testing import drafted, signed
-from openiop.scheduling.testing import admit
+from openiop.testing.discharge import drafted, signed
+from openiop.testing.scheduling import admit
 
 pytestmark = pytest.mark.django_db
 

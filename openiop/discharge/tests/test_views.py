@@ -17,10 +17,10 @@ from openiop.conftest import login
 from openiop.consents.tests.pdftext import plain_text
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
-from openiop.discharge.testing import drafted, signed, today
-from openiop.measures.testing import completed, phq9
 from openiop.patients.models import EpisodeOfCare
-from openiop.scheduling.testing import admit
+from openiop.testing.discharge import drafted, signed, today
+from openiop.testing.measures import completed, phq9
+from openiop.testing.scheduling import admit
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

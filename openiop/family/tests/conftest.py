@@ -9,15 +9,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from openiop.attendance.models import AttendanceRecord
-from openiop.family.testing import family_account
-from openiop.measures import testing as mt
-from openiop.notes.testing import attend, diagnose, group_session
 from openiop.patients.actions import do_add_support_contact
 from openiop.patients.models import EpisodeOfCare, Patient, SupportContact
-from openiop.plans import testing as pt
 from openiop.portal.models import PortalAccount
 from openiop.scheduling.models import Session, SessionType
-from openiop.scheduling.testing import local_at, make_booking, make_room, make_session, make_session_type
+from openiop.testing import measures as mt
+from openiop.testing import plans as pt
+from openiop.testing.family import family_account
+from openiop.testing.notes import attend, diagnose, group_session
+from openiop.testing.scheduling import local_at, make_booking, make_room, make_session, make_session_type
 
 # Text of the patient's record that no family page may show unless the release names it (some never).
 REMARK = "Talked about the argument with Sam"

@@ -8,8 +8,8 @@ from django.urls import reverse
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.family.actions import do_create_material
-from openiop.family.testing import family_account, family_release, patient_account
 from openiop.patients.actions import do_add_support_contact
+from openiop.testing.family import family_account, family_release, patient_account
 from openiop.testing.fixtures import make_patient
 
 PAGES = ["family:home", "family:schedule", "family:attendance", "family:education", "family:plan", "family:measures"]

@@ -7,10 +7,10 @@ import pytest
 from django.test import Client
 
 from openiop.family.actions import do_create_material
-from openiop.family.testing import family_account, family_release
 from openiop.family.tests.conftest import REMARK, fill_record
 from openiop.patients.actions import do_add_support_contact
 from openiop.testing.browser import screenshot
+from openiop.testing.family import family_account, family_release
 from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

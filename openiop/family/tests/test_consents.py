@@ -12,11 +12,11 @@ from django.urls import reverse
 from openiop.conftest import login
 from openiop.consents.actions import do_revoke_consent
 from openiop.consents.notices import SHORT_NOTICE
-from openiop.family.testing import family_account, family_release, part2_to_contact
 from openiop.family.tests.conftest import fill_record
 from openiop.patients.actions import do_add_support_contact
-from openiop.scheduling.testing import local_at, make_booking, make_session
+from openiop.testing.family import family_account, family_release, part2_to_contact
 from openiop.testing.fixtures import build_clinic, make_patient
+from openiop.testing.scheduling import local_at, make_booking, make_session
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,7 +78,7 @@ def test_a_release_from_one_program_shows_only_that_programs_records(client, cli
     """Sessions of a program the release does not come from stay out (here a teen-program session)."""
     from openiop.patients.actions import do_open_episode
     from openiop.scheduling.models import SessionType
-    from openiop.scheduling.testing import make_session_type
+    from openiop.testing.scheduling import make_session_type
 
     record = fill_record(clinic, patient)
     teen = do_open_episode(
@@ -96,7 +96,7 @@ def test_a_release_from_one_program_shows_only_that_programs_records(client, cli
 
 
 def test_family_pages_read_in_a_fixed_number_of_queries(client, clinic, patient, contact, account):
-    from openiop.notes.testing import attend, group_session
+    from openiop.testing.notes import attend, group_session
 
     family_release(patient, clinic.clinician, contact, ["schedule", "attendance", "education"])
     record = fill_record(clinic, patient)

@@ -9,12 +9,12 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.core.audit import verify_chain
-from openiop.core.demo import DEMO_PASSWORD, ensure_demo_clinic, seed_demo_records
 from openiop.core.models import AuditEvent
-from openiop.family.demo import USERNAME, demo_login_lines, ensure_demo_family
+from openiop.demo.clinic import DEMO_PASSWORD, ensure_demo_clinic, seed_demo_records
+from openiop.demo.family import USERNAME, demo_login_lines, ensure_demo_family
+from openiop.demo.scheduling import ensure_demo_schedule
 from openiop.family.models import EducationMaterial
 from openiop.portal.models import PortalAccount
-from openiop.scheduling.demo import ensure_demo_schedule
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from openiop.conftest import login
 from openiop.consents.actions import do_record_expiry_event, do_revoke_consent
 from openiop.consents.models import Consent
 from openiop.family.actions import do_create_material
-from openiop.family.testing import family_release
 from openiop.family.tests.conftest import PLAN_TEXT, SCORE_TEXT, SECRETS_NEVER
+from openiop.testing.family import family_release
 
 # page -> (data class, a string the page shows from the record when it is shared)
 PAGES = {

@@ -14,8 +14,8 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.family.actions import do_create_material
 from openiop.family.models import EducationMaterial
 from openiop.family.queries import HIDDEN_REASON
-from openiop.family.testing import family_account, family_release, part2_to_contact
 from openiop.patients.actions import do_add_support_contact, do_open_episode
+from openiop.testing.family import family_account, family_release, part2_to_contact
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

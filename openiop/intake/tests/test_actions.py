@@ -19,11 +19,11 @@ from openiop.intake.actions import (
 )
 from openiop.intake.frameworks import FRAMEWORKS
 from openiop.intake.models import Diagnosis, IntakeAssessment, normalize_icd10, validate_icd10
-from openiop.intake.testing import ASAM3_RATINGS, complete, signed, start
 from openiop.referrals.actions import do_link_patient
 from openiop.referrals.models import Referral
-from openiop.referrals.testing import make_referral
 from openiop.testing.fixtures import make_patient
+from openiop.testing.intake import ASAM3_RATINGS, complete, signed, start
+from openiop.testing.referrals import make_referral
 
 
 def test_a_section_save_keeps_other_sections_and_audits_field_names_only(clinic, patient):

@@ -6,7 +6,7 @@ import pytest
 
 from openiop.conftest import login
 from openiop.intake.models import RISK_QUESTIONS
-from openiop.intake.testing import signed, start
+from openiop.testing.intake import signed, start
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"
@@ -118,10 +118,10 @@ def test_roles_and_scope(client, clinic, patient):
 
 
 def test_an_assessment_started_from_a_referral_marks_it_assessed_when_signed(client, clinic, patient):
-    from openiop.intake.testing import complete
     from openiop.referrals.actions import do_link_patient
     from openiop.referrals.models import Referral
-    from openiop.referrals.testing import make_referral
+    from openiop.testing.intake import complete
+    from openiop.testing.referrals import make_referral
 
     referral = do_link_patient(make_referral(clinic, stage="screening"), acting_user=clinic.intake, patient=patient)
     client = login(client, clinic.intake)

@@ -15,9 +15,9 @@ from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.intake.actions import do_add_diagnosis
 from openiop.intake.models import IntakeAssessment
-from openiop.intake.testing import complete, signed, start
 from openiop.patients.actions import do_open_episode
 from openiop.testing.fixtures import make_patient
+from openiop.testing.intake import complete, signed, start
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -208,7 +208,7 @@ def test_the_read_view_query_count_does_not_grow_with_its_contents(client, clini
 def test_the_assessment_lists_the_instruments_given_at_intake_with_their_scores(client, clinic, patient):
     from openiop.measures.actions import do_complete, do_save_answers, do_schedule_due
     from openiop.measures.models import Administration
-    from openiop.measures.testing import episode_of, phq9
+    from openiop.testing.measures import episode_of, phq9
 
     episode = episode_of(patient)
     assert episode.admitted_on is not None

@@ -13,8 +13,8 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.measures import actions
 from openiop.measures.models import Administration, AdministrationLink, MeasureSchedule, Occasion
 from openiop.measures.schedules import CSSRS, CSSRS_SLV, due_dates, schedules_for
-from openiop.measures.testing import all_items, completed, phq9, start
 from openiop.patients.actions import do_change_episode_status
+from openiop.testing.measures import all_items, completed, phq9, start
 
 STAFF = Administration.Channel.STAFF
 LINK = Administration.Channel.LINK

@@ -10,8 +10,8 @@ import pytest
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.measures.models import Administration, SafetyAlert
-from openiop.measures.testing import all_items, completed, phq9, start
 from openiop.patients.actions import do_open_episode
+from openiop.testing.measures import all_items, completed, phq9, start
 
 PROBLEM = "application/problem+json"
 

@@ -10,9 +10,9 @@ import pytest
 from openiop.measures import actions
 from openiop.measures.models import Administration, SafetyAlert
 from openiop.measures.schedules import CSSRS
-from openiop.measures.testing import completed, phq9, start
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
+from openiop.testing.measures import completed, phq9, start
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,9 +8,9 @@ from datetime import date
 from django.db import transaction
 
 from openiop.core.audit import verify_chain
-from openiop.core.demo import build_demo_clinic
+from openiop.demo.clinic import build_demo_clinic
+from openiop.demo.measures import ensure_demo_measures
 from openiop.measures import trends
-from openiop.measures.demo import ensure_demo_measures
 from openiop.measures.models import Administration, SafetyAlert
 from openiop.patients.models import EpisodeOfCare
 

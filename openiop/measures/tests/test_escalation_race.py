@@ -13,8 +13,8 @@ from django.db import connection
 
 from openiop.measures.alerts import escalate_overdue_alerts
 from openiop.measures.models import SafetyAlert
-from openiop.measures.testing import completed, phq9
 from openiop.testing.fixtures import build_clinic, make_patient
+from openiop.testing.measures import completed, phq9
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from openiop.conftest import login
 from openiop.measures import actions
 from openiop.measures.models import Administration, AdministrationLink, SafetyAlert
-from openiop.measures.testing import phq9, start
 from openiop.testing.fixtures import make_patient
+from openiop.testing.measures import phq9, start
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -18,7 +18,7 @@ from openiop.measures import actions
 from openiop.measures.alerts import escalate_overdue_alerts
 from openiop.measures.models import Administration, SafetyAlert
 from openiop.measures.schedules import CSSRS
-from openiop.measures.testing import completed, phq9, start
+from openiop.testing.measures import completed, phq9, start
 
 LINK = Administration.Channel.LINK
 

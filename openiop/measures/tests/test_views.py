@@ -16,9 +16,9 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Role
 from openiop.measures import actions
 from openiop.measures.models import Administration, SafetyAlert
-from openiop.measures.testing import all_items, completed, phq9, start
 from openiop.patients.actions import do_change_episode_status, do_open_episode, do_set_care_team
 from openiop.testing.fixtures import make_patient, staff
+from openiop.testing.measures import all_items, completed, phq9, start
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from openiop.notes.models import GroupNote
-from openiop.notes.testing import group_session, participants
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.notes import group_session, participants
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

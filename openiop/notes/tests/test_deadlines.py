@@ -89,7 +89,7 @@ def test_a_programs_policy_overrides_the_defaults(clinic, settings):
 
 def test_due_items_mark_overdue_against_now(clinic):
     from openiop.notes.queries import due_items
-    from openiop.notes.testing import individual_session, participants
+    from openiop.testing.notes import individual_session, participants
 
     session = individual_session(clinic.mh, days_ago=10, facilitators=(clinic.clinician,))
     participants(clinic, session, 1)

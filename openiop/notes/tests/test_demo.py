@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from openiop.core.audit import verify_chain
-from openiop.core.demo import ensure_demo_clinic
-from openiop.notes.demo import ensure_demo_notes
+from openiop.demo.clinic import ensure_demo_clinic
+from openiop.demo.notes import ensure_demo_notes
+from openiop.demo.scheduling import ensure_demo_schedule
 from openiop.notes.models import GroupNote, ProgressNote
-from openiop.scheduling.demo import ensure_demo_schedule
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.notes import actions
 from openiop.notes.models import GroupNote, ProgressNote
-from openiop.notes.testing import FIRST_NAMES, LAST_NAMES, attend, group_session, participants
-from openiop.scheduling.testing import admit
+from openiop.testing.notes import FIRST_NAMES, LAST_NAMES, attend, group_session, participants
+from openiop.testing.scheduling import admit
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -183,7 +183,7 @@ def test_a_late_check_in_after_the_lock_becomes_an_addendum_part(client, clinic)
     actions.do_sign_group_note(gn, acting_user=clinic.clinician)
     locked = {p.pk: (p.status, p.behavior) for p in gn.parts.all()}
     late = admit(clinic, "Latecomer", program=clinic.mh, legal_last_name="Quinn")
-    from openiop.notes.testing import active_plan, diagnose
+    from openiop.testing.notes import active_plan, diagnose
 
     active_plan(late, clinic.clinician)
     diagnose(late, clinic.clinician, "F41.1")

@@ -14,8 +14,8 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.intake.actions import do_add_diagnosis, do_start_assessment
 from openiop.notes import actions
 from openiop.notes.diagnoses import episode_diagnoses
-from openiop.notes.testing import active_plan, attend, diagnose, group_session, individual_session, participants
-from openiop.scheduling.testing import admit
+from openiop.testing.notes import active_plan, attend, diagnose, group_session, individual_session, participants
+from openiop.testing.scheduling import admit
 
 pytestmark = pytest.mark.django_db
 COMPLETE: dict[str, Any] = {

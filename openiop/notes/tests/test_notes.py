@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.notes import actions
-from openiop.notes.testing import active_plan, attend, diagnose, individual_session
-from openiop.scheduling.testing import admit
+from openiop.testing.notes import active_plan, attend, diagnose, individual_session
+from openiop.testing.scheduling import admit
 from openiop.worklist.models import WorkTask
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.plans import actions
 from openiop.plans.models import PlanVersion
 from openiop.plans.policy import local_today
-from openiop.plans.testing import active, draft, fill, plan_for, signed_by_clinician
+from openiop.testing.plans import active, draft, fill, plan_for, signed_by_clinician
 from openiop.worklist.models import WorkTask
 
 S = PlanVersion.Status

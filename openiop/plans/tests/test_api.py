@@ -6,7 +6,7 @@ import pytest
 
 from openiop.conftest import login
 from openiop.plans import actions
-from openiop.plans.testing import active, draft
+from openiop.testing.plans import active, draft
 
 JSON = "application/json"
 
@@ -62,7 +62,7 @@ def test_reviews_are_listed_and_completed(client, clinic, patient):
 
 def test_the_cosign_path_through_the_api(client, clinic, patient):
     version = draft(patient, clinic.intern)
-    from openiop.plans.testing import fill
+    from openiop.testing.plans import fill
 
     fill(version, clinic.intern)
     actions.do_sign_version(version, acting_user=clinic.intern)

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from openiop.measures import testing as mt
 from openiop.plans.models import PlanVersion, TreatmentPlan
 from openiop.plans.policy import local_today
+from openiop.testing import measures as mt
 from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
 

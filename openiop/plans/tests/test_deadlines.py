@@ -10,8 +10,8 @@ from openiop.plans import actions
 from openiop.plans.deadlines import run_plan_deadlines
 from openiop.plans.models import PlanPolicy, PlanVersion, TreatmentPlan
 from openiop.plans.policy import local_today
-from openiop.plans.testing import active, draft, fill
 from openiop.scheduling.models import Closure
+from openiop.testing.plans import active, draft, fill
 from openiop.worklist.actions import do_reopen_task
 from openiop.worklist.models import WorkTask
 

@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from openiop.core.audit import verify_chain
-from openiop.core.demo import ensure_demo_clinic
-from openiop.intake.demo import seed_demo_intake
+from openiop.demo.clinic import ensure_demo_clinic
+from openiop.demo.intake import seed_demo_intake
+from openiop.demo.plans import ensure_demo_plans
 from openiop.patients.models import EpisodeOfCare
-from openiop.plans.demo import ensure_demo_plans
 from openiop.plans.diff import diff_versions
 from openiop.plans.models import Goal, Intervention, PlanVersion, Problem, ProgressReview, TreatmentPlan
 

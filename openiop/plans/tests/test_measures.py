@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from openiop.conftest import login
-from openiop.measures import testing as mt
 from openiop.measures.models import SafetyAlert
 from openiop.plans import actions
 from openiop.plans.deadlines import run_plan_deadlines
 from openiop.plans.forms import measure_choices
 from openiop.plans.models import Goal, ProgressReview
-from openiop.plans.testing import active, draft
+from openiop.testing import measures as mt
+from openiop.testing.plans import active, draft
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from openiop.core.models import AuditEvent
 from openiop.plans import actions
 from openiop.plans.models import PlanVersion
-from openiop.plans.testing import signed_by_clinician
 from openiop.portal.tests.care_support import patient_account
+from openiop.testing.plans import signed_by_clinician
 
 
 def test_a_self_signature_is_a_typed_name(clinic, patient):

@@ -12,8 +12,8 @@ from openiop.patients.actions import do_add_support_contact
 from openiop.portal.actions import do_accept_invitation, do_invite_contact, do_invite_patient
 from openiop.portal.models import PortalAccount
 from openiop.referrals.smtp import Inbox, smtp_server
-from openiop.scheduling.testing import admit
 from openiop.testing.fixtures import PASSWORD, Clinic
+from openiop.testing.scheduling import admit
 
 PORTAL_PASSWORD = "a long portal passphrase 2026"
 

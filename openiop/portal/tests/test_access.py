@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from openiop.conftest import login
 from openiop.scheduling import feeds
-from openiop.scheduling.testing import local_at, make_booking, make_session
+from openiop.testing.scheduling import local_at, make_booking, make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -22,10 +22,10 @@ from openiop.attendance.tests.dose_factories import (
     track_day,
 )
 from openiop.measures.models import Administration
-from openiop.measures.testing import start
 from openiop.scheduling.models import Booking
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.measures import start
 
 from .conftest import PORTAL_PASSWORD, portal_login
 

@@ -12,13 +12,13 @@ import pytest
 from django.urls import reverse
 
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.discharge.testing import signed
-from openiop.measures.testing import start
-from openiop.plans.testing import signed_by_clinician
 from openiop.portal.tests.care_support import family_account, patient_account
-from openiop.scheduling.testing import admit
 from openiop.skills.actions import do_log_practice
+from openiop.testing.discharge import signed
 from openiop.testing.fixtures import make_patient
+from openiop.testing.measures import start
+from openiop.testing.plans import signed_by_clinician
+from openiop.testing.scheduling import admit
 
 
 @dataclass

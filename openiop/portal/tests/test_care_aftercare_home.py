@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from openiop.consents.tests.pdftext import plain_text
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.discharge.testing import drafted, signed
-from openiop.measures.testing import start
-from openiop.plans.testing import signed_by_clinician
 from openiop.portal.care import home_cards
 from openiop.portal.tests.care_support import family_account, patient_account
-from openiop.scheduling.testing import admit
 from openiop.skills.actions import do_log_practice
+from openiop.testing.discharge import drafted, signed
+from openiop.testing.measures import start
+from openiop.testing.plans import signed_by_clinician
+from openiop.testing.scheduling import admit
 
 
 def test_a_draft_discharge_shows_nothing(client, clinic):

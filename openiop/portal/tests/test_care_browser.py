@@ -8,13 +8,13 @@ import pytest
 from django.test import Client
 
 from openiop.measures.models import Administration
-from openiop.measures.testing import start
 from openiop.plans.models import PlanVersion
-from openiop.plans.testing import signed_by_clinician
 from openiop.portal.tests.care_support import patient_account
 from openiop.skills.models import PracticeEntry
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
+from openiop.testing.measures import start
+from openiop.testing.plans import signed_by_clinician
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

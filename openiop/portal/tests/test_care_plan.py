@@ -12,8 +12,8 @@ from django.urls import reverse
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.plans import actions
 from openiop.plans.models import PlanVersion
-from openiop.plans.testing import active, draft, fill, signed_by_clinician
 from openiop.portal.tests.care_support import patient_account
+from openiop.testing.plans import active, draft, fill, signed_by_clinician
 from openiop.worklist.models import WorkTask
 
 

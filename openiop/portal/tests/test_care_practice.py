@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openiop.portal.tests.care_support import patient_account
-from openiop.scheduling.testing import admit
 from openiop.skills.actions import do_log_practice
 from openiop.skills.models import PracticeEntry
+from openiop.testing.scheduling import admit
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.measures.models import Administration, SafetyAlert
-from openiop.measures.testing import all_items, completed, phq9, start
 from openiop.portal.tests.care_support import patient_account
+from openiop.testing.measures import all_items, completed, phq9, start
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

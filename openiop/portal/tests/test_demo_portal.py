@@ -8,9 +8,9 @@ from datetime import date
 from django.urls import reverse
 
 from openiop.core.audit import verify_chain
-from openiop.core.demo import DEMO_PASSWORD, build_demo_clinic
 from openiop.core.models import AuditEvent
-from openiop.portal.demo import DEMO_USERNAME, demo_login_line, ensure_demo_portal
+from openiop.demo.clinic import DEMO_PASSWORD, build_demo_clinic
+from openiop.demo.portal import DEMO_USERNAME, demo_login_line, ensure_demo_portal
 from openiop.portal.models import AccountKind, Invitation, PortalAccount
 
 TODAY = date(2026, 3, 9)

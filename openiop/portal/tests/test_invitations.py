@@ -200,7 +200,7 @@ def test_a_patient_with_a_login_cannot_be_invited_again(client, clinic, account)
 
 
 def test_a_patient_without_email_needs_one_typed(client, clinic, django_capture_on_commit_callbacks):
-    from openiop.scheduling.testing import admit
+    from openiop.testing.scheduling import admit
 
     patient = admit(clinic, "Nomail", email="").patient
     login(client, clinic.frontdesk)

@@ -26,7 +26,7 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.portal.actions import PORTAL_CANCEL_REASON, do_set_portal_policy
 from openiop.scheduling import feeds
 from openiop.scheduling.models import Booking, Session
-from openiop.scheduling.testing import local_at, make_booking, make_session, make_session_type
+from openiop.testing.scheduling import local_at, make_booking, make_session, make_session_type
 
 from .conftest import portal_login
 

@@ -13,9 +13,9 @@ from openiop.patients.models import EpisodeOfCare
 from openiop.referrals.actions import do_change_stage, do_link_patient, do_mark_assessed
 from openiop.referrals.admission import do_admit
 from openiop.referrals.models import Referral
-from openiop.referrals.testing import make_referral
 from openiop.scheduling.models import Enrollment
 from openiop.testing.fixtures import make_patient
+from openiop.testing.referrals import make_referral
 from openiop.worklist.models import WorkTask
 
 pytestmark = pytest.mark.django_db

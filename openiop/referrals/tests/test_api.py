@@ -7,7 +7,7 @@ import pytest
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Cap
 from openiop.referrals.models import IntakeSlot, Referral
-from openiop.referrals.testing import make_referral, make_slot
+from openiop.testing.referrals import make_referral, make_slot
 
 pytestmark = pytest.mark.django_db
 

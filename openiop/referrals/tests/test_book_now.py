@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.referrals.models import CrisisStopCount, IntakeAppointment, IntakeSlot, Referral
-from openiop.referrals.testing import DETAILS, make_slot
+from openiop.testing.referrals import DETAILS, make_slot
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from django.test import Client
 
 from openiop.referrals.booking import SlotTaken, do_book_intake, do_book_now
 from openiop.referrals.models import IntakeAppointment, IntakeSlot, Referral
-from openiop.referrals.testing import DETAILS, make_referral, make_slot
 from openiop.testing.fixtures import build_clinic
+from openiop.testing.referrals import DETAILS, make_referral, make_slot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

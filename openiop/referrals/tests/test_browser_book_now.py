@@ -9,9 +9,9 @@ import pytest
 
 from openiop.referrals.models import CrisisStopCount, IntakeSlot, Referral
 from openiop.referrals.smtp import smtp_server
-from openiop.referrals.testing import make_slot
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import build_clinic
+from openiop.testing.referrals import make_slot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from openiop.core.demo import ensure_demo_clinic
-from openiop.referrals.demo import REFERRALS, ensure_demo_referrals
+from openiop.demo.clinic import ensure_demo_clinic
+from openiop.demo.referrals import REFERRALS, ensure_demo_referrals
 from openiop.referrals.models import IntakeAppointment, IntakeSlot, Referral
 
 pytestmark = pytest.mark.django_db

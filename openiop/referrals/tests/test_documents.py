@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.referrals.models import ReferralDocument
-from openiop.referrals.testing import make_referral
+from openiop.testing.referrals import make_referral
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.referrals.actions import do_change_stage, do_mark_assessed
 from openiop.referrals.booking import do_book_intake
 from openiop.referrals.models import IntakeAppointment, IntakeSlot, Referral
-from openiop.referrals.testing import make_referral, make_slot
 from openiop.testing.fixtures import make_patient
+from openiop.testing.referrals import make_referral, make_slot
 
 pytestmark = pytest.mark.django_db
 ROBIN = {"legal_first_name": "Robin", "legal_last_name": "Example", "date_of_birth": date(1988, 6, 1)}

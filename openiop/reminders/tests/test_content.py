@@ -7,16 +7,16 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from openiop.discharge.testing import signed
 from openiop.measures.instruments import REGISTRY
-from openiop.measures.testing import start
 from openiop.patients.models import EpisodeOfCare
-from openiop.plans.testing import signed_by_clinician
 from openiop.reminders.jobs import run_reminders
 from openiop.reminders.models import Kind, Reminder
 from openiop.reminders.tests.conftest import opt_in
-from openiop.scheduling.testing import make_booking, make_session, make_session_type
+from openiop.testing.discharge import signed
 from openiop.testing.fixtures import make_patient
+from openiop.testing.measures import start
+from openiop.testing.plans import signed_by_clinician
+from openiop.testing.scheduling import make_booking, make_session, make_session_type
 
 FORBIDDEN_WORDS = re.compile(r"substance|alcohol|drug|mental|therapy|iop", re.IGNORECASE)
 

@@ -7,16 +7,16 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from openiop.measures.actions import do_cancel_administration
-from openiop.measures.testing import start
 from openiop.plans.actions import do_patient_sign
-from openiop.plans.testing import signed_by_clinician
 from openiop.reminders.models import Channel, Kind, Reminder
 from openiop.reminders.planner import plan_reminders
 from openiop.reminders.sender import send_due
 from openiop.reminders.tests.conftest import opt_in
 from openiop.scheduling.booking import do_cancel_booking
 from openiop.scheduling.models import Session
-from openiop.scheduling.testing import make_booking, make_session
+from openiop.testing.measures import start
+from openiop.testing.plans import signed_by_clinician
+from openiop.testing.scheduling import make_booking, make_session
 
 S = Reminder.Status
 
@@ -54,7 +54,7 @@ def test_no_row_for_a_channel_not_opted_in_or_without_an_address(clinic, patient
 
 
 def test_other_patients_and_cancelled_bookings_get_nothing(clinic, patient, tomorrow_noon):
-    from openiop.scheduling.testing import admit
+    from openiop.testing.scheduling import admit
 
     starts, now = tomorrow_noon
     session = make_session(clinic.mh, starts)

@@ -11,7 +11,7 @@ from openiop.reminders.models import Reminder
 from openiop.reminders.planner import plan_reminders
 from openiop.reminders.sender import send_due
 from openiop.reminders.tests.conftest import opt_in
-from openiop.scheduling.testing import make_booking, make_session
+from openiop.testing.scheduling import make_booking, make_session
 
 NY = ZoneInfo("America/New_York")
 NIGHT = policy.QuietHours(time(21), time(8))

@@ -12,7 +12,7 @@ from openiop.reminders.models import Channel, Reminder
 from openiop.reminders.planner import plan_reminders
 from openiop.reminders.sender import send_due
 from openiop.reminders.tests.conftest import opt_in
-from openiop.scheduling.testing import make_booking, make_session
+from openiop.testing.scheduling import make_booking, make_session
 
 S = Reminder.Status
 

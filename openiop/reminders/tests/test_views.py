@@ -18,8 +18,8 @@ from openiop.portal.models import AccountKind, PortalAccount
 from openiop.reminders.models import ChangeSource, ChannelChange, Reminder, ReminderPreference
 from openiop.reminders.planner import plan_reminders
 from openiop.reminders.tests.conftest import opt_in
-from openiop.scheduling.testing import make_booking, make_session
 from openiop.testing.fixtures import make_patient
+from openiop.testing.scheduling import make_booking, make_session
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 PORTAL = reverse("reminders:portal_preferences")

@@ -26,7 +26,7 @@ from django.utils import timezone
 from openiop.reminders.models import Reminder
 from openiop.reminders.planner import plan_reminders
 from openiop.reminders.tests.conftest import Inbox, opt_in
-from openiop.scheduling.testing import make_booking, make_session
+from openiop.testing.scheduling import make_booking, make_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = Reminder.Status

@@ -11,8 +11,8 @@ from django.utils import timezone
 from openiop.conftest import login
 from openiop.core.roles import Role
 from openiop.scheduling.booking import do_book_seat
-from openiop.scheduling.testing import admit, make_session
 from openiop.testing.fixtures import staff
+from openiop.testing.scheduling import admit, make_session
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.booking import do_book_seat, do_cancel_booking, do_join_waitlist
 from openiop.scheduling.models import Booking, Enrollment, Group, WaitlistEntry
-from openiop.scheduling.testing import admit, local_at, make_session
+from openiop.testing.scheduling import admit, local_at, make_session
 
 PROBLEM = "application/problem+json"
 

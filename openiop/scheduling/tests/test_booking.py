@@ -16,7 +16,7 @@ from openiop.scheduling.booking import (
     do_cancel_bookings_for_session,
 )
 from openiop.scheduling.models import Booking, Session
-from openiop.scheduling.testing import admit, local_at, make_session, make_session_type
+from openiop.testing.scheduling import admit, local_at, make_session, make_session_type
 
 
 @pytest.fixture

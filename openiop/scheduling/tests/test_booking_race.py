@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from openiop.api.models import ApiToken, hash_token
 from openiop.scheduling.models import Booking, Session
-from openiop.scheduling.testing import admit, local_at, make_session
 from openiop.testing.fixtures import build_clinic
+from openiop.testing.scheduling import admit, local_at, make_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

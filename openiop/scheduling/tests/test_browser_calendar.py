@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.testing import make_booking, make_room, make_session
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
+from openiop.testing.scheduling import make_booking, make_room, make_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 from openiop.scheduling.enrollment import do_enroll
 from openiop.scheduling.models import Enrollment, Group, SessionType
 from openiop.scheduling.series import do_create_room, do_create_series, do_create_session_type
-from openiop.scheduling.testing import admit, local_at, make_session
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.scheduling import admit, local_at, make_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

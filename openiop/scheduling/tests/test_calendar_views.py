@@ -13,7 +13,7 @@ from django.urls import reverse
 from openiop.conftest import login
 from openiop.core.models import AuditEvent
 from openiop.scheduling.calendar import build_grid
-from openiop.scheduling.testing import make_room, make_session, make_session_type
+from openiop.testing.scheduling import make_room, make_session, make_session_type
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 MONDAY = date(2026, 11, 30)

@@ -15,8 +15,8 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.patients.models import EpisodeOfCare
 from openiop.scheduling.curriculum import curriculum_report, episode_deadline, plan_topics
 from openiop.scheduling.models import Enrollment
-from openiop.scheduling.testing import make_booking, make_session, make_session_type, make_topic
 from openiop.testing.fixtures import make_patient
+from openiop.testing.scheduling import make_booking, make_session, make_session_type, make_topic
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 NOW = datetime(2026, 12, 1, 12, tzinfo=NY)

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 from django.db.models import F
 
 from openiop.core.audit import verify_chain
-from openiop.core.demo import build_demo_clinic
+from openiop.demo.clinic import build_demo_clinic
+from openiop.demo.scheduling import WEEKS, ensure_demo_schedule
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Track
-from openiop.scheduling.demo import WEEKS, ensure_demo_schedule
 from openiop.scheduling.models import Booking, Enrollment, Session, SessionSeries
 
 TODAY = date(2026, 11, 26)  # a Thursday

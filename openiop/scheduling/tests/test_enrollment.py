@@ -12,7 +12,7 @@ from openiop.scheduling.booking import do_book_seat
 from openiop.scheduling.enrollment import current_enrollment, do_enroll, do_move_track
 from openiop.scheduling.models import Booking, Enrollment, Group, Session, WaitlistEntry
 from openiop.scheduling.queries import patient_schedule
-from openiop.scheduling.testing import admit, local_at, make_session, make_session_type
+from openiop.testing.scheduling import admit, local_at, make_session, make_session_type
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling import feeds
 from openiop.scheduling.models import Booking, CalendarFeed
-from openiop.scheduling.testing import make_booking, make_room, make_session, make_session_type
+from openiop.testing.scheduling import make_booking, make_room, make_session, make_session_type
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 

@@ -12,7 +12,7 @@ from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.enrollment import do_enroll
 from openiop.scheduling.models import Booking, Enrollment, Group
-from openiop.scheduling.testing import admit, local_at, make_session
+from openiop.testing.scheduling import admit, local_at, make_session
 
 
 @pytest.fixture

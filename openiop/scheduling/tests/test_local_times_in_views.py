@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openiop.conftest import login
-from openiop.scheduling.testing import make_session
+from openiop.testing.scheduling import make_session
 
 CHICAGO = ZoneInfo("America/Chicago")
 

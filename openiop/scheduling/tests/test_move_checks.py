@@ -19,7 +19,7 @@ from openiop.scheduling.series import (
     do_edit_session,
     find_clashes,
 )
-from openiop.scheduling.testing import admit, make_session, make_session_type
+from openiop.testing.scheduling import admit, make_session, make_session_type
 
 MWF = "FREQ=WEEKLY;BYDAY=MO,WE,FR"
 

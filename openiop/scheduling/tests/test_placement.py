@@ -20,8 +20,8 @@ from openiop.scheduling.enrollment import do_enroll
 from openiop.scheduling.models import Booking, Enrollment, Group, PlacementRequest
 from openiop.scheduling.optimizer import Block
 from openiop.scheduling.series import do_create_series
-from openiop.scheduling.testing import admit, make_session_type
 from openiop.testing.fixtures import make_patient
+from openiop.testing.scheduling import admit, make_session_type
 
 EVENINGS = [(d, time(17), time(22)) for d in range(5)]
 MORNINGS = [(d, time(8), time(13)) for d in range(5)]

@@ -19,7 +19,7 @@ from openiop.scheduling.series import (
     do_update_session_type,
     expand_series,
 )
-from openiop.scheduling.testing import make_booking, make_topic
+from openiop.testing.scheduling import make_booking, make_topic
 
 MWF = "FREQ=WEEKLY;BYDAY=MO,WE,FR"
 
@@ -527,7 +527,7 @@ def test_ending_a_series_cancels_only_its_later_future_sessions(clinic, running)
 
 
 def test_a_session_outside_any_series_can_be_edited_on_its_own(clinic, process):
-    from openiop.scheduling.testing import make_session
+    from openiop.testing.scheduling import make_session
 
     session = make_session(clinic.mh, timezone.now() + timedelta(days=3), session_type=process)
 

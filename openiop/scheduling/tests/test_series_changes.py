@@ -25,8 +25,8 @@ from openiop.scheduling.series import (
     do_remove_closure,
     do_remove_time_off,
 )
-from openiop.scheduling.testing import admit, make_session
 from openiop.testing.fixtures import staff
+from openiop.testing.scheduling import admit, make_session
 
 WEEKDAYS_ALL = "FREQ=DAILY"
 MWF = "FREQ=WEEKLY;BYDAY=MO,WE,FR"

@@ -13,8 +13,8 @@ from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.patients.models import EpisodeOfCare
 from openiop.scheduling.models import Booking, WaitlistEntry
-from openiop.scheduling.testing import make_booking, make_room, make_session, make_session_type
 from openiop.testing.fixtures import make_patient
+from openiop.testing.scheduling import make_booking, make_room, make_session, make_session_type
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 

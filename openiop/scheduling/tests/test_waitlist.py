@@ -18,7 +18,7 @@ from openiop.scheduling.booking import (
     expire_offers,
 )
 from openiop.scheduling.models import Booking, Group, Session, WaitlistEntry
-from openiop.scheduling.testing import admit, local_at, make_session
+from openiop.testing.scheduling import admit, local_at, make_session
 
 Status = WaitlistEntry.Status
 

@@ -60,7 +60,7 @@ def test_craving_is_dropped_where_the_program_does_not_ask(patient, writer, clin
 
 
 def test_a_discharged_or_foreign_episode_is_refused(clinic, patient, writer):
-    from openiop.scheduling.testing import admit
+    from openiop.testing.scheduling import admit
 
     other = admit(clinic, "Other")
     with pytest.raises(ValidationError) as exc:

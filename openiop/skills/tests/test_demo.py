@@ -6,12 +6,12 @@ import pytest
 from django.utils import timezone
 
 from openiop.core.audit import verify_chain
-from openiop.core.demo import ensure_demo_clinic
-from openiop.intake.demo import seed_demo_intake
-from openiop.plans.demo import ensure_demo_plans
+from openiop.demo.clinic import ensure_demo_clinic
+from openiop.demo.intake import seed_demo_intake
+from openiop.demo.plans import ensure_demo_plans
+from openiop.demo.skills import ensure_demo_practice
 from openiop.plans.models import PlanVersion
 from openiop.programs.models import Program
-from openiop.skills.demo import ensure_demo_practice
 from openiop.skills.models import PracticeEntry
 
 pytestmark = pytest.mark.django_db

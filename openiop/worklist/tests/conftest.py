@@ -14,8 +14,8 @@ from openiop.attendance.models import AttendanceRecord
 from openiop.patients.actions import do_open_episode
 from openiop.patients.models import EpisodeOfCare
 from openiop.scheduling.models import Session
-from openiop.scheduling.testing import make_booking, make_session, make_session_type
 from openiop.testing.fixtures import Clinic, make_patient
+from openiop.testing.scheduling import make_booking, make_session, make_session_type
 
 PRESENT = AttendanceRecord.Status.PRESENT
 EXCUSED = AttendanceRecord.Status.ABSENT_EXCUSED

@@ -10,7 +10,7 @@ from openiop.attendance.actions import do_check_in, do_record_session_cancelled
 from openiop.attendance.models import AttendancePolicy, AttendanceRecord
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.models import Booking, Session
-from openiop.scheduling.testing import make_booking, make_session
+from openiop.testing.scheduling import make_booking, make_session
 from openiop.worklist.actions import do_close_task
 from openiop.worklist.models import WorkTask
 from openiop.worklist.tests.conftest import EXCUSED, PRESENT, UNEXCUSED, local_day, person_with_sessions

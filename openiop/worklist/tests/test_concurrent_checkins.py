@@ -14,8 +14,8 @@ from django.db import connection
 from openiop.attendance.actions import do_check_in
 from openiop.billing.actions import do_create_payer_rule
 from openiop.billing.models import BillableDay
-from openiop.scheduling.testing import make_booking, make_session
 from openiop.testing.fixtures import build_clinic
+from openiop.testing.scheduling import make_booking, make_session
 from openiop.worklist.models import WorkTask
 from openiop.worklist.tests.conftest import PRESENT, UNEXCUSED, local_day, person_with_sessions
 

@@ -13,7 +13,7 @@ from django.db import transaction
 
 from openiop.accounts.models import User
 from openiop.core.clock import Timeline
-from openiop.core.demo import PlannedPatient, local_moment
+from openiop.demo.clinic import PlannedPatient, local_moment
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization, Program, Track
 from openiop.scheduling.enrollment import do_enroll

@@ -19,7 +19,7 @@ from openiop.patients.models import EpisodeOfCare
 from openiop.plans.models import Goal, Objective, PlanVersion, Problem, TreatmentPlan
 from openiop.programs.models import Program
 from openiop.scheduling.models import Session, SessionType
-from openiop.scheduling.testing import admit, make_booking, make_session, make_session_type
+from openiop.testing.scheduling import admit, make_booking, make_session, make_session_type
 
 
 def active_plan(episode: EpisodeOfCare, author: User, objectives: int = 2) -> list[Objective]:

@@ -10,9 +10,9 @@ from typing import Any
 
 from openiop.accounts.models import User
 from openiop.consents.models import Consent
-from openiop.consents.testing import record, release_to_contact
 from openiop.patients.models import Patient, SupportContact
 from openiop.portal.models import AccountKind, PortalAccount
+from openiop.testing.consents import record, release_to_contact
 from openiop.testing.fixtures import PASSWORD
 
 FAMILY_CLASSES = ("schedule", "attendance", "education")

@@ -15,8 +15,8 @@ from django.db.models import Q
 
 from openiop.accounts.models import User
 from openiop.consents.actions import SignatureInput, do_record_consent
-from openiop.core.demo import DEMO_PASSWORD
 from openiop.core.roles import Role
+from openiop.demo.clinic import DEMO_PASSWORD
 from openiop.family.actions import do_create_material
 from openiop.family.models import EducationMaterial
 from openiop.patients.models import EpisodeOfCare, SupportContact

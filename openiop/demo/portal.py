@@ -40,7 +40,7 @@ def _pick(episodes: list[EpisodeOfCare]) -> EpisodeOfCare | None:
 
 def ensure_demo_portal(organization: Organization, today: date) -> PortalAccount | None:
     """The demo patient's portal login (made once); None when the clinic has no adult mental-health patient."""
-    from openiop.core.demo import DEMO_PASSWORD
+    from openiop.demo.clinic import DEMO_PASSWORD
 
     existing = PortalAccount.objects.filter(user__username=DEMO_USERNAME, patient__organization=organization).first()
     if existing is not None or User.objects.filter(username=DEMO_USERNAME).exists():

@@ -9,10 +9,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from openiop.attendance.demo import build_demo
 from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
 from openiop.billing.models import BillableDay
-from openiop.core.demo import (
+from openiop.core.roles import Role
+from openiop.demo.attendance import build_demo
+from openiop.demo.clinic import (
     DEMO_PASSWORD,
     DemoBuildError,
     DemoClinic,
@@ -20,12 +21,11 @@ from openiop.core.demo import (
     existing_demo_clinic,
     seed_demo_records,
 )
-from openiop.core.roles import Role
-from openiop.family.demo import demo_login_lines
+from openiop.demo.family import demo_login_lines
+from openiop.demo.portal import demo_login_line
+from openiop.demo.scheduling import HISTORY_WEEKS, ensure_demo_schedule, horizon_label
 from openiop.patients.models import EpisodeOfCare, Patient
-from openiop.portal.demo import demo_login_line
 from openiop.programs.models import Organization, Program, Track
-from openiop.scheduling.demo import HISTORY_WEEKS, ensure_demo_schedule, horizon_label
 from openiop.scheduling.models import Booking, Session
 from openiop.worklist.models import WorkTask
 

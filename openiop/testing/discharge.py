@@ -10,7 +10,7 @@ from openiop.attendance.actions import do_check_in
 from openiop.discharge.actions import do_sign_discharge, do_start_discharge, do_update_aftercare, do_update_summary
 from openiop.discharge.models import AftercarePlan, DischargeSummary
 from openiop.patients.models import EpisodeOfCare
-from openiop.scheduling.testing import local_at, make_booking, make_session
+from openiop.testing.scheduling import local_at, make_booking, make_session
 
 
 def today(episode: EpisodeOfCare) -> date:

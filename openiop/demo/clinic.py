@@ -27,9 +27,9 @@ from django.utils import timezone
 
 from openiop.accounts.actions import do_create_staff
 from openiop.accounts.models import User
-from openiop.billing.demo import ensure_demo_payer_rules
 from openiop.core.clock import Timeline, simulated_clock
 from openiop.core.roles import Role
+from openiop.demo.billing import ensure_demo_payer_rules
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -801,17 +801,17 @@ def seed_demo_records(org: Organization, today: date) -> None:
     """The clinic's other records, each through its own app's actions; every seeder is idempotent, so a second run
     changes nothing. They run after the replayed past, at the real time."""
     # Imported here: these apps' demos read the clinic this module builds.
-    from openiop.consents.demo import seed_demo_consents
-    from openiop.discharge.demo import ensure_demo_discharges
-    from openiop.family.demo import ensure_demo_family
-    from openiop.intake.demo import seed_demo_intake
-    from openiop.measures.demo import ensure_demo_measures
-    from openiop.notes.demo import ensure_demo_notes
-    from openiop.plans.demo import ensure_demo_plans
-    from openiop.portal.demo import ensure_demo_portal
-    from openiop.referrals.demo import ensure_demo_referrals
-    from openiop.reminders.demo import ensure_demo_reminders
-    from openiop.skills.demo import ensure_demo_practice
+    from openiop.demo.consents import seed_demo_consents
+    from openiop.demo.discharge import ensure_demo_discharges
+    from openiop.demo.family import ensure_demo_family
+    from openiop.demo.intake import seed_demo_intake
+    from openiop.demo.measures import ensure_demo_measures
+    from openiop.demo.notes import ensure_demo_notes
+    from openiop.demo.plans import ensure_demo_plans
+    from openiop.demo.portal import ensure_demo_portal
+    from openiop.demo.referrals import ensure_demo_referrals
+    from openiop.demo.reminders import ensure_demo_reminders
+    from openiop.demo.skills import ensure_demo_practice
 
     seed_demo_intake(org, today)
     seed_demo_consents(org, today)

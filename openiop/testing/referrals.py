@@ -9,7 +9,7 @@ from openiop.programs.models import Program
 from openiop.referrals.actions import do_create_referral
 from openiop.referrals.booking import do_publish_slot
 from openiop.referrals.models import IntakeSlot, Referral
-from openiop.scheduling.testing import local_at
+from openiop.testing.scheduling import local_at
 
 DETAILS = {
     "first_name": "Casey",
