@@ -3,13 +3,14 @@
 Pure functions over ``(date, total)`` pairs; the caller passes the totals it has (None totals are skipped) and any
 per-program thresholds, and gets a frozen ``Change``. Lower totals are better for every shipped instrument.
 
-Definitions (defaults from DOMAIN.md §4, each a keyword argument):
+Definitions (defaults from docs/clinical-rules.md#change-response-and-remission, each a keyword argument):
 
 * **Baseline** is the first dated total, **latest** the last; ``change = latest - baseline`` (negative = better).
 * **Reliable improvement / deterioration**: ``|change| >= reliable_change`` (PHQ-9 6, GAD-7 4, PCL-5 10 by default,
   ``Instrument.reliable_change``), the reliable change index idea of Jacobson & Truax (J Consult Clin Psychol
   1991;59:12-19) expressed as the instrument's published minimum reliable difference.
-* **Response**: a drop of at least 50 % from baseline (``response_drop=0.5``; CMS159 / NCQA DRR, DOMAIN.md §7).
+* **Response**: a drop of at least 50 % from baseline (``response_drop=0.5``; CMS159 / NCQA DRR,
+  docs/clinical-rules.md#change-response-and-remission).
 * **Remission**: latest below ``remission_below`` (PHQ-9 and GAD-7 5; ``Instrument.remission_below``).
 * **Not on track** (``not_on_track``): at least ``weeks`` weeks (default 4) after baseline, a patient who started in
   the instrument's clinical range (baseline at or above ``Instrument.positive_at``, PHQ-9 / GAD-7 10, PCL-5 33) has

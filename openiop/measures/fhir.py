@@ -3,11 +3,11 @@
 Pure functions returning plain dicts (JSON-ready). Tests validate every one with ``fhir.resources`` (its R4B models:
 the installed release ships R4B and R5, and these four resources are the same in R4 and R4B).
 
-Codes: LOINC where DOMAIN.md §4 (or a code seen across several FHIR implementations) gives one; otherwise the item,
-answer or score is coded in OpenIOP's own code systems under ``BASE``, so every coding has a system. Skip logic
-(``ShownIf``) becomes ``enableWhen``. Totals follow DOMAIN.md: one Observation per total, category ``survey``,
-``derivedFrom`` the QuestionnaireResponse, the band as ``interpretation``; subscores ride as components (the BAM,
-with no total, gets one Observation per subscore).
+Codes: LOINC where docs/clinical-rules.md#loinc-codes (or a code seen across several FHIR implementations) gives one;
+otherwise the item, answer or score is coded in OpenIOP's own code systems under ``BASE``, so every coding has a
+system. Skip logic (``ShownIf``) becomes ``enableWhen``. Totals follow docs/clinical-rules.md#loinc-codes: one
+Observation per total, category ``survey``, ``derivedFrom`` the QuestionnaireResponse, the band as
+``interpretation``; subscores ride as components (the BAM, with no total, gets one Observation per subscore).
 """
 
 from __future__ import annotations

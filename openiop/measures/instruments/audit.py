@@ -4,8 +4,8 @@ Wording, options and scoring: the WHO manual (2nd ed., WHO/MSD/MSB/01.6a), Box 4
 and 10 score 0 / 2 / 4. Zones: I 0-7, II 8-15, III 16-19, IV 20-40.
 
 Licence: (c) World Health Organization. Free to reproduce but "not for sale or for use in conjunction with commercial
-purposes" (camcops docs/source/tasks/audit.rst, DOMAIN.md §4). It is registered disabled by default and its notice is
-shown with the form; a program turns it on only if its use is non-commercial.
+purposes" (camcops docs/source/tasks/audit.rst; docs/clinical-rules.md#instrument-licences). It is registered disabled
+by default and its notice is shown with the form; a program turns it on only if its use is non-commercial.
 
 Skip logic (the WHO interview form): "Never" to question 1 skips to questions 9 and 10; a total of 0 on questions 2
 and 3 skips to 9 and 10. Skipped questions score 0. Missing items: every asked item must be answered (the manual

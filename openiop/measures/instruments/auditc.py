@@ -1,11 +1,12 @@
 """AUDIT-C, the first three (consumption) questions of the WHO AUDIT (Bush et al. 1998).
 
 Wording and options are AUDIT questions 1-3 as the WHO AUDIT manual prints them (Babor et al. 2001, WHO/MSD/MSB/01.6a);
-the three questions in isolation are public domain as the AUDIT-C (DOMAIN.md §4). LOINC: panel 72109-2, total 75626-2,
-items 68518-0 / 68519-8 / 68520-6 with their LOINC answer codes (seen in several FHIR implementations; DOMAIN.md warns
-one repository swapped AUDIT 75624-7 and AUDIT-C 75626-2, and 75626-2 is "Total score [AUDIT-C]").
+the three questions in isolation are public domain as the AUDIT-C (docs/clinical-rules.md#instrument-licences).
+LOINC: panel 72109-2, total 75626-2, items 68518-0 / 68519-8 / 68520-6 with their LOINC answer codes (seen in several
+FHIR implementations; docs/clinical-rules.md#loinc-codes warns one repository swapped AUDIT 75624-7 and AUDIT-C 75626-2,
+and 75626-2 is "Total score [AUDIT-C]").
 
-Cut-offs: positive at >= 4 for men and >= 3 for women (Bradley et al. 2007, the VA cut-offs DOMAIN.md gives). Pass
+Cut-offs (docs/clinical-rules.md#audit-c): positive at >= 4 for men and >= 3 for women (Bradley et al. 2007). Pass
 ``sex="male"`` or ``sex="female"``; without it the women's (more sensitive) cut-off decides the band, and the flags say
 which cut-offs the total reaches, so a reader can apply either.
 

@@ -7,7 +7,7 @@ Wording: the 17-item BAM (past 30 days) of the VA BAM manual, cross-checked agai
 Answers are stored as published: day counts 0-30 for the "how many days" items, 0-4 for the rating items, and 0/4 for
 item 14 (No/Yes). Scoring turns each day count into 0-4 by the bands 0 / 1-3 / 4-8 / 9-15 / 16-30.
 
-Subscores (DOMAIN.md §4):
+Subscores (docs/clinical-rules.md#bam):
 * Use = items 4 + 5 + 6 (0-12)
 * Risk = items 1 + 2 + 3 + 8 + 11 + 15 (0-24)
 * Protective = items 9 + 10 + 12 + 13 + 14 + 16 (0-24)
@@ -15,8 +15,8 @@ Flags: Use >= 1, Risk >= 12, Protective <= 12 (configurable: ``use_at``, ``risk_
 The BAM has no total score (``Score.total`` is always None, ``Instrument.has_total`` is False).
 
 CHECK AGAINST THE VA MANUAL: the banding, the subscore items and the three thresholds follow one public
-implementation (DOMAIN.md marks them "[V, one implementation; check VA manual]"); confirm them against the VA's BAM
-manual before relying on them clinically.
+implementation (docs/clinical-rules.md#bam marks them "to verify"); confirm them against the VA's BAM manual before
+relying on them clinically.
 
 Skip logic (the form's instructions): item 5 is asked only when item 4 is above 0 days (otherwise it scores 0), and the
 drug list 7A-7G only when item 6 is above 0 days. Items 7A-7G and 17 are asked but belong to no subscore. Missing

@@ -309,7 +309,7 @@ def prorated_sum_score(
 
 
 def frequency_options() -> tuple[Option, ...]:
-    """The PHQ-9 / GAD-7 frequency scale with its LOINC answer codes (DOMAIN.md §4)."""
+    """The PHQ-9 / GAD-7 frequency scale with its LOINC answer codes (docs/clinical-rules.md#loinc-codes)."""
     return (
         Option(0, "Not at all", "LA6568-5"),
         Option(1, "Several days", "LA6569-3"),

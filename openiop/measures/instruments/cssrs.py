@@ -11,7 +11,7 @@ Wording: the Columbia Lighthouse Project screener (cssrs.columbia.edu), cross-ch
 Skip logic: questions 3-5 only when question 2 is "Yes"; question 6 always. Answers: 0 = No, 1 = Yes. Hidden answers
 are ignored.
 
-Risk (the screener's triage colours, DOMAIN.md §4):
+Risk (the screener's triage colours, docs/clinical-rules.md#c-ssrs-screener):
 * high: yes to 4 or 5, or behaviour within the past 3 months (since the last visit, for the SLV version);
 * moderate: yes to 3, or behaviour more than 3 months ago;
 * low: yes to 1 or 2 only;

@@ -2,11 +2,13 @@
 
 Wording: the standard English DAST-10 ("These questions refer to the past 12 months"), as distributed with its
 scoring key; cross-checked against several public copies. Each "Yes" scores 1, except question 3 ("Are you always
-able to stop using drugs when you want to?"), where "No" scores 1. Bands (DOMAIN.md §4): 0 none, 1-2 low, 3-5 moderate,
-6-8 substantial, 9-10 severe. Missing items: every item must be answered (no proration is published).
+able to stop using drugs when you want to?"), where "No" scores 1. Bands (docs/clinical-rules.md#dast-10): 0 none,
+1-2 low, 3-5 moderate, 6-8 substantial, 9-10 severe. Missing items: every item must be answered (no proration is
+published).
 
 Answers are stored as the response, not the points: 1 = "Yes", 0 = "No" for every item, so the reverse scoring of
-question 3 lives here and nowhere else. LOINC: total 82667-7 (DOMAIN.md); items carry no code here.
+question 3 lives here and nowhere else. LOINC: total 82667-7 (docs/clinical-rules.md#loinc-codes); items carry no
+code here.
 
 Licence: (c) 1982 Harvey A. Skinner and the Centre for Addiction and Mental Health (CAMH); free for non-commercial
 use with credit (camcops docs/source/tasks/dast.rst). Registered disabled by default; its notice is shown.

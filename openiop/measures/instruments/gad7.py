@@ -2,7 +2,8 @@
 
 Wording and options: the standard English GAD-7 from phqscreeners.com (Pfizer; no permission required).
 Bands 0-4 / 5-9 / 10-14 / 15-21 and the positive screen at 10 are Spitzer et al. 2006 (NHS Talking Therapies uses
-caseness at 8: pass it as the caller's threshold, it is not a band). LOINC codes: the 69737-5 panel (DOMAIN.md §4).
+caseness at 8: pass it as the caller's threshold, it is not a band). LOINC codes: the 69737-5 panel
+(docs/clinical-rules.md#loinc-codes).
 
 Missing items: as the PHQ-9, a total with at most one of the seven items unanswered, prorated ``sum * 7 / answered``
 rounded half up; see docs/instruments.md "Missing items". The difficulty question is asked but never scored.

@@ -3,12 +3,12 @@
 Wording and options: the standard English PHQ-9 from phqscreeners.com (Pfizer), which states that no permission is
 required to reproduce, translate, display or distribute it (quoted in camcops docs/source/tasks/phq9.rst).
 Bands 0-4 / 5-9 / 10-14 / 15-19 / 20-27 and the positive screen at 10 are Kroenke et al. 2001; LOINC codes are the
-44249-1 panel (DOMAIN.md §4).
+44249-1 panel (docs/clinical-rules.md#loinc-codes).
 
 Missing items: a total is given when at most one of the nine items is unanswered, prorated as
 ``sum * 9 / answered`` rounded half up (13.5 -> 14); two or more missing gives no total. This is the project's rule
-(issue 5, DOMAIN.md) following the common routine-outcome-monitoring practice of mean-substitution for a single
-missing PHQ-9 item; see docs/instruments.md "Missing items" for the sources and why rounding is half up.
+(issue 5, docs/clinical-rules.md#phq-9) following the common routine-outcome-monitoring practice of mean-substitution
+for a single missing PHQ-9 item; see docs/instruments.md "Missing items" for the sources and why rounding is half up.
 Item 9 answered above 0 is a critical answer (same-day C-SSRS and safety plan) whether or not a total exists.
 The difficulty question is asked but never scored.
 """

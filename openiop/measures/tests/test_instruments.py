@@ -36,7 +36,7 @@ def test_registry_codes_licences_and_defaults():
         assert len(codes) == len(set(codes)), instrument.code
         assert all(item.text and item.options for item in instrument.items)
         assert instrument.focus <= {"mental_health", "substance_use"}
-    # DOMAIN.md §4 LOINC totals; AUDIT and AUDIT-C must not be swapped.
+    # LOINC totals (docs/clinical-rules.md#loinc-codes); AUDIT and AUDIT-C must not be swapped.
     assert instruments.get("auditc").loinc_total == "75626-2"
     assert instruments.get("audit").loinc_total == "75624-7"
     assert instruments.get("dast10").loinc_total == "82667-7"
@@ -225,7 +225,7 @@ def test_pcl5_missing_gives_no_total_but_keeps_complete_clusters():
 
 
 def _cssrs_expected(q: dict[str, int], *, slv: bool) -> str:
-    """The triage written out from DOMAIN.md §4, independently of the module."""
+    """The triage written out from docs/clinical-rules.md#c-ssrs-screener, independently of the module."""
     behaviour = q.get("6") == 1
     recent = behaviour and (slv or q.get("6b") == 1)
     q2 = q.get("2") == 1
