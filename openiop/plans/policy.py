@@ -1,7 +1,8 @@
 """When plans and reviews fall due: the numbers (settings and each program's PlanPolicy) and the calendar rules.
 
-- The first plan is due ``treatment_plan_due_days`` **calendar** days after admission (DOMAIN.md §3: "within 7
-  days"; admission raises its work task with the same number). Weekends and closures do not move it.
+- The first plan is due ``treatment_plan_due_days`` **calendar** days after admission ("within 7 days",
+  docs/clinical-rules.md#treatment-plans-and-reviews; admission raises its work task with the same number). Weekends and
+  closures do not move it.
 - A scheduled progress review is due ``plan_review_interval_days`` after the version in force became active, on the
   program's local calendar. The team holds reviews on working days, and the interval is a maximum, so a date that
   falls on a weekend or a closure of the program's site is pulled back to the working day before it (never later).
