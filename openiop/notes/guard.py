@@ -1,9 +1,9 @@
 """The name guard of group notes (pure): does a participant's text name another member of the group?
 
-DOMAIN.md §3: no other member's name in a participant's note (payers audit 90853 notes, and the part is filed in
-that participant's chart, which the others never see). A name is matched as a whole word, case-insensitively; a
-name the participant shares with the other member (two people called Alex) is ignored, since it cannot tell them
-apart and the text most likely means the participant.
+docs/clinical-rules.md#group-notes: no other member's name in a participant's note (payers audit 90853 notes, and
+the part is filed in that participant's chart, which the others never see). A name is matched as a whole word,
+case-insensitively; a name the participant shares with the other member (two people called Alex) is ignored, since
+it cannot tell them apart and the text most likely means the participant.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ class NoteFormat(models.TextChoices):
 
 
 # Each format's sections, in order: the text fields of ProgressNote it shows. Intervention, response and plan are
-# required of every note (DOMAIN.md §3), so a format without them as sections (SOAP, DAP) shows them after its own.
+# required of every note (docs/clinical-rules.md#progress-notes), so a format without them as sections (SOAP, DAP)
+# shows them after its own.
 FORMAT_SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     NoteFormat.SOAP: (("subjective", "Subjective"), ("objective", "Objective"), ("assessment", "Assessment"),
                       ("plan", "Plan")),
