@@ -312,14 +312,15 @@ LOGGING = {
     },
 }
 
-# --- OpenIOP clinical defaults (DOMAIN.md); each program can override its own copy ---------------------------
+# --- OpenIOP clinical defaults (docs/clinical-rules.md#defaults-at-a-glance); each program can override its own copy
 # Values are numbers, strings and lists (follow_up_days), so readers say what type they expect.
 OPENIOP_DEFAULTS: dict[str, Any] = {
     "adult_weekly_dose_hours": 9,
     "adolescent_weekly_dose_hours": 6,
     "max_length_weeks": 12,
     "group_size_cap": 12,
-    # Attendance policy (DOMAIN.md): a program without its own AttendancePolicy row uses these.
+    # Attendance policy (docs/clinical-rules.md#weekly-dose and #absence-policy): a program without its own
+    # AttendancePolicy row uses these.
     "week_starts_on": 0,  # Monday
     "clinical_hour_minutes": 50,  # a 50-minute session part counts as a clinical hour
     "outreach_after_consecutive_misses": 2,
@@ -342,9 +343,9 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     # ended or this many minutes after its end, whichever is later.
     "attendance_checkin_opens_minutes_before": 30,
     "attendance_checkin_grace_minutes": 120,
-    # Progress notes (notes/policy.py, DOMAIN.md §3, California BHIN 22-019): signed within this many business
-    # days of the service (weekends and the site's closures skipped), crisis notes within this many hours; the
-    # format and places of service a program without its own NotePolicy row uses.
+    # Progress notes (notes/policy.py, docs/clinical-rules.md#progress-notes, California BHIN 22-019): signed within
+    # this many business days of the service (weekends and the site's closures skipped), crisis notes within this
+    # many hours; the format and places of service a program without its own NotePolicy row uses.
     "note_due_business_days": 3,
     "crisis_note_due_hours": 24,
     "note_default_format": "birp",
@@ -355,7 +356,8 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     # discharge date the summary may be signed, planned or not.
     "follow_up_days": [7, 30, 90],
     "discharge_summary_due_days": 7,
-    # Measurement-based care (DOMAIN.md §4): a program without its own MeasuresConfig / schedule rows uses these.
+    # Measurement-based care (docs/clinical-rules.md#measurement-based-care): a program without its own MeasuresConfig /
+    # schedule rows uses these.
     "measures_weekly_weekday": 0,  # weekly measures fall due on Monday
     "measures_due_window_days": 7,  # a due administration expires this many days after its due date
     "measures_link_expiry_hours": 72,  # a questionnaire link stops working after this
