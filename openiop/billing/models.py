@@ -1,7 +1,8 @@
 """Billing foundations: payer rules (what a billable per-diem day needs, and a payer's own weekly dose minimum)
 and the billable-day decisions made from attendance, each with its reason. Claims build on these later.
 
-Amounts and thresholds vary by payer, state and year (DOMAIN.md section 2), so they live in these rows, never in code.
+Amounts and thresholds vary by payer, state and year (docs/clinical-rules.md#billable-days), so they live in these
+rows, never in code.
 """
 
 from __future__ import annotations

@@ -45,7 +45,8 @@ def rule_for(episode: EpisodeOfCare, day: date, payer_kind: str | None = None) -
 
 
 def weekly_minimum_hours(episode: EpisodeOfCare, day: date) -> Decimal:
-    """The payer's weekly minimum when its rule sets one, else the program's (DOMAIN.md: 9 adult, 6 adolescent)."""
+    """The payer's weekly minimum when its rule sets one, else the program's (9 adult, 6 adolescent:
+    docs/clinical-rules.md#weekly-dose)."""
     rule = rule_for(episode, day)
     if rule is not None and rule.weekly_dose_hours is not None:
         return rule.weekly_dose_hours

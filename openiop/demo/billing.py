@@ -1,9 +1,9 @@
 """The demo clinic's payer rules, entered through the real action (idempotent: rules that exist are left alone).
 
-The numbers are the published ones (DOMAIN.md section 2): Medicare pays per diem for 3-service days and more for
-4-or-more-service days (CMHC APC 5851/5852); S9480 is the commercial psychiatric IOP per diem; H0015 is SUD IOP,
-"at least 3 hours a day and at least 3 days a week". A session counting as a service from 15 minutes is the demo's
-own choice, not a payer's; a real clinic enters its contracts here.
+The numbers are the published ones (docs/clinical-rules.md#billable-days): Medicare pays per diem for 3-service days
+and more for 4-or-more-service days (CMHC APC 5851/5852); S9480 is the commercial psychiatric IOP per diem; H0015 is
+SUD IOP, "at least 3 hours a day and at least 3 days a week". A session counting as a service from 15 minutes is the
+demo's own choice, not a payer's; a real clinic enters its contracts here.
 """
 
 from __future__ import annotations
