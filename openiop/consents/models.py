@@ -41,7 +41,8 @@ class DataClass(models.TextChoices):
     SCHEDULE = "schedule", "Session schedule (family sessions)"
     EDUCATION = "education", "Education materials"
     ALL_RECORDS = "all_records", "All SUD records (except counseling notes)"
-    # SUD counseling notes need a consent of their own (DOMAIN.md §5): never covered by "all records".
+    # SUD counseling notes need a consent of their own (docs/clinical-rules.md#42-cfr-part-2-consents): never covered by
+    # "all records".
     COUNSELING_NOTES = "counseling_notes", "SUD counseling notes (separate consent)"
 
 

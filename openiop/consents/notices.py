@@ -10,10 +10,10 @@ from openiop.consents.models import ConsentKind, RedisclosureForm
 
 FORM_VERSION = "2026.1"
 
-# 42 CFR §2.32. The short form is quoted verbatim (DOMAIN.md §5). The long statement opens with the regulation's
-# own first sentence and says "is NOT sufficient" as the rule does; the sentences between are this project's
-# summary of what §2.32 covers (the proceedings bar, the TPO and covered-entity exceptions) and must be checked
-# against the current eCFR text before a program relies on them.
+# 42 CFR §2.32. The short form is quoted verbatim (docs/clinical-rules.md#redisclosure-notice). The long statement
+# opens with the regulation's own first sentence and says "is NOT sufficient" as the rule does; the sentences between
+# are this project's summary of what §2.32 covers (the proceedings bar, the TPO and covered-entity exceptions) and
+# must be checked against the current eCFR text before a program relies on them.
 SHORT_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 LONG_NOTICE = (
     "This record which has been disclosed to you is protected by Federal confidentiality rules (42 CFR part 2). "
