@@ -1,4 +1,4 @@
-"""Program KPIs that follow from discharge and aftercare (DOMAIN.md §7), aggregates only.
+"""Program KPIs that follow from discharge and aftercare (docs/clinical-rules.md#discharge-kpis), aggregates only.
 
 Over the episodes of one program discharged in [start, end]:
 - completion rate: discharge reason 1 (completed) / discharges;
@@ -25,7 +25,7 @@ from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Program
 from openiop.referrals.admission import readmission_window_days
 
-# HEDIS FUH/FUI/FUM windows (DOMAIN.md §7): fixed by the measure, not program policy.
+# HEDIS FUH/FUI/FUM windows (docs/clinical-rules.md#discharge-kpis): fixed by the measure, not program policy.
 AFTERCARE_WINDOWS = (7, 30)
 
 

@@ -169,7 +169,7 @@ class EpisodeOfCare(BaseModel):
         DISCHARGED = "discharged", "Discharged"
 
     class DischargeReason(models.TextChoices):
-        # Coded to TEDS-D reason for discharge (DOMAIN.md §7).
+        # Coded to TEDS-D reason for discharge (docs/clinical-rules.md#discharge-reasons).
         COMPLETED = "1", "Completed treatment"
         DROPPED_OUT = "2", "Left against advice / dropped out"
         TERMINATED = "3", "Terminated by program"
