@@ -1,8 +1,9 @@
 """Level-of-care frameworks: their dimensions, the ratings a clinician may enter, and the levels they may choose.
 
 Codes and short names only. The ASAM Criteria and LOCUS are copyrighted and their decision logic is licensed
-(DOMAIN.md §1): OpenIOP stores what the clinician entered and the level they chose, and never computes, suggests or
-checks a level from the ratings. Adding such logic needs a licence from ASAM or Deerfield Behavioral Health first.
+(docs/clinical-rules.md#level-of-care): OpenIOP stores what the clinician entered and the level they chose, and never
+computes, suggests or checks a level from the ratings. Adding such logic needs a licence from ASAM or Deerfield
+Behavioral Health first.
 """
 
 from __future__ import annotations
