@@ -1,8 +1,8 @@
 """The demo clinic's progress notes, in the adult mental-health program: three signed individual notes, one draft
 long past its deadline (the overdue queue), one by the intern waiting for the supervisor's co-signature, and a group
 note. The group note is for the latest group session with attendance that has ended, written and signed by every
-facilitator (locked); when the demo has no such session (its history is not seeded), today's first group session
-gets a draft group note with its shared part written: its booked people are checked in when check-in is open,
+facilitator (locked); when the demo has no such session (its history is not seeded), the first group session from
+today on gets a draft group note with its shared part written: its booked people are checked in when check-in is open,
 and otherwise each gets a part as the front desk checks them in (the attendance signal adds it).
 
 Everything goes through the real actions; an episode without a plan in force gets one (a problem tied to its
@@ -138,10 +138,11 @@ def _group_session(program: Program, now: datetime) -> tuple[Session | None, boo
         records = attended.filter(session=past).select_related("episode")
         if all(_can_ready(r.episode) for r in records):
             return past, True
+    # Today's first group session, or the next day's with groups when today has none (a weekend), so the demo
+    # always has a group note to show whatever day it is seeded on.
     local = now.astimezone(program.tz()).date()
     start, _ = _at(program, local, 0, 0)
-    today = groups.filter(starts_at__gte=start, starts_at__lt=start + timedelta(days=1)).order_by("starts_at")
-    return today.first(), False
+    return groups.filter(starts_at__gte=start).order_by("starts_at").first(), False
 
 
 def _group_note(program: Program, staff: dict[str, User], now: datetime) -> GroupNote | None:
