@@ -73,7 +73,7 @@ class Program(BaseModel):
         max_digits=4,
         decimal_places=1,
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("60"))],
-        help_text="Minimum scheduled clinical hours per week (DOMAIN: 9 adult, 6 adolescent).",
+        help_text="Minimum scheduled clinical hours per week (usually 9 for adults, 6 for adolescents).",
     )
     max_length_weeks = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(104)])
     group_size_cap = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
