@@ -75,6 +75,7 @@ def _business_days_before(day: date, count: int) -> date:
 def _ready(episode: EpisodeOfCare, clinician: User, today: date) -> None:
     """A diagnosis and a plan in force, so the episode's notes can be signed."""
     from openiop.plans import actions as plans
+    from openiop.plans import content_actions as plans_content
 
     if not episode_diagnoses(episode):
         assessment = do_start_assessment(
@@ -93,13 +94,17 @@ def _ready(episode: EpisodeOfCare, clinician: User, today: date) -> None:
         "feel like myself again.",
     )  # fmt: skip
     primary = episode_diagnoses(episode)[0]
-    problem = plans.do_add_problem(version, acting_user=clinician, statement="Low mood most days.", diagnosis=primary)
-    goal = plans.do_add_goal(problem, acting_user=clinician, statement="Mood improves enough to work full days.")
-    objective = plans.do_add_objective(
+    problem = plans_content.do_add_problem(
+        version, acting_user=clinician, statement="Low mood most days.", diagnosis=primary
+    )
+    goal = plans_content.do_add_goal(
+        problem, acting_user=clinician, statement="Mood improves enough to work full days."
+    )
+    objective = plans_content.do_add_objective(
         goal, acting_user=clinician, statement="Uses two coping skills daily, by self-report, 5 of 7 days.",
         target_date=(episode.admitted_on or today) + timedelta(days=28),
     )  # fmt: skip
-    plans.do_add_intervention(
+    plans_content.do_add_intervention(
         objective, acting_user=clinician, modality="cbt_skills", frequency="3x weekly", responsible=clinician
     )
     plans.do_sign_version(version, acting_user=clinician)
