@@ -20,7 +20,7 @@ from django.utils import timezone
 from bench import BENCH_ORGANIZATION, BENCH_PASSWORD, BENCH_USERNAME
 from openiop.accounts.models import ProgramMembership, User
 from openiop.core.roles import Role
-from openiop.demo.clinic import FEMALE_NAMES, LAST_NAMES, MALE_NAMES, MIDDLE_INITIALS, NEUTRAL_NAMES, STREETS
+from openiop.demo.specs import FEMALE_NAMES, LAST_NAMES, MALE_NAMES, MIDDLE_INITIALS, NEUTRAL_NAMES, STREETS
 from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
 from openiop.programs.models import Organization, Program, Site, Track
 

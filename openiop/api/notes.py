@@ -19,7 +19,8 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap
-from openiop.notes import actions, queries
+from openiop.notes import actions, group_actions, queries
+from openiop.notes.common import active_objectives
 from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.models import GroupNote, ProgressNote
 from openiop.patients.queries import get_patient_for_user
@@ -215,7 +216,7 @@ def _fresh(user: User, note: ProgressNote) -> dict[str, Any]:
 def _objectives(episode: Any, ids: list[UUID] | None) -> list[Any] | None:
     if ids is None:
         return None
-    allowed = {o.public_id: o for o in actions.active_objectives(episode)}
+    allowed = {o.public_id: o for o in active_objectives(episode)}
     missing = [str(i) for i in ids if i not in allowed]
     if missing:
         raise ValidationError({"objectives": "Link only objectives of this person's treatment plan in force."})
@@ -288,7 +289,7 @@ def update_note(request: HttpRequest, note_id: UUID, payload: PartIn) -> dict[st
         "diagnoses": _diagnoses(note.episode, payload.diagnoses),
     }
     if note.is_group_part:
-        actions.do_save_part(
+        group_actions.do_save_part(
             note, acting_user=user, confirm_names=payload.confirm_names, **links, **_fields(payload, "format")
         )
     else:
@@ -345,7 +346,7 @@ def read_group_note(request: HttpRequest, session_id: UUID) -> dict[str, Any]:
 def start_group_note(request: HttpRequest, session_id: UUID) -> Status[dict[str, Any]]:
     user = _user(request)
     session = queries.get_session_for_notes(user, session_id, Cap.EDIT_CLINICAL)
-    gn = actions.do_start_group_note(session, acting_user=user)
+    gn = group_actions.do_start_group_note(session, acting_user=user)
     return Status(201, _group_out(user, _group(user, gn.session.public_id)))
 
 
@@ -355,7 +356,7 @@ def save_shared_part(request: HttpRequest, session_id: UUID, payload: SharedIn) 
     gn = _group(user, session_id, Cap.EDIT_CLINICAL)
     data = payload.dict(exclude_unset=True)
     confirm = data.pop("confirm_names", False)
-    actions.do_save_group_note(gn, acting_user=user, confirm_names=confirm, **data)
+    group_actions.do_save_group_note(gn, acting_user=user, confirm_names=confirm, **data)
     return _group_out(user, _group(user, session_id))
 
 
@@ -367,7 +368,7 @@ def save_part(request: HttpRequest, session_id: UUID, patient_id: UUID, payload:
     part = get_object_or_404(
         ProgressNote.objects.select_related("patient", "episode"), group_note=gn, patient__public_id=patient_id
     )
-    actions.do_save_part(
+    group_actions.do_save_part(
         part,
         acting_user=user,
         confirm_names=payload.confirm_names,
@@ -382,5 +383,5 @@ def save_part(request: HttpRequest, session_id: UUID, patient_id: UUID, payload:
 def sign_group_note(request: HttpRequest, session_id: UUID) -> dict[str, Any]:
     user = _user(request)
     gn = _group(user, session_id, Cap.EDIT_CLINICAL)
-    actions.do_sign_group_note(gn, acting_user=user)
+    group_actions.do_sign_group_note(gn, acting_user=user)
     return _group_out(user, _group(user, session_id))

@@ -20,7 +20,7 @@ from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
-from openiop.plans import actions, queries
+from openiop.plans import actions, content_actions, queries
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
 
 router = Router(tags=["plans"])
@@ -244,12 +244,12 @@ def add_item(request: HttpRequest, parent: str, parent_id: UUID, payload: ItemIn
         owner: Any = version
     else:
         owner = queries.get_item_for_user(user, KINDS[parent], parent_id)
-        version = _version(user, actions.item_version(owner).public_id, Cap.EDIT_CLINICAL)
+        version = _version(user, content_actions.item_version(owner).public_id, Cap.EDIT_CLINICAL)
     add: Any = {
-        "problem": actions.do_add_problem,
-        "goal": actions.do_add_goal,
-        "objective": actions.do_add_objective,
-        "intervention": actions.do_add_intervention,
+        "problem": content_actions.do_add_problem,
+        "goal": content_actions.do_add_goal,
+        "objective": content_actions.do_add_objective,
+        "intervention": content_actions.do_add_intervention,
     }[kind]
     fields = _fields(kind, payload, version)
     if kind == "intervention":
@@ -267,12 +267,12 @@ def edit_item(request: HttpRequest, kind: str, item_id: UUID, payload: ItemIn) -
     if kind not in KINDS:
         raise Http404
     item = queries.get_item_for_user(user, KINDS[kind], item_id)
-    version = _version(user, actions.item_version(item).public_id, Cap.EDIT_CLINICAL)
+    version = _version(user, content_actions.item_version(item).public_id, Cap.EDIT_CLINICAL)
     update: Any = {
-        "problem": actions.do_update_problem,
-        "goal": actions.do_update_goal,
-        "objective": actions.do_update_objective,
-        "intervention": actions.do_update_intervention,
+        "problem": content_actions.do_update_problem,
+        "goal": content_actions.do_update_goal,
+        "objective": content_actions.do_update_objective,
+        "intervention": content_actions.do_update_intervention,
     }[kind]
     update(item, acting_user=user, **_fields(kind, payload, version))
     return _version(user, version.public_id)
@@ -284,8 +284,8 @@ def remove_item(request: HttpRequest, kind: str, item_id: UUID) -> Any:
     if kind not in KINDS:
         raise Http404
     item = queries.get_item_for_user(user, KINDS[kind], item_id)
-    _version(user, actions.item_version(item).public_id, Cap.EDIT_CLINICAL)
-    actions.do_remove_item(item, acting_user=user)
+    _version(user, content_actions.item_version(item).public_id, Cap.EDIT_CLINICAL)
+    content_actions.do_remove_item(item, acting_user=user)
     return Status(204, None)
 
 

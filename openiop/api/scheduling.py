@@ -23,10 +23,10 @@ from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import get_episode_for_user, get_patient_for_user
 from openiop.programs.models import Program, Track
-from openiop.scheduling import booking as booking_actions
-from openiop.scheduling import enrollment as enrollment_actions
 from openiop.scheduling import queries
-from openiop.scheduling.booking import BookingConflict, SessionFull
+from openiop.scheduling.actions import booking as booking_actions
+from openiop.scheduling.actions import enrollment as enrollment_actions
+from openiop.scheduling.actions.booking import BookingConflict, SessionFull
 from openiop.scheduling.models import Booking, Group, Session, WaitlistEntry
 
 router = Router(tags=["scheduling"])

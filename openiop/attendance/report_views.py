@@ -45,7 +45,7 @@ from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
-from openiop.scheduling import booking as booking_actions
+from openiop.scheduling.actions import booking as booking_actions
 from openiop.scheduling.models import Booking, Session
 
 REPORT_DEFAULT_WEEKS = 8

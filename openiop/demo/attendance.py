@@ -29,10 +29,11 @@ from openiop.accounts.models import User
 from openiop.attendance.actions import do_check_in, do_correct_attendance
 from openiop.attendance.models import AttendanceRecord
 from openiop.core.clock import Timeline
-from openiop.demo.clinic import SEED, TRACKS, DemoClinic, PlannedPatient, local_moment, plan_demo_clinic
+from openiop.demo.clinic import SEED, DemoClinic, PlannedPatient, local_moment, plan_demo_clinic
 from openiop.demo.scheduling import HISTORY_WEEKS, DemoCalendar, monday_of
+from openiop.demo.specs import TRACKS
 from openiop.patients.models import EpisodeOfCare
-from openiop.scheduling.booking import do_cancel_booking
+from openiop.scheduling.actions.booking import do_cancel_booking
 from openiop.scheduling.models import Booking, Session
 from openiop.worklist.actions import do_close_task
 from openiop.worklist.models import WorkTask

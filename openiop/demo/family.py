@@ -24,9 +24,9 @@ from openiop.patients.models import EpisodeOfCare, SupportContact
 from openiop.portal.actions import do_accept_invitation, do_invite_contact
 from openiop.portal.models import AccountKind, PortalAccount
 from openiop.programs.models import Organization, Program
-from openiop.scheduling.booking import do_book_seat
+from openiop.scheduling.actions.booking import do_book_seat
+from openiop.scheduling.actions.series import do_create_series
 from openiop.scheduling.models import Room, SessionType
-from openiop.scheduling.series import do_create_series
 
 USERNAME = "family"
 FAMILY_CLASSES = ["schedule", "attendance", "education"]

@@ -21,7 +21,8 @@ from openiop.accounts.models import User
 from openiop.attendance.actions import checkin_is_open, do_check_in
 from openiop.attendance.models import AttendanceRecord
 from openiop.intake.actions import do_add_diagnosis, do_start_assessment
-from openiop.notes import actions
+from openiop.notes import actions, group_actions
+from openiop.notes.common import active_objectives
 from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.models import GroupNote, ProgressNote
 from openiop.patients.models import EpisodeOfCare
@@ -74,6 +75,7 @@ def _business_days_before(day: date, count: int) -> date:
 def _ready(episode: EpisodeOfCare, clinician: User, today: date) -> None:
     """A diagnosis and a plan in force, so the episode's notes can be signed."""
     from openiop.plans import actions as plans
+    from openiop.plans import content_actions as plans_content
 
     if not episode_diagnoses(episode):
         assessment = do_start_assessment(
@@ -83,7 +85,7 @@ def _ready(episode: EpisodeOfCare, clinician: User, today: date) -> None:
             assessment, acting_user=clinician, code="F33.1", description="Major depressive disorder, recurrent, "
             "moderate", is_primary=True,
         )  # fmt: skip
-    if actions.active_objectives(episode):
+    if active_objectives(episode):
         return
     plan, _ = plans.do_ensure_plan(episode, acting_user=clinician)
     version = plan.versions.filter(status="draft").first() or plans.do_start_version(plan, acting_user=clinician)
@@ -92,13 +94,17 @@ def _ready(episode: EpisodeOfCare, clinician: User, today: date) -> None:
         "feel like myself again.",
     )  # fmt: skip
     primary = episode_diagnoses(episode)[0]
-    problem = plans.do_add_problem(version, acting_user=clinician, statement="Low mood most days.", diagnosis=primary)
-    goal = plans.do_add_goal(problem, acting_user=clinician, statement="Mood improves enough to work full days.")
-    objective = plans.do_add_objective(
+    problem = plans_content.do_add_problem(
+        version, acting_user=clinician, statement="Low mood most days.", diagnosis=primary
+    )
+    goal = plans_content.do_add_goal(
+        problem, acting_user=clinician, statement="Mood improves enough to work full days."
+    )
+    objective = plans_content.do_add_objective(
         goal, acting_user=clinician, statement="Uses two coping skills daily, by self-report, 5 of 7 days.",
         target_date=(episode.admitted_on or today) + timedelta(days=28),
     )  # fmt: skip
-    plans.do_add_intervention(
+    plans_content.do_add_intervention(
         objective, acting_user=clinician, modality="cbt_skills", frequency="3x weekly", responsible=clinician
     )
     plans.do_sign_version(version, acting_user=clinician)
@@ -111,7 +117,7 @@ def _note(episode: EpisodeOfCare, author: User, day: date, text: tuple[str, str,
     start, stop = _at(episode.program, day, 10, 50)
     behavior, intervention, response, plan = text
     return actions.do_create_note(
-        episode.patient, acting_user=author, episode=episode, objectives=actions.active_objectives(episode)[:1],
+        episode.patient, acting_user=author, episode=episode, objectives=active_objectives(episode)[:1],
         format="birp", service_date=day, start_time=start, stop_time=stop, behavior=behavior,
         intervention=intervention, response=response, plan=plan, risk_level="none",
     )  # fmt: skip
@@ -120,7 +126,7 @@ def _note(episode: EpisodeOfCare, author: User, day: date, text: tuple[str, str,
 def _can_ready(episode: EpisodeOfCare) -> bool:
     """Whether _ready can give the episode a plan in force: it has one, or none, or only a draft in progress (a
     version waiting for a co-signature or the patient is the plans demo's own case, left as it is)."""
-    if actions.active_objectives(episode):
+    if active_objectives(episode):
         return True
     waiting = (PlanVersion.Status.AWAITING_COSIGN, PlanVersion.Status.AWAITING_PATIENT)
     return not PlanVersion.objects.filter(plan__episode=episode, status__in=waiting).exists()
@@ -156,21 +162,21 @@ def _group_note(program: Program, staff: dict[str, User], now: datetime) -> Grou
         for booking in bookings.order_by("pk")[:6]:
             do_check_in(session, booking.patient, acting_user=staff["frontdesk"], status="present",
                         participation="engaged")  # fmt: skip
-    gn = actions.do_start_group_note(session, acting_user=writer)
-    actions.do_save_group_note(gn, acting_user=writer, topic=SHARED[0], interventions=SHARED[1])
+    gn = group_actions.do_start_group_note(session, acting_user=writer)
+    group_actions.do_save_group_note(gn, acting_user=writer, topic=SHARED[0], interventions=SHARED[1])
     for part in gn.parts.select_related("episode__program__site", "patient"):
         if lock:
             _ready(part.episode, writer, now.date())
         behavior, intervention, response, plan = PART
         # The part was prefilled before _ready gave the episode its diagnosis: name it now.
-        actions.do_save_part(
-            part, acting_user=writer, objectives=actions.active_objectives(part.episode)[:1],
+        group_actions.do_save_part(
+            part, acting_user=writer, objectives=active_objectives(part.episode)[:1],
             diagnoses=episode_diagnoses(part.episode)[:1], behavior=behavior, intervention=intervention,
             response=response, plan=plan, risk_level="none",
         )  # fmt: skip
     if lock:
         for facilitator in facilitators:
-            actions.do_sign_group_note(gn, acting_user=facilitator)
+            group_actions.do_sign_group_note(gn, acting_user=facilitator)
     return gn
 
 
@@ -195,7 +201,7 @@ def ensure_demo_notes(organization: Organization, today: date) -> int:
         for e in EpisodeOfCare.objects.filter(program=program, status=EpisodeOfCare.Status.ACTIVE)
         .select_related("patient", "program__site")
         .order_by("admitted_on", "pk")
-        if actions.active_objectives(e) or not TreatmentPlan.objects.filter(episode=e).exists()
+        if active_objectives(e) or not TreatmentPlan.objects.filter(episode=e).exists()
     ][:5]
     clinician, intern = staff["clinician"], staff["intern"]
     for i, episode in enumerate(episodes[:3]):

@@ -16,7 +16,7 @@ from openiop.accounts.models import User
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.patients.models import EpisodeOfCare
-from openiop.plans import actions, policy
+from openiop.plans import actions, content_actions, policy
 from openiop.plans.models import Objective, PlanVersion
 from openiop.programs.models import Organization, Program
 
@@ -108,11 +108,11 @@ def _fill(version: PlanVersion, author: User, staff: list[User], index: int, tod
         patient_words=PATIENT_WORDS[index % len(PATIENT_WORDS)],
     )
     for n, spec in enumerate(_problems_for(episode.program, index)):
-        problem = actions.do_add_problem(
+        problem = content_actions.do_add_problem(
             version, acting_user=author, statement=spec.problem, diagnosis=diagnosis if n == 0 else None
         )
         code, comparator, target = spec.measure or ("", "", None)
-        goal = actions.do_add_goal(
+        goal = content_actions.do_add_goal(
             problem,
             acting_user=author,
             statement=spec.goal,
@@ -121,10 +121,10 @@ def _fill(version: PlanVersion, author: User, staff: list[User], index: int, tod
             measure_target=target,
         )
         for k, (statement, modality, frequency) in enumerate(spec.objectives):
-            objective = actions.do_add_objective(
+            objective = content_actions.do_add_objective(
                 goal, acting_user=author, statement=statement, target_date=today + timedelta(days=28 + 14 * k)
             )
-            actions.do_add_intervention(
+            content_actions.do_add_intervention(
                 objective,
                 acting_user=author,
                 modality=modality,
@@ -145,7 +145,7 @@ def _review_and_revise(version: PlanVersion, author: User, today: date) -> None:
     review = plan.reviews.get(status="due", trigger="scheduled")
     first = Objective.objects.filter(goal__problem__version=version).order_by("goal__problem__order", "order").first()
     if first is not None:
-        actions.do_set_objective_status(first, acting_user=author, status=Objective.Status.MET)
+        content_actions.do_set_objective_status(first, acting_user=author, status=Objective.Status.MET)
     review = actions.do_complete_review(
         review,
         acting_user=author,
@@ -157,7 +157,7 @@ def _review_and_revise(version: PlanVersion, author: User, today: date) -> None:
     if draft is None:  # the episode closed meanwhile; nothing to revise
         return
     objective = Objective.objects.filter(goal__problem__version=draft).order_by("goal__problem__order", "order")[0]
-    actions.do_update_objective(
+    content_actions.do_update_objective(
         objective,
         acting_user=author,
         statement="Uses two coping skills daily and teaches one to a family member, by diary card.",
@@ -207,7 +207,7 @@ def _build(organization: Organization, today: date) -> int:
             # Past its due days with only a half-written draft: the due queue's overdue row.
             version = actions.do_start_version(plan, acting_user=author)
             actions.do_update_version_text(version, acting_user=author, strengths=STRENGTHS[0])
-            actions.do_add_problem(version, acting_user=author, statement=MOOD.problem)
+            content_actions.do_add_problem(version, acting_user=author, statement=MOOD.problem)
         elif episode == cosign and episode.primary_clinician is not None:
             version = actions.do_start_version(plan, acting_user=episode.primary_clinician)
             _fill(version, episode.primary_clinician, staff, index, today)

@@ -16,15 +16,11 @@ from openiop.core.clock import Timeline
 from openiop.demo.clinic import PlannedPatient, local_moment
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization, Program, Track
-from openiop.scheduling.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll
+from openiop.scheduling.actions.groups import do_create_group, do_create_topic
+from openiop.scheduling.actions.series import do_create_series
+from openiop.scheduling.actions.setup import do_create_room, do_create_session_type
 from openiop.scheduling.models import Group, Room, Session, SessionSeries, SessionType
-from openiop.scheduling.series import (
-    do_create_group,
-    do_create_room,
-    do_create_series,
-    do_create_session_type,
-    do_create_topic,
-)
 
 WEEKS = 12  # ahead, from this Monday
 HISTORY_WEEKS = 12  # back, at most: the active admissions' whole window (core.demo.ACTIVE_WINDOW_DAYS)

@@ -31,7 +31,7 @@ def escalate_alerts() -> dict[str, int]:
 
 
 def expire_offers() -> dict[str, int]:
-    from openiop.scheduling.booking import expire_offers as expire
+    from openiop.scheduling.actions.booking import expire_offers as expire
 
     return {"expired": expire()}
 

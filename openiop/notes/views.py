@@ -26,7 +26,8 @@ from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require, staff_view
 from openiop.core.roles import Cap
-from openiop.notes import actions, queries
+from openiop.notes import actions, group_actions, queries
+from openiop.notes.common import active_objectives
 from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.forms import AddendumForm, NoteForm, PartForm, SharedPartForm, note_initial
 from openiop.notes.models import GroupNote, ProgressNote, narrative_fields
@@ -154,7 +155,7 @@ def note_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect("notes:detail", note.public_id)
     if note.author_id != user.pk:
         raise PermissionDenied
-    objectives = actions.active_objectives(note.episode)
+    objectives = active_objectives(note.episode)
     diagnoses = episode_diagnoses(note.episode)
     program = note.episode.program
     if request.method == "GET":
@@ -168,7 +169,7 @@ def note_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
             links = {"objectives": form.cleaned_data["objectives"], "diagnoses": form.cleaned_data["diagnoses"]}
             if note.is_group_part:
                 fields.pop("format", None)
-                actions.do_save_part(note, acting_user=user, confirm_names=True, **links, **fields)
+                group_actions.do_save_part(note, acting_user=user, confirm_names=True, **links, **fields)
             else:
                 actions.do_update_note(note, acting_user=user, **links, **fields)
             if request.POST.get("action") == "sign":
@@ -314,7 +315,7 @@ def _group_page(
                 program=program,
             ),
             addendum_form=addendum_form or AddendumForm(),
-            problems=actions.group_signing_problems(group_note) if not group_note.is_locked else {},
+            problems=group_actions.group_signing_problems(group_note) if not group_note.is_locked else {},
             addenda=list(group_note.addenda.select_related("author")),
         )
         audit.record(
@@ -340,7 +341,7 @@ def group_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
     url = reverse("notes:group", args=[session.public_id])
     try:
         if action == "start":
-            actions.do_start_group_note(session, acting_user=user)
+            group_actions.do_start_group_note(session, acting_user=user)
             messages.success(request, "Group note started: a part for each person who attended.")
             return redirect(url)
         if note is None:
@@ -349,7 +350,7 @@ def group_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
             form = SharedPartForm(request.POST, program=session.program)
             if form.is_valid():
                 try:
-                    actions.do_save_group_note(note, acting_user=user, **form.cleaned_data)
+                    group_actions.do_save_group_note(note, acting_user=user, **form.cleaned_data)
                 except ValidationError as exc:
                     add_action_errors(form, exc)
                 else:
@@ -357,7 +358,7 @@ def group_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
                     return redirect(url)
             return _group_page(request, session, note, shared_form=form, status=422)
         if action == "sign":
-            actions.do_sign_group_note(note, acting_user=user)
+            group_actions.do_sign_group_note(note, acting_user=user)
             note.refresh_from_db()
             messages.success(
                 request, "Group note locked." if note.is_locked else "Signed; waiting for co-facilitators."
@@ -367,7 +368,7 @@ def group_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
             addendum = AddendumForm(request.POST)
             if addendum.is_valid():
                 try:
-                    actions.do_add_group_addendum(note, acting_user=user, **addendum.cleaned_data)
+                    group_actions.do_add_group_addendum(note, acting_user=user, **addendum.cleaned_data)
                 except ValidationError as exc:
                     add_action_errors(addendum, exc)
                 else:
@@ -390,12 +391,12 @@ def group_part(request: HttpRequest, public_id: UUID, part_id: UUID) -> HttpResp
     part = get_object_or_404(
         ProgressNote.objects.select_related("patient", "episode"), group_note=note, public_id=part_id
     )
-    objectives = actions.active_objectives(part.episode)
+    objectives = active_objectives(part.episode)
     diagnoses = episode_diagnoses(part.episode)
     form = PartForm(request.POST, objectives=objectives, diagnoses=diagnoses, prefix=f"p{part.public_id.hex[:12]}")
     if form.is_valid():
         try:
-            actions.do_save_part(
+            group_actions.do_save_part(
                 part,
                 acting_user=user,
                 confirm_names=form.cleaned_data["confirm_names"],

@@ -1,4 +1,5 @@
-"""Writes to treatment plans: the plan, a draft's content, signatures and activation, progress reviews.
+"""Writes to treatment plans: the plan, a draft's text, signatures and activation, progress reviews (a draft's
+problems, goals, objectives and interventions are in ``content_actions.py``).
 
 Each is one transaction with its audit row (field names only, never the clinical text). Only a draft's content
 changes; once signed by the clinician a version is locked (the supervisor may send it back to draft). Activation
@@ -15,7 +16,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import ProtectedError
 from django.utils import timezone
 
 from openiop.accounts.models import User
@@ -23,18 +23,9 @@ from openiop.core import audit
 from openiop.core.actions import apply_changes
 from openiop.core.models import AuditAction
 from openiop.core.roles import Role
-from openiop.measures import instruments
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import policy
-from openiop.plans.models import (
-    Goal,
-    Intervention,
-    Objective,
-    PlanVersion,
-    Problem,
-    ProgressReview,
-    TreatmentPlan,
-)
+from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
 from openiop.worklist.actions import do_close_task_not_needed, do_raise_task, do_reassign_task
 from openiop.worklist.models import WorkTask
 
@@ -42,7 +33,6 @@ V = PlanVersion.Status
 OPEN_EPISODE = (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.ON_HOLD)
 TEXT_FIELDS = ("strengths", "barriers", "patient_words")
 MAX_TEXT = 5000
-MAX_STATEMENT = 1000
 _PNG_PREFIX = "data:image/png;base64,"
 MAX_DRAWING_CHARS = 270_000  # a 200 kB PNG as base64, the limit consents uses too
 
@@ -61,7 +51,10 @@ PLAN_CHANGING_OUTCOMES = (
 )
 
 
-def _audit(plan: TreatmentPlan, acting_user: User | None, action: AuditAction, fields: Iterable[str], obj: Any) -> None:
+def audit_plan(
+    plan: TreatmentPlan, acting_user: User | None, action: AuditAction, fields: Iterable[str], obj: Any
+) -> None:
+    """The audit row of a plan write, on the plan's patient: field names only, never the clinical text."""
     audit.record(action=action, acting_user=acting_user, patient=plan.patient, obj=obj, changed_fields=list(fields))
 
 
@@ -89,7 +82,8 @@ def _close_task(key: str, acting_user: User | None, note: str) -> None:
         do_close_task_not_needed(task, acting_user=acting_user, note=note)
 
 
-def _locked_version(version: PlanVersion) -> PlanVersion:
+def locked_version(version: PlanVersion) -> PlanVersion:
+    """Re-read the version under a row lock, with what validation and the audit row need."""
     return (
         PlanVersion.objects.select_for_update()
         .select_related("plan__patient", "plan__episode__program__site", "author")
@@ -97,9 +91,9 @@ def _locked_version(version: PlanVersion) -> PlanVersion:
     )
 
 
-def _draft(version: PlanVersion) -> PlanVersion:
+def locked_draft(version: PlanVersion) -> PlanVersion:
     """Re-read under a row lock and refuse anything but a draft (two tabs, or a stale page)."""
-    fresh = _locked_version(version)
+    fresh = locked_version(version)
     if fresh.status != V.DRAFT:
         raise ValidationError({"status": "This version is signed; start a new version to change it."})
     return fresh
@@ -123,7 +117,7 @@ def do_ensure_plan(episode: EpisodeOfCare, *, acting_user: User | None) -> tuple
             plan.save(force_insert=True)
     except IntegrityError:
         return TreatmentPlan.objects.get(episode=episode), False
-    _audit(plan, acting_user, AuditAction.CREATED, ["episode", "due_on"], plan)
+    audit_plan(plan, acting_user, AuditAction.CREATED, ["episode", "due_on"], plan)
     raise_plan_due_task(plan, acting_user)
     return plan, True
 
@@ -254,13 +248,13 @@ def do_start_version(
     if current is not None:
         _copy_content(current, version)
     fields = ["number", "reason", "author", *(["review"] if review else []), *(["copied_from"] if current else [])]
-    _audit(plan, acting_user, AuditAction.CREATED, fields, version)
+    audit_plan(plan, acting_user, AuditAction.CREATED, fields, version)
     return version
 
 
 @transaction.atomic
 def do_update_version_text(version: PlanVersion, *, acting_user: User, **fields: Any) -> list[str]:
-    version = _draft(version)
+    version = locked_draft(version)
     cleaned = {name: str(value or "").strip() for name, value in fields.items()}
     too_long = [name for name, value in cleaned.items() if len(value) > MAX_TEXT]
     if too_long:
@@ -268,336 +262,8 @@ def do_update_version_text(version: PlanVersion, *, acting_user: User, **fields:
     changed = apply_changes(version, cleaned, TEXT_FIELDS)
     if changed:
         version.save(update_fields=[*changed, "updated_at"])
-        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, version)
+        audit_plan(version.plan, acting_user, AuditAction.UPDATED, changed, version)
     return changed
-
-
-# --- A draft's content -----------------------------------------------------------------------------------------
-
-
-def _statement(value: str, field: str = "statement") -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: "Write the statement."})
-    if len(value) > MAX_STATEMENT:
-        raise ValidationError({field: f"Keep it under {MAX_STATEMENT} characters."})
-    return value
-
-
-def _next_order(qs: models.QuerySet[Any]) -> int:
-    return (qs.aggregate(n=models.Max("order"))["n"] or 0) + 1
-
-
-def _check_diagnosis(plan: TreatmentPlan, diagnosis: Any) -> None:
-    if diagnosis is None:
-        return
-    belongs = diagnosis.episode_id == plan.episode_id or (
-        diagnosis.assessment_id is not None and diagnosis.assessment.patient_id == plan.patient_id
-    )
-    if not belongs or not diagnosis.is_active:
-        raise ValidationError({"diagnosis": "Choose one of this patient's diagnoses."})
-
-
-def goal_instruments() -> list[instruments.Instrument]:
-    """Instruments a goal may aim at: those with a total score. The C-SSRS total is a risk level, not a score to
-    aim for."""
-    return [i for code, i in instruments.REGISTRY.items() if i.has_total and not code.startswith("cssrs")]
-
-
-def instrument_for(code: str) -> instruments.Instrument:
-    """The measures instrument for a goal's code (KeyError when unknown or not a goal measure)."""
-    for instrument in goal_instruments():
-        if instrument.code == code:
-            return instrument
-    raise KeyError(code)
-
-
-def _check_measure(code: str, comparator: str, target: int | None) -> tuple[str, str, int | None]:
-    code, comparator = (code or "").strip(), (comparator or "").strip()
-    if not code and not comparator and target is None:
-        return "", "", None
-    errors: dict[str, str] = {}
-    instrument = None
-    try:
-        instrument = instrument_for(code)
-    except KeyError:
-        errors["measure_code"] = "Choose one of the measures the clinic gives."
-    if comparator not in Goal.Comparator.values:
-        errors["measure_comparator"] = "Choose below, at or below, above or at or above."
-    if target is None:
-        errors["measure_target"] = "Give the target score."
-    elif instrument is not None and not 0 <= target <= instrument.max_total:
-        errors["measure_target"] = f"{instrument.short_name} totals run from 0 to {instrument.max_total}."
-    if errors:
-        raise ValidationError(errors)
-    return code, comparator, target
-
-
-def _check_target_date(plan: TreatmentPlan, target_date: date | None) -> None:
-    admitted = plan.episode.admitted_on
-    if target_date is not None and admitted is not None and target_date < admitted:
-        raise ValidationError({"target_date": "The target date cannot be before admission."})
-
-
-def _check_responsible(plan: TreatmentPlan, user: User | None) -> None:
-    if user is None:
-        return
-    program_id = plan.episode.program_id
-    if not user.is_active or not user.memberships.filter(program_id=program_id).exists():
-        raise ValidationError({"responsible": "Choose an active staff member of this program."})
-
-
-def _check_intervention(modality: str, frequency: str) -> str:
-    errors: dict[str, str] = {}
-    if modality not in Intervention.Modality.values:
-        errors["modality"] = "Choose a modality."
-    frequency = (frequency or "").strip()
-    if not frequency:
-        errors["frequency"] = 'Say how often, e.g. "3x weekly".'
-    elif len(frequency) > 60:
-        errors["frequency"] = "Keep it under 60 characters."
-    if errors:
-        raise ValidationError(errors)
-    return frequency
-
-
-@transaction.atomic
-def do_add_problem(version: PlanVersion, *, acting_user: User, statement: str, diagnosis: Any = None) -> Problem:
-    version = _draft(version)
-    _check_diagnosis(version.plan, diagnosis)
-    problem = Problem.objects.create(
-        version=version,
-        order=_next_order(version.problems.all()),
-        statement=_statement(statement),
-        diagnosis=diagnosis,
-    )
-    _audit(
-        version.plan, acting_user, AuditAction.CREATED, ["statement", *(["diagnosis"] if diagnosis else [])], problem
-    )
-    return problem
-
-
-@transaction.atomic
-def do_update_problem(problem: Problem, *, acting_user: User, **fields: Any) -> list[str]:
-    version = _draft(problem.version)
-    problem = Problem.objects.select_for_update().get(pk=problem.pk)
-    if "statement" in fields:
-        fields["statement"] = _statement(fields["statement"])
-    if "diagnosis" in fields:
-        _check_diagnosis(version.plan, fields["diagnosis"])
-    changed = apply_changes(problem, fields, ("statement", "diagnosis"))
-    if changed:
-        problem.save()
-        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, problem)
-    return changed
-
-
-@transaction.atomic
-def do_add_goal(
-    problem: Problem,
-    *,
-    acting_user: User,
-    statement: str,
-    measure_code: str = "",
-    measure_comparator: str = "",
-    measure_target: int | None = None,
-) -> Goal:
-    version = _draft(problem.version)
-    code, comparator, target = _check_measure(measure_code, measure_comparator, measure_target)
-    goal = Goal.objects.create(
-        problem=problem,
-        order=_next_order(problem.goals.all()),
-        statement=_statement(statement),
-        measure_code=code,
-        measure_comparator=comparator,
-        measure_target=target,
-    )
-    fields = ["statement", *(["measure_code", "measure_comparator", "measure_target"] if code else [])]
-    _audit(version.plan, acting_user, AuditAction.CREATED, fields, goal)
-    return goal
-
-
-@transaction.atomic
-def do_update_goal(goal: Goal, *, acting_user: User, **fields: Any) -> list[str]:
-    version = _draft(goal.problem.version)
-    goal = Goal.objects.select_for_update().get(pk=goal.pk)
-    if "statement" in fields:
-        fields["statement"] = _statement(fields["statement"])
-    measure = ("measure_code", "measure_comparator", "measure_target")
-    if any(name in fields for name in measure):
-        values = [fields.get(name, getattr(goal, name)) for name in measure]
-        fields.update(zip(measure, _check_measure(*values), strict=True))
-    changed = apply_changes(goal, fields, ("statement", *measure))
-    if changed:
-        goal.save()
-        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, goal)
-    return changed
-
-
-@transaction.atomic
-def do_add_objective(
-    goal: Goal,
-    *,
-    acting_user: User,
-    statement: str,
-    target_date: date | None = None,
-    status: str = Objective.Status.NOT_STARTED,
-) -> Objective:
-    version = _draft(goal.problem.version)
-    _check_target_date(version.plan, target_date)
-    if status not in Objective.Status.values:
-        raise ValidationError({"status": "Choose a status."})
-    objective = Objective.objects.create(
-        goal=goal,
-        order=_next_order(goal.objectives.all()),
-        statement=_statement(statement),
-        target_date=target_date,
-        status=status,
-    )
-    _audit(version.plan, acting_user, AuditAction.CREATED, ["statement", "target_date", "status"], objective)
-    return objective
-
-
-@transaction.atomic
-def do_update_objective(objective: Objective, *, acting_user: User, **fields: Any) -> list[str]:
-    version = _draft(objective.goal.problem.version)
-    objective = Objective.objects.select_for_update().get(pk=objective.pk)
-    if "statement" in fields:
-        fields["statement"] = _statement(fields["statement"])
-    if "target_date" in fields:
-        _check_target_date(version.plan, fields["target_date"])
-    if "status" in fields and fields["status"] not in Objective.Status.values:
-        raise ValidationError({"status": "Choose a status."})
-    changed = apply_changes(objective, fields, ("statement", "target_date", "status"))
-    if changed:
-        objective.save()
-        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, objective)
-    return changed
-
-
-@transaction.atomic
-def do_set_objective_status(objective: Objective, *, acting_user: User, status: str) -> bool:
-    """Progress on an objective: allowed on the draft and on the version in force (a review marks it met), because
-    the status is progress against the plan, not the plan's content. True when it changed."""
-    version = _locked_version(objective.goal.problem.version)
-    if version.status not in (V.DRAFT, V.ACTIVE):
-        raise ValidationError({"status": "Only the draft's and the active version's objectives take progress."})
-    if status not in Objective.Status.values:
-        raise ValidationError({"status": "Choose a status."})
-    objective = Objective.objects.select_for_update().get(pk=objective.pk)
-    if objective.status == status:
-        return False
-    objective.status = status
-    objective.save(update_fields=["status", "updated_at"])
-    _audit(version.plan, acting_user, AuditAction.UPDATED, ["status"], objective)
-    return True
-
-
-@transaction.atomic
-def do_add_intervention(
-    objective: Objective,
-    *,
-    acting_user: User,
-    modality: str,
-    frequency: str,
-    responsible: User | None = None,
-    description: str = "",
-) -> Intervention:
-    version = _draft(objective.goal.problem.version)
-    frequency = _check_intervention(modality, frequency)
-    _check_responsible(version.plan, responsible)
-    intervention = Intervention.objects.create(
-        objective=objective,
-        order=_next_order(objective.interventions.all()),
-        modality=modality,
-        frequency=frequency,
-        responsible=responsible,
-        description=(description or "").strip()[:300],
-    )
-    fields = [
-        "modality",
-        "frequency",
-        *(["responsible"] if responsible else []),
-        *(["description"] if description else []),
-    ]
-    _audit(version.plan, acting_user, AuditAction.CREATED, fields, intervention)
-    return intervention
-
-
-@transaction.atomic
-def do_update_intervention(intervention: Intervention, *, acting_user: User, **fields: Any) -> list[str]:
-    version = _draft(intervention.objective.goal.problem.version)
-    intervention = Intervention.objects.select_for_update().get(pk=intervention.pk)
-    modality = fields.get("modality", intervention.modality)
-    frequency = fields.get("frequency", intervention.frequency)
-    checked = _check_intervention(modality, frequency)
-    if "frequency" in fields:
-        fields["frequency"] = checked
-    if "responsible" in fields:
-        _check_responsible(version.plan, fields["responsible"])
-    if "description" in fields:
-        fields["description"] = (fields["description"] or "").strip()[:300]
-    changed = apply_changes(intervention, fields, ("modality", "frequency", "responsible", "description"))
-    if changed:
-        intervention.save()
-        _audit(version.plan, acting_user, AuditAction.UPDATED, changed, intervention)
-    return changed
-
-
-PlanItem = Problem | Goal | Objective | Intervention
-
-
-def item_version(item: PlanItem) -> PlanVersion:
-    if isinstance(item, Problem):
-        return item.version
-    if isinstance(item, Goal):
-        return item.problem.version
-    if isinstance(item, Objective):
-        return item.goal.problem.version
-    return item.objective.goal.problem.version
-
-
-def _siblings(item: PlanItem) -> models.QuerySet[Any]:
-    if isinstance(item, Problem):
-        return Problem.objects.filter(version_id=item.version_id)
-    if isinstance(item, Goal):
-        return Goal.objects.filter(problem_id=item.problem_id)
-    if isinstance(item, Objective):
-        return Objective.objects.filter(goal_id=item.goal_id)
-    return Intervention.objects.filter(objective_id=item.objective_id)
-
-
-@transaction.atomic
-def do_remove_item(item: PlanItem, *, acting_user: User) -> None:
-    """Take an item (and what hangs under it) out of a draft. A draft was never signed, so this is work in progress
-    being edited, not a clinical record being deleted; signed versions are never touched."""
-    version = _draft(item_version(item))
-    try:
-        with transaction.atomic():
-            item.delete()
-    except ProtectedError:
-        raise ValidationError({"item": "A note already refers to this item; it cannot be removed."}) from None
-    _audit(version.plan, acting_user, AuditAction.DEACTIVATED, [type(item).__name__.lower()], item)
-
-
-@transaction.atomic
-def do_move_item(item: PlanItem, *, acting_user: User, direction: str) -> bool:
-    """Swap the item with its neighbour above ("up") or below ("down"); False at the edge."""
-    version = _draft(item_version(item))
-    if direction not in ("up", "down"):
-        raise ValidationError({"direction": "Move up or down."})
-    rows = list(_siblings(item).select_for_update().order_by("order", "id"))
-    index = next(i for i, row in enumerate(rows) if row.pk == item.pk)
-    other = index - 1 if direction == "up" else index + 1
-    if not 0 <= other < len(rows):
-        return False
-    rows[index], rows[other] = rows[other], rows[index]
-    for position, row in enumerate(rows, start=1):
-        if row.order != position:
-            row.order = position
-            row.save(update_fields=["order", "updated_at"])
-    _audit(version.plan, acting_user, AuditAction.UPDATED, ["order"], item)
-    return True
 
 
 # --- Signatures and activation -----------------------------------------------------------------------------------
@@ -646,7 +312,7 @@ def cosigners_ok(version: PlanVersion, user: User) -> bool:
 @transaction.atomic
 def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
     """The clinician signs; the signer becomes the author. Then it waits for a co-signature or for the patient."""
-    version = _draft(version)
+    version = locked_draft(version)
     problems = signing_problems(version)
     if problems:
         raise ValidationError(problems)
@@ -654,7 +320,9 @@ def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
     version.clinician_signed_at = timezone.now()
     version.status = V.AWAITING_COSIGN if needs_cosignature(acting_user) else V.AWAITING_PATIENT
     version.save(update_fields=["author", "clinician_signed_at", "status", "updated_at"])
-    _audit(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "author", "clinician_signed_at"], version)
+    audit_plan(
+        version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "author", "clinician_signed_at"], version
+    )
     if version.status == V.AWAITING_COSIGN:
         raise_cosign_task(version, acting_user)
     return version
@@ -662,7 +330,7 @@ def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
 
 @transaction.atomic
 def do_cosign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
-    version = _locked_version(version)
+    version = locked_version(version)
     if version.status != V.AWAITING_COSIGN:
         raise ValidationError({"status": "This version is not waiting for a co-signature."})
     if not cosigners_ok(version, acting_user):
@@ -671,7 +339,7 @@ def do_cosign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion
     version.cosigned_at = timezone.now()
     version.status = V.AWAITING_PATIENT
     version.save(update_fields=["cosigned_by", "cosigned_at", "status", "updated_at"])
-    _audit(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "cosigned_by", "cosigned_at"], version)
+    audit_plan(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "cosigned_by", "cosigned_at"], version)
     _close_task(cosign_key(version), acting_user, "Co-signed")
     return version
 
@@ -679,7 +347,7 @@ def do_cosign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion
 @transaction.atomic
 def do_return_to_draft(version: PlanVersion, *, acting_user: User) -> PlanVersion:
     """The supervisor sends a version back to its author (or the author takes it back before the patient signs)."""
-    version = _locked_version(version)
+    version = locked_version(version)
     if version.status not in (V.AWAITING_COSIGN, V.AWAITING_PATIENT):
         raise ValidationError({"status": "Only a version waiting for a signature goes back to draft."})
     if acting_user.pk != version.author_id and not cosigners_ok(version, acting_user):
@@ -689,7 +357,7 @@ def do_return_to_draft(version: PlanVersion, *, acting_user: User) -> PlanVersio
     version.cosigned_by = None
     version.cosigned_at = None
     version.save(update_fields=["status", "clinician_signed_at", "cosigned_by", "cosigned_at", "updated_at"])
-    _audit(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "clinician_signed_at"], version)
+    audit_plan(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "clinician_signed_at"], version)
     _close_task(cosign_key(version), acting_user, "Returned to draft")
     return version
 
@@ -728,7 +396,7 @@ def do_patient_sign(
     review) is done by the system rather than in the patient's name, so the work queue never shows a task closed
     by a patient.
     """
-    version = _locked_version(version)
+    version = locked_version(version)
     if version.status != V.AWAITING_PATIENT:
         raise ValidationError({"status": "This version is not waiting for the patient's signature."})
     errors: dict[str, str] = {}
@@ -764,7 +432,7 @@ def do_patient_sign(
     )
     # The signature's audit row names who signed, with the request's address and browser (core.audit).
     fields = ["patient_signed_at", "patient_signature_name", "patient_signature_method"]
-    _audit(version.plan, acting_user, AuditAction.UPDATED, fields, version)
+    audit_plan(version.plan, acting_user, AuditAction.UPDATED, fields, version)
     _activate(version, None if self_signed else acting_user)
     return version
 
@@ -781,17 +449,17 @@ def _activate(version: PlanVersion, acting_user: User | None) -> None:
         previous.status = V.SUPERSEDED
         previous.superseded_at = now
         previous.save(update_fields=["status", "superseded_at", "updated_at"])
-        _audit(plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "superseded_at"], previous)
+        audit_plan(plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "superseded_at"], previous)
     version.status = V.ACTIVE
     version.activated_at = now
     version.save(update_fields=["status", "activated_at", "updated_at"])
-    _audit(plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "activated_at"], version)
+    audit_plan(plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "activated_at"], version)
     program = plan.episode.program
     today = policy.local_today(program, now)
     plan.current_version = version
     plan.next_review_on = policy.review_due_on(program, today)
     plan.save(update_fields=["current_version", "next_review_on", "updated_at"])
-    _audit(plan, acting_user, AuditAction.UPDATED, ["current_version", "next_review_on"], plan)
+    audit_plan(plan, acting_user, AuditAction.UPDATED, ["current_version", "next_review_on"], plan)
     _close_task(plan_due_key(plan.episode), acting_user, "Treatment plan signed")
     # The clock restarts: an outstanding scheduled review belongs to the version just replaced.
     for review in plan.reviews.filter(status=ProgressReview.Status.DUE, trigger=ProgressReview.Trigger.SCHEDULED):
@@ -813,7 +481,7 @@ def _open_review(
         trigger_key=trigger_key,
         due_on=due_on,
     )
-    _audit(plan, acting_user, AuditAction.CREATED, ["trigger", "due_on", "version_reviewed"], review)
+    audit_plan(plan, acting_user, AuditAction.CREATED, ["trigger", "due_on", "version_reviewed"], review)
     raise_review_task(review, acting_user)
     return review
 
@@ -821,7 +489,7 @@ def _open_review(
 def _cancel_review(review: ProgressReview, acting_user: User | None, note: str) -> None:
     review.status = ProgressReview.Status.CANCELLED
     review.save(update_fields=["status", "updated_at"])
-    _audit(review.plan, acting_user, AuditAction.STATUS_CHANGED, ["status"], review)
+    audit_plan(review.plan, acting_user, AuditAction.STATUS_CHANGED, ["status"], review)
     _close_task(review_key(review), acting_user, note)
 
 
@@ -906,14 +574,14 @@ def do_complete_review(
         review.next_version = in_progress
         fields.append("next_version")
     review.save(update_fields=[*fields, "updated_at"])
-    _audit(plan, acting_user, AuditAction.STATUS_CHANGED, fields, review)
+    audit_plan(plan, acting_user, AuditAction.STATUS_CHANGED, fields, review)
     _close_task(review_key(review), acting_user, "Review held")
     if outcome == ProgressReview.Outcome.CONTINUE and plan.current_version_id is not None:
         for other in plan.reviews.filter(status=ProgressReview.Status.DUE, trigger=ProgressReview.Trigger.SCHEDULED):
             _cancel_review(other, acting_user, "A review was held; the next one is scheduled from it")
         plan.next_review_on = policy.review_due_on(program, held_on)
         plan.save(update_fields=["next_review_on", "updated_at"])
-        _audit(plan, acting_user, AuditAction.UPDATED, ["next_review_on"], plan)
+        audit_plan(plan, acting_user, AuditAction.UPDATED, ["next_review_on"], plan)
         _open_review(plan, acting_user, trigger=ProgressReview.Trigger.SCHEDULED, due_on=plan.next_review_on)
     return review
 

@@ -9,7 +9,7 @@ from django import forms
 from openiop.accounts.models import User
 from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.intake.models import Diagnosis
-from openiop.plans.actions import goal_instruments
+from openiop.plans.content_actions import goal_instruments
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, ProgressReview
 
 

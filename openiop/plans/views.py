@@ -32,7 +32,7 @@ from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
-from openiop.plans import actions, policy, queries
+from openiop.plans import actions, content_actions, policy, queries
 from openiop.plans.diff import diff_versions
 from openiop.plans.forms import (
     GoalForm,
@@ -270,15 +270,15 @@ def add_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
         prefix = "add-problem"
     else:
         parent = queries.get_item_for_user(user, KINDS[parent_kind], public_id)
-        version = queries.get_version_for_user(user, actions.item_version(parent).public_id, Cap.EDIT_CLINICAL)
+        version = queries.get_version_for_user(user, content_actions.item_version(parent).public_id, Cap.EDIT_CLINICAL)
         prefix = f"add-{kind}-{parent.public_id}"
     form = _form(kind, request.POST, version.plan, None, None, prefix=prefix)
     if form.is_valid():
         add: Any = {
-            "problem": actions.do_add_problem,
-            "goal": actions.do_add_goal,
-            "objective": actions.do_add_objective,
-            "intervention": actions.do_add_intervention,
+            "problem": content_actions.do_add_problem,
+            "goal": content_actions.do_add_goal,
+            "objective": content_actions.do_add_objective,
+            "intervention": content_actions.do_add_intervention,
         }[kind]
         try:
             add(parent, acting_user=user, **_action_fields(kind, form))
@@ -294,7 +294,7 @@ def _item(request: HttpRequest, kind: str, public_id: UUID) -> tuple[Any, PlanVe
         raise Http404
     user = _user(request)
     item = queries.get_item_for_user(user, KINDS[kind], public_id)
-    version = queries.get_version_for_user(user, actions.item_version(item).public_id, Cap.EDIT_CLINICAL)
+    version = queries.get_version_for_user(user, content_actions.item_version(item).public_id, Cap.EDIT_CLINICAL)
     return item, version
 
 
@@ -306,10 +306,10 @@ def edit_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
     form = _form(kind, request.POST, version.plan, None, None, prefix=key)
     if form.is_valid():
         update: Any = {
-            "problem": actions.do_update_problem,
-            "goal": actions.do_update_goal,
-            "objective": actions.do_update_objective,
-            "intervention": actions.do_update_intervention,
+            "problem": content_actions.do_update_problem,
+            "goal": content_actions.do_update_goal,
+            "objective": content_actions.do_update_objective,
+            "intervention": content_actions.do_update_intervention,
         }[kind]
         try:
             update(item, acting_user=_user(request), **_action_fields(kind, form))
@@ -325,7 +325,7 @@ def edit_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
 def remove_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
     item, version = _item(request, kind, public_id)
     try:
-        actions.do_remove_item(item, acting_user=_user(request))
+        content_actions.do_remove_item(item, acting_user=_user(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return _editor_response(request, version)
@@ -336,7 +336,7 @@ def remove_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpRespons
 def move_item(request: HttpRequest, kind: str, public_id: UUID, direction: str) -> HttpResponse:
     item, version = _item(request, kind, public_id)
     try:
-        actions.do_move_item(item, acting_user=_user(request), direction=direction)
+        content_actions.do_move_item(item, acting_user=_user(request), direction=direction)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return _editor_response(request, version)
@@ -516,7 +516,7 @@ def objective_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
     error = ""
     if form.is_valid():
         try:
-            actions.do_set_objective_status(objective, acting_user=user, status=form.cleaned_data["status"])
+            content_actions.do_set_objective_status(objective, acting_user=user, status=form.cleaned_data["status"])
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:

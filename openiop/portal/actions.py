@@ -33,7 +33,7 @@ from openiop.patients.models import Patient, SupportContact
 from openiop.portal.models import AccountKind, Invitation, PortalAccount, PortalPolicy
 from openiop.portal.policy import POLICY_FIELDS, default_policy, invitation_lifetime, policy_for
 from openiop.programs.models import Program
-from openiop.scheduling import booking as booking_actions
+from openiop.scheduling.actions import booking as booking_actions
 from openiop.scheduling.models import Booking, Session
 
 TOKEN_MAX = 100

@@ -52,8 +52,8 @@ from openiop.portal.care import home_cards
 from openiop.portal.forms import AcceptInvitationForm, PortalLoginForm
 from openiop.portal.models import AccountKind, PortalAccount
 from openiop.portal.policy import policies_for
-from openiop.scheduling import booking as booking_actions
 from openiop.scheduling import feeds
+from openiop.scheduling.actions import booking as booking_actions
 from openiop.scheduling.models import CalendarFeed, Session
 from openiop.scheduling.views import FeedForm
 

@@ -25,7 +25,7 @@ from openiop.patients.actions import do_change_episode_status, do_open_episode, 
 from openiop.patients.models import Coverage, EpisodeOfCare
 from openiop.referrals.actions import set_stage
 from openiop.referrals.models import ADMITTABLE_STAGES, Referral
-from openiop.scheduling.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll
 from openiop.worklist.actions import do_raise_task
 from openiop.worklist.models import WorkTask
 

@@ -1,6 +1,6 @@
 """Intake slots: publishing them, booking one for a referral (staff or Book Now), cancelling and rescheduling.
 
-A seat is claimed with one conditional UPDATE (``booked_count < capacity``), exactly as ``scheduling.booking``
+A seat is claimed with one conditional UPDATE (``booked_count < capacity``), exactly as ``scheduling.actions.booking``
 does, so however many people pick the same slot at once, ``capacity`` of them get it and the rest get
 :class:`SlotTaken` with the next free slots. Lock order: referral row -> appointment unique index -> slot row ->
 audit chain head. The confirmation email goes out after the commit and says when and where, never which

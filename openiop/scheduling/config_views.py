@@ -25,7 +25,10 @@ from openiop.core.permissions import is_read_only, managed_program_ids, program_
 from openiop.core.roles import Cap, Role
 from openiop.lib import recurrence
 from openiop.programs.models import WEEKDAYS, Program, Site, Track
-from openiop.scheduling import series as actions
+from openiop.scheduling.actions import clashes
+from openiop.scheduling.actions import groups as group_actions
+from openiop.scheduling.actions import series as series_actions
+from openiop.scheduling.actions import setup as setup_actions
 from openiop.scheduling.config_forms import (
     AvailabilityForm,
     CancelSessionForm,
@@ -154,9 +157,9 @@ def session_type_form(request: HttpRequest, public_id: Any, type_id: Any = None)
     if request.method == "POST" and form.is_valid():
         try:
             if st is None:
-                actions.do_create_session_type(program, acting_user=_user(request), **form.changes())
+                setup_actions.do_create_session_type(program, acting_user=_user(request), **form.changes())
             else:
-                actions.do_update_session_type(st, acting_user=_user(request), **form.changes())
+                setup_actions.do_update_session_type(st, acting_user=_user(request), **form.changes())
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
@@ -188,9 +191,9 @@ def room_form(request: HttpRequest, public_id: Any, room_id: Any = None) -> Http
     if request.method == "POST" and form.is_valid():
         try:
             if room is None:
-                actions.do_create_room(site, acting_user=_user(request), **form.cleaned_data)
+                setup_actions.do_create_room(site, acting_user=_user(request), **form.cleaned_data)
             else:
-                actions.do_update_room(room, acting_user=_user(request), **form.cleaned_data)
+                setup_actions.do_update_room(room, acting_user=_user(request), **form.cleaned_data)
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
@@ -214,7 +217,7 @@ def closures(request: HttpRequest) -> HttpResponse:
     form = ClosureForm(request.POST or None, sites=sites, allow_all_sites=allow_all)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_add_closure(organization, acting_user=user, **form.cleaned_data)
+            setup_actions.do_add_closure(organization, acting_user=user, **form.cleaned_data)
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
@@ -243,7 +246,7 @@ def closure_remove(request: HttpRequest, public_id: Any) -> HttpResponse:
     closure = _one(Closure.objects.filter(reach), organization_id=user.organization_id, public_id=public_id)
     restore = request.POST.get("restore") == "on"
     try:
-        restored = actions.do_remove_closure(closure, acting_user=user, restore=restore)
+        restored = setup_actions.do_remove_closure(closure, acting_user=user, restore=restore)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -284,7 +287,7 @@ def staff_detail(request: HttpRequest, public_id: Any, user_id: Any) -> HttpResp
     time_off_form = TimeOffForm(request.POST if kind == "time_off" else None, prefix="off")
     if kind == "availability" and availability_form.is_valid():
         try:
-            actions.do_add_availability(
+            setup_actions.do_add_availability(
                 person, acting_user=_user(request), site=program.site, **availability_form.cleaned_data
             )
         except ValidationError as exc:
@@ -298,7 +301,7 @@ def staff_detail(request: HttpRequest, public_id: Any, user_id: Any) -> HttpResp
         starts = data["starts_at"].replace(tzinfo=None)
         ends = data["ends_at"].replace(tzinfo=None)
         try:
-            actions.do_add_time_off(
+            setup_actions.do_add_time_off(
                 person,
                 acting_user=_user(request),
                 reason=data["reason"],
@@ -340,7 +343,7 @@ def availability_remove(request: HttpRequest, public_id: Any, user_id: Any) -> H
     window = _one(
         StaffAvailability.objects.select_related("site"), user=person, site_id=program.site_id, pk=int(window_id)
     )
-    actions.do_remove_availability(window, acting_user=_user(request))
+    setup_actions.do_remove_availability(window, acting_user=_user(request))
     messages.success(request, "Availability removed.")
     return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
 
@@ -351,7 +354,7 @@ def time_off_remove(request: HttpRequest, public_id: Any, user_id: Any, off_id: 
     program = _one(Program.objects.select_related("site"), pk__in=_ids(request), public_id=public_id)
     person = _one(_people(program), public_id=user_id)
     off = _one(StaffTimeOff.objects.select_related("user"), user=person, public_id=off_id)
-    actions.do_remove_time_off(off, acting_user=_user(request))
+    setup_actions.do_remove_time_off(off, acting_user=_user(request))
     messages.success(request, "Time off removed.")
     return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
 
@@ -401,14 +404,16 @@ def track_template(request: HttpRequest, public_id: Any) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            created = actions.do_create_series(program, acting_user=_user(request), track=track, **form.action_kwargs())
+            created = series_actions.do_create_series(
+                program, acting_user=_user(request), track=track, **form.action_kwargs()
+            )
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
             count = created.sessions.count()
             messages.success(request, f"Series added with {count} sessions.")
             sessions = created.sessions.select_related("program").prefetch_related("facilitators")
-            for warning in actions.availability_warnings(sessions):
+            for warning in clashes.availability_warnings(sessions):
                 messages.warning(request, warning)
             return redirect("scheduling:config_track", track.public_id)
     series_list = list(
@@ -452,7 +457,7 @@ def series_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     )
     if kind == "rule" and rule_form.is_valid():
         try:
-            change = actions.do_change_recurrence(
+            change = series_actions.do_change_recurrence(
                 s,
                 acting_user=_user(request),
                 rrule=rule_form.cleaned_data["rrule"],
@@ -469,7 +474,7 @@ def series_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             return redirect("scheduling:config_series", s.public_id)
     if kind == "end" and end_form.is_valid():
         try:
-            actions.do_end_series(s, acting_user=_user(request), last_day=end_form.cleaned_data["last_day"])
+            series_actions.do_end_series(s, acting_user=_user(request), last_day=end_form.cleaned_data["last_day"])
         except ValidationError as exc:
             named = exc.message_dict.get("until") if hasattr(exc, "error_dict") else None
             exc = ValidationError({"last_day": named or exc.messages})
@@ -538,14 +543,14 @@ def session_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
             messages.info(request, "Nothing changed.")
             return redirect("scheduling:config_session_edit", session.public_id)
         try:
-            changed = actions.do_edit_session(
+            changed = series_actions.do_edit_session(
                 session, form.cleaned_data["scope"], acting_user=_user(request), **changes
             )
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
             messages.success(request, f"Saved: {len(changed)} session{'s' if len(changed) != 1 else ''} changed.")
-            for warning in actions.availability_warnings(
+            for warning in clashes.availability_warnings(
                 Session.objects.filter(pk__in=[c.pk for c in changed])
                 .select_related("program")
                 .prefetch_related("facilitators")
@@ -579,7 +584,7 @@ def session_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
     form = CancelSessionForm(request.POST)
     if form.is_valid():
         try:
-            actions.do_cancel_session(session, acting_user=_user(request), reason=form.cleaned_data["reason"])
+            series_actions.do_cancel_session(session, acting_user=_user(request), reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -616,9 +621,9 @@ def topic_form(request: HttpRequest, public_id: Any, topic_id: Any = None) -> Ht
     if request.method == "POST" and form.is_valid():
         try:
             if topic is None:
-                actions.do_create_topic(program, acting_user=_user(request), **form.cleaned_data)
+                group_actions.do_create_topic(program, acting_user=_user(request), **form.cleaned_data)
             else:
-                actions.do_update_topic(topic, acting_user=_user(request), **form.cleaned_data)
+                group_actions.do_update_topic(topic, acting_user=_user(request), **form.cleaned_data)
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
@@ -652,9 +657,9 @@ def group_form(request: HttpRequest, public_id: Any, group_id: Any = None) -> Ht
             data["capacity"] = track.program.group_size_cap
         try:
             if group is None:
-                actions.do_create_group(track, acting_user=_user(request), **data)
+                group_actions.do_create_group(track, acting_user=_user(request), **data)
             else:
-                actions.do_update_group(group, acting_user=_user(request), **data)
+                group_actions.do_update_group(group, acting_user=_user(request), **data)
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:

@@ -22,7 +22,7 @@ from openiop.core.models import AuditAction
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Program, Track
 from openiop.scheduling import optimizer
-from openiop.scheduling.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll
 from openiop.scheduling.models import Enrollment, Group, PlacementRequest, SessionSeries
 
 if TYPE_CHECKING:

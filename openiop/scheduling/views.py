@@ -36,8 +36,8 @@ from openiop.patients.queries import get_patient_for_user, patients_for_user
 from openiop.programs.models import Site, Track
 from openiop.scheduling import calendar as cal
 from openiop.scheduling import feeds
+from openiop.scheduling.actions.enrollment import do_change_groups
 from openiop.scheduling.curriculum import curriculum_report
-from openiop.scheduling.enrollment import do_change_groups
 from openiop.scheduling.models import CalendarFeed, Enrollment, Group, Room
 
 WEEK = "week"

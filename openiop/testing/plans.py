@@ -7,7 +7,7 @@ from typing import Any
 
 from openiop.accounts.models import User
 from openiop.patients.models import EpisodeOfCare, Patient
-from openiop.plans import actions
+from openiop.plans import actions, content_actions
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, TreatmentPlan
 
 
@@ -32,18 +32,18 @@ def fill(version: PlanVersion, user: User, *, measure: bool = False) -> tuple[Pr
     actions.do_update_version_text(
         version, acting_user=user, strengths="Supportive sister; keeps a job.", patient_words="I want my life back."
     )
-    problem = actions.do_add_problem(version, acting_user=user, statement="Depressed mood most days.")
+    problem = content_actions.do_add_problem(version, acting_user=user, statement="Depressed mood most days.")
     extra: dict[str, Any] = (
         {"measure_code": "phq9", "measure_comparator": "lt", "measure_target": 10} if measure else {}
     )
-    goal = actions.do_add_goal(problem, acting_user=user, statement="Mood improves.", **extra)
-    objective = actions.do_add_objective(
+    goal = content_actions.do_add_goal(problem, acting_user=user, statement="Mood improves.", **extra)
+    objective = content_actions.do_add_objective(
         goal,
         acting_user=user,
         statement="Uses two coping skills daily, by self-report, 5 of 7 days.",
         target_date=admitted + timedelta(days=28),
     )
-    intervention = actions.do_add_intervention(
+    intervention = content_actions.do_add_intervention(
         objective, acting_user=user, modality="cbt_skills", frequency="3x weekly", responsible=user
     )
     return problem, goal, objective, intervention

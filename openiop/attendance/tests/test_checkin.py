@@ -20,8 +20,8 @@ from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
 from openiop.attendance.signals import attendance_recorded
 from openiop.attendance.tests.rosters import book_people, running_session, session_at
 from openiop.core.models import AuditAction, AuditEvent
+from openiop.scheduling.actions.series import do_cancel_session
 from openiop.scheduling.models import Booking
-from openiop.scheduling.series import do_cancel_session
 from openiop.testing.scheduling import local_at
 
 pytestmark = pytest.mark.django_db
@@ -279,7 +279,7 @@ def test_cancelled_by_program_needs_a_cancelled_session(clinic):
 
 
 def test_a_seat_the_caller_read_before_it_was_cancelled_is_not_trusted(clinic):
-    from openiop.scheduling.booking import do_cancel_booking
+    from openiop.scheduling.actions.booking import do_cancel_booking
 
     session = running_session(clinic.mh)
     [booking] = book_people(clinic, session, 1)

@@ -27,7 +27,7 @@ from openiop.attendance.tests.dose_factories import (
 from openiop.billing.actions import do_create_payer_rule
 from openiop.billing.rules import weekly_minimum_hours
 from openiop.patients.actions import do_add_coverage
-from openiop.scheduling.booking import do_cancel_booking
+from openiop.scheduling.actions.booking import do_cancel_booking
 from openiop.scheduling.models import Session
 from openiop.testing.scheduling import make_session_type
 

@@ -14,7 +14,7 @@ from openiop.attendance.actions import do_check_in
 from openiop.attendance.models import AttendanceRecord
 from openiop.attendance.tests.rosters import book_people, running_session, session_at
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.series import do_cancel_session
+from openiop.scheduling.actions.series import do_cancel_session
 from openiop.testing.scheduling import local_at
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.notes import actions
+from openiop.notes import actions, group_actions
+from openiop.notes.common import active_objectives
 from openiop.notes.models import GroupNote, ProgressNote
 from openiop.testing.notes import FIRST_NAMES, LAST_NAMES, attend, group_session, participants
 from openiop.testing.scheduling import admit
@@ -20,8 +21,8 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def _write(part: ProgressNote, user, text: str, **extra) -> None:
-    objectives = actions.active_objectives(part.episode)[:1]
-    actions.do_save_part(
+    objectives = active_objectives(part.episode)[:1]
+    group_actions.do_save_part(
         part, acting_user=user, objectives=objectives, behavior=f"{text} shared about the week.",
         intervention="Reflective listening; CBT thought record.", response=f"{text} identified one trigger.",
         plan="Practice the thought record daily.", risk_level="none", **extra,
@@ -32,8 +33,8 @@ def _ready_group(clinic, count: int, facilitators=None):
     facilitators = facilitators or (clinic.clinician, clinic.director)
     session = group_session(clinic.mh, facilitators=facilitators)
     episodes = participants(clinic, session, count)
-    gn = actions.do_start_group_note(session, acting_user=clinic.clinician)
-    actions.do_save_group_note(
+    gn = group_actions.do_start_group_note(session, acting_user=clinic.clinician)
+    group_actions.do_save_group_note(
         gn, acting_user=clinic.clinician, topic="Coping with cravings", interventions="Psychoeducation; role play."
     )
     for part in gn.parts.select_related("patient", "episode"):
@@ -47,19 +48,19 @@ def test_a_part_per_attended_participant_prefilled_from_attendance(clinic):
     episodes = participants(clinic, session, 3)
     absent = admit(clinic, "Absent", program=clinic.mh, legal_last_name="Person")
     attend(session, absent, clinic.frontdesk, status="absent_unexcused")
-    gn = actions.do_start_group_note(session, acting_user=clinic.clinician)
+    gn = group_actions.do_start_group_note(session, acting_user=clinic.clinician)
     parts = list(gn.parts.all())
     assert {p.patient_id for p in parts} == {e.patient_id for e in episodes}
     assert all(p.attendance_status == "present" and p.minutes_attended == 90 for p in parts)
     assert all(p.participation == "engaged" and p.place_of_service == "53" for p in parts)
-    assert actions.do_start_group_note(session, acting_user=clinic.clinician) == gn  # idempotent
+    assert group_actions.do_start_group_note(session, acting_user=clinic.clinician) == gn  # idempotent
     assert GroupNote.objects.count() == 1
 
 
 def test_ten_participants_fan_out_to_ten_charts_without_leakage(client, clinic):
     _session, gn, episodes = _ready_group(clinic, 10)
-    actions.do_sign_group_note(gn, acting_user=clinic.clinician)
-    actions.do_sign_group_note(gn, acting_user=clinic.director)
+    group_actions.do_sign_group_note(gn, acting_user=clinic.clinician)
+    group_actions.do_sign_group_note(gn, acting_user=clinic.director)
     gn.refresh_from_db()
     assert gn.is_locked and gn.group_size == 10
     assert ProgressNote.objects.filter(group_note=gn, status="signed").count() == 10
@@ -93,7 +94,7 @@ def test_the_chart_tab_costs_the_same_queries_for_one_note_or_many(client, clini
     for days in (2, 3, 4):
         other = group_session(clinic.mh, days_ago=days, facilitators=(clinic.clinician,))
         attend(other, episodes[0], clinic.frontdesk)
-        actions.do_start_group_note(other, acting_user=clinic.clinician)
+        group_actions.do_start_group_note(other, acting_user=clinic.clinician)
     with CaptureQueriesContext(connection) as many:
         assert client.get(url, **HTMX).status_code == 200
     assert ProgressNote.objects.filter(patient=patient).count() == 4
@@ -105,14 +106,18 @@ def test_the_name_guard_warns_and_needs_confirmation(client, clinic):
     part = gn.parts.get(patient=episodes[0].patient)
     other = episodes[1].patient
     with pytest.raises(ValidationError) as exc:
-        actions.do_save_part(part, acting_user=clinic.clinician, response=f"Supported {other.legal_first_name} today.")
+        group_actions.do_save_part(
+            part, acting_user=clinic.clinician, response=f"Supported {other.legal_first_name} today."
+        )
     assert "confirm_names" in exc.value.message_dict and other.legal_first_name in str(exc.value)
     # Case-insensitive, whole words only: "Blakeley" is not "Blake".
     with pytest.raises(ValidationError):
-        actions.do_save_part(
+        group_actions.do_save_part(
             part, acting_user=clinic.clinician, response=f"talked with {other.legal_last_name.upper()}"
         )
-    actions.do_save_part(part, acting_user=clinic.clinician, response=f"Read about {other.legal_first_name}ley Street.")
+    group_actions.do_save_part(
+        part, acting_user=clinic.clinician, response=f"Read about {other.legal_first_name}ley Street."
+    )
     # The page shows the warning and keeps the text; confirming saves it.
     client.force_login(clinic.clinician)
     url = reverse("notes:group_part", args=[session.public_id, part.public_id])
@@ -136,34 +141,34 @@ def test_the_guard_ignores_a_name_the_participant_shares(clinic):
     b = admit(clinic, "Alex", program=clinic.mh, legal_last_name="Chen")
     for episode in (a, b):
         attend(session, episode, clinic.frontdesk)
-    gn = actions.do_start_group_note(session, acting_user=clinic.clinician)
+    gn = group_actions.do_start_group_note(session, acting_user=clinic.clinician)
     part = gn.parts.get(patient=a.patient)
-    actions.do_save_part(part, acting_user=clinic.clinician, response="Alex described the week.")
+    group_actions.do_save_part(part, acting_user=clinic.clinician, response="Alex described the week.")
     with pytest.raises(ValidationError):
-        actions.do_save_part(part, acting_user=clinic.clinician, response="Alex answered Chen.")
+        group_actions.do_save_part(part, acting_user=clinic.clinician, response="Alex answered Chen.")
 
 
 def test_the_shared_part_is_guarded_against_every_participant(clinic):
     _session, gn, episodes = _ready_group(clinic, 2)
     name = episodes[0].patient.legal_first_name
     with pytest.raises(ValidationError) as exc:
-        actions.do_save_group_note(gn, acting_user=clinic.clinician, interventions=f"Role play led by {name}.")
+        group_actions.do_save_group_note(gn, acting_user=clinic.clinician, interventions=f"Role play led by {name}.")
     assert "confirm_names" in exc.value.message_dict
 
 
 def test_co_facilitators_both_sign_before_it_locks(clinic):
     _session, gn, _ = _ready_group(clinic, 2)
-    actions.do_sign_group_note(gn, acting_user=clinic.clinician)
+    group_actions.do_sign_group_note(gn, acting_user=clinic.clinician)
     gn.refresh_from_db()
     assert not gn.is_locked
     assert not ProgressNote.objects.filter(group_note=gn).exclude(status="draft").exists()
     with pytest.raises(ValidationError, match="signed this group note already"):
-        actions.do_sign_group_note(gn, acting_user=clinic.clinician)
+        group_actions.do_sign_group_note(gn, acting_user=clinic.clinician)
     with pytest.raises(ValidationError, match="sign it as it is"):
-        actions.do_save_group_note(gn, acting_user=clinic.director, interventions="Changed after a signature.")
+        group_actions.do_save_group_note(gn, acting_user=clinic.director, interventions="Changed after a signature.")
     with pytest.raises(ValidationError, match="facilitators"):
-        actions.do_sign_group_note(gn, acting_user=clinic.intern)
-    actions.do_sign_group_note(gn, acting_user=clinic.director)
+        group_actions.do_sign_group_note(gn, acting_user=clinic.intern)
+    group_actions.do_sign_group_note(gn, acting_user=clinic.director)
     gn.refresh_from_db()
     assert gn.is_locked and gn.signatures.count() == 2
     assert set(ProgressNote.objects.filter(group_note=gn).values_list("author_credentials", flat=True)) == {"LCSW"}
@@ -172,15 +177,15 @@ def test_co_facilitators_both_sign_before_it_locks(clinic):
 def test_signing_names_the_parts_still_missing_fields(clinic):
     session = group_session(clinic.mh, facilitators=(clinic.clinician,))
     participants(clinic, session, 2)
-    gn = actions.do_start_group_note(session, acting_user=clinic.clinician)
+    gn = group_actions.do_start_group_note(session, acting_user=clinic.clinician)
     with pytest.raises(ValidationError) as exc:
-        actions.do_sign_group_note(gn, acting_user=clinic.clinician)
+        group_actions.do_sign_group_note(gn, acting_user=clinic.clinician)
     assert {"topic", "interventions", "parts"} <= set(exc.value.message_dict)
 
 
 def test_a_late_check_in_after_the_lock_becomes_an_addendum_part(client, clinic):
     session, gn, _episodes = _ready_group(clinic, 2, facilitators=(clinic.clinician,))
-    actions.do_sign_group_note(gn, acting_user=clinic.clinician)
+    group_actions.do_sign_group_note(gn, acting_user=clinic.clinician)
     locked = {p.pk: (p.status, p.behavior) for p in gn.parts.all()}
     late = admit(clinic, "Latecomer", program=clinic.mh, legal_last_name="Quinn")
     from openiop.testing.notes import active_plan, diagnose
@@ -206,7 +211,7 @@ def test_an_all_supervised_team_waits_for_co_signature(clinic):
     _session, gn, _ = _ready_group(clinic, 1, facilitators=(clinic.intern,))
     part = gn.parts.get()
     _write(part, clinic.intern, "Avery ZZAbbott")
-    actions.do_sign_group_note(gn, acting_user=clinic.intern)
+    group_actions.do_sign_group_note(gn, acting_user=clinic.intern)
     part.refresh_from_db()
     assert part.status == "awaiting_cosign"
     actions.do_cosign_note(part, acting_user=clinic.clinician)

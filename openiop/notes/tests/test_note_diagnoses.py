@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.intake.actions import do_add_diagnosis, do_start_assessment
-from openiop.notes import actions
+from openiop.notes import actions, group_actions
 from openiop.notes.diagnoses import episode_diagnoses
 from openiop.testing.notes import active_plan, attend, diagnose, group_session, individual_session, participants
 from openiop.testing.scheduling import admit
@@ -124,7 +124,7 @@ def test_the_form_and_the_api_record_the_diagnoses_chosen(client, clinic, visit)
 def test_each_part_starts_with_its_own_participants_primary_diagnosis(client, clinic):
     session = group_session(clinic.mh, facilitators=(clinic.clinician,))
     episodes = participants(clinic, session, 3)
-    gn = actions.do_start_group_note(session, acting_user=clinic.clinician)
+    gn = group_actions.do_start_group_note(session, acting_user=clinic.clinician)
     codes = {}
     for part in gn.parts.select_related("episode").prefetch_related("diagnoses"):
         mine = episode_diagnoses(part.episode)

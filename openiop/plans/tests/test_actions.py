@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.plans import actions
+from openiop.plans import actions, content_actions
 from openiop.plans.models import PlanVersion
 from openiop.plans.policy import local_today
 from openiop.testing.plans import active, draft, fill, plan_for, signed_by_clinician
@@ -51,7 +51,7 @@ def test_a_signed_version_is_locked(clinic, patient):
     version = signed_by_clinician(patient, clinic.clinician)
     problem = version.problems.get()
     with pytest.raises(ValidationError) as exc:
-        actions.do_update_problem(problem, acting_user=clinic.clinician, statement="Changed")
+        content_actions.do_update_problem(problem, acting_user=clinic.clinician, statement="Changed")
     assert "status" in exc.value.message_dict
 
 
@@ -93,7 +93,7 @@ def test_the_supervisor_can_send_it_back_to_draft(clinic, patient):
     version = actions.do_return_to_draft(version, acting_user=clinic.clinician)
     assert version.status == S.DRAFT and version.clinician_signed_at is None
     assert WorkTask.objects.get(kind=WorkTask.Kind.COSIGN_NEEDED).status == "done"
-    actions.do_update_problem(version.problems.get(), acting_user=clinic.intern, statement="Clearer statement.")
+    content_actions.do_update_problem(version.problems.get(), acting_user=clinic.intern, statement="Clearer statement.")
 
 
 def test_a_review_that_modifies_the_plan_copies_it_and_activation_supersedes(clinic, patient):
@@ -109,7 +109,9 @@ def test_a_review_that_modifies_the_plan_copies_it_and_activation_supersedes(cli
     assert [p.lineage for p in new_rows] == list(old_rows) and new_rows[0].pk not in {p.pk for p in old_rows.values()}
     objective = new_rows[0].goals.get().objectives.get()
     assert objective.lineage == first.problems.get().goals.get().objectives.get().lineage
-    actions.do_add_intervention(objective, acting_user=clinic.clinician, modality="family_session", frequency="weekly")
+    content_actions.do_add_intervention(
+        objective, acting_user=clinic.clinician, modality="family_session", frequency="weekly"
+    )
     second = actions.do_sign_version(second, acting_user=clinic.clinician)
     second = actions.do_patient_sign(second, acting_user=clinic.clinician, name="J R", method="typed", agreed=True)
     first.refresh_from_db()
@@ -161,10 +163,10 @@ def test_no_unscheduled_review_before_the_first_plan_is_in_force(clinic, patient
 def test_reordering_swaps_neighbours(clinic, patient):
     version = draft(patient, clinic.clinician)
     fill(version, clinic.clinician)
-    second = actions.do_add_problem(version, acting_user=clinic.clinician, statement="Drinking daily.")
-    assert actions.do_move_item(second, acting_user=clinic.clinician, direction="up")
+    second = content_actions.do_add_problem(version, acting_user=clinic.clinician, statement="Drinking daily.")
+    assert content_actions.do_move_item(second, acting_user=clinic.clinician, direction="up")
     assert [p.statement for p in version.problems.order_by("order")] == ["Drinking daily.", "Depressed mood most days."]
-    assert not actions.do_move_item(second, acting_user=clinic.clinician, direction="up")
+    assert not content_actions.do_move_item(second, acting_user=clinic.clinician, direction="up")
 
 
 def test_writes_are_audited_with_field_names_only(clinic, patient):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from openiop.conftest import login
 from openiop.measures.models import SafetyAlert
-from openiop.plans import actions
+from openiop.plans import actions, content_actions
 from openiop.plans.deadlines import run_plan_deadlines
 from openiop.plans.forms import measure_choices
 from openiop.plans.models import Goal, ProgressReview
@@ -22,12 +22,12 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 def _problem(patient, user):
     version = draft(patient, user)
-    return actions.do_add_problem(version, acting_user=user, statement="Depressed mood most days.")
+    return content_actions.do_add_problem(version, acting_user=user, statement="Depressed mood most days.")
 
 
 def test_a_goal_with_a_phq9_target_saves(clinic, patient):
     problem = _problem(patient, clinic.clinician)
-    goal = actions.do_add_goal(
+    goal = content_actions.do_add_goal(
         problem,
         acting_user=clinic.clinician,
         statement="Mood lifts.",
@@ -56,7 +56,7 @@ def test_a_goal_with_a_phq9_target_saves(clinic, patient):
 def test_a_bad_measure_target_is_a_field_error_and_saves_nothing(clinic, patient, fields, bad):
     problem = _problem(patient, clinic.clinician)
     with pytest.raises(ValidationError) as exc:
-        actions.do_add_goal(problem, acting_user=clinic.clinician, statement="Mood lifts.", **fields)
+        content_actions.do_add_goal(problem, acting_user=clinic.clinician, statement="Mood lifts.", **fields)
     assert set(exc.value.message_dict) == bad
     assert not Goal.objects.filter(problem=problem).exists()
 
@@ -87,8 +87,8 @@ def test_the_goal_editor_shows_a_measure_error_and_keeps_what_was_typed(client, 
 def _phq9_goal_plan(clinic, patient):
     version = draft(patient, clinic.clinician)
     actions.do_update_version_text(version, acting_user=clinic.clinician, strengths="Keeps a job.")
-    problem = actions.do_add_problem(version, acting_user=clinic.clinician, statement="Depressed mood.")
-    goal = actions.do_add_goal(
+    problem = content_actions.do_add_problem(version, acting_user=clinic.clinician, statement="Depressed mood.")
+    goal = content_actions.do_add_goal(
         problem,
         acting_user=clinic.clinician,
         statement="Mood lifts.",
@@ -96,10 +96,12 @@ def _phq9_goal_plan(clinic, patient):
         measure_comparator="lt",
         measure_target=10,
     )
-    objective = actions.do_add_objective(
+    objective = content_actions.do_add_objective(
         goal, acting_user=clinic.clinician, statement="Two coping skills daily.", target_date=date(2026, 12, 1)
     )
-    actions.do_add_intervention(objective, acting_user=clinic.clinician, modality="cbt_skills", frequency="3x weekly")
+    content_actions.do_add_intervention(
+        objective, acting_user=clinic.clinician, modality="cbt_skills", frequency="3x weekly"
+    )
     actions.do_sign_version(version, acting_user=clinic.clinician)
     return actions.do_patient_sign(version, acting_user=clinic.clinician, name="Jordan Rivera", method="typed",
                                    agreed=True)  # fmt: skip

@@ -15,7 +15,7 @@ from django.urls import reverse
 from openiop.conftest import login
 from openiop.consents.tests.pdftext import plain_text as pdf_text
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.plans import actions
+from openiop.plans import actions, content_actions
 from openiop.plans.models import PlanVersion
 from openiop.testing.fixtures import make_patient
 from openiop.testing.plans import active, draft, episode_of, fill, plan_for
@@ -134,9 +134,9 @@ def test_outsiders_and_strangers_get_404(client, ctx, case, who):
 
 def test_an_editor_error_keeps_what_was_typed(client, clinic, patient):
     version = draft(patient, clinic.clinician)
-    problem = actions.do_add_problem(version, acting_user=clinic.clinician, statement="Low mood.")
+    problem = content_actions.do_add_problem(version, acting_user=clinic.clinician, statement="Low mood.")
     url = reverse("plans:add", args=["objective", problem.public_id])
-    goal = actions.do_add_goal(problem, acting_user=clinic.clinician, statement="Mood lifts.")
+    goal = content_actions.do_add_goal(problem, acting_user=clinic.clinician, statement="Mood lifts.")
     url = reverse("plans:add", args=["objective", goal.public_id])
     prefix = f"add-objective-{goal.public_id}"
     data = {f"{prefix}-statement": "Walks 20 minutes daily", f"{prefix}-target_date": "2026-10-01",
@@ -181,9 +181,11 @@ def test_the_diff_page_shows_what_changed(client, clinic, patient):
     first = active(patient, clinic.clinician)
     second = actions.do_start_version(first.plan, acting_user=clinic.clinician, reason="other")
     problem = second.problems.get()
-    actions.do_update_problem(problem, acting_user=clinic.clinician, statement="Depressed mood, improving.")
-    actions.do_add_problem(second, acting_user=clinic.clinician, statement="Poor sleep.")
-    actions.do_remove_item(problem.goals.get().objectives.get().interventions.get(), acting_user=clinic.clinician)
+    content_actions.do_update_problem(problem, acting_user=clinic.clinician, statement="Depressed mood, improving.")
+    content_actions.do_add_problem(second, acting_user=clinic.clinician, statement="Poor sleep.")
+    content_actions.do_remove_item(
+        problem.goals.get().objectives.get().interventions.get(), acting_user=clinic.clinician
+    )
     actions.do_update_version_text(second, acting_user=clinic.clinician, barriers="Night shifts.")
     html = login(client, clinic.clinician).get(reverse("plans:diff", args=[second.public_id])).content.decode()
     assert "1 added, 1 removed, 1 changed" in html

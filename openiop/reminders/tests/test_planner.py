@@ -12,7 +12,7 @@ from openiop.reminders.models import Channel, Kind, Reminder
 from openiop.reminders.planner import plan_reminders
 from openiop.reminders.sender import send_due
 from openiop.reminders.tests.conftest import opt_in
-from openiop.scheduling.booking import do_cancel_booking
+from openiop.scheduling.actions.booking import do_cancel_booking
 from openiop.scheduling.models import Session
 from openiop.testing.measures import start
 from openiop.testing.plans import signed_by_clinician

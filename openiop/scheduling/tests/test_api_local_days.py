@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from openiop.conftest import login
 from openiop.core.roles import Role
-from openiop.scheduling.booking import do_book_seat
+from openiop.scheduling.actions.booking import do_book_seat
 from openiop.testing.fixtures import staff
 from openiop.testing.scheduling import admit, make_session
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from openiop.api.models import ApiToken, hash_token
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.booking import do_book_seat, do_cancel_booking, do_join_waitlist
+from openiop.scheduling.actions.booking import do_book_seat, do_cancel_booking, do_join_waitlist
 from openiop.scheduling.models import Booking, Enrollment, Group, WaitlistEntry
 from openiop.testing.scheduling import admit, local_at, make_session
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.patients.actions import do_change_episode_status
-from openiop.scheduling.booking import (
+from openiop.scheduling.actions.booking import (
     BookingConflict,
     SessionFull,
     do_book_seat,

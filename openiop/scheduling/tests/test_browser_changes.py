@@ -7,9 +7,10 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
-from openiop.scheduling.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll
+from openiop.scheduling.actions.series import do_create_series
+from openiop.scheduling.actions.setup import do_create_room, do_create_session_type
 from openiop.scheduling.models import Enrollment, Group, SessionType
-from openiop.scheduling.series import do_create_room, do_create_series, do_create_session_type
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic
 from openiop.testing.scheduling import admit, local_at, make_session

@@ -7,6 +7,14 @@ from django.utils import timezone
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Role
+from openiop.scheduling.actions.series import do_create_series
+from openiop.scheduling.actions.setup import (
+    do_add_availability,
+    do_add_closure,
+    do_add_time_off,
+    do_create_room,
+    do_create_session_type,
+)
 from openiop.scheduling.models import (
     Closure,
     Room,
@@ -15,14 +23,6 @@ from openiop.scheduling.models import (
     SessionType,
     StaffAvailability,
     StaffTimeOff,
-)
-from openiop.scheduling.series import (
-    do_add_availability,
-    do_add_closure,
-    do_add_time_off,
-    do_create_room,
-    do_create_series,
-    do_create_session_type,
 )
 from openiop.testing.fixtures import staff
 

@@ -4,16 +4,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from openiop.scheduling.models import Session, SessionSeries, SessionType
-from openiop.scheduling.series import (
-    availability_warnings,
+from openiop.scheduling.actions.clashes import availability_warnings
+from openiop.scheduling.actions.series import do_create_series, do_edit_session
+from openiop.scheduling.actions.setup import (
     do_add_availability,
     do_add_time_off,
     do_create_room,
-    do_create_series,
     do_create_session_type,
-    do_edit_session,
 )
+from openiop.scheduling.models import Session, SessionSeries, SessionType
 
 
 def next_monday():
@@ -169,7 +168,7 @@ def test_giving_a_whole_series_a_busy_facilitator_is_refused(clinic, skills):
 
 
 def test_a_cancelled_session_is_not_a_conflict(clinic, skills, room):
-    from openiop.scheduling.series import do_cancel_session
+    from openiop.scheduling.actions.series import do_cancel_session
 
     first = make(clinic, skills, title="Cancelled one", track=clinic.day, room=room, until=next_monday())
     do_cancel_session(first.sessions.get(), acting_user=clinic.director, reason="Closed")

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
+from openiop.scheduling.actions.groups import do_create_group, do_create_topic
 from openiop.scheduling.models import CurriculumTopic, Group
-from openiop.scheduling.series import do_create_group, do_create_topic
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.booking import do_book_seat
-from openiop.scheduling.enrollment import current_enrollment, do_enroll, do_move_track
+from openiop.scheduling.actions.booking import do_book_seat
+from openiop.scheduling.actions.enrollment import current_enrollment, do_enroll, do_move_track
 from openiop.scheduling.models import Booking, Enrollment, Group, Session, WaitlistEntry
 from openiop.scheduling.queries import patient_schedule
 from openiop.testing.scheduling import admit, local_at, make_session, make_session_type

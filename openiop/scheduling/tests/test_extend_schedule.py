@@ -5,9 +5,11 @@ from datetime import time, timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from openiop.scheduling.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll
+from openiop.scheduling.actions.groups import do_create_group
+from openiop.scheduling.actions.series import do_create_series
+from openiop.scheduling.actions.setup import do_create_session_type
 from openiop.scheduling.models import Booking, Session, SessionType
-from openiop.scheduling.series import do_create_group, do_create_series, do_create_session_type
 from openiop.testing.fixtures import make_patient
 
 

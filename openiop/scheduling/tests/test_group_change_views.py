@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll
 from openiop.scheduling.models import Booking, Enrollment, Group
 from openiop.testing.scheduling import admit, local_at, make_session
 
@@ -152,7 +152,7 @@ def test_api_access_to_changing_groups(client, clinic, groups, enrolled, who, st
 def test_api_change_groups_with_a_full_session_goes_to_the_waitlist(client, clinic, groups, enrolled):
     episode, _ = enrolled
     first_b = Group.objects.get(pk=groups["b"].pk).sessions.earliest("starts_at")
-    from openiop.scheduling.booking import do_book_seat
+    from openiop.scheduling.actions.booking import do_book_seat
 
     do_book_seat(first_b, episode=admit(clinic, "Ben"), acting_user=clinic.clinician)
     body = {

@@ -9,8 +9,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.booking import SessionFull, do_accept_offer, do_book_seat, do_cancel_booking, do_join_waitlist
-from openiop.scheduling.enrollment import current_enrollment, do_change_groups, do_enroll
+from openiop.scheduling.actions.booking import (
+    SessionFull,
+    do_accept_offer,
+    do_book_seat,
+    do_cancel_booking,
+    do_join_waitlist,
+)
+from openiop.scheduling.actions.enrollment import current_enrollment, do_change_groups, do_enroll
 from openiop.scheduling.models import Booking, Enrollment, Group, Session, WaitlistEntry
 from openiop.testing.scheduling import admit, local_at, make_session, make_session_type
 

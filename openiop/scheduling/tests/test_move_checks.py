@@ -8,17 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from openiop.scheduling.booking import do_book_seat
+from openiop.scheduling.actions.booking import do_book_seat
+from openiop.scheduling.actions.clashes import Planned, find_clashes
+from openiop.scheduling.actions.series import do_create_series, do_edit_session
+from openiop.scheduling.actions.setup import do_add_closure, do_create_room, do_create_session_type
 from openiop.scheduling.models import Closure, Session, SessionSeries, SessionType
-from openiop.scheduling.series import (
-    Planned,
-    do_add_closure,
-    do_create_room,
-    do_create_series,
-    do_create_session_type,
-    do_edit_session,
-    find_clashes,
-)
 from openiop.testing.scheduling import admit, make_session, make_session_type
 
 MWF = "FREQ=WEEKLY;BYDAY=MO,WE,FR"
@@ -226,7 +220,7 @@ def test_a_facilitator_shared_by_two_planned_sessions_is_named(clinic):
 
 
 def test_two_moved_sessions_of_one_patient_are_compared_with_each_other(clinic, booked):
-    from openiop.scheduling.series import patient_clashes
+    from openiop.scheduling.actions.clashes import patient_clashes
 
     first, workshop = booked["first"], booked["workshop"]
     start = first.starts_at + timedelta(minutes=30)  # the group moves onto the workshop's new slot

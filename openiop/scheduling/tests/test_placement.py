@@ -16,10 +16,10 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.patients.actions import do_open_episode
 from openiop.patients.models import EpisodeOfCare
 from openiop.scheduling import placement
-from openiop.scheduling.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll
+from openiop.scheduling.actions.series import do_create_series
 from openiop.scheduling.models import Booking, Enrollment, Group, PlacementRequest
 from openiop.scheduling.optimizer import Block
-from openiop.scheduling.series import do_create_series
 from openiop.testing.fixtures import make_patient
 from openiop.testing.scheduling import admit, make_session_type
 

@@ -7,18 +7,15 @@ from django.utils import timezone
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.programs.actions import do_update_program
 from openiop.programs.models import Program
-from openiop.scheduling.booking import do_book_seat
-from openiop.scheduling.models import Booking, Closure, Session, SessionSeries, SessionType
-from openiop.scheduling.series import (
+from openiop.scheduling.actions.booking import do_book_seat
+from openiop.scheduling.actions.series import do_cancel_session, do_create_series, do_edit_session, expand_series
+from openiop.scheduling.actions.setup import (
     do_add_closure,
-    do_cancel_session,
     do_create_room,
-    do_create_series,
     do_create_session_type,
-    do_edit_session,
     do_update_session_type,
-    expand_series,
 )
+from openiop.scheduling.models import Booking, Closure, Session, SessionSeries, SessionType
 from openiop.testing.scheduling import make_booking, make_topic
 
 MWF = "FREQ=WEEKLY;BYDAY=MO,WE,FR"
@@ -509,7 +506,7 @@ def test_a_move_closure_onto_a_busy_day_is_refused_and_nothing_changes(clinic, p
 
 
 def test_ending_a_series_cancels_only_its_later_future_sessions(clinic, running):
-    from openiop.scheduling.series import do_end_series
+    from openiop.scheduling.actions.series import do_end_series
 
     s, past, future = running
     last_day = local(future).date()

@@ -12,19 +12,18 @@ from django.utils import timezone
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Role
-from openiop.scheduling.booking import do_join_waitlist
-from openiop.scheduling.enrollment import do_enroll
-from openiop.scheduling.models import Booking, Closure, Session, SessionType, StaffTimeOff, WaitlistEntry
-from openiop.scheduling.series import (
+from openiop.scheduling.actions.booking import do_join_waitlist
+from openiop.scheduling.actions.enrollment import do_enroll
+from openiop.scheduling.actions.series import do_change_recurrence, do_create_series
+from openiop.scheduling.actions.setup import (
     do_add_closure,
     do_add_time_off,
-    do_change_recurrence,
     do_create_room,
-    do_create_series,
     do_create_session_type,
     do_remove_closure,
     do_remove_time_off,
 )
+from openiop.scheduling.models import Booking, Closure, Session, SessionType, StaffTimeOff, WaitlistEntry
 from openiop.testing.fixtures import staff
 from openiop.testing.scheduling import admit, make_session
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.booking import (
+from openiop.scheduling.actions.booking import (
     SessionFull,
     do_accept_offer,
     do_book_seat,

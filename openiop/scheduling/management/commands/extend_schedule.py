@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from openiop.scheduling.enrollment import do_book_new_sessions
+from openiop.scheduling.actions.enrollment import do_book_new_sessions
+from openiop.scheduling.actions.series import DEFAULT_HORIZON_WEEKS, expand_series
 from openiop.scheduling.models import Enrollment, SessionSeries
-from openiop.scheduling.series import DEFAULT_HORIZON_WEEKS, expand_series
 
 
 class Command(BaseCommand):

@@ -79,11 +79,14 @@ def next_sessions_with_seats(session: Session, limit: int = NEXT_SESSIONS_SHOWN)
 # --- Booking ------------------------------------------------------------------------------------------------
 
 
-class _Full(Exception):
-    pass
+class NoSeatLeft(Exception):
+    """Raised by :func:`claim_seat` when the session has no seat left; the caller's transaction must roll back the
+    booking row, then turn this into :class:`SessionFull` or a waitlist entry."""
 
 
-def _check_bookable(session: Session, episode: EpisodeOfCare) -> None:
+def check_bookable(session: Session, episode: EpisodeOfCare) -> None:
+    """Refuse a session that is cancelled or over, an episode that is not active, another program's session, or a
+    day outside the episode's admission and (expected) discharge."""
     if session.status != Session.Status.SCHEDULED:
         raise ValidationError({"session": "This session was cancelled."})
     if session.ends_at <= timezone.now():
@@ -108,7 +111,7 @@ def _check_no_overlap(session: Session, episode: EpisodeOfCare) -> None:
         raise ValidationError({"session": f"Already booked in {session_label(clash)}, which overlaps this session."})
 
 
-def _claim_seat(
+def claim_seat(
     session: Session,
     episode: EpisodeOfCare,
     *,
@@ -155,7 +158,7 @@ def _claim_seat(
         pk=session.pk, status=Session.Status.SCHEDULED, booked_count__lt=F("capacity")
     ).update(booked_count=F("booked_count") + 1)
     if not claimed:
-        raise _Full
+        raise NoSeatLeft
     return booking, True
 
 
@@ -168,7 +171,8 @@ def _same_request(earlier: Booking, session: Session, episode: EpisodeOfCare) ->
     return earlier
 
 
-def _audit_booking(booking: Booking, acting_user: User | None) -> None:
+def audit_booking(booking: Booking, acting_user: User | None) -> None:
+    """The audit row of a new booking; actions that claim several seats write these last (see the lock order)."""
     audit.record(
         action=AuditAction.CREATED,
         acting_user=acting_user,
@@ -200,13 +204,13 @@ def do_book_seat(
             # Serializes one patient's bookings, so two overlapping sessions cannot both pass the overlap check.
             locked = EpisodeOfCare.objects.select_for_update().select_related("patient").get(pk=episode.pk)
             current = Session.objects.select_related("program", "session_type").get(pk=session.pk)
-            _check_bookable(current, locked)
-            booking, created = _claim_seat(
+            check_bookable(current, locked)
+            booking, created = claim_seat(
                 current, locked, acting_user=acting_user, source=source, idempotency_key=idempotency_key
             )
             if created:
-                _audit_booking(booking, acting_user)
-    except _Full:
+                audit_booking(booking, acting_user)
+    except NoSeatLeft:
         raise SessionFull(session, next_sessions_with_seats(session)) from None
     session.booked_count = Session.objects.filter(pk=session.pk).values_list("booked_count", flat=True).get()
     return booking
@@ -215,10 +219,12 @@ def do_book_seat(
 # --- Cancelling ---------------------------------------------------------------------------------------------
 
 
-def _release(booking: Booking, *, acting_user: User | None, reason: str, now: datetime, record: bool = True) -> bool:
+def release_seat(
+    booking: Booking, *, acting_user: User | None, reason: str, now: datetime, record: bool = True
+) -> bool:
     """Cancel one booked seat and give it back; False when it was cancelled already (nothing freed).
 
-    ``record=False`` leaves the audit row to the caller (see _audit_release), for actions that must take every
+    ``record=False`` leaves the audit row to the caller (see :func:`audit_release`), for actions that must take every
     session lock before the audit chain lock.
     """
     cancelled = Booking.objects.filter(pk=booking.pk, status=Booking.Status.BOOKED).update(
@@ -229,11 +235,12 @@ def _release(booking: Booking, *, acting_user: User | None, reason: str, now: da
     # Guarded so a count that is already zero is never driven negative.
     Session.objects.filter(pk=booking.session_id, booked_count__gt=0).update(booked_count=F("booked_count") - 1)
     if record:
-        _audit_release(booking, acting_user)
+        audit_release(booking, acting_user)
     return True
 
 
-def _audit_release(booking: Booking, acting_user: User | None) -> None:
+def audit_release(booking: Booking, acting_user: User | None) -> None:
+    """The audit row of a released seat, for callers of ``release_seat(..., record=False)``."""
     audit.record(
         action=AuditAction.STATUS_CHANGED,
         acting_user=acting_user,
@@ -249,7 +256,7 @@ def do_cancel_booking(booking: Booking, *, acting_user: User | None, reason: str
     reason = (reason or "").strip()
     if len(reason) > CANCEL_REASON_MAX:
         raise ValidationError({"reason": "Keep the reason under 200 characters."})
-    freed = _release(booking, acting_user=acting_user, reason=reason, now=timezone.now())
+    freed = release_seat(booking, acting_user=acting_user, reason=reason, now=timezone.now())
     booking.refresh_from_db()
     if freed:
         session = Session.objects.select_related("program", "track").get(pk=booking.session_id)
@@ -263,15 +270,15 @@ def do_cancel_bookings_for_session(session: Session, *, acting_user: User | None
     now = timezone.now()
     count = 0
     for booking in Booking.objects.filter(session=session, status=Booking.Status.BOOKED).select_related("patient"):
-        count += _release(booking, acting_user=acting_user, reason=reason, now=now)
+        count += release_seat(booking, acting_user=acting_user, reason=reason, now=now)
     # Offers made for this session go back to the line for the group or track; session-only entries end.
     for entry in WaitlistEntry.objects.filter(
         session=session, status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED]
     ).select_related("episode__patient"):
         if entry.group_id or entry.track_id:
-            _set_entry(entry, acting_user, status=WaitlistEntry.Status.WAITING, session=None)
+            set_waitlist_entry(entry, acting_user, status=WaitlistEntry.Status.WAITING, session=None)
         else:
-            _set_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
+            set_waitlist_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
     session.refresh_from_db(fields=["booked_count"])
     return count
 
@@ -279,7 +286,9 @@ def do_cancel_bookings_for_session(session: Session, *, acting_user: User | None
 # --- Waitlists ----------------------------------------------------------------------------------------------
 
 
-def _set_entry(entry: WaitlistEntry, acting_user: User | None, **fields: object) -> None:
+def set_waitlist_entry(entry: WaitlistEntry, acting_user: User | None, **fields: object) -> None:
+    """Change a waitlist entry's fields (``session`` may be given as a row or None) and audit the change; an entry
+    that is no longer offered loses its offer times."""
     changed = []
     for name, value in fields.items():
         current = entry.session_id if name == "session" else getattr(entry, name)
@@ -357,7 +366,7 @@ def do_withdraw(entry: WaitlistEntry, *, acting_user: User | None) -> WaitlistEn
     if entry.status not in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED):
         return entry
     offered = entry.session if entry.status == WaitlistEntry.Status.OFFERED else None
-    _set_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
+    set_waitlist_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
     if offered is not None:
         offer_next(offered, acting_user=acting_user)
     return entry
@@ -390,7 +399,7 @@ def offer_next(session: Session, *, acting_user: User | None, now: datetime | No
     entry = _candidates(session).first()
     if entry is None:
         return None
-    _set_entry(
+    set_waitlist_entry(
         entry,
         acting_user,
         status=WaitlistEntry.Status.OFFERED,
@@ -416,7 +425,7 @@ def do_accept_offer(entry: WaitlistEntry, *, acting_user: User | None) -> Bookin
         session = Session.objects.select_related("program").get(pk=locked.session_id)
         if locked.group_id or locked.track_id:
             # Waiting for a group or track is waiting to join it, not for one seat: enroll properly.
-            from openiop.scheduling.enrollment import accept_offer_into
+            from openiop.scheduling.actions.enrollment import accept_offer_into
 
             booking, _ = accept_offer_into(locked, session, acting_user=acting_user)
         else:
@@ -456,7 +465,7 @@ def expire_offers(now: datetime | None = None) -> int:
             if entry is None:
                 continue
             session = Session.objects.select_related("program").filter(pk=entry.session_id or 0).first()
-            _set_entry(entry, None, status=WaitlistEntry.Status.WITHDRAWN)
+            set_waitlist_entry(entry, None, status=WaitlistEntry.Status.WITHDRAWN)
             expired += 1
             if session is not None and session.free_seats > 0:
                 offer_next(session, acting_user=None, now=now)

@@ -20,7 +20,7 @@ from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.patients import actions as patient_actions
 from openiop.patients.models import EpisodeOfCare
-from openiop.scheduling import booking as booking_actions
+from openiop.scheduling.actions import booking as booking_actions
 from openiop.scheduling.models import Booking, Enrollment, Group, Session, WaitlistEntry
 
 if TYPE_CHECKING:
@@ -105,14 +105,14 @@ def _book_into(
     for session in _sessions_to_book(episode, track, groups, starts_on):
         try:
             with transaction.atomic():
-                booking, created = booking_actions._claim_seat(
+                booking, created = booking_actions.claim_seat(
                     session,
                     episode,
                     acting_user=acting_user,
                     source=Booking.Source.ENROLLMENT,
                     idempotency_key=None,
                 )
-        except booking_actions._Full:
+        except booking_actions.NoSeatLeft:
             result.full.append(session)
             if full_to == SESSION_WAITLIST:
                 key = ("session", session.pk)
@@ -179,7 +179,7 @@ def _enroll(
         changed_fields=["episode", "track", "starts_on", *(["groups"] if groups else [])],
     )
     for booking in result.booked:
-        booking_actions._audit_booking(booking, acting_user)
+        booking_actions.audit_booking(booking, acting_user)
     _join_waitlists(result, episode, full_targets, acting_user=acting_user, track=track)
     if episode.track_id != track.pk:
         patient_actions.do_update_episode(episode, acting_user=acting_user, track=track)  # type: ignore[arg-type]
@@ -207,7 +207,7 @@ def _release_future(
     episode: EpisodeOfCare, scope: Q, cutoff: datetime, *, acting_user: User | None, reason: str
 ) -> list[Booking]:
     """Cancel the episode's booked seats in sessions matching ``scope`` from ``cutoff`` on, in start order (lock
-    order); audit rows are left to the caller (``_audit_release``), to be written after every seat."""
+    order); audit rows are left to the caller (``audit_release``), to be written after every seat."""
     now = timezone.now()
     freed: list[Booking] = []
     for booking in (
@@ -215,7 +215,7 @@ def _release_future(
         .select_related("patient")
         .order_by("session__starts_at", "session_id")
     ):
-        if booking_actions._release(booking, acting_user=acting_user, reason=reason, now=now, record=False):
+        if booking_actions.release_seat(booking, acting_user=acting_user, reason=reason, now=now, record=False):
             freed.append(booking)
     return freed
 
@@ -226,14 +226,14 @@ def _after_release(
     """What follows freeing seats, after the audit rows of the new seats: the releases' audit rows, the episode's
     waitlist entries for what it left withdrawn, and each freed seat offered to the next person waiting."""
     for booking in freed:
-        booking_actions._audit_release(booking, acting_user)
+        booking_actions.audit_release(booking, acting_user)
     if waitlists is not None:
         for entry in WaitlistEntry.objects.filter(
             waitlists,
             episode=episode,
             status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED],
         ).select_related("episode__patient"):
-            booking_actions._set_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
+            booking_actions.set_waitlist_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
     for booking in freed:
         session = Session.objects.select_related("program").get(pk=booking.session_id)
         booking_actions.offer_next(session, acting_user=acting_user)
@@ -338,7 +338,7 @@ def _change_groups(
             changed_fields=["groups"],
         )
         for booking in result.booked:
-            booking_actions._audit_booking(booking, acting_user)
+            booking_actions.audit_booking(booking, acting_user)
         _join_waitlists(result, episode, full_targets, acting_user=acting_user, track=track)
     else:
         # Group membership has no history of its own, so a change ends the enrollment the day before and starts a
@@ -406,13 +406,13 @@ def accept_offer_into(
     if track is None:
         raise ValidationError({"entry": "This entry waits for one session, not a group or track."})
     session = Session.objects.select_related("program", "session_type").get(pk=session.pk)
-    booking_actions._check_bookable(session, episode)
+    booking_actions.check_bookable(session, episode)
     try:
         with transaction.atomic():
-            booking, _ = booking_actions._claim_seat(
+            booking, _ = booking_actions.claim_seat(
                 session, episode, acting_user=acting_user, source=Booking.Source.WAITLIST, idempotency_key=None
             )
-    except booking_actions._Full:
+    except booking_actions.NoSeatLeft:
         raise booking_actions.SessionFull(session, booking_actions.next_sessions_with_seats(session)) from None
     today = timezone.localdate(timezone=track.program.tz())
     starts_on = max(today, episode.admitted_on or today)
@@ -459,9 +459,9 @@ def accept_offer_into(
             full_to=SESSION_WAITLIST,
         )
         for made in result.booked:
-            booking_actions._audit_booking(made, acting_user)
+            booking_actions.audit_booking(made, acting_user)
         _join_waitlists(result, episode, targets, acting_user=acting_user, track=track)
-    booking_actions._audit_booking(booking, acting_user)
+    booking_actions.audit_booking(booking, acting_user)
     return booking, result
 
 
@@ -493,17 +493,17 @@ def do_book_new_sessions(enrollment: Enrollment, *, acting_user: User | None) ->
         for session in _sessions_to_book(episode, track, groups, starts_on):
             try:
                 with transaction.atomic():
-                    booking, created = booking_actions._claim_seat(
+                    booking, created = booking_actions.claim_seat(
                         session,
                         episode,
                         acting_user=acting_user,
                         source=Booking.Source.ENROLLMENT,
                         idempotency_key=None,
                     )
-            except (booking_actions._Full, ValidationError):
+            except (booking_actions.NoSeatLeft, ValidationError):
                 continue
             if created:
                 booked.append(booking)
         for booking in booked:
-            booking_actions._audit_booking(booking, acting_user)
+            booking_actions.audit_booking(booking, acting_user)
         return booked

@@ -1,0 +1,1 @@
+"""Scheduling writes, one module per concept; import from the concrete module (``actions.series``, ...)."""
