@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from openiop.accounts.models import User
 from openiop.billing import queries
 from openiop.billing.actions import (
     RULE_FIELDS,
@@ -30,15 +29,11 @@ from openiop.billing.models import PayerRule
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import staff_view
+from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
 
 LIST_URL = "billing:rules"
 V = TypeVar("V", bound=Callable[..., HttpResponse])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -62,7 +57,7 @@ def rules_reader(view: V) -> V:
 
 @rules_reader
 def rule_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rules = list(queries.rules_for_user(user))
     writable = {r.pk for r in rules if queries.can_write_rules(user) and queries.may_write_rule(user, r)}
     return render(
@@ -84,7 +79,7 @@ def _rule_form_page(request: HttpRequest, form: PayerRuleForm, rule: PayerRule |
 
 @rules_reader
 def rule_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not queries.can_write_rules(user):
         raise PermissionDenied
     if user.organization is None:
@@ -104,7 +99,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
 
 @rules_reader
 def rule_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rule = queries.get_rule_for_user(user, public_id, write=True)
     initial = {name: getattr(rule, name) for name in RULE_FIELDS}
     form = PayerRuleForm(_posted(request), user=user, initial=initial)
@@ -122,7 +117,7 @@ def rule_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @rules_reader
 def rule_set_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rule = queries.get_rule_for_user(user, public_id, write=True)
     active = request.POST.get("active") == "1"
     do_set_payer_rule_active(rule, acting_user=user, active=active)
@@ -138,7 +133,7 @@ def rule_set_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _days_query(request: HttpRequest) -> tuple[BillableDaysForm, Any]:
-    user = _user(request)
+    user = request_user(request)
     form = BillableDaysForm(request.GET or None, user=user)
     if not form.is_bound:
         form = BillableDaysForm({k: form[k].initial for k in ("program", "date_from", "date_to")}, user=user)
@@ -153,7 +148,7 @@ def _days_query(request: HttpRequest) -> tuple[BillableDaysForm, Any]:
 
 @staff_view(Cap.VIEW_BILLING)
 def billable_days(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form, days = _days_query(request)
     rows = list(days) if days is not None else []
     if rows:
@@ -177,7 +172,7 @@ CSV_COLUMNS = [
 
 @staff_view(Cap.VIEW_BILLING)
 def billable_days_csv(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form, days = _days_query(request)
     if days is None:
         return render(request, "billing/days.html", {"nav": "billing", "form": form, "rows": []}, status=400)

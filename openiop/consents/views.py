@@ -30,15 +30,11 @@ from openiop.consents.queries import require_any as _require_any
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.permissions import program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _tab_url(patient: Patient) -> str:
@@ -47,7 +43,7 @@ def _tab_url(patient: Patient) -> str:
 
 def consents_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Consents tab (registered in patients.views.CHART_TABS)."""
-    user = _user(request)
+    user = request_user(request)
     now = timezone.now()
     rows = [(c, c.status_on(now)) for c in patient_consents(user, patient)]
     kinds = [(k.value, k.label) for k in ConsentKind if can_record(user, k.value)]
@@ -66,7 +62,7 @@ def _patient_programs(user: User, patient: Patient) -> Any:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def new(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if kind not in WRITE_CAPS:
         raise Http404
     _require_any(user, WRITE_CAPS[kind])
@@ -111,7 +107,7 @@ def new(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     consent = get_consent_for_user(user, public_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=consent.patient, obj=consent)
     return render(request, "consents/detail.html", _detail_context(user, consent))
@@ -133,7 +129,7 @@ def _detail_context(user: User, consent: Consent, **forms: Any) -> dict[str, Any
 
 @staff_view(Cap.VIEW_PATIENTS)
 def revoke(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require_any(user, REVOKE_CAPS)
     consent = get_consent_for_user(user, public_id, REVOKE_CAPS)
     form = RevokeForm(request.POST or None, request.FILES or None)
@@ -158,7 +154,7 @@ def revoke(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.VIEW_PATIENTS)
 def expiry_event(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require_any(user, REVOKE_CAPS)
     consent = get_consent_for_user(user, public_id, REVOKE_CAPS)
     form = ExpiryEventForm(request.POST)
@@ -190,7 +186,7 @@ def _integrity_failure(request: HttpRequest, consent: Consent) -> HttpResponse:
 @staff_view(Cap.VIEW_PATIENTS)
 def pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The signed copy (rendered now if the signing-time render did not happen, e.g. for seeded demo data)."""
-    user = _user(request)
+    user = request_user(request)
     consent = get_consent_for_user(user, public_id)
     if not consent.pdf_sha256:
         consent = do_store_signed_pdf(consent)
@@ -206,7 +202,7 @@ def pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def revocation_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     consent = get_consent_for_user(user, public_id)
     if not consent.revocation_document_name:
         raise Http404

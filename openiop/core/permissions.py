@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
 
+def request_user(request: HttpRequest) -> User:
+    """The request's user, typed: every caller sits behind a login check (``staff_view``, ``login_required``, the
+    portal's guards or the API's auth), so it is never the anonymous user there."""
+    return request.user  # type: ignore[return-value]
+
+
 def require(user: Any, cap: Cap) -> None:
     """Raise PermissionDenied (403) unless the user's role grants ``cap``."""
     if not getattr(user, "is_authenticated", False) or not user.can(cap):

@@ -29,7 +29,7 @@ from openiop.core import audit
 from openiop.core.forms import DateInput, StyledFormMixin, add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.permissions import program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, patients_for_user
@@ -42,10 +42,6 @@ from openiop.scheduling.models import CalendarFeed, Enrollment, Group, Room
 
 WEEK = "week"
 DAY = "day"
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 # --- Calendars --------------------------------------------------------------------------------------------------
@@ -79,7 +75,7 @@ class CalendarFilterForm(StyledFormMixin, forms.Form):
 
 
 def _calendar(request: HttpRequest, view: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = CalendarFilterForm(request.GET, user=user)
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
@@ -168,7 +164,7 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view(Cap.VIEW_CENSUS)
 def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     session = cal.get_session_for_user(user, public_id)
     tz = session.program.tz()
     show_roster = user.can(Cap.VIEW_PATIENTS) or user.can(Cap.VIEW_CLINICAL)
@@ -260,7 +256,7 @@ def _enrollment_for_user(user: User, patient_id: UUID, enrollment_id: UUID) -> t
 @staff_view(Cap.EDIT_CLINICAL)
 def enrollment_groups(request: HttpRequest, public_id: UUID, enrollment_id: UUID) -> HttpResponse:
     """Change a current enrollment's groups (posted from the chart's Schedule tab; this page shows the errors)."""
-    user = _user(request)
+    user = request_user(request)
     patient, enrollment = _enrollment_for_user(user, public_id, enrollment_id)
     if enrollment.ends_on is not None:
         raise Http404
@@ -300,7 +296,7 @@ def enrollment_groups(request: HttpRequest, public_id: UUID, enrollment_id: UUID
 
 def schedule_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for patients/…/tab_schedule: upcoming and past sessions, enrollments, curriculum, the feed."""
-    user = _user(request)
+    user = request_user(request)
     now = timezone.now()
     bookings = cal.patient_bookings(user, patient)
     upcoming = sorted((b for b in bookings if b.session.ends_at > now), key=lambda b: b.session.starts_at)
@@ -364,7 +360,7 @@ def _feed_panel(request: HttpRequest, context: dict[str, Any], page_title: str, 
 @require_POST
 @staff_view(Cap.VIEW_PATIENTS)
 def patient_feed_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not _can_manage_patient_feed(user):
         raise PermissionDenied
     patient = get_patient_for_user(user, public_id)
@@ -380,7 +376,7 @@ def patient_feed_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.VIEW_PATIENTS)
 def patient_feed_revoke(request: HttpRequest, public_id: UUID, feed_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not _can_manage_patient_feed(user):
         raise PermissionDenied
     feed = get_object_or_404(
@@ -394,7 +390,7 @@ def patient_feed_revoke(request: HttpRequest, public_id: UUID, feed_id: UUID) ->
 
 
 def _my_feed_context(request: HttpRequest, token: str = "") -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     feed = feeds.active_feed_for(user=user)
     return {
         "feed": feed,
@@ -417,7 +413,7 @@ def _staff_only(user: User) -> None:
 @login_required
 @never_cache
 def my_feed(request: HttpRequest) -> HttpResponse:
-    _staff_only(_user(request))
+    _staff_only(request_user(request))
     return _feed_panel(request, _my_feed_context(request), "My calendar feed", reverse("accounts:security"))
 
 
@@ -425,7 +421,7 @@ def my_feed(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def my_feed_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _staff_only(user)
     form = FeedForm(request.POST)
     form.is_valid()
@@ -437,7 +433,7 @@ def my_feed_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def my_feed_revoke(request: HttpRequest, feed_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _staff_only(user)
     feed = get_object_or_404(CalendarFeed, user=user, public_id=feed_id)
     feeds.do_revoke_feed(feed, acting_user=user)
