@@ -18,10 +18,10 @@ from ninja import Field, Query, Router, Schema, Status
 from openiop.consents.actions import SignatureInput, do_record_consent, do_revoke_consent
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentKind
-from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, get_consent_for_user, patient_consents, require_any
+from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, get_consent_for_user, patient_consents
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user
+from openiop.core.permissions import program_ids_for, request_user, require
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
@@ -142,7 +142,7 @@ def create_consent(request: HttpRequest, patient_id: UUID, payload: ConsentIn) -
     user = request_user(request)
     if payload.kind not in ConsentKind.values:
         raise ValidationError({"kind": f"Use one of {', '.join(ConsentKind.values)}."})
-    require_any(user, WRITE_CAPS[payload.kind])
+    require(user, any_of=WRITE_CAPS[payload.kind])
     patient = get_patient_for_user(user, patient_id)
     program = None
     if payload.program is not None:

@@ -26,11 +26,10 @@ from openiop.consents.models import Consent, ConsentKind, ConsentStatus, ExpiryK
 from openiop.consents.notices import REVOCATION_INSTRUCTIONS, SIGNATURE_ATTESTATION, STATEMENTS
 from openiop.consents.pdf import document_context
 from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, can_record, get_consent_for_user, patient_consents
-from openiop.consents.queries import require_any as _require_any
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, staff_view
+from openiop.core.permissions import program_ids_for, request_user, require, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
@@ -65,7 +64,7 @@ def new(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
     user = request_user(request)
     if kind not in WRITE_CAPS:
         raise Http404
-    _require_any(user, WRITE_CAPS[kind])
+    require(user, any_of=WRITE_CAPS[kind])
     patient = get_patient_for_user(user, public_id)
     programs = _patient_programs(user, patient).select_related("site")
     initial: dict[str, Any] = {"signer_name": patient.legal_name}
@@ -127,10 +126,9 @@ def _detail_context(user: User, consent: Consent, **forms: Any) -> dict[str, Any
     }
 
 
-@staff_view(Cap.VIEW_PATIENTS)
+@staff_view(Cap.VIEW_PATIENTS, any_of=REVOKE_CAPS)
 def revoke(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
-    _require_any(user, REVOKE_CAPS)
     consent = get_consent_for_user(user, public_id, REVOKE_CAPS)
     form = RevokeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -152,10 +150,9 @@ def revoke(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@staff_view(Cap.VIEW_PATIENTS)
+@staff_view(Cap.VIEW_PATIENTS, any_of=REVOKE_CAPS)
 def expiry_event(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
-    _require_any(user, REVOKE_CAPS)
     consent = get_consent_for_user(user, public_id, REVOKE_CAPS)
     form = ExpiryEventForm(request.POST)
     if form.is_valid():
