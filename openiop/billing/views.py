@@ -4,14 +4,11 @@ range, with totals and a CSV export. Role first (403), then the user's programs 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +30,6 @@ from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
 
 LIST_URL = "billing:rules"
-V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -43,16 +39,8 @@ def _posted(request: HttpRequest) -> Any:
 # --- Payer rules ------------------------------------------------------------------------------------------------
 
 
-def rules_reader(view: V) -> V:
-    """Logged in and allowed to read payer rules (VIEW_BILLING, MANAGE_BILLING or MANAGE_PROGRAMS), else 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        queries.require_read_rules(request.user)
-        return view(request, *args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
+# Logged in and allowed to read payer rules (VIEW_BILLING, MANAGE_BILLING or MANAGE_PROGRAMS), else 403.
+rules_reader = staff_view(any_of=queries.RULE_READ_CAPS)
 
 
 @rules_reader
@@ -77,11 +65,9 @@ def _rule_form_page(request: HttpRequest, form: PayerRuleForm, rule: PayerRule |
     return render(request, "billing/rule_form.html", {"nav": "billing", "form": form, "rule": rule})
 
 
-@rules_reader
+@staff_view(any_of=queries.RULE_WRITE_CAPS)  # every writer is also a reader
 def rule_create(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
-    if not queries.can_write_rules(user):
-        raise PermissionDenied
     if user.organization is None:
         raise Http404
     organization = user.organization

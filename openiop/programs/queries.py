@@ -23,19 +23,19 @@ from openiop.core.permissions import managed_program_ids, require
 from openiop.core.roles import Cap
 from openiop.programs.models import Program, Site, Track
 
+# Any one of these reads the pages; the views' staff_view(any_of=...) and the checks below share them.
+READ_ORGANIZATION_CAPS = (Cap.MANAGE_ORGANIZATION, Cap.VIEW_AUDIT)
+READ_PROGRAMS_CAPS = (*READ_ORGANIZATION_CAPS, Cap.MANAGE_PROGRAMS)
+
 
 def can_read_organization(user: Any) -> bool:
     """Organization-wide configuration: sites and staff (administrators, and auditors read-only)."""
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.can(Cap.MANAGE_ORGANIZATION) or user.can(Cap.VIEW_AUDIT)
-    )
+    return bool(getattr(user, "is_authenticated", False)) and any(user.can(c) for c in READ_ORGANIZATION_CAPS)
 
 
 def can_read_programs(user: Any) -> bool:
     """The administration home and program pages: also directors, for their own programs."""
-    return can_read_organization(user) or (
-        bool(getattr(user, "is_authenticated", False)) and user.can(Cap.MANAGE_PROGRAMS)
-    )
+    return bool(getattr(user, "is_authenticated", False)) and any(user.can(c) for c in READ_PROGRAMS_CAPS)
 
 
 def require_read_organization(user: Any) -> None:

@@ -6,12 +6,9 @@ user's organization or programs (404 for anything else); see queries.py for who 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -52,24 +49,8 @@ from openiop.programs.forms import (
 )
 from openiop.programs.models import Organization, Program, Site, Track
 
-V = TypeVar("V", bound=Callable[..., HttpResponse])
-
-
-def _reader(check: Callable[[Any], None]) -> Callable[[V], V]:
-    def decorator(view: V) -> V:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            check(request.user)
-            return view(request, *args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
-
-
-program_reader = _reader(queries.require_read_programs)
-organization_reader = _reader(queries.require_read_organization)
+program_reader = staff_view(any_of=queries.READ_PROGRAMS_CAPS)
+organization_reader = staff_view(any_of=queries.READ_ORGANIZATION_CAPS)
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
