@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import is_read_only, managed_program_ids, program_ids_for, request_user
+from openiop.core.permissions import is_read_only, managed_program_ids, program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap, Role
 from openiop.lib import recurrence
 from openiop.programs.models import WEEKDAYS, Program, Site, Track
@@ -137,7 +137,7 @@ def session_types(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _render(request, "session_types.html", {"program": program, "types": types})
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def session_type_form(request: HttpRequest, public_id: Any, type_id: Any = None) -> HttpResponse:
     ids = _program_ids(request, write=True)
     program = _one(Program.objects.select_related("site"), pk__in=ids, public_id=public_id)
@@ -175,7 +175,7 @@ def rooms(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _render(request, "rooms.html", {"site": site, "rooms": room_list})
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def room_form(request: HttpRequest, public_id: Any, room_id: Any = None) -> HttpResponse:
     site = _one(_sites(_program_ids(request, write=True)), public_id=public_id)
     room = _one(Room.objects, site=site, public_id=room_id) if room_id else None
@@ -513,7 +513,7 @@ def _edit_initial(session: Session, tz: Any) -> dict[str, Any]:
     }
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def session_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     session = _one(
         Session.objects.select_related("program__site", "series", "session_type", "room", "track"),
@@ -599,7 +599,7 @@ def curriculum(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _render(request, "curriculum.html", {"program": program, "topics": topics.order_by("sequence", "name")})
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def topic_form(request: HttpRequest, public_id: Any, topic_id: Any = None) -> HttpResponse:
     program = _one(
         Program.objects.select_related("site"), pk__in=_program_ids(request, write=True), public_id=public_id
@@ -634,7 +634,7 @@ def groups(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _render(request, "groups.html", {"track": track, "program": track.program, "groups": rows})
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def group_form(request: HttpRequest, public_id: Any, group_id: Any = None) -> HttpResponse:
     track = _one(
         Track.objects.select_related("program__site"),

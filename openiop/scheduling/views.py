@@ -197,8 +197,12 @@ def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # --- The chart's Schedule tab (registered in openiop.patients.views.CHART_TABS) -----------------------------------
 
 
+# Who may create or revoke a patient's calendar feed (any one of these, on top of VIEW_PATIENTS).
+PATIENT_FEED_CAPS = (Cap.EDIT_DEMOGRAPHICS, Cap.EDIT_CLINICAL)
+
+
 def _can_manage_patient_feed(user: User) -> bool:
-    return user.can(Cap.EDIT_DEMOGRAPHICS) or user.can(Cap.EDIT_CLINICAL)
+    return any(user.can(cap) for cap in PATIENT_FEED_CAPS)
 
 
 class GroupChangeForm(StyledFormMixin, forms.Form):
@@ -358,11 +362,9 @@ def _feed_panel(request: HttpRequest, context: dict[str, Any], page_title: str, 
 
 
 @require_POST
-@staff_view(Cap.VIEW_PATIENTS)
+@staff_view(Cap.VIEW_PATIENTS, any_of=PATIENT_FEED_CAPS)
 def patient_feed_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
-    if not _can_manage_patient_feed(user):
-        raise PermissionDenied
     patient = get_patient_for_user(user, public_id)
     if not patient.is_active:
         raise PermissionDenied
@@ -374,11 +376,9 @@ def patient_feed_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@staff_view(Cap.VIEW_PATIENTS)
+@staff_view(Cap.VIEW_PATIENTS, any_of=PATIENT_FEED_CAPS)
 def patient_feed_revoke(request: HttpRequest, public_id: UUID, feed_id: UUID) -> HttpResponse:
     user = request_user(request)
-    if not _can_manage_patient_feed(user):
-        raise PermissionDenied
     feed = get_object_or_404(
         CalendarFeed.objects.filter(patient__in=patients_for_user(user), patient__public_id=public_id),
         public_id=feed_id,
