@@ -24,7 +24,7 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import managed_program_ids, program_ids_for, request_user, require, staff_view
+from openiop.core.permissions import managed_program_ids, program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.measures import actions, instruments, questionnaire, reports, trends
 from openiop.measures.forms import (
@@ -451,7 +451,6 @@ def report_index(request: HttpRequest) -> HttpResponse:
 def program_setup(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Which instruments the program asks and when, the on-call clinician and the escalation time."""
     user = request_user(request)
-    require(user, Cap.MANAGE_PROGRAMS)
     program = get_object_or_404(
         Program.objects.select_related("site").filter(pk__in=managed_program_ids(user)), public_id=public_id
     )
