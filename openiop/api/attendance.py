@@ -20,6 +20,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.patients.queries import get_patient_for_user
+from openiop.scheduling.queries import get_session_for_user
 
 router = Router(tags=["attendance"])
 
@@ -92,7 +93,7 @@ def _record_out(record: AttendanceRecord) -> AttendanceRecord:
 @router.get("/sessions/{session_id}/attendance", response=SessionAttendanceOut)
 def session_attendance(request: HttpRequest, session_id: UUID) -> dict[str, Any]:
     user = request_user(request)
-    session = attendance_queries.get_session_for_user(user, session_id)
+    session = get_session_for_user(user, session_id, Cap.VIEW_PATIENTS)
     rows = attendance_queries.session_roster(session)
     records = {
         r.pk: r
@@ -123,7 +124,7 @@ def session_attendance(request: HttpRequest, session_id: UUID) -> dict[str, Any]
 def check_in(request: HttpRequest, session_id: UUID, patient_id: UUID, payload: CheckInIn) -> Any:
     """Record (or, while check-in is open, replace) the person's attendance; sending it twice changes nothing."""
     user = request_user(request)
-    session = attendance_queries.get_session_for_user(user, session_id, Cap.RECORD_ATTENDANCE)
+    session = get_session_for_user(user, session_id, Cap.RECORD_ATTENDANCE)
     row = attendance_queries.roster_row(session, patient_id)
     data = payload.dict()
     reason = data.pop("reason")

@@ -31,6 +31,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import request_user, require, staff_view
 from openiop.core.roles import Cap
 from openiop.scheduling.models import Session
+from openiop.scheduling.queries import get_session_for_user
 
 Status = AttendanceRecord.Status
 # The one-tap buttons, in the order staff meet them; "cancelled by program" is a whole-session action.
@@ -157,7 +158,7 @@ def _roster_page(request: HttpRequest, session: Session, errors: dict[int, Check
 @require_GET
 @staff_view(Cap.VIEW_PATIENTS)
 def roster(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    session = queries.get_session_for_user(request_user(request), public_id)
+    session = get_session_for_user(request_user(request), public_id, Cap.VIEW_PATIENTS)
     return _roster_page(request, session)
 
 
@@ -197,7 +198,7 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
 @staff_view(Cap.RECORD_ATTENDANCE)
 def record_cancelled(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
-    session = queries.get_session_for_user(user, public_id, Cap.RECORD_ATTENDANCE)
+    session = get_session_for_user(user, public_id, Cap.RECORD_ATTENDANCE)
     try:
         created = actions.do_record_session_cancelled(session, acting_user=user)
     except ValidationError as exc:

@@ -39,6 +39,7 @@ from openiop.scheduling import feeds
 from openiop.scheduling.curriculum import curriculum_report
 from openiop.scheduling.enrollment import do_change_groups
 from openiop.scheduling.models import CalendarFeed, Enrollment, Group, Room
+from openiop.scheduling.queries import get_session_for_user
 
 WEEK = "week"
 DAY = "day"
@@ -165,7 +166,7 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
 @staff_view(Cap.VIEW_CENSUS)
 def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
-    session = cal.get_session_for_user(user, public_id)
+    session = get_session_for_user(user, public_id)
     tz = session.program.tz()
     show_roster = user.can(Cap.VIEW_PATIENTS) or user.can(Cap.VIEW_CLINICAL)
     bookings = cal.roster(session) if show_roster else []
