@@ -166,6 +166,7 @@ from ninja import Query  # noqa: E402
 from openiop.attendance import reports as dose_reports  # noqa: E402
 from openiop.attendance.dose import WeekDose, episode_doses  # noqa: E402
 from openiop.patients.queries import get_episode_for_user  # noqa: E402
+from openiop.programs.queries import get_program_for_user  # noqa: E402
 
 REPORT_MAX_DAYS = 366
 
@@ -272,7 +273,7 @@ def _row_out(row: dose_reports.TrackRow) -> dict[str, Any]:
 @router.get("/programs/{program_id}/attendance-report", response=ReportOut)
 def attendance_report(request: HttpRequest, program_id: UUID, filters: Query[ReportFilter]) -> Any:
     """Aggregates by track over [start, end] (program-local days); no patient data, so not audited."""
-    program = dose_reports.get_report_program_for_user(request_user(request), program_id)
+    program = get_program_for_user(request_user(request), program_id, Cap.VIEW_CENSUS)
     if filters.end < filters.start:
         raise ValidationError({"end": "End on or after the start."})
     if (filters.end - filters.start).days >= REPORT_MAX_DAYS:

@@ -45,6 +45,7 @@ from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
+from openiop.programs.queries import get_program_for_user
 from openiop.scheduling import booking as booking_actions
 from openiop.scheduling.models import Booking, Session
 
@@ -399,7 +400,7 @@ def report_chart(report: reports.ProgramReport) -> dict[str, Any]:
 @staff_view(Cap.VIEW_CENSUS)
 def program_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
     user = request_user(request)
-    program = reports.get_report_program_for_user(user, program_id)
+    program = get_program_for_user(user, program_id, Cap.VIEW_CENSUS)
     form = _report_form(request, program)
     report = None
     chart = None
@@ -419,7 +420,7 @@ def program_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
 @staff_view(Cap.VIEW_CENSUS)
 def program_report_csv(request: HttpRequest, program_id: UUID) -> HttpResponse:
     user = request_user(request)
-    program = reports.get_report_program_for_user(user, program_id)
+    program = get_program_for_user(user, program_id, Cap.VIEW_CENSUS)
     form = _report_form(request, program)
     if form.errors:
         return render(

@@ -43,12 +43,12 @@ from openiop.discharge.queries import (
     follow_up_worklist,
     follow_ups_for,
     get_follow_up_for_user,
-    get_program_for_user,
     get_summary_for_user,
     patient_discharges,
 )
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
+from openiop.programs.queries import get_program_for_user
 
 
 def _audit_view(request: HttpRequest, summary: DischargeSummary, object_type: str = "") -> None:
@@ -321,7 +321,7 @@ def aftercare_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def program_kpis(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Aggregates only (no names), so not audited, like the attendance report."""
     user = request_user(request)
-    program = get_program_for_user(user, public_id)
+    program = get_program_for_user(user, public_id, Cap.VIEW_CENSUS)
     today = program.now().date()
     try:
         start = date.fromisoformat(request.GET.get("start", "")) if request.GET.get("start") else None

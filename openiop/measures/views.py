@@ -41,13 +41,13 @@ from openiop.measures.queries import (
     banner_alert_count,
     get_administration_for_user,
     get_alert_for_user,
-    get_report_program_for_user,
     patient_administrations,
 )
 from openiop.measures.schedules import config_for, enabled_codes, schedulable, schedules_for
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
+from openiop.programs.queries import get_program_for_user
 
 ALERT_PAGE_SIZE = 50
 
@@ -412,7 +412,7 @@ def alert_resolve(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.VIEW_CLINICAL)
 def outcome_report(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
-    program = get_report_program_for_user(user, public_id)
+    program = get_program_for_user(user, public_id, Cap.VIEW_CLINICAL)
     rows = reports.program_outcomes(program)
     if request.GET.get("format") == "csv":
         audit.record(

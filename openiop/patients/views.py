@@ -71,7 +71,6 @@ from openiop.patients.queries import (
     get_coverage_for_user,
     get_episode_for_user,
     get_patient_for_user,
-    get_program_for_user,
     list_patients,
     patients_for_user,
     record_activity,
@@ -79,6 +78,7 @@ from openiop.patients.queries import (
 )
 from openiop.plans.views import plan_tab
 from openiop.portal.staff_views import portal_tab
+from openiop.programs.queries import get_program_for_user
 from openiop.reminders.views import reminders_tab
 from openiop.scheduling.views import schedule_tab
 from openiop.skills.views import practice_tab
@@ -608,7 +608,7 @@ def episode_program_fields(request: HttpRequest) -> HttpResponse:
             UUID(value)
         except ValueError:
             raise Http404 from None
-        initial["program"] = get_program_for_user(user, value, Cap.EDIT_CLINICAL)
+        initial["program"] = get_program_for_user(user, value, Cap.EDIT_CLINICAL, active_only=True)
     form = EpisodeOpenForm(user=user, initial=initial)
     return render(request, "patients/partials/episode_program_fields.html", {"form": form})
 

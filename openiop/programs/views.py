@@ -236,7 +236,7 @@ def program_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_view(Cap.MANAGE_PROGRAMS)
 def program_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    program = queries.get_program_for_user(user, public_id, write=True)
+    program = queries.get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
     if request.method == "POST":
         form = ProgramForm(request.POST)
         if form.is_valid():
@@ -258,7 +258,7 @@ def program_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def program_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    program = queries.get_program_for_user(user, public_id, write=True)
+    program = queries.get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
     active = request.POST.get("active") == "1"
     try:
         do_set_program_active(program, acting_user=user, active=active)
@@ -275,7 +275,7 @@ def program_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_view(Cap.MANAGE_PROGRAMS)
 def track_create(request: HttpRequest, public_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    program = queries.get_program_for_user(user, public_id, write=True)
+    program = queries.get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
     if request.method == "POST":
         form = TrackForm(request.POST)
         if form.is_valid():
