@@ -42,12 +42,8 @@ from openiop.accounts.forms import AuthenticatorCodeForm, LoginForm, MFACodeForm
 from openiop.accounts.models import User
 from openiop.accounts.queries import SIGN_IN_HISTORY_DAYS, recent_sign_in_events
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import staff_view
+from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _safe_next(request: HttpRequest, url: str | None) -> str | None:
@@ -116,7 +112,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def _check_code(request: HttpRequest, form: MFACodeForm) -> Any:
     """Check the form's code; returns the device that accepted it, a response that ends the session after
     too many wrong codes, or None with the reason put on the form."""
-    user = _user(request)
+    user = request_user(request)
     result = do_verify_mfa(acting_user=user, code=form.cleaned_data["code"])
     if result.ok:
         request.session.pop(mfa.FAILURES_KEY, None)
@@ -144,7 +140,7 @@ def _check_code(request: HttpRequest, form: MFACodeForm) -> Any:
 @login_required
 @never_cache
 def mfa_verify(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if user.is_verified():  # type: ignore[attr-defined]
         return redirect(_continue_url(request))
     if not mfa.has_confirmed_device(user):
@@ -185,7 +181,7 @@ def _backup_codes_page(request: HttpRequest, codes: list[str], *, continue_url: 
 @login_required
 @never_cache
 def mfa_enroll(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     replacing = mfa.has_confirmed_device(user)
     if replacing:
         # Someone holding only the password must never add their own authenticator to this account.
@@ -230,7 +226,7 @@ def _security_page(
     backup_form: MFACodeForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     device = mfa.confirmed_totp_device(user)
     return render(
         request,
@@ -260,7 +256,7 @@ def security(request: HttpRequest) -> HttpResponse:
 @never_cache
 def mfa_reenroll(request: HttpRequest) -> HttpResponse:
     """Replacing the authenticator needs a current code: a borrowed session cannot swap in another phone."""
-    if not mfa.has_confirmed_device(_user(request)):
+    if not mfa.has_confirmed_device(request_user(request)):
         return redirect("accounts:mfa_enroll")
     form = MFACodeForm(request.POST, prefix="reenrol")
     if form.is_valid():
@@ -284,7 +280,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
             return outcome
         if outcome is not None:
             try:
-                codes = do_regenerate_backup_codes(acting_user=_user(request))
+                codes = do_regenerate_backup_codes(acting_user=request_user(request))
             except ValidationError as error:
                 add_action_errors(form, error)
             else:
@@ -296,7 +292,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def password_change(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = PasswordChangeForm(user, request.POST if request.method == "POST" else None)
     if form.is_valid():
         do_set_password(user, acting_user=user, password=form.cleaned_data["new_password1"])
@@ -313,7 +309,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_view(Cap.MANAGE_ORGANIZATION)
 def mfa_reset(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    admin = _user(request)
+    admin = request_user(request)
     if admin.organization_id is None:
         raise Http404
     person = get_object_or_404(User, public_id=public_id, organization_id=admin.organization_id)

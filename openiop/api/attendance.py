@@ -12,20 +12,17 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from openiop.accounts.models import User
 from openiop.attendance import actions
 from openiop.attendance import queries as attendance_queries
 from openiop.attendance.models import AttendanceRecord
 from openiop.core import audit
 from openiop.core.models import AuditAction
+from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.patients.queries import get_patient_for_user
+from openiop.scheduling.queries import get_session_for_user
 
 router = Router(tags=["attendance"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class AttendanceOut(Schema):
@@ -95,8 +92,8 @@ def _record_out(record: AttendanceRecord) -> AttendanceRecord:
 
 @router.get("/sessions/{session_id}/attendance", response=SessionAttendanceOut)
 def session_attendance(request: HttpRequest, session_id: UUID) -> dict[str, Any]:
-    user = _user(request)
-    session = attendance_queries.get_session_for_user(user, session_id)
+    user = request_user(request)
+    session = get_session_for_user(user, session_id, Cap.VIEW_PATIENTS)
     rows = attendance_queries.session_roster(session)
     records = {
         r.pk: r
@@ -126,8 +123,8 @@ def session_attendance(request: HttpRequest, session_id: UUID) -> dict[str, Any]
 @router.put("/sessions/{session_id}/attendance/{patient_id}", response=AttendanceOut)
 def check_in(request: HttpRequest, session_id: UUID, patient_id: UUID, payload: CheckInIn) -> Any:
     """Record (or, while check-in is open, replace) the person's attendance; sending it twice changes nothing."""
-    user = _user(request)
-    session = attendance_queries.get_session_for_user(user, session_id, Cap.RECORD_ATTENDANCE)
+    user = request_user(request)
+    session = get_session_for_user(user, session_id, Cap.RECORD_ATTENDANCE)
     row = attendance_queries.roster_row(session, patient_id)
     data = payload.dict()
     reason = data.pop("reason")
@@ -138,7 +135,7 @@ def check_in(request: HttpRequest, session_id: UUID, patient_id: UUID, payload: 
 
 @router.post("/attendance/{record_id}/corrections", response={201: AttendanceOut})
 def correct(request: HttpRequest, record_id: UUID, payload: CorrectionIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     record = attendance_queries.get_record_for_user(user, record_id, Cap.RECORD_ATTENDANCE)
     changes = payload.dict(exclude_unset=True, exclude={"reason", "expected_version"})
     changes = {k: v for k, v in changes.items() if v is not None or k in ("arrived_at", "departed_at")}
@@ -150,7 +147,7 @@ def correct(request: HttpRequest, record_id: UUID, payload: CorrectionIn) -> Any
 
 @router.get("/patients/{patient_id}/attendance", response=list[AttendanceOut])
 def patient_attendance(request: HttpRequest, patient_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     records = attendance_queries.patient_records(user, patient)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="attendancerecord")
@@ -169,6 +166,7 @@ from ninja import Query  # noqa: E402
 from openiop.attendance import reports as dose_reports  # noqa: E402
 from openiop.attendance.dose import WeekDose, episode_doses  # noqa: E402
 from openiop.patients.queries import get_episode_for_user  # noqa: E402
+from openiop.programs.queries import get_program_for_user  # noqa: E402
 
 REPORT_MAX_DAYS = 366
 
@@ -214,7 +212,7 @@ def _week_out(week: WeekDose) -> dict[str, Any]:
 @router.get("/episodes/{episode_id}/dose-weeks", response=list[DoseWeekOut])
 def dose_weeks(request: HttpRequest, episode_id: UUID) -> Any:
     """Every week of the episode, oldest first, with this week's reachability live."""
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id)
     doses = episode_doses([episode], now=timezone.now())
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=episode.patient, obj=episode,
@@ -275,7 +273,7 @@ def _row_out(row: dose_reports.TrackRow) -> dict[str, Any]:
 @router.get("/programs/{program_id}/attendance-report", response=ReportOut)
 def attendance_report(request: HttpRequest, program_id: UUID, filters: Query[ReportFilter]) -> Any:
     """Aggregates by track over [start, end] (program-local days); no patient data, so not audited."""
-    program = dose_reports.get_report_program_for_user(_user(request), program_id)
+    program = get_program_for_user(request_user(request), program_id, Cap.VIEW_CENSUS)
     if filters.end < filters.start:
         raise ValidationError({"end": "End on or after the start."})
     if (filters.end - filters.start).days >= REPORT_MAX_DAYS:

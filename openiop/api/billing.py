@@ -12,19 +12,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from openiop.accounts.models import User
 from openiop.billing import queries
 from openiop.billing.forms import MAX_RANGE_DAYS
 from openiop.billing.models import BillableDay, PayerRule
 from openiop.core import audit
 from openiop.core.models import AuditAction
+from openiop.core.permissions import request_user
 
 router = Router(tags=["billing"])
 MAX_LIMIT = 500
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class PayerRuleOut(Schema):
@@ -91,7 +87,7 @@ class DaysFilter(Schema):
 
 @router.get("/billing/days", response=BillableDayPage)
 def list_billable_days(request: HttpRequest, filters: Query[DaysFilter]) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     program = queries.get_billing_program(user, filters.program)
     if filters.date_to < filters.date_from:
         raise ValidationError({"date_to": "The range must end on or after its start."})
@@ -122,4 +118,4 @@ def list_billable_days(request: HttpRequest, filters: Query[DaysFilter]) -> dict
 
 @router.get("/billing/rules", response=list[PayerRuleOut])
 def list_payer_rules(request: HttpRequest) -> Any:
-    return queries.rules_for_user(_user(request))
+    return queries.rules_for_user(request_user(request))

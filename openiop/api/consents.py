@@ -15,23 +15,18 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from openiop.accounts.models import User
 from openiop.consents.actions import SignatureInput, do_record_consent, do_revoke_consent
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentKind
-from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, get_consent_for_user, patient_consents, require_any
+from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, get_consent_for_user, patient_consents
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for
+from openiop.core.permissions import program_ids_for, request_user, require
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
 
 router = Router(tags=["consents"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class SignatureOut(Schema):
@@ -136,7 +131,7 @@ def _consent(consent: Consent) -> Consent:
 
 @router.get("/patients/{patient_id}/consents", response=list[ConsentOut])
 def list_consents(request: HttpRequest, patient_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="consent")
     return patient_consents(user, patient).select_related("patient", "program", "signature__witnessed_by")
@@ -144,10 +139,10 @@ def list_consents(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.post("/patients/{patient_id}/consents", response={201: ConsentOut})
 def create_consent(request: HttpRequest, patient_id: UUID, payload: ConsentIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     if payload.kind not in ConsentKind.values:
         raise ValidationError({"kind": f"Use one of {', '.join(ConsentKind.values)}."})
-    require_any(user, WRITE_CAPS[payload.kind])
+    require(user, any_of=WRITE_CAPS[payload.kind])
     patient = get_patient_for_user(user, patient_id)
     program = None
     if payload.program is not None:
@@ -182,7 +177,7 @@ def create_consent(request: HttpRequest, patient_id: UUID, payload: ConsentIn) -
 
 @router.get("/consents/{consent_id}", response=ConsentOut)
 def get_consent(request: HttpRequest, consent_id: UUID) -> Consent:
-    user = _user(request)
+    user = request_user(request)
     consent = get_consent_for_user(user, consent_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=consent.patient, obj=consent)
     return consent
@@ -190,7 +185,7 @@ def get_consent(request: HttpRequest, consent_id: UUID) -> Consent:
 
 @router.post("/consents/{consent_id}/revoke", response=ConsentOut)
 def revoke_consent(request: HttpRequest, consent_id: UUID, payload: RevokeIn) -> Consent:
-    user = _user(request)
+    user = request_user(request)
     consent = get_consent_for_user(user, consent_id, REVOKE_CAPS)
     do_revoke_consent(consent, acting_user=user, statement=payload.statement)
     return _consent(consent)
@@ -199,7 +194,7 @@ def revoke_consent(request: HttpRequest, consent_id: UUID, payload: RevokeIn) ->
 @router.get("/patients/{patient_id}/consents/check", response=DecisionOut)
 def check_disclosure(request: HttpRequest, patient_id: UUID, query: Query[CheckQuery]) -> dict[str, Any]:
     """May this data go to this recipient for this purpose, now? Read fresh on every call (no caching)."""
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     try:
         recipient = Recipient.parse(query.recipient, patient)

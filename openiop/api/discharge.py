@@ -14,10 +14,9 @@ from uuid import UUID
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import require
+from openiop.core.permissions import request_user, require
 from openiop.core.roles import Cap
 from openiop.discharge import actions
 from openiop.discharge.fhir import summary_to_fhir
@@ -32,10 +31,6 @@ from openiop.discharge.queries import (
 from openiop.patients.queries import get_episode_for_user
 
 router = Router(tags=["discharge"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class FollowUpOut(Schema):
@@ -149,13 +144,15 @@ def _out(summary: DischargeSummary) -> dict[str, Any]:
 
 
 def _read(request: HttpRequest, summary: DischargeSummary) -> dict[str, Any]:
-    audit.record(action=AuditAction.RECORD_VIEWED, acting_user=_user(request), patient=summary.patient, obj=summary)
+    audit.record(
+        action=AuditAction.RECORD_VIEWED, acting_user=request_user(request), patient=summary.patient, obj=summary
+    )
     return _out(summary)
 
 
 @router.get("/episodes/{episode_id}/discharge", response=DischargeOut)
 def get_discharge(request: HttpRequest, episode_id: UUID) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.VIEW_CLINICAL)
     summary = DischargeSummary.objects.filter(episode=episode).first()
     if summary is None:
@@ -165,7 +162,7 @@ def get_discharge(request: HttpRequest, episode_id: UUID) -> dict[str, Any]:
 
 @router.post("/episodes/{episode_id}/discharge", response={201: DischargeOut})
 def start_discharge(request: HttpRequest, episode_id: UUID, payload: StartIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
     summary = actions.do_start_discharge(episode, acting_user=user, **payload.dict())
     return Status(201, _out(get_summary_for_user(user, summary.public_id)))
@@ -173,7 +170,7 @@ def start_discharge(request: HttpRequest, episode_id: UUID, payload: StartIn) ->
 
 @router.patch("/discharge/{summary_id}/summary", response=DischargeOut)
 def update_summary(request: HttpRequest, summary_id: UUID, payload: SummaryIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     summary = get_summary_for_user(user, summary_id, Cap.EDIT_CLINICAL)
     actions.do_update_summary(summary, acting_user=user, **payload.dict(exclude_unset=True))
     return _out(get_summary_for_user(user, summary_id))
@@ -181,7 +178,7 @@ def update_summary(request: HttpRequest, summary_id: UUID, payload: SummaryIn) -
 
 @router.patch("/discharge/{summary_id}/aftercare", response=DischargeOut)
 def update_aftercare(request: HttpRequest, summary_id: UUID, payload: AftercareIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     summary = get_summary_for_user(user, summary_id, Cap.EDIT_CLINICAL)
     plan = aftercare_for(summary)
     if plan is None:
@@ -192,7 +189,7 @@ def update_aftercare(request: HttpRequest, summary_id: UUID, payload: AftercareI
 
 @router.post("/discharge/{summary_id}/sign", response=DischargeOut)
 def sign_discharge(request: HttpRequest, summary_id: UUID) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     summary = get_summary_for_user(user, summary_id, Cap.EDIT_CLINICAL)
     actions.do_sign_discharge(summary, acting_user=user)
     return _out(get_summary_for_user(user, summary_id))
@@ -201,7 +198,7 @@ def sign_discharge(request: HttpRequest, summary_id: UUID) -> dict[str, Any]:
 @router.get("/discharge/follow-ups", response=list[FollowUpOut])
 def list_follow_ups(request: HttpRequest) -> list[FollowUp]:
     """Open check-ins overdue or due in the next seven days, across the user's programs."""
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.VIEW_CLINICAL)
     rows = follow_up_worklist(user)
     items = [f for row in rows for f in (*row.overdue, *row.this_week)]
@@ -212,7 +209,7 @@ def list_follow_ups(request: HttpRequest) -> list[FollowUp]:
 
 @router.post("/follow-ups/{follow_up_id}/outcome", response=FollowUpOut)
 def record_outcome(request: HttpRequest, follow_up_id: UUID, payload: OutcomeIn) -> FollowUp:
-    user = _user(request)
+    user = request_user(request)
     follow_up = get_follow_up_for_user(user, follow_up_id)
     actions.do_record_follow_up(follow_up, acting_user=user, result=actions.FollowUpResult(**payload.dict()))
     return get_follow_up_for_user(user, follow_up_id)
@@ -221,7 +218,7 @@ def record_outcome(request: HttpRequest, follow_up_id: UUID, payload: OutcomeIn)
 @router.get("/discharge/{summary_id}/fhir")
 def discharge_fhir(request: HttpRequest, summary_id: UUID) -> dict[str, Any]:
     """The summary as a FHIR R4 DocumentReference (LOINC 18842-5) whose attachment links the summary PDF."""
-    user = _user(request)
+    user = request_user(request)
     summary = get_summary_for_user(user, summary_id)
     audit.record(
         action=AuditAction.EXPORTED,

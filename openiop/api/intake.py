@@ -17,7 +17,7 @@ from ninja import Field, Router, Schema, Status
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, require
+from openiop.core.permissions import program_ids_for, request_user, require
 from openiop.core.roles import Cap
 from openiop.intake import actions
 from openiop.intake.models import IntakeAssessment
@@ -27,10 +27,6 @@ from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program, Track
 
 router = Router(tags=["intake"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class DimensionOut(Schema):
@@ -185,7 +181,7 @@ def _fresh(user: User, assessment: IntakeAssessment) -> IntakeAssessment:
 
 @router.get("/patients/{patient_id}/intake", response=list[AssessmentSummary])
 def list_assessments(request: HttpRequest, patient_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.VIEW_CLINICAL)
     patient = get_patient_for_user(user, patient_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="intakeassessment")
@@ -194,7 +190,7 @@ def list_assessments(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.post("/patients/{patient_id}/intake", response={201: AssessmentOut})
 def start_assessment(request: HttpRequest, patient_id: UUID, payload: StartIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.EDIT_CLINICAL)
     patient = get_patient_for_user(user, patient_id)
     program = Program.objects.filter(pk__in=program_ids_for(user), public_id=payload.program).first()
@@ -225,7 +221,7 @@ def start_assessment(request: HttpRequest, patient_id: UUID, payload: StartIn) -
 
 @router.get("/intake/{assessment_id}", response=AssessmentOut)
 def get_assessment(request: HttpRequest, assessment_id: UUID) -> IntakeAssessment:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, assessment_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=assessment.patient, obj=assessment)
     return assessment
@@ -233,7 +229,7 @@ def get_assessment(request: HttpRequest, assessment_id: UUID) -> IntakeAssessmen
 
 @router.patch("/intake/{assessment_id}", response=AssessmentOut)
 def update_sections(request: HttpRequest, assessment_id: UUID, payload: SectionsIn) -> IntakeAssessment:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, assessment_id, Cap.EDIT_CLINICAL)
     fields = payload.dict(exclude_unset=True)
     if "recommended_program" in fields and fields["recommended_program"] is not None:
@@ -259,7 +255,7 @@ def update_sections(request: HttpRequest, assessment_id: UUID, payload: Sections
 
 @router.put("/intake/{assessment_id}/ratings/{framework}", response=AssessmentOut)
 def rate(request: HttpRequest, assessment_id: UUID, framework: str, payload: RatingsIn) -> IntakeAssessment:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, assessment_id, Cap.EDIT_CLINICAL)
     actions.do_rate_level_of_care(assessment, acting_user=user, framework=framework, **payload.dict())
     return _fresh(user, assessment)
@@ -267,14 +263,14 @@ def rate(request: HttpRequest, assessment_id: UUID, framework: str, payload: Rat
 
 @router.post("/intake/{assessment_id}/diagnoses", response={201: DiagnosisOut})
 def add_diagnosis(request: HttpRequest, assessment_id: UUID, payload: DiagnosisIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, assessment_id, Cap.EDIT_CLINICAL)
     return Status(201, actions.do_add_diagnosis(assessment, acting_user=user, **payload.dict()))
 
 
 @router.post("/intake/{assessment_id}/sign", response=AssessmentOut)
 def sign(request: HttpRequest, assessment_id: UUID) -> IntakeAssessment:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, assessment_id, Cap.EDIT_CLINICAL)
     actions.do_sign_assessment(assessment, acting_user=user)
     return get_assessment_for_user(user, assessment_id)

@@ -17,11 +17,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from openiop.accounts.models import User
 from openiop.api.problems import Conflict
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, require
+from openiop.core.permissions import program_ids_for, request_user, require
 from openiop.core.roles import Cap
 from openiop.measures import actions, fhir, instruments
 from openiop.measures.models import Administration, SafetyAlert
@@ -39,10 +38,6 @@ router = Router(tags=["measures"])
 PART2_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 PART2_LABEL = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "42CFRPart2"}
 MAX_ALERTS = 200
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 # --- Instruments -----------------------------------------------------------------------------------------------
@@ -89,7 +84,7 @@ class InstrumentOut(Schema):
 
 @router.get("/instruments", response=list[InstrumentOut])
 def list_instruments(request: HttpRequest) -> Any:
-    require(_user(request), Cap.VIEW_CLINICAL)
+    require(request_user(request), Cap.VIEW_CLINICAL)
     return list(instruments.REGISTRY.values())
 
 
@@ -130,7 +125,7 @@ def _administration(pk: int) -> Administration:
 
 @router.get("/patients/{patient_id}/administrations", response=list[AdministrationOut])
 def list_administrations(request: HttpRequest, patient_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.VIEW_CLINICAL)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="administration")
     return patient_administrations(user, patient).select_related("patient", "episode__program", "safety_alert")
@@ -143,7 +138,7 @@ class StartIn(Schema):
 
 @router.post("/patients/{patient_id}/administrations", response={201: AdministrationOut})
 def start_administration(request: HttpRequest, patient_id: UUID, payload: StartIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.EDIT_CLINICAL)
     episode = EpisodeOfCare.objects.filter(
         patient=patient, program_id__in=program_ids_for(user), public_id=payload.episode
@@ -159,7 +154,7 @@ def start_administration(request: HttpRequest, patient_id: UUID, payload: StartI
 
 @router.get("/administrations/{administration_id}", response=AdministrationOut)
 def get_administration(request: HttpRequest, administration_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     administration = get_administration_for_user(user, administration_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=administration.patient, obj=administration)
     return _administration(administration.pk)
@@ -173,7 +168,7 @@ class AnswersIn(Schema):
 @router.post("/administrations/{administration_id}/answers", response=AdministrationOut)
 def submit_answers(request: HttpRequest, administration_id: UUID, payload: AnswersIn) -> Any:
     """Staff entry: save answers (partial is fine; null clears one); ``complete`` scores and closes it."""
-    user = _user(request)
+    user = request_user(request)
     administration = get_administration_for_user(user, administration_id, Cap.EDIT_CLINICAL)
     try:
         if payload.complete:
@@ -207,7 +202,7 @@ def _renamed(exc: ValidationError, names: dict[str, str], *, answers: bool = Fal
 def administration_fhir(request: HttpRequest, administration_id: UUID) -> dict[str, Any]:
     """A completed administration as FHIR R4: the QuestionnaireResponse, its Observations and, for a critical
     answer, the risk Flag."""
-    user = _user(request)
+    user = request_user(request)
     administration = get_administration_for_user(user, administration_id)
     if administration.status != Administration.Status.COMPLETED or administration.completed_at is None:
         raise Conflict("Not completed", "Only a completed questionnaire has a FHIR QuestionnaireResponse.")
@@ -277,7 +272,7 @@ def _alert(pk: int) -> SafetyAlert:
 
 @router.get("/alerts", response=list[AlertOut])
 def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> Any:
-    user = _user(request)
+    user = request_user(request)
     qs = alerts_for_user(user).select_related("patient", "episode", "administration", "acknowledged_by")
     if filters.status:
         if filters.status not in SafetyAlert.Status.values:
@@ -289,7 +284,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilter]) -> Any:
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
 def acknowledge_alert(request: HttpRequest, alert_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     alert = get_alert_for_user(user, alert_id, Cap.EDIT_CLINICAL)
     try:
         actions.do_acknowledge_alert(alert, acting_user=user)
@@ -305,7 +300,7 @@ class ResolveIn(Schema):
 
 @router.post("/alerts/{alert_id}/resolve", response=AlertOut)
 def resolve_alert(request: HttpRequest, alert_id: UUID, payload: ResolveIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     alert = get_alert_for_user(user, alert_id, Cap.EDIT_CLINICAL)
     actions.do_resolve_alert(alert, acting_user=user, action=payload.action, note=payload.note)
     return _alert(alert.pk)

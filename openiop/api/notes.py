@@ -18,6 +18,7 @@ from ninja import Field, Router, Schema, Status
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
+from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.notes import actions, group_actions, queries
 from openiop.notes.common import active_objectives
@@ -26,10 +27,6 @@ from openiop.notes.models import GroupNote, ProgressNote
 from openiop.patients.queries import get_patient_for_user
 
 router = Router(tags=["notes"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class ObjectiveOut(Schema):
@@ -242,7 +239,7 @@ def _fields(payload: NoteIn, *exclude: str) -> dict[str, Any]:
 @router.get("/patients/{patient_id}/notes", response=list[NoteOut])
 def patient_notes(request: HttpRequest, patient_id: UUID) -> list[dict[str, Any]]:
     """The patient's own notes in your programs; a group part comes with its shared part, never the others'."""
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.VIEW_CLINICAL)
     notes = queries.patient_notes(user, patient)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="notes")
@@ -251,7 +248,7 @@ def patient_notes(request: HttpRequest, patient_id: UUID) -> list[dict[str, Any]
 
 @router.post("/patients/{patient_id}/notes", response={201: NoteOut})
 def create_note(request: HttpRequest, patient_id: UUID, payload: NoteCreateIn) -> Status[dict[str, Any]]:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.EDIT_CLINICAL)
     from openiop.patients.queries import visible_episodes
 
@@ -273,7 +270,7 @@ def create_note(request: HttpRequest, patient_id: UUID, payload: NoteCreateIn) -
 
 @router.get("/notes/{note_id}", response=NoteOut)
 def read_note(request: HttpRequest, note_id: UUID) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, note_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=note.patient, obj=note)
     return _note(note)
@@ -282,7 +279,7 @@ def read_note(request: HttpRequest, note_id: UUID) -> dict[str, Any]:
 @router.patch("/notes/{note_id}", response=NoteOut)
 def update_note(request: HttpRequest, note_id: UUID, payload: PartIn) -> dict[str, Any]:
     """Change a draft; a participant's part is saved through the name guard (``confirm_names`` to override)."""
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, note_id, Cap.EDIT_CLINICAL)
     links = {
         "objectives": _objectives(note.episode, payload.objectives),
@@ -300,7 +297,7 @@ def update_note(request: HttpRequest, note_id: UUID, payload: PartIn) -> dict[st
 @router.post("/notes/{note_id}/sign", response=NoteOut)
 def sign_note(request: HttpRequest, note_id: UUID) -> dict[str, Any]:
     """Sign and lock; a 422 names every required field still missing."""
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, note_id, Cap.EDIT_CLINICAL)
     actions.do_sign_note(note, acting_user=user)
     return _fresh(user, note)
@@ -308,7 +305,7 @@ def sign_note(request: HttpRequest, note_id: UUID) -> dict[str, Any]:
 
 @router.post("/notes/{note_id}/cosign", response=NoteOut)
 def cosign_note(request: HttpRequest, note_id: UUID) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, note_id, Cap.EDIT_CLINICAL)
     actions.do_cosign_note(note, acting_user=user)
     return _fresh(user, note)
@@ -316,7 +313,7 @@ def cosign_note(request: HttpRequest, note_id: UUID) -> dict[str, Any]:
 
 @router.post("/notes/{note_id}/addenda", response={201: NoteOut})
 def add_addendum(request: HttpRequest, note_id: UUID, payload: AddendumIn) -> Status[dict[str, Any]]:
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, note_id, Cap.EDIT_CLINICAL)
     actions.do_add_addendum(note, acting_user=user, text=payload.text, confirm_names=payload.confirm_names)
     return Status(201, _fresh(user, note))
@@ -338,13 +335,13 @@ def _group_out(user: User, gn: GroupNote) -> dict[str, Any]:
 
 @router.get("/sessions/{session_id}/group-note", response=GroupNoteOut)
 def read_group_note(request: HttpRequest, session_id: UUID) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     return _group_out(user, _group(user, session_id))
 
 
 @router.post("/sessions/{session_id}/group-note", response={201: GroupNoteOut})
 def start_group_note(request: HttpRequest, session_id: UUID) -> Status[dict[str, Any]]:
-    user = _user(request)
+    user = request_user(request)
     session = queries.get_session_for_notes(user, session_id, Cap.EDIT_CLINICAL)
     gn = group_actions.do_start_group_note(session, acting_user=user)
     return Status(201, _group_out(user, _group(user, gn.session.public_id)))
@@ -352,7 +349,7 @@ def start_group_note(request: HttpRequest, session_id: UUID) -> Status[dict[str,
 
 @router.patch("/sessions/{session_id}/group-note", response=GroupNoteOut)
 def save_shared_part(request: HttpRequest, session_id: UUID, payload: SharedIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     gn = _group(user, session_id, Cap.EDIT_CLINICAL)
     data = payload.dict(exclude_unset=True)
     confirm = data.pop("confirm_names", False)
@@ -363,7 +360,7 @@ def save_shared_part(request: HttpRequest, session_id: UUID, payload: SharedIn) 
 @router.put("/sessions/{session_id}/group-note/parts/{patient_id}", response=NoteOut)
 def save_part(request: HttpRequest, session_id: UUID, patient_id: UUID, payload: PartIn) -> dict[str, Any]:
     """Save a participant's part; 422 with ``confirm_names`` when the text names another member."""
-    user = _user(request)
+    user = request_user(request)
     gn = _group(user, session_id, Cap.EDIT_CLINICAL)
     part = get_object_or_404(
         ProgressNote.objects.select_related("patient", "episode"), group_note=gn, patient__public_id=patient_id
@@ -381,7 +378,7 @@ def save_part(request: HttpRequest, session_id: UUID, patient_id: UUID, payload:
 
 @router.post("/sessions/{session_id}/group-note/sign", response=GroupNoteOut)
 def sign_group_note(request: HttpRequest, session_id: UUID) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     gn = _group(user, session_id, Cap.EDIT_CLINICAL)
     group_actions.do_sign_group_note(gn, acting_user=user)
     return _group_out(user, _group(user, session_id))

@@ -18,6 +18,7 @@ from ninja import Field, Router, Schema, Status
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
+from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.plans import actions, content_actions, queries
@@ -25,10 +26,6 @@ from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Pro
 
 router = Router(tags=["plans"])
 KINDS: dict[str, Any] = {"problem": Problem, "goal": Goal, "objective": Objective, "intervention": Intervention}
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class InterventionOut(Schema):
@@ -209,7 +206,7 @@ def _version(user: User, public_id: UUID, cap: Cap = Cap.VIEW_CLINICAL) -> PlanV
 
 @router.get("/plans/{plan_id}", response=PlanOut)
 def get_plan(request: HttpRequest, plan_id: UUID) -> TreatmentPlan:
-    user = _user(request)
+    user = request_user(request)
     plan = queries.get_plan_for_user(user, plan_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=plan.patient, obj=plan)
     return plan
@@ -217,7 +214,7 @@ def get_plan(request: HttpRequest, plan_id: UUID) -> TreatmentPlan:
 
 @router.get("/plan-versions/{version_id}", response=VersionOut)
 def get_version(request: HttpRequest, version_id: UUID) -> PlanVersion:
-    user = _user(request)
+    user = request_user(request)
     version = _version(user, version_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=version.plan.patient, obj=version)
     return version
@@ -225,7 +222,7 @@ def get_version(request: HttpRequest, version_id: UUID) -> PlanVersion:
 
 @router.patch("/plan-versions/{version_id}", response=VersionOut)
 def update_text(request: HttpRequest, version_id: UUID, payload: TextIn) -> PlanVersion:
-    user = _user(request)
+    user = request_user(request)
     version = _version(user, version_id, Cap.EDIT_CLINICAL)
     actions.do_update_version_text(version, acting_user=user, **payload.dict(exclude_unset=True))
     return _version(user, version_id)
@@ -235,7 +232,7 @@ def update_text(request: HttpRequest, version_id: UUID, payload: TextIn) -> Plan
 def add_item(request: HttpRequest, parent: str, parent_id: UUID, payload: ItemIn) -> Any:
     """Add a child: a problem to a version, a goal to a problem, an objective to a goal, an intervention to an
     objective (``/plan-versions/{id}/items``, ``/plan-problems/{id}/items``, ...)."""
-    user = _user(request)
+    user = request_user(request)
     kind = CHILD.get(parent)
     if kind is None:
         raise Http404
@@ -263,7 +260,7 @@ def add_item(request: HttpRequest, parent: str, parent_id: UUID, payload: ItemIn
 
 @router.patch("/plan-items/{kind}/{item_id}", response=VersionOut)
 def edit_item(request: HttpRequest, kind: str, item_id: UUID, payload: ItemIn) -> PlanVersion:
-    user = _user(request)
+    user = request_user(request)
     if kind not in KINDS:
         raise Http404
     item = queries.get_item_for_user(user, KINDS[kind], item_id)
@@ -280,7 +277,7 @@ def edit_item(request: HttpRequest, kind: str, item_id: UUID, payload: ItemIn) -
 
 @router.delete("/plan-items/{kind}/{item_id}", response={204: None})
 def remove_item(request: HttpRequest, kind: str, item_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     if kind not in KINDS:
         raise Http404
     item = queries.get_item_for_user(user, KINDS[kind], item_id)
@@ -291,21 +288,21 @@ def remove_item(request: HttpRequest, kind: str, item_id: UUID) -> Any:
 
 @router.post("/plan-versions/{version_id}/sign", response=VersionOut)
 def sign(request: HttpRequest, version_id: UUID) -> PlanVersion:
-    user = _user(request)
+    user = request_user(request)
     actions.do_sign_version(_version(user, version_id, Cap.EDIT_CLINICAL), acting_user=user)
     return _version(user, version_id)
 
 
 @router.post("/plan-versions/{version_id}/cosign", response=VersionOut)
 def cosign(request: HttpRequest, version_id: UUID) -> PlanVersion:
-    user = _user(request)
+    user = request_user(request)
     actions.do_cosign_version(_version(user, version_id, Cap.EDIT_CLINICAL), acting_user=user)
     return _version(user, version_id)
 
 
 @router.get("/plans/{plan_id}/reviews", response=list[ReviewOut])
 def list_reviews(request: HttpRequest, plan_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     plan = queries.get_plan_for_user(user, plan_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=plan.patient, object_type="progressreview")
     return list(plan.reviews.select_related("version_reviewed", "next_version").order_by("due_on", "id"))
@@ -313,7 +310,7 @@ def list_reviews(request: HttpRequest, plan_id: UUID) -> Any:
 
 @router.post("/plan-reviews/{review_id}/complete", response=ReviewOut)
 def complete_review(request: HttpRequest, review_id: UUID, payload: CompleteIn) -> ProgressReview:
-    user = _user(request)
+    user = request_user(request)
     review = queries.get_review_for_user(user, review_id, Cap.EDIT_CLINICAL)
     actions.do_complete_review(review, acting_user=user, **payload.dict())
     return queries.get_review_for_user(user, review_id)

@@ -16,7 +16,7 @@ from openiop.accounts.models import User
 from openiop.api.problems import Conflict
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, require
+from openiop.core.permissions import program_ids_for, request_user, require
 from openiop.core.roles import Cap
 from openiop.patients.queries import programs_for_user, staff_of_program
 from openiop.programs.models import Program, Track
@@ -28,10 +28,6 @@ from openiop.referrals.models import IntakeAppointment, IntakeSlot, Referral
 
 router = Router(tags=["referrals"])
 LIST_LIMIT = 500
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class ReferralOut(Schema):
@@ -166,7 +162,7 @@ def _own_program(user: User, public_id: UUID | None, field: str = "program") -> 
 
 @router.get("/referrals", response=list[ReferralOut])
 def list_referrals(request: HttpRequest, filters: Query[ReferralFilter]) -> Any:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.VIEW_PATIENTS)
     qs = queries.referrals_for_user(user).select_related("program", "patient", "episode")
     if filters.stage:
@@ -183,7 +179,7 @@ def list_referrals(request: HttpRequest, filters: Query[ReferralFilter]) -> Any:
 
 @router.post("/referrals", response={201: ReferralOut})
 def create_referral(request: HttpRequest, payload: ReferralIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.EDIT_CLINICAL)
     data = payload.dict()
     data["program"] = _own_program(user, payload.program)
@@ -195,7 +191,7 @@ def create_referral(request: HttpRequest, payload: ReferralIn) -> Any:
 
 @router.get("/referrals/{referral_id}", response=ReferralOut)
 def get_referral(request: HttpRequest, referral_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, referral_id)
     audit.record(
         action=AuditAction.RECORD_VIEWED,
@@ -209,7 +205,7 @@ def get_referral(request: HttpRequest, referral_id: UUID) -> Any:
 
 @router.post("/referrals/{referral_id}/stage", response=ReferralOut)
 def change_stage(request: HttpRequest, referral_id: UUID, payload: StageIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, referral_id, Cap.EDIT_CLINICAL)
     do_change_stage(referral, acting_user=user, stage=payload.stage, reason=payload.reason)
     return _referral_out(referral)
@@ -218,7 +214,7 @@ def change_stage(request: HttpRequest, referral_id: UUID, payload: StageIn) -> A
 @router.get("/intake-slots", response=list[SlotOut])
 def list_slots(request: HttpRequest, filters: Query[SlotFilter]) -> Any:
     """Published upcoming slots with a free seat, of the user's programs."""
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.BOOK_SESSIONS)
     programs = programs_for_user(user)
     if filters.program is not None:
@@ -231,7 +227,7 @@ def list_slots(request: HttpRequest, filters: Query[SlotFilter]) -> Any:
 
 @router.post("/referrals/{referral_id}/appointments", response={201: AppointmentOut})
 def book_slot(request: HttpRequest, referral_id: UUID, payload: AppointmentIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, referral_id, Cap.BOOK_SESSIONS)
     slot = (
         IntakeSlot.objects.filter(program_id__in=program_ids_for(user), public_id=payload.slot)
@@ -256,7 +252,7 @@ def book_slot(request: HttpRequest, referral_id: UUID, payload: AppointmentIn) -
 
 @router.post("/referrals/{referral_id}/admit", response={201: AdmitOut})
 def admit(request: HttpRequest, referral_id: UUID, payload: AdmitIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, referral_id, Cap.EDIT_CLINICAL)
     program = _own_program(user, payload.program)
     assert program is not None

@@ -30,7 +30,7 @@ from openiop.api.schemas import (
 )
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, require
+from openiop.core.permissions import program_ids_for, request_user, require
 from openiop.core.roles import Cap
 from openiop.patients import actions as patient_actions
 from openiop.patients.models import EpisodeOfCare, Patient
@@ -47,10 +47,6 @@ router = Router()
 MAX_LIMIT = 200
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _program_for(user: User, public_id: UUID, field: str = "program") -> Program:
     program = (
         Program.objects.select_related("site__organization")
@@ -64,7 +60,7 @@ def _program_for(user: User, public_id: UUID, field: str = "program") -> Program
 
 @router.get("/me", response=MeOut, tags=["account"])
 def me(request: HttpRequest) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     return {
         "public_id": user.public_id,
         "username": user.username,
@@ -78,7 +74,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 @router.get("/programs", response=list[ProgramOut], tags=["programs"])
 def list_programs(request: HttpRequest) -> Any:
-    user = _user(request)
+    user = request_user(request)
     return Program.objects.filter(pk__in=program_ids_for(user)).select_related("site").prefetch_related("tracks")
 
 
@@ -96,7 +92,7 @@ class PatientPage(Schema):
 
 @router.get("/patients", response=PatientPage, tags=["patients"])
 def list_patients(request: HttpRequest, filters: Query[PatientFilter]) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.VIEW_PATIENTS)
     if not 1 <= filters.limit <= MAX_LIMIT:
         raise ValidationError({"limit": f"Use a limit from 1 to {MAX_LIMIT}."})
@@ -114,7 +110,7 @@ def list_patients(request: HttpRequest, filters: Query[PatientFilter]) -> dict[s
 
 @router.post("/patients", response={201: PatientOut}, tags=["patients"])
 def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.EDIT_DEMOGRAPHICS)
     program = _program_for(user, payload.home_program, "home_program")
     data = payload.dict(exclude={"home_program", "confirm_not_duplicate"})
@@ -141,7 +137,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
 
 @router.get("/patients/{patient_id}", response=PatientOut, tags=["patients"])
 def get_patient(request: HttpRequest, patient_id: UUID) -> Patient:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, obj=patient)
     return patient
@@ -149,7 +145,7 @@ def get_patient(request: HttpRequest, patient_id: UUID) -> Patient:
 
 @router.patch("/patients/{patient_id}", response=PatientOut, tags=["patients"])
 def update_patient(request: HttpRequest, patient_id: UUID, payload: PatientPatch) -> Patient:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.EDIT_DEMOGRAPHICS)
     patient_actions.do_update_patient(patient, acting_user=user, **payload.dict(exclude_unset=True))
     return patient
@@ -157,7 +153,7 @@ def update_patient(request: HttpRequest, patient_id: UUID, payload: PatientPatch
 
 @router.get("/patients/{patient_id}/coverages", response=list[CoverageOut], tags=["patients"])
 def list_coverages(request: HttpRequest, patient_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="coverage")
     return patient.coverages.all()
@@ -165,14 +161,14 @@ def list_coverages(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.post("/patients/{patient_id}/coverages", response={201: CoverageOut}, tags=["patients"])
 def add_coverage(request: HttpRequest, patient_id: UUID, payload: CoverageIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.EDIT_COVERAGE)
     return Status(201, patient_actions.do_add_coverage(patient, acting_user=user, **payload.dict()))
 
 
 @router.get("/patients/{patient_id}/contacts", response=list[SupportContactOut], tags=["patients"])
 def list_contacts(request: HttpRequest, patient_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="supportcontact")
     return patient.support_contacts.all()
@@ -180,7 +176,7 @@ def list_contacts(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.get("/patients/{patient_id}/episodes", response=list[EpisodeOut], tags=["episodes"])
 def list_episodes(request: HttpRequest, patient_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="episodeofcare")
     return patient.episodes.select_related("patient", "program", "track", "primary_clinician")
@@ -188,7 +184,7 @@ def list_episodes(request: HttpRequest, patient_id: UUID) -> Any:
 
 @router.post("/patients/{patient_id}/episodes", response={201: EpisodeOut}, tags=["episodes"])
 def open_episode(request: HttpRequest, patient_id: UUID, payload: EpisodeIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.EDIT_CLINICAL)
     program = _program_for(user, payload.program)
     track = None
@@ -217,7 +213,7 @@ def open_episode(request: HttpRequest, patient_id: UUID, payload: EpisodeIn) -> 
 
 @router.get("/episodes/{episode_id}", response=EpisodeOut, tags=["episodes"])
 def get_episode(request: HttpRequest, episode_id: UUID) -> EpisodeOfCare:
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=episode.patient, obj=episode)
     return episode
@@ -225,7 +221,7 @@ def get_episode(request: HttpRequest, episode_id: UUID) -> EpisodeOfCare:
 
 @router.post("/episodes/{episode_id}/status", response=EpisodeOut, tags=["episodes"])
 def change_episode_status(request: HttpRequest, episode_id: UUID, payload: EpisodeStatusIn) -> EpisodeOfCare:
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
     if payload.status not in EpisodeOfCare.Status.values:
         raise ValidationError({"status": f"Use one of {', '.join(EpisodeOfCare.Status.values)}."})

@@ -18,7 +18,7 @@ from openiop.accounts.models import User
 from openiop.api.problems import Conflict
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, require
+from openiop.core.permissions import program_ids_for, request_user, require
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import get_episode_for_user, get_patient_for_user
@@ -31,10 +31,6 @@ from openiop.scheduling.models import Booking, Group, Session, WaitlistEntry
 
 router = Router(tags=["scheduling"])
 MAX_RANGE_DAYS = 62
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class SessionOut(Schema):
@@ -224,7 +220,7 @@ def _booking_out(booking: Booking) -> Booking:
 
 @router.get("/sessions", response=list[SessionOut])
 def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> Any:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.VIEW_CENSUS)
     zone = None
     if filters.program is not None:
@@ -244,7 +240,7 @@ def list_sessions(request: HttpRequest, filters: Query[SessionFilter]) -> Any:
 
 @router.get("/sessions/{session_id}", response=SessionDetail)
 def get_session(request: HttpRequest, session_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     session = queries.get_session_for_user(user, session_id)
     roster = None
     if user.can(Cap.VIEW_CLINICAL):
@@ -264,7 +260,7 @@ def get_session(request: HttpRequest, session_id: UUID) -> Any:
 
 @router.post("/sessions/{session_id}/bookings", response={201: BookingOut})
 def book_session(request: HttpRequest, session_id: UUID, payload: BookingIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     session = queries.get_session_for_user(user, session_id, Cap.BOOK_SESSIONS)
     key = payload.idempotency_key or request.headers.get("Idempotency-Key") or None
     booking = _book(user, session, payload.episode, key, Booking.Source.STAFF)
@@ -273,7 +269,7 @@ def book_session(request: HttpRequest, session_id: UUID, payload: BookingIn) -> 
 
 @router.delete("/bookings/{booking_id}", response=BookingOut)
 def cancel_booking(request: HttpRequest, booking_id: UUID, payload: CancelIn | None = None) -> Any:
-    user = _user(request)
+    user = request_user(request)
     booking = queries.get_booking_for_user(user, booking_id)
     booking_actions.do_cancel_booking(booking, acting_user=user, reason=payload.reason if payload else "")
     return _booking_out(booking)
@@ -285,7 +281,7 @@ def cancel_booking(request: HttpRequest, booking_id: UUID, payload: CancelIn | N
 @router.post("/episodes/{episode_id}/enrollment", response={201: EnrollmentOut})
 def enroll(request: HttpRequest, episode_id: UUID, payload: EnrollmentIn) -> Any:
     """Enroll the episode in a track, or move it there when it is already enrolled in another one."""
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
     track = Track.objects.filter(program_id=episode.program_id, public_id=payload.track).first()
     if track is None:
@@ -313,7 +309,7 @@ class GroupsIn(Schema):
 def change_groups(request: HttpRequest, episode_id: UUID, payload: GroupsIn) -> Any:
     """Change the current enrollment's groups inside its track from ``effective_on``: the enrollment so far ends
     the day before and a new one (the one returned) starts, booked into the new groups."""
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
     current = enrollment_actions.current_enrollment(episode)
     if current is None:
@@ -341,7 +337,7 @@ def _enrollment_out(result: enrollment_actions.EnrollmentResult) -> dict[str, An
 
 @router.get("/patients/{patient_id}/schedule", response=list[ScheduleItem])
 def patient_schedule(request: HttpRequest, patient_id: UUID, filters: Query[RangeFilter]) -> Any:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     start, end = _range(filters)
     items = queries.patient_schedule(patient, start, end, program_ids_for(user))
@@ -361,7 +357,7 @@ class WaitlistFilter(Schema):
 
 @router.get("/waitlist", response=list[WaitlistOut])
 def list_waitlist(request: HttpRequest, filters: Query[WaitlistFilter]) -> Any:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.VIEW_PATIENTS)
     if filters.status not in WaitlistEntry.Status.values:
         raise ValidationError({"status": f"Use one of {', '.join(WaitlistEntry.Status.values)}."})
@@ -378,7 +374,7 @@ def list_waitlist(request: HttpRequest, filters: Query[WaitlistFilter]) -> Any:
 
 @router.post("/waitlist", response={201: WaitlistOut})
 def join_waitlist(request: HttpRequest, payload: WaitlistIn) -> Any:
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.BOOK_SESSIONS)
     try:
         episode = get_episode_for_user(user, payload.episode, Cap.BOOK_SESSIONS)
@@ -403,7 +399,7 @@ def join_waitlist(request: HttpRequest, payload: WaitlistIn) -> Any:
 
 @router.delete("/waitlist/{entry_id}", response=WaitlistOut)
 def withdraw_waitlist(request: HttpRequest, entry_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     entry = queries.get_waitlist_entry_for_user(user, entry_id)
     booking_actions.do_withdraw(entry, acting_user=user)
     return queries.waitlist_for_user(user).get(pk=entry.pk)
@@ -411,7 +407,7 @@ def withdraw_waitlist(request: HttpRequest, entry_id: UUID) -> Any:
 
 @router.post("/waitlist/{entry_id}/accept", response={201: BookingOut})
 def accept_offer(request: HttpRequest, entry_id: UUID) -> Any:
-    user = _user(request)
+    user = request_user(request)
     entry = queries.get_waitlist_entry_for_user(user, entry_id)
     try:
         booking = booking_actions.do_accept_offer(entry, acting_user=user)

@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
+from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.patients.models import Patient
 from openiop.patients.queries import get_episode_for_user, get_patient_for_user
@@ -23,10 +23,6 @@ from openiop.skills.models import PracticeEntry
 from openiop.skills.queries import patient_entries
 
 router = Router(tags=["skills"])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class PracticeEntryOut(Schema):
@@ -47,7 +43,7 @@ class PracticeEntryOut(Schema):
 def _read(request: HttpRequest, patient: Patient, entries: QuerySet[PracticeEntry]) -> list[PracticeEntry]:
     rows = list(entries.select_related("patient", "episode"))
     audit.record(
-        action=AuditAction.RECORD_VIEWED, acting_user=_user(request), patient=patient, object_type="practice_log"
+        action=AuditAction.RECORD_VIEWED, acting_user=request_user(request), patient=patient, object_type="practice_log"
     )
     return rows
 
@@ -55,7 +51,7 @@ def _read(request: HttpRequest, patient: Patient, entries: QuerySet[PracticeEntr
 @router.get("/patients/{patient_id}/skills-practice", response=list[PracticeEntryOut])
 def patient_practice(request: HttpRequest, patient_id: UUID) -> list[PracticeEntry]:
     """The patient's practice entries in the caller's programs, newest first."""
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.VIEW_CLINICAL)
     return _read(request, patient, patient_entries(user, patient))
 
@@ -63,6 +59,6 @@ def patient_practice(request: HttpRequest, patient_id: UUID) -> list[PracticeEnt
 @router.get("/episodes/{episode_id}/skills-practice", response=list[PracticeEntryOut])
 def episode_practice(request: HttpRequest, episode_id: UUID) -> list[PracticeEntry]:
     """One episode's practice entries, newest first."""
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.VIEW_CLINICAL)
     return _read(request, episode.patient, patient_entries(user, episode.patient).filter(episode=episode))

@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for
+from openiop.core.permissions import program_ids_for, request_user
 from openiop.core.roles import Cap
 from openiop.worklist import actions
 from openiop.worklist.models import WorkTask
@@ -22,10 +22,6 @@ from openiop.worklist.queries import SCOPES, TaskFilter, default_scope, get_task
 
 router = Router(tags=["worklist"])
 MAX_LIMIT = 200
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class TaskOut(Schema):
@@ -85,7 +81,7 @@ def _mark_overdue(tasks: list[WorkTask], user: User) -> list[WorkTask]:
 
 @router.get("/worklist/tasks", response=TaskPage)
 def list_work_tasks(request: HttpRequest, filters: Query[TaskFilterIn]) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     if filters.scope and filters.scope not in SCOPES:
         raise ValidationError({"scope": f"Use one of: {', '.join(SCOPES)}."})
     if filters.kind and filters.kind not in WorkTask.Kind.values:
@@ -118,7 +114,7 @@ def _reloaded(user: User, task: WorkTask) -> WorkTask:
 
 @router.post("/worklist/tasks/{task_id}/close", response=TaskOut)
 def close_work_task(request: HttpRequest, task_id: UUID, payload: CloseIn) -> WorkTask:
-    user = _user(request)
+    user = request_user(request)
     task = get_task_for_user(user, task_id, Cap.EDIT_CLINICAL)
     actions.do_close_task(task, acting_user=user, outcome=payload.outcome, note=payload.note)
     return _reloaded(user, task)
@@ -126,7 +122,7 @@ def close_work_task(request: HttpRequest, task_id: UUID, payload: CloseIn) -> Wo
 
 @router.post("/worklist/tasks/{task_id}/reassign", response=TaskOut)
 def reassign_work_task(request: HttpRequest, task_id: UUID, payload: ReassignIn) -> WorkTask:
-    user = _user(request)
+    user = request_user(request)
     task = get_task_for_user(user, task_id, Cap.EDIT_CLINICAL)
     target = User.objects.filter(organization=user.organization, public_id=payload.assigned_to).first()
     if target is None:

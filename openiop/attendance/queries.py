@@ -23,15 +23,9 @@ from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program
-from openiop.scheduling import calendar
 from openiop.scheduling.models import Booking, Session
 
 Status = AttendanceRecord.Status
-
-
-def get_session_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_PATIENTS) -> Session:
-    """A session of the user's programs, for its roster: names on it need VIEW_PATIENTS (403), then 404."""
-    return calendar.get_session_for_user(user, public_id, cap)
 
 
 def get_session_for_check_in(user: User, public_id: UUID | str) -> Session:

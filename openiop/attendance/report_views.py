@@ -41,20 +41,17 @@ from openiop.core import audit
 from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import staff_view
+from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
+from openiop.programs.queries import get_program_for_user
 from openiop.scheduling.actions import booking as booking_actions
 from openiop.scheduling.models import Booking, Session
 
 REPORT_DEFAULT_WEEKS = 8
 REPORT_MAX_DAYS = 366
 TAB_SLUG = "attendance"
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 # --- Drawing: the heatmap and the dose bars (inline SVG, geometry computed here) ------------------------------------
@@ -235,7 +232,7 @@ def _tab_flags(user: User) -> dict[str, Any]:
 
 def attendance_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Attendance tab (registered in patients.views.CHART_TABS)."""
-    user = _user(request)
+    user = request_user(request)
     now = timezone.now()
     doses = reports.patient_dose(user, patient, episodes, now=now)
     return {"dose_panels": [_panel(d, now=now, with_plan=True) for d in doses], **_tab_flags(user)}
@@ -249,7 +246,7 @@ def _chart_tab_url(patient: Patient) -> str:
 @staff_view(Cap.BOOK_SESSIONS)
 def book_makeup(request: HttpRequest, episode_id: UUID, session_id: UUID) -> HttpResponse:
     """Book one suggested make-up (any current candidate of the week) with source MAKEUP, then redraw the panel."""
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.BOOK_SESSIONS)
     session = get_object_or_404(
         Session.objects.select_related("program", "session_type"), public_id=session_id, program_id=episode.program_id
@@ -293,7 +290,7 @@ def book_makeup(request: HttpRequest, episode_id: UUID, session_id: UUID) -> Htt
 
 @staff_view(Cap.VIEW_PATIENTS)
 def dose_at_risk(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     programs = reports.dose_risk_by_program(user, now=timezone.now())
     if any(p.at_risk for p in programs):
         audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="dose_at_risk")
@@ -307,7 +304,7 @@ def dose_at_risk(request: HttpRequest) -> HttpResponse:
 @staff_view(Cap.VIEW_CENSUS)
 def dose_home_panel(request: HttpRequest) -> HttpResponse:
     """The home page's "Dose at risk this week" counts, loaded by HTMX (no names, so no audit row)."""
-    programs = reports.dose_risk_by_program(_user(request), now=timezone.now())
+    programs = reports.dose_risk_by_program(request_user(request), now=timezone.now())
     return render(request, "attendance/partials/dose_home_panel.html", {"dose_risk": programs})
 
 
@@ -402,8 +399,8 @@ def report_chart(report: reports.ProgramReport) -> dict[str, Any]:
 
 @staff_view(Cap.VIEW_CENSUS)
 def program_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    user = _user(request)
-    program = reports.get_report_program_for_user(user, program_id)
+    user = request_user(request)
+    program = get_program_for_user(user, program_id, Cap.VIEW_CENSUS)
     form = _report_form(request, program)
     report = None
     chart = None
@@ -422,8 +419,8 @@ def program_report(request: HttpRequest, program_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_CENSUS)
 def program_report_csv(request: HttpRequest, program_id: UUID) -> HttpResponse:
-    user = _user(request)
-    program = reports.get_report_program_for_user(user, program_id)
+    user = request_user(request)
+    program = get_program_for_user(user, program_id, Cap.VIEW_CENSUS)
     form = _report_form(request, program)
     if form.errors:
         return render(

@@ -17,10 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from uuid import UUID
 
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 
 from openiop.accounts.models import User
 from openiop.attendance.dose import (
@@ -159,14 +157,6 @@ class ProgramReport:
     end: date
     rows: list[TrackRow]
     total: TrackRow
-
-
-def get_report_program_for_user(user: User, public_id: UUID | str) -> Program:
-    """One of the user's programs (active or not: a report looks back), for VIEW_CENSUS; else 403 / 404."""
-    require(user, Cap.VIEW_CENSUS)
-    return get_object_or_404(
-        Program.objects.filter(id__in=program_ids_for(user)).select_related("site"), public_id=public_id
-    )
 
 
 def program_report(program: Program, *, start: date, end: date, now: datetime) -> ProgramReport:

@@ -28,9 +28,10 @@ from openiop.attendance.queries import RosterRow
 from openiop.core import audit
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import require, staff_view
+from openiop.core.permissions import request_user, require, staff_view
 from openiop.core.roles import Cap
 from openiop.scheduling.models import Session
+from openiop.scheduling.queries import get_session_for_user
 
 Status = AttendanceRecord.Status
 # The one-tap buttons, in the order staff meet them; "cancelled by program" is a whole-session action.
@@ -50,10 +51,6 @@ BADGES: dict[str, str] = {
     Status.CANCELLED: "text-bg-dark",
 }
 TODAY_REFRESH_SECONDS = 30
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _add_errors(form: CheckInForm, error: ValidationError) -> None:
@@ -137,7 +134,7 @@ def _shown(form: CheckInForm, name: str) -> Any:
 
 
 def _roster_page(request: HttpRequest, session: Session, errors: dict[int, CheckInForm] | None = None) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rows = queries.session_roster(session)
     audit.record(
         action=AuditAction.PATIENTS_LISTED, acting_user=user, obj=session, organization_id=user.organization_id
@@ -161,7 +158,7 @@ def _roster_page(request: HttpRequest, session: Session, errors: dict[int, Check
 @require_GET
 @staff_view(Cap.VIEW_PATIENTS)
 def roster(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    session = queries.get_session_for_user(_user(request), public_id)
+    session = get_session_for_user(request_user(request), public_id, Cap.VIEW_PATIENTS)
     return _roster_page(request, session)
 
 
@@ -169,7 +166,7 @@ def roster(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.RECORD_ATTENDANCE)
 def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpResponse:
     """One tap (status only) or the row's details panel; answers HTMX with the new row, others with a redirect."""
-    user = _user(request)
+    user = request_user(request)
     session = queries.get_session_for_check_in(user, public_id)
     row = queries.roster_row(session, patient_id)
     form = CheckInForm(request.POST, session=session, auto_id=f"id_{row.patient.public_id}_%s")
@@ -200,8 +197,8 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
 @require_POST
 @staff_view(Cap.RECORD_ATTENDANCE)
 def record_cancelled(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
-    session = queries.get_session_for_user(user, public_id, Cap.RECORD_ATTENDANCE)
+    user = request_user(request)
+    session = get_session_for_user(user, public_id, Cap.RECORD_ATTENDANCE)
     try:
         created = actions.do_record_session_cancelled(session, acting_user=user)
     except ValidationError as exc:
@@ -215,7 +212,7 @@ def record_cancelled(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.VIEW_PATIENTS)
 def record_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """A record's versions, newest first, and (for those who record attendance) the correction form."""
-    user = _user(request)
+    user = request_user(request)
     if request.method == "POST":
         require(user, Cap.RECORD_ATTENDANCE)
     record = queries.get_record_for_user(user, public_id)
@@ -258,7 +255,7 @@ def record_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.VIEW_CENSUS)
 def today(request: HttpRequest) -> HttpResponse:
     """The user's programs' sessions of their local today with live counts; HTMX polls the body."""
-    user = _user(request)
+    user = request_user(request)
     days = queries.todays_sessions(user)
     counts = queries.roster_counts([s for d in days for s in d.sessions])
     now = timezone.now()

@@ -25,6 +25,7 @@ from openiop.core.roles import Cap
 from openiop.programs.models import Program
 
 RULE_READ_CAPS = (Cap.VIEW_BILLING, Cap.MANAGE_BILLING, Cap.MANAGE_PROGRAMS)
+RULE_WRITE_CAPS = (Cap.MANAGE_BILLING, Cap.MANAGE_PROGRAMS)
 
 
 # --- Billable days ----------------------------------------------------------------------------------------------
@@ -100,9 +101,7 @@ def require_read_rules(user: Any) -> None:
 
 
 def can_write_rules(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.can(Cap.MANAGE_BILLING) or user.can(Cap.MANAGE_PROGRAMS)
-    )
+    return bool(getattr(user, "is_authenticated", False)) and any(user.can(c) for c in RULE_WRITE_CAPS)
 
 
 def can_write_organization_rules(user: User) -> bool:

@@ -4,20 +4,16 @@ range, with totals and a CSV export. Role first (403), then the user's programs 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from openiop.accounts.models import User
 from openiop.billing import queries
 from openiop.billing.actions import (
     RULE_FIELDS,
@@ -30,15 +26,10 @@ from openiop.billing.models import PayerRule
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import staff_view
+from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
 
 LIST_URL = "billing:rules"
-V = TypeVar("V", bound=Callable[..., HttpResponse])
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -48,21 +39,13 @@ def _posted(request: HttpRequest) -> Any:
 # --- Payer rules ------------------------------------------------------------------------------------------------
 
 
-def rules_reader(view: V) -> V:
-    """Logged in and allowed to read payer rules (VIEW_BILLING, MANAGE_BILLING or MANAGE_PROGRAMS), else 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        queries.require_read_rules(request.user)
-        return view(request, *args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
+# Logged in and allowed to read payer rules (VIEW_BILLING, MANAGE_BILLING or MANAGE_PROGRAMS), else 403.
+rules_reader = staff_view(any_of=queries.RULE_READ_CAPS)
 
 
 @rules_reader
 def rule_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rules = list(queries.rules_for_user(user))
     writable = {r.pk for r in rules if queries.can_write_rules(user) and queries.may_write_rule(user, r)}
     return render(
@@ -82,11 +65,9 @@ def _rule_form_page(request: HttpRequest, form: PayerRuleForm, rule: PayerRule |
     return render(request, "billing/rule_form.html", {"nav": "billing", "form": form, "rule": rule})
 
 
-@rules_reader
+@staff_view(any_of=queries.RULE_WRITE_CAPS)  # every writer is also a reader
 def rule_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if not queries.can_write_rules(user):
-        raise PermissionDenied
+    user = request_user(request)
     if user.organization is None:
         raise Http404
     organization = user.organization
@@ -104,7 +85,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
 
 @rules_reader
 def rule_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rule = queries.get_rule_for_user(user, public_id, write=True)
     initial = {name: getattr(rule, name) for name in RULE_FIELDS}
     form = PayerRuleForm(_posted(request), user=user, initial=initial)
@@ -122,7 +103,7 @@ def rule_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @rules_reader
 def rule_set_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rule = queries.get_rule_for_user(user, public_id, write=True)
     active = request.POST.get("active") == "1"
     do_set_payer_rule_active(rule, acting_user=user, active=active)
@@ -138,7 +119,7 @@ def rule_set_active(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _days_query(request: HttpRequest) -> tuple[BillableDaysForm, Any]:
-    user = _user(request)
+    user = request_user(request)
     form = BillableDaysForm(request.GET or None, user=user)
     if not form.is_bound:
         form = BillableDaysForm({k: form[k].initial for k in ("program", "date_from", "date_to")}, user=user)
@@ -153,7 +134,7 @@ def _days_query(request: HttpRequest) -> tuple[BillableDaysForm, Any]:
 
 @staff_view(Cap.VIEW_BILLING)
 def billable_days(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form, days = _days_query(request)
     rows = list(days) if days is not None else []
     if rows:
@@ -177,7 +158,7 @@ CSV_COLUMNS = [
 
 @staff_view(Cap.VIEW_BILLING)
 def billable_days_csv(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form, days = _days_query(request)
     if days is None:
         return render(request, "billing/days.html", {"nav": "billing", "form": form, "rows": []}, status=400)

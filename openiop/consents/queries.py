@@ -31,14 +31,6 @@ WRITE_CAPS: dict[str, tuple[Cap, ...]] = {
 REVOKE_CAPS = (Cap.EDIT_CLINICAL, Cap.EDIT_DEMOGRAPHICS)
 
 
-def require_any(user: User, caps: tuple[Cap, ...]) -> None:
-    """403 unless the user holds at least one of ``caps``."""
-    from django.core.exceptions import PermissionDenied
-
-    if not getattr(user, "is_authenticated", False) or not any(user.can(c) for c in caps):
-        raise PermissionDenied
-
-
 def can_record(user: User, kind: str) -> bool:
     return any(user.can(c) for c in WRITE_CAPS.get(kind, ()))
 
@@ -50,7 +42,7 @@ def consents_for_user(user: User) -> QuerySet[Consent]:
 
 
 def get_consent_for_user(user: User, public_id: UUID | str, caps: tuple[Cap, ...] = (Cap.VIEW_PATIENTS,)) -> Consent:
-    require_any(user, caps)
+    require(user, any_of=caps)
     return get_object_or_404(
         consents_for_user(user).select_related(
             "patient", "program__site__organization", "recipient_contact", "signature__witnessed_by", "revoked_by",

@@ -26,19 +26,14 @@ from openiop.consents.models import Consent, ConsentKind, ConsentStatus, ExpiryK
 from openiop.consents.notices import REVOCATION_INSTRUCTIONS, SIGNATURE_ATTESTATION, STATEMENTS
 from openiop.consents.pdf import document_context
 from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, can_record, get_consent_for_user, patient_consents
-from openiop.consents.queries import require_any as _require_any
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.permissions import program_ids_for, request_user, require, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _tab_url(patient: Patient) -> str:
@@ -47,7 +42,7 @@ def _tab_url(patient: Patient) -> str:
 
 def consents_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Consents tab (registered in patients.views.CHART_TABS)."""
-    user = _user(request)
+    user = request_user(request)
     now = timezone.now()
     rows = [(c, c.status_on(now)) for c in patient_consents(user, patient)]
     kinds = [(k.value, k.label) for k in ConsentKind if can_record(user, k.value)]
@@ -66,10 +61,10 @@ def _patient_programs(user: User, patient: Patient) -> Any:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def new(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if kind not in WRITE_CAPS:
         raise Http404
-    _require_any(user, WRITE_CAPS[kind])
+    require(user, any_of=WRITE_CAPS[kind])
     patient = get_patient_for_user(user, public_id)
     programs = _patient_programs(user, patient).select_related("site")
     initial: dict[str, Any] = {"signer_name": patient.legal_name}
@@ -111,7 +106,7 @@ def new(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     consent = get_consent_for_user(user, public_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=consent.patient, obj=consent)
     return render(request, "consents/detail.html", _detail_context(user, consent))
@@ -131,10 +126,9 @@ def _detail_context(user: User, consent: Consent, **forms: Any) -> dict[str, Any
     }
 
 
-@staff_view(Cap.VIEW_PATIENTS)
+@staff_view(Cap.VIEW_PATIENTS, any_of=REVOKE_CAPS)
 def revoke(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
-    _require_any(user, REVOKE_CAPS)
+    user = request_user(request)
     consent = get_consent_for_user(user, public_id, REVOKE_CAPS)
     form = RevokeForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -156,10 +150,9 @@ def revoke(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@staff_view(Cap.VIEW_PATIENTS)
+@staff_view(Cap.VIEW_PATIENTS, any_of=REVOKE_CAPS)
 def expiry_event(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
-    _require_any(user, REVOKE_CAPS)
+    user = request_user(request)
     consent = get_consent_for_user(user, public_id, REVOKE_CAPS)
     form = ExpiryEventForm(request.POST)
     if form.is_valid():
@@ -190,7 +183,7 @@ def _integrity_failure(request: HttpRequest, consent: Consent) -> HttpResponse:
 @staff_view(Cap.VIEW_PATIENTS)
 def pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The signed copy (rendered now if the signing-time render did not happen, e.g. for seeded demo data)."""
-    user = _user(request)
+    user = request_user(request)
     consent = get_consent_for_user(user, public_id)
     if not consent.pdf_sha256:
         consent = do_store_signed_pdf(consent)
@@ -206,7 +199,7 @@ def pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def revocation_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     consent = get_consent_for_user(user, public_id)
     if not consent.revocation_document_name:
         raise Http404

@@ -6,7 +6,7 @@ to the user's organization and programs so anything outside them is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,20 +23,41 @@ if TYPE_CHECKING:
 V = TypeVar("V", bound=Callable[..., HttpResponseBase])
 
 
-def require(user: Any, cap: Cap) -> None:
-    """Raise PermissionDenied (403) unless the user's role grants ``cap``."""
-    if not getattr(user, "is_authenticated", False) or not user.can(cap):
+def request_user(request: HttpRequest) -> User:
+    """The request's user, typed: every caller sits behind a login check (``staff_view``, ``login_required``, the
+    portal's guards or the API's auth), so it is never the anonymous user there."""
+    return request.user  # type: ignore[return-value]
+
+
+def require(user: Any, *caps: Cap, any_of: Iterable[Cap] = ()) -> None:
+    """Raise PermissionDenied (403) unless the user's role grants every one of ``caps`` and, if ``any_of`` is given,
+    at least one of those."""
+    alternatives = tuple(any_of)
+    if (
+        not getattr(user, "is_authenticated", False)
+        or not all(user.can(cap) for cap in caps)
+        or (alternatives and not any(user.can(cap) for cap in alternatives))
+    ):
         raise PermissionDenied
 
 
-def staff_view(cap: Cap) -> Callable[[V], V]:
-    """Decorator for staff pages: logged in (MFA enforced by middleware) and holding ``cap``."""
+def staff_view(*caps: Cap, any_of: Iterable[Cap] = ()) -> Callable[[V], V]:
+    """Decorator for staff pages: logged in (MFA enforced by middleware), then ``require(user, *caps, any_of=...)``.
+
+    Positional capabilities are all required (``@staff_view(Cap.VIEW_PATIENTS, Cap.EDIT_CLINICAL)``); ``any_of``
+    asks for at least one of its capabilities (``@staff_view(any_of=(Cap.EDIT_CLINICAL, Cap.MANAGE_PROGRAMS))``), and
+    the two combine. The check runs before the view looks anything up, so the 403 is the same whatever the record.
+    """
+    alternatives = tuple(any_of)
+    if not caps and not alternatives:
+        # A staff page with no capability at all is a forgotten argument, not an open page.
+        raise TypeError("staff_view needs at least one capability")
 
     def decorator(view: V) -> V:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            require(request.user, cap)
+            require(request.user, *caps, any_of=alternatives)
             return view(request, *args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -165,9 +165,3 @@ def follow_up_worklist(user: User, *, program: Program | None = None) -> list[Pr
     for episode in missing:
         rows[episode.program_id].missing_summaries.append(episode)
     return list(rows.values())
-
-
-def get_program_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CENSUS) -> Program:
-    require(user, cap)
-    programs = Program.objects.filter(id__in=program_ids_for(user)).select_related("site")
-    return get_object_or_404(programs, public_id=public_id)

@@ -21,12 +21,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import staff_view
+from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.discharge import actions, kpis, pdf
 from openiop.discharge.forms import (
@@ -44,22 +43,18 @@ from openiop.discharge.queries import (
     follow_up_worklist,
     follow_ups_for,
     get_follow_up_for_user,
-    get_program_for_user,
     get_summary_for_user,
     patient_discharges,
 )
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+from openiop.programs.queries import get_program_for_user
 
 
 def _audit_view(request: HttpRequest, summary: DischargeSummary, object_type: str = "") -> None:
     audit.record(
         action=AuditAction.RECORD_VIEWED,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         patient=summary.patient,
         obj=summary,
         object_type=object_type,
@@ -71,7 +66,7 @@ def _audit_view(request: HttpRequest, summary: DischargeSummary, object_type: st
 
 def discharge_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Discharge tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL)."""
-    user = _user(request)
+    user = request_user(request)
     rows = patient_discharges(user, patient)
     can_edit = user.can(Cap.EDIT_CLINICAL) and patient.is_active
     return {
@@ -86,7 +81,7 @@ def discharge_tab(request: HttpRequest, patient: Patient, episodes: list[Episode
 
 @staff_view(Cap.EDIT_CLINICAL)
 def start(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, public_id, Cap.EDIT_CLINICAL)
     existing = DischargeSummary.objects.filter(episode=episode).first()
     if existing is not None:
@@ -144,7 +139,7 @@ _SECTIONS = {s.slug: s for s in SECTIONS}
 def _detail_context(
     request: HttpRequest, summary: DischargeSummary, forms: dict[str, BaseForm] | None = None
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     plan = aftercare_for(summary)
     follow_ups = follow_ups_for(summary)
     editing = not summary.is_signed and plan is not None and user.can(Cap.EDIT_CLINICAL)
@@ -167,7 +162,7 @@ def _detail_context(
 
 @staff_view(Cap.VIEW_CLINICAL)
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    summary = get_summary_for_user(_user(request), public_id)
+    summary = get_summary_for_user(request_user(request), public_id)
     _audit_view(request, summary)
     return render(request, "discharge/detail.html", _detail_context(request, summary))
 
@@ -175,7 +170,7 @@ def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def save_section(request: HttpRequest, public_id: UUID, section: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     spec = _SECTIONS.get(section)
     if spec is None:
         raise Http404
@@ -216,7 +211,7 @@ def save_section(request: HttpRequest, public_id: UUID, section: str) -> HttpRes
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     summary = get_summary_for_user(user, public_id, Cap.EDIT_CLINICAL)
     try:
         actions.do_sign_discharge(summary, acting_user=user)
@@ -234,7 +229,7 @@ def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def record_follow_up(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     follow_up = get_follow_up_for_user(user, public_id)
     form = FollowUpForm(request.POST, prefix_id=str(follow_up.pk))
     saved = False
@@ -270,7 +265,7 @@ def _today(follow_up: FollowUp) -> date:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def follow_ups(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rows = follow_up_worklist(user)
     if any(not r.is_empty for r in rows):
         audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="discharge_follow_ups")
@@ -294,7 +289,7 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def summary_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     summary = get_summary_for_user(user, public_id)
     context = pdf.document_context(summary, aftercare_for(summary), follow_ups_for(summary))
     data = pdf.render_summary_pdf(context)
@@ -307,7 +302,7 @@ def summary_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.VIEW_CLINICAL)
 def aftercare_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The patient's copy: the aftercare plan and crisis resources only, nothing else from the record."""
-    user = _user(request)
+    user = request_user(request)
     summary = get_summary_for_user(user, public_id)
     plan = aftercare_for(summary)
     if plan is None:
@@ -325,8 +320,8 @@ def aftercare_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.VIEW_CENSUS)
 def program_kpis(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Aggregates only (no names), so not audited, like the attendance report."""
-    user = _user(request)
-    program = get_program_for_user(user, public_id)
+    user = request_user(request)
+    program = get_program_for_user(user, public_id, Cap.VIEW_CENSUS)
     today = program.now().date()
     try:
         start = date.fromisoformat(request.GET.get("start", "")) if request.GET.get("start") else None

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import program_ids_for, require, staff_view
+from openiop.core.permissions import program_ids_for, request_user, require, staff_view
 from openiop.core.roles import Cap
 from openiop.family import queries
 from openiop.family.access import Share, base_context, family_page
@@ -110,23 +110,19 @@ def measures(request: HttpRequest, shares: list[Share], share: Share) -> HttpRes
 # --- Staff: education materials -------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _programs(user: User) -> Any:
     return Program.objects.filter(pk__in=program_ids_for(user), is_active=True).select_related("site")
 
 
 @staff_view(Cap.EDIT_CLINICAL)
 def materials(request: HttpRequest) -> HttpResponse:
-    rows = queries.materials_for_user(_user(request)).order_by("program__name", "sequence", "title")
+    rows = queries.materials_for_user(request_user(request)).order_by("program__name", "sequence", "title")
     return render(request, "family/staff/materials.html", {"nav": "patients", "materials": rows})
 
 
 @staff_view(Cap.EDIT_CLINICAL)
 def material_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = MaterialForm(request.POST or None, programs=_programs(user), initial={"is_active": True})
     if request.method == "POST" and form.is_valid():
         try:
@@ -141,7 +137,7 @@ def material_new(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Cap.EDIT_CLINICAL)
 def material_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     item = queries.get_material_for_user(user, public_id)
     initial = {name: getattr(item, name) for name in ("title", "summary", "body", "link", "sequence", "is_active")}
     form = MaterialForm(request.POST or None, programs=_programs(user), editing=True, initial=initial)
@@ -161,7 +157,7 @@ def material_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 def family_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Family access tab (registered in patients.views.CHART_TABS)."""
-    user = _user(request)
+    user = request_user(request)
     require(user, Cap.VIEW_PATIENTS)
     return {
         "family_rows": queries.family_access(user, patient),

@@ -26,7 +26,7 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.permissions import program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.intake import actions
 from openiop.intake.forms import (
@@ -50,13 +50,9 @@ from openiop.patients.queries import get_patient_for_user, programs_for_user
 from openiop.programs.models import Program
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _audit_view(request: HttpRequest, assessment: IntakeAssessment) -> None:
     audit.record(
-        action=AuditAction.RECORD_VIEWED, acting_user=_user(request), patient=assessment.patient, obj=assessment
+        action=AuditAction.RECORD_VIEWED, acting_user=request_user(request), patient=assessment.patient, obj=assessment
     )
 
 
@@ -163,7 +159,7 @@ def _instruments_context(assessment: IntakeAssessment) -> dict[str, Any]:
 def _edit_context(
     request: HttpRequest, assessment: IntakeAssessment, forms: dict[str, BaseForm] | None = None
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     forms = forms or {}
     sections = [(s, forms.get(s.slug) or s.build(assessment, user, None)) for s in SECTIONS]
     grids = [forms.get(f"ratings_{f.code.value}") or _ratings_form(assessment, f) for f in _frameworks_for(assessment)]
@@ -184,7 +180,7 @@ def _edit_context(
 
 @staff_view(Cap.EDIT_CLINICAL)
 def start(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_CLINICAL)
     programs = programs_for_user(user)
     episodes = EpisodeOfCare.objects.filter(
@@ -214,7 +210,7 @@ def start(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, public_id)
     _audit_view(request, assessment)
     return render(request, "intake/detail.html", _detail_context(request, assessment))
@@ -241,7 +237,7 @@ def _detail_context(request: HttpRequest, assessment: IntakeAssessment, form: Ba
 
 @staff_view(Cap.EDIT_CLINICAL)
 def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    assessment = get_assessment_for_user(_user(request), public_id, Cap.EDIT_CLINICAL)
+    assessment = get_assessment_for_user(request_user(request), public_id, Cap.EDIT_CLINICAL)
     if assessment.is_signed:
         messages.info(request, "This assessment is signed; changes are added as addenda.")
         return redirect(assessment.get_absolute_url())
@@ -252,7 +248,7 @@ def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def save_section(request: HttpRequest, public_id: UUID, section: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     spec = _SECTIONS_BY_SLUG.get(section)
     if spec is None:
         raise Http404
@@ -287,7 +283,7 @@ def save_section(request: HttpRequest, public_id: UUID, section: str) -> HttpRes
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def save_ratings(request: HttpRequest, public_id: UUID, framework: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     spec = FRAMEWORKS.get(framework)
     if spec is None:
         raise Http404
@@ -325,7 +321,7 @@ def _diagnoses_response(
         if ok:
             return redirect("intake:edit", assessment.public_id)
         return render(request, "intake/edit.html", _edit_context(request, assessment, {"diagnosis": form}))
-    fresh = get_assessment_for_user(_user(request), assessment.public_id, Cap.EDIT_CLINICAL)
+    fresh = get_assessment_for_user(request_user(request), assessment.public_id, Cap.EDIT_CLINICAL)
     context = {
         "assessment": fresh,
         "diagnosis_form": form,
@@ -338,7 +334,7 @@ def _diagnoses_response(
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def add_diagnosis(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = DiagnosisForm(request.POST)
     if form.is_valid():
@@ -354,7 +350,7 @@ def add_diagnosis(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def remove_diagnosis(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     diagnosis = get_diagnosis_for_user(user, public_id)
     assessment = get_assessment_for_user(user, diagnosis.assessment.public_id, Cap.EDIT_CLINICAL)  # type: ignore[union-attr]
     try:
@@ -367,7 +363,7 @@ def remove_diagnosis(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, public_id, Cap.EDIT_CLINICAL)
     try:
         actions.do_sign_assessment(assessment, acting_user=user)
@@ -382,7 +378,7 @@ def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def add_addendum(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     assessment = get_assessment_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = AddendumForm(request.POST)
     if form.is_valid():
@@ -402,4 +398,4 @@ def add_addendum(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 def intake_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Intake tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL)."""
-    return {"assessments": list(patient_assessments(_user(request), patient))}
+    return {"assessments": list(patient_assessments(request_user(request), patient))}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from openiop.accounts.models import ProgramMembership, User
@@ -18,7 +17,6 @@ from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap, Role
 from openiop.measures.models import Administration, SafetyAlert
 from openiop.patients.models import CareTeamMember, Patient
-from openiop.programs.models import Program
 
 
 def administrations_for_user(user: User) -> QuerySet[Administration]:
@@ -93,15 +91,3 @@ def banner_alerts(user: User) -> QuerySet[SafetyAlert]:
 
 def banner_alert_count(user: User) -> int:
     return banner_alerts(user).count()
-
-
-def get_report_program_for_user(user: User, public_id: UUID | str) -> Program:
-    require(user, Cap.VIEW_CLINICAL)
-    if user.organization_id is None:
-        raise Http404
-    return get_object_or_404(
-        Program.objects.select_related("site").filter(
-            pk__in=program_ids_for(user), site__organization_id=user.organization_id
-        ),
-        public_id=public_id,
-    )

@@ -24,7 +24,7 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import managed_program_ids, program_ids_for, require, staff_view
+from openiop.core.permissions import managed_program_ids, program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.measures import actions, instruments, questionnaire, reports, trends
 from openiop.measures.forms import (
@@ -41,19 +41,15 @@ from openiop.measures.queries import (
     banner_alert_count,
     get_administration_for_user,
     get_alert_for_user,
-    get_report_program_for_user,
     patient_administrations,
 )
 from openiop.measures.schedules import config_for, enabled_codes, schedulable, schedules_for
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
+from openiop.programs.queries import get_program_for_user
 
 ALERT_PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -79,7 +75,7 @@ def _open_episodes(user: User, patient: Patient) -> list[EpisodeOfCare]:
 
 def measures_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for measures/partials/tab_measures.html (registered in patients.views.CHART_TABS)."""
-    user = _user(request)
+    user = request_user(request)
     administrations = list(patient_administrations(user, patient))
     open_ones = [a for a in administrations if a.is_open]
     alerts = list(
@@ -107,7 +103,7 @@ def measures_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeO
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def start_administration(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_CLINICAL)
     episodes = _open_episodes(user, patient)
     codes = sorted({c for e in episodes for c in enabled_codes(e.program)})
@@ -154,7 +150,7 @@ def _entry_context(administration: Administration, **extra: Any) -> dict[str, An
 
 @staff_view(Cap.VIEW_CLINICAL)
 def administration_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     administration = get_administration_for_user(user, public_id)
     if administration.is_open and user.can(Cap.EDIT_CLINICAL):
         return redirect("measures:enter", administration.public_id)
@@ -165,7 +161,7 @@ def administration_detail(request: HttpRequest, public_id: UUID) -> HttpResponse
 @staff_view(Cap.EDIT_CLINICAL)
 def enter(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Staff type in a questionnaire the patient filled on paper or answered aloud; Save keeps partial answers."""
-    user = _user(request)
+    user = request_user(request)
     administration = get_administration_for_user(user, public_id, Cap.EDIT_CLINICAL)
     if not administration.is_open:
         return redirect("measures:detail", administration.public_id)
@@ -205,7 +201,7 @@ def enter(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def staff_answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """HTMX: save what staff have ticked so far, re-render the questions (skip logic) and the crisis panel."""
-    user = _user(request)
+    user = request_user(request)
     administration = get_administration_for_user(user, public_id, Cap.EDIT_CLINICAL)
     errors: dict[str, list[str]] = {}
     try:
@@ -228,7 +224,7 @@ def staff_answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     administration = get_administration_for_user(user, public_id, Cap.EDIT_CLINICAL)
     try:
         actions.do_cancel_administration(administration, acting_user=user)
@@ -245,7 +241,7 @@ def cancel(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def create_link(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Make a secret link for the patient to answer at home; the link is shown once, here."""
-    user = _user(request)
+    user = request_user(request)
     administration = get_administration_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = LinkForm(_posted(request))
     url = ""
@@ -276,7 +272,7 @@ def create_link(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def start_tablet(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Hand the tablet to the patient: sign the staff member out and leave only this patient's questionnaires."""
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_CLINICAL)
     open_ones = [a for a in patient_administrations(user, patient) if a.is_open]
     wanted = set(request.POST.getlist("administration"))
@@ -311,7 +307,7 @@ STATUS_FILTERS = {
 @staff_view(Cap.EDIT_CLINICAL)
 def alert_banner(request: HttpRequest) -> HttpResponse:
     """The banner fragment: how many open alerts this person must see (a count, never a name). One query."""
-    count = banner_alert_count(_user(request))
+    count = banner_alert_count(request_user(request))
     response = render(request, "measures/partials/alert_banner.html", {"safety_alert_count": count})
     response["Cache-Control"] = "no-store"
     return response
@@ -319,7 +315,7 @@ def alert_banner(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def alert_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     show = request.GET.get("show", "active")
     if show not in STATUS_FILTERS:
         show = "active"
@@ -344,7 +340,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 
 
 def _alert_page(request: HttpRequest, alert: SafetyAlert, form: ResolveAlertForm, status: int = 200) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=alert.patient, obj=alert)
     config = config_for(alert.episode.program)
     return render(
@@ -364,14 +360,14 @@ def _alert_page(request: HttpRequest, alert: SafetyAlert, form: ResolveAlertForm
 
 @staff_view(Cap.VIEW_CLINICAL)
 def alert_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    alert = get_alert_for_user(_user(request), public_id)
+    alert = get_alert_for_user(request_user(request), public_id)
     return _alert_page(request, alert, ResolveAlertForm())
 
 
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def alert_acknowledge(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     alert = get_alert_for_user(user, public_id, Cap.EDIT_CLINICAL)
     try:
         actions.do_acknowledge_alert(alert, acting_user=user)
@@ -393,7 +389,7 @@ def _after_alert(request: HttpRequest, alert: SafetyAlert) -> str:
 
 @staff_view(Cap.EDIT_CLINICAL)
 def alert_resolve(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     alert = get_alert_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = ResolveAlertForm(_posted(request))
     if request.method == "POST" and form.is_valid():
@@ -415,8 +411,8 @@ def alert_resolve(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def outcome_report(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
-    program = get_report_program_for_user(user, public_id)
+    user = request_user(request)
+    program = get_program_for_user(user, public_id, Cap.VIEW_CLINICAL)
     rows = reports.program_outcomes(program)
     if request.GET.get("format") == "csv":
         audit.record(
@@ -442,7 +438,7 @@ def _report_programs(user: User) -> list[Program]:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def report_index(request: HttpRequest) -> HttpResponse:
-    programs = _report_programs(_user(request))
+    programs = _report_programs(request_user(request))
     if len(programs) == 1:
         return redirect("measures:outcomes", programs[0].public_id)
     return render(request, "measures/report_index.html", {"nav": "reports", "programs": programs})
@@ -454,8 +450,7 @@ def report_index(request: HttpRequest) -> HttpResponse:
 @staff_view(Cap.MANAGE_PROGRAMS)
 def program_setup(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Which instruments the program asks and when, the on-call clinician and the escalation time."""
-    user = _user(request)
-    require(user, Cap.MANAGE_PROGRAMS)
+    user = request_user(request)
     program = get_object_or_404(
         Program.objects.select_related("site").filter(pk__in=managed_program_ids(user)), public_id=public_id
     )

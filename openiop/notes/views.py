@@ -24,7 +24,7 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, require, staff_view
+from openiop.core.permissions import program_ids_for, request_user, require, staff_view
 from openiop.core.roles import Cap
 from openiop.notes import actions, group_actions, queries
 from openiop.notes.common import active_objectives
@@ -33,10 +33,6 @@ from openiop.notes.forms import AddendumForm, NoteForm, PartForm, SharedPartForm
 from openiop.notes.models import GroupNote, ProgressNote, narrative_fields
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, visible_episodes
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _note_errors(form: NoteForm | PartForm, exc: ValidationError) -> None:
@@ -54,7 +50,7 @@ def _note_errors(form: NoteForm | PartForm, exc: ValidationError) -> None:
 @require_GET
 @staff_view(Cap.VIEW_CLINICAL)
 def queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     now = timezone.now()
     programs = program_ids_for(user)
     # Drafts are the author's, sessions the facilitator's: run the two halves with their own filters.
@@ -101,7 +97,7 @@ def _episode_choice(user: User, patient: Patient, public_id: str | None) -> Epis
 @staff_view(Cap.EDIT_CLINICAL)
 def note_new(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Start a draft for the patient (from a session with ``?session=``): it opens in the edit form."""
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_CLINICAL)
     episode = _episode_choice(user, patient, request.GET.get("episode") or request.POST.get("episode"))
     session = None
@@ -147,7 +143,7 @@ def _note_form_context(
 @staff_view(Cap.EDIT_CLINICAL)
 def note_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The draft's form. "Save" keeps whatever is typed; "Sign" saves, then signs or names what is missing."""
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, public_id, Cap.EDIT_CLINICAL)
     if note.is_group_part and not note.is_late_addition:
         return redirect("notes:group", note.session.public_id)  # type: ignore[union-attr]
@@ -188,7 +184,7 @@ def note_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def _detail_context(
     request: HttpRequest, note: ProgressNote, addendum_form: AddendumForm | None = None
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     return {
         "nav": "patients",
         "note": note,
@@ -206,7 +202,7 @@ def _detail_context(
 @require_GET
 @staff_view(Cap.VIEW_CLINICAL)
 def note_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, public_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=note.patient, obj=note)
     with timezone.override(note.episode.program.tz()):
@@ -216,7 +212,7 @@ def note_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def note_cosign(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, public_id, Cap.EDIT_CLINICAL)
     try:
         actions.do_cosign_note(note, acting_user=user)
@@ -230,7 +226,7 @@ def note_cosign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def note_addendum(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     note = queries.get_note_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = AddendumForm(request.POST)
     if form.is_valid():
@@ -260,7 +256,7 @@ def _group_page(
     addendum_form: AddendumForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     program = session.program
     context: dict[str, Any] = {
         "nav": "today",
@@ -330,7 +326,7 @@ def _group_page(
 @staff_view(Cap.VIEW_CLINICAL)
 def group_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """GET: the group note. POST ``action``: start, shared (save the shared part), sign, addendum."""
-    user = _user(request)
+    user = request_user(request)
     if request.method == "POST":
         require(user, Cap.EDIT_CLINICAL)
     session = queries.get_session_for_notes(user, public_id)
@@ -385,7 +381,7 @@ def group_note(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def group_part(request: HttpRequest, public_id: UUID, part_id: UUID) -> HttpResponse:
     """Save one participant's part; a text naming another member comes back with the warning to confirm."""
-    user = _user(request)
+    user = request_user(request)
     session = queries.get_session_for_notes(user, public_id, Cap.EDIT_CLINICAL)
     note = get_object_or_404(GroupNote, session=session)
     part = get_object_or_404(
@@ -420,7 +416,7 @@ def group_part(request: HttpRequest, public_id: UUID, part_id: UUID) -> HttpResp
 def notes_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Notes tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL): the patient's
     own notes and, for a group part, the shared part of its group note; never another participant's part."""
-    user = _user(request)
+    user = request_user(request)
     notes = queries.patient_notes(user, patient)
     return {
         "notes": notes,

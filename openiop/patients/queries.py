@@ -215,12 +215,6 @@ def get_contact_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.EDIT_
     )
 
 
-def get_program_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.EDIT_CLINICAL) -> Program:
-    """One of the user's own active programs (for episode choices); anything else is a 404."""
-    require(user, cap)
-    return get_object_or_404(programs_for_user(user), public_id=public_id)
-
-
 def tracks_for_program(program: Program) -> QuerySet[Track]:
     return Track.objects.filter(program=program, is_active=True).order_by("start_time", "name")
 

@@ -29,7 +29,7 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.permissions import program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.discharge.views import discharge_tab
 from openiop.family.views import family_tab
@@ -71,7 +71,6 @@ from openiop.patients.queries import (
     get_coverage_for_user,
     get_episode_for_user,
     get_patient_for_user,
-    get_program_for_user,
     list_patients,
     patients_for_user,
     record_activity,
@@ -79,16 +78,13 @@ from openiop.patients.queries import (
 )
 from openiop.plans.views import plan_tab
 from openiop.portal.staff_views import portal_tab
+from openiop.programs.queries import get_program_for_user
 from openiop.reminders.views import reminders_tab
 from openiop.scheduling.views import schedule_tab
 from openiop.skills.views import practice_tab
 
 LIST_PAGE_SIZE = 25
 ACTIVITY_PAGE_SIZE = 25
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -107,7 +103,7 @@ def _wants_fragment(request: HttpRequest) -> bool:
 
 
 def _audit_view(request: HttpRequest, action: AuditAction, patient: Patient | None = None, **kwargs: Any) -> None:
-    audit.record(action=action, acting_user=_user(request), patient=patient, **kwargs)
+    audit.record(action=action, acting_user=request_user(request), patient=patient, **kwargs)
 
 
 def _save(request: HttpRequest, form: BaseForm, write: Callable[[], object], done: str) -> bool:
@@ -142,7 +138,7 @@ class PatientRow:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def patient_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = PatientSearchForm(request.GET or None, user=user)
     criteria: dict[str, Any] = {}
     if form.is_bound:
@@ -182,7 +178,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def patient_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = PatientCreateForm(_posted(request), user=user)
     duplicates: dict[str, Any] | None = None
     if request.method == "POST" and form.is_valid():
@@ -215,7 +211,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def patient_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_DEMOGRAPHICS)
     initial = {name: getattr(patient, name) for name in PatientForm.Meta.fields}
     form = PatientForm(_posted(request), user=user, initial=initial)
@@ -231,7 +227,7 @@ def patient_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def patient_deactivate(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_DEMOGRAPHICS)
     if not patient.is_active:
         return redirect(_chart_url(patient))
@@ -249,7 +245,7 @@ def patient_deactivate(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def patient_reactivate(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_DEMOGRAPHICS)
     if not patient.is_active:
         do_set_patient_active(patient, acting_user=user, active=True)
@@ -302,7 +298,7 @@ def _insurance(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfC
 
 def _episodes(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     if episodes is None:
-        episodes = list(visible_episodes(_user(request), patient))
+        episodes = list(visible_episodes(request_user(request), patient))
     open_programs = {e.program_id for e in episodes if e.is_open}
     return {"episode_list": episodes, "has_open_episode": bool(open_programs)}
 
@@ -345,7 +341,9 @@ class ActivityRow:
 
 
 def _activity(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    page = Paginator(record_activity(_user(request), patient), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(record_activity(request_user(request), patient), ACTIVITY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     rows = [
         ActivityRow(
             event=event,
@@ -399,7 +397,7 @@ _TABS_BY_SLUG = {t.slug: t for t in CHART_TABS}
 def _tab_context(
     request: HttpRequest, patient: Patient, tab: ChartTab, episodes: list[EpisodeOfCare] | None
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     return {
         "nav": "patients",
         "patient": patient,
@@ -414,7 +412,7 @@ def _tab_context(
 
 @staff_view(Cap.VIEW_PATIENTS)
 def chart(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id)
     tab = _TABS_BY_SLUG.get(request.GET.get("tab", ""), CHART_TABS[0])
     if not tab.visible_to(user):
@@ -428,7 +426,7 @@ def chart(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def chart_tab(request: HttpRequest, public_id: UUID, tab: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     spec = _TABS_BY_SLUG.get(tab)
     if spec is None:
         raise Http404
@@ -451,7 +449,7 @@ def chart_tab(request: HttpRequest, public_id: UUID, tab: str) -> HttpResponse:
 
 @staff_view(Cap.EDIT_COVERAGE)
 def coverage_add(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_COVERAGE)
     form = CoverageForm(_posted(request))
     if _save(
@@ -468,7 +466,7 @@ def coverage_add(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_COVERAGE)
 def coverage_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     coverage = get_coverage_for_user(user, public_id, Cap.EDIT_COVERAGE)
     patient = coverage.patient
     form = CoverageForm(_posted(request), initial={n: getattr(coverage, n) for n in CoverageForm.Meta.fields})
@@ -481,9 +479,9 @@ def coverage_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _set_coverage_active(request: HttpRequest, public_id: UUID, active: bool) -> HttpResponse:
-    coverage = get_coverage_for_user(_user(request), public_id, Cap.EDIT_COVERAGE)
+    coverage = get_coverage_for_user(request_user(request), public_id, Cap.EDIT_COVERAGE)
     try:
-        do_set_coverage_active(coverage, acting_user=_user(request), active=active)
+        do_set_coverage_active(coverage, acting_user=request_user(request), active=active)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -509,7 +507,7 @@ def coverage_reactivate(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def contact_add(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_DEMOGRAPHICS)
     form = SupportContactForm(_posted(request))
     if _save(
@@ -526,7 +524,7 @@ def contact_add(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def contact_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     contact = get_contact_for_user(user, public_id, Cap.EDIT_DEMOGRAPHICS)
     patient = contact.patient
     form = SupportContactForm(
@@ -544,8 +542,8 @@ def contact_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def _set_contact_active(request: HttpRequest, public_id: UUID, active: bool) -> HttpResponse:
-    contact = get_contact_for_user(_user(request), public_id, Cap.EDIT_DEMOGRAPHICS)
-    do_set_support_contact_active(contact, acting_user=_user(request), active=active)
+    contact = get_contact_for_user(request_user(request), public_id, Cap.EDIT_DEMOGRAPHICS)
+    do_set_support_contact_active(contact, acting_user=request_user(request), active=active)
     messages.success(request, "Contact reactivated." if active else "Contact deactivated.")
     return redirect(_chart_url(contact.patient, "contacts"))
 
@@ -571,7 +569,7 @@ def _form_context(form: BaseForm, title: str, patient: Patient, tab: str) -> dic
 
 @staff_view(Cap.EDIT_CLINICAL)
 def episode_open(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = EpisodeOpenForm(_posted(request), user=user)
 
@@ -602,7 +600,7 @@ def episode_open(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def episode_program_fields(request: HttpRequest) -> HttpResponse:
     """The track and clinician pickers for the program chosen on the open-episode form (an HTMX fragment)."""
-    user = _user(request)
+    user = request_user(request)
     value = request.GET.get("program", "")
     initial: dict[str, Any] = {}
     if value:
@@ -610,14 +608,14 @@ def episode_program_fields(request: HttpRequest) -> HttpResponse:
             UUID(value)
         except ValueError:
             raise Http404 from None
-        initial["program"] = get_program_for_user(user, value, Cap.EDIT_CLINICAL)
+        initial["program"] = get_program_for_user(user, value, Cap.EDIT_CLINICAL, active_only=True)
     form = EpisodeOpenForm(user=user, initial=initial)
     return render(request, "patients/partials/episode_program_fields.html", {"form": form})
 
 
 @staff_view(Cap.EDIT_CLINICAL)
 def episode_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = EpisodeEditForm(_posted(request), episode=episode)
     if _save(
@@ -631,7 +629,7 @@ def episode_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_CLINICAL)
 def episode_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, public_id, Cap.EDIT_CLINICAL)
     if not episode.is_open:
         messages.info(request, "A discharged episode is closed; open a new episode to readmit.")
@@ -652,7 +650,7 @@ def episode_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_CLINICAL)
 def episode_care_team(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     episode = get_episode_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = CareTeamForm(_posted(request), episode=episode)
     if _save(

@@ -27,7 +27,7 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import staff_view
+from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.patients.models import EpisodeOfCare, Patient
@@ -51,13 +51,13 @@ from openiop.plans.review import gather
 KINDS: dict[str, Any] = {"problem": Problem, "goal": Goal, "objective": Objective, "intervention": Intervention}
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _viewed(request: HttpRequest, patient: Patient, obj: Any = None, object_type: str = "") -> None:
     audit.record(
-        action=AuditAction.RECORD_VIEWED, acting_user=_user(request), patient=patient, obj=obj, object_type=object_type
+        action=AuditAction.RECORD_VIEWED,
+        acting_user=request_user(request),
+        patient=patient,
+        obj=obj,
+        object_type=object_type,
     )
 
 
@@ -161,7 +161,7 @@ def _action_fields(kind: str, form: BaseForm) -> dict[str, Any]:
 def _version_context(
     request: HttpRequest, version: PlanVersion, bound: dict[str, BaseForm] | None = None
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     bound = bound or {}
     plan = version.plan
     editing = version.status == PlanVersion.Status.DRAFT and user.can(Cap.EDIT_CLINICAL)
@@ -197,7 +197,7 @@ def _editor_response(
     """HTMX gets the content editor back (with any errors in place); others are sent to the page."""
     if not is_htmx(request) and ok:
         return redirect("plans:version", version.public_id)
-    fresh = queries.get_version_for_user(_user(request), version.public_id, Cap.EDIT_CLINICAL)
+    fresh = queries.get_version_for_user(request_user(request), version.public_id, Cap.EDIT_CLINICAL)
     context = _version_context(request, fresh, bound)
     if not is_htmx(request):
         return render(request, "plans/version.html", context, status=422)
@@ -210,7 +210,7 @@ def _editor_response(
 
 @staff_view(Cap.VIEW_CLINICAL)
 def version_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    version = queries.get_version_for_user(_user(request), public_id)
+    version = queries.get_version_for_user(request_user(request), public_id)
     _viewed(request, version.plan.patient, version)
     return render(request, "plans/version.html", _version_context(request, version))
 
@@ -219,7 +219,7 @@ def version_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def start_plan(request: HttpRequest, public_id: UUID, episode_id: UUID) -> HttpResponse:
     """Start the episode's plan, or its next version (copied from the one in force)."""
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_CLINICAL)
     episode = _episode(user, patient, episode_id)
     try:
@@ -242,7 +242,7 @@ def _episode(user: User, patient: Patient, episode_id: UUID) -> EpisodeOfCare:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def save_text(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = VersionTextForm(request.POST)
     if form.is_valid():
@@ -259,7 +259,7 @@ def save_text(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def add_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
     """Add a problem to a version, a goal to a problem, an objective to a goal, an intervention to an objective."""
-    user = _user(request)
+    user = request_user(request)
     parents = {"problem": None, "goal": "problem", "objective": "goal", "intervention": "objective"}
     if kind not in parents:
         raise Http404
@@ -292,7 +292,7 @@ def add_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
 def _item(request: HttpRequest, kind: str, public_id: UUID) -> tuple[Any, PlanVersion]:
     if kind not in KINDS:
         raise Http404
-    user = _user(request)
+    user = request_user(request)
     item = queries.get_item_for_user(user, KINDS[kind], public_id)
     version = queries.get_version_for_user(user, content_actions.item_version(item).public_id, Cap.EDIT_CLINICAL)
     return item, version
@@ -312,7 +312,7 @@ def edit_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
             "intervention": content_actions.do_update_intervention,
         }[kind]
         try:
-            update(item, acting_user=_user(request), **_action_fields(kind, form))
+            update(item, acting_user=request_user(request), **_action_fields(kind, form))
         except ValidationError as exc:
             add_action_errors(form, exc)
         else:
@@ -325,7 +325,7 @@ def edit_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
 def remove_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpResponse:
     item, version = _item(request, kind, public_id)
     try:
-        content_actions.do_remove_item(item, acting_user=_user(request))
+        content_actions.do_remove_item(item, acting_user=request_user(request))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return _editor_response(request, version)
@@ -336,7 +336,7 @@ def remove_item(request: HttpRequest, kind: str, public_id: UUID) -> HttpRespons
 def move_item(request: HttpRequest, kind: str, public_id: UUID, direction: str) -> HttpResponse:
     item, version = _item(request, kind, public_id)
     try:
-        content_actions.do_move_item(item, acting_user=_user(request), direction=direction)
+        content_actions.do_move_item(item, acting_user=request_user(request), direction=direction)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return _editor_response(request, version)
@@ -345,7 +345,7 @@ def move_item(request: HttpRequest, kind: str, public_id: UUID, direction: str) 
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
     try:
         version = actions.do_sign_version(version, acting_user=user)
@@ -363,7 +363,7 @@ def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def cosign(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
     try:
         actions.do_cosign_version(version, acting_user=user)
@@ -378,7 +378,7 @@ def cosign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def return_to_draft(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
     try:
         actions.do_return_to_draft(version, acting_user=user)
@@ -392,7 +392,7 @@ def return_to_draft(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_CLINICAL)
 def patient_sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
     if version.status != PlanVersion.Status.AWAITING_PATIENT:
         messages.info(request, "This version is not waiting for the patient's signature.")
@@ -424,7 +424,7 @@ def patient_sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def version_diff(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     new = queries.get_version_for_user(user, public_id)
     against = request.GET.get("against")
     if against:
@@ -452,7 +452,7 @@ def version_diff(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def version_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     from openiop.plans.pdf import render_plan_pdf
 
-    user = _user(request)
+    user = request_user(request)
     version = queries.get_version_for_user(user, public_id)
     data = render_plan_pdf(version, printed_by=user)
     audit.record(action=AuditAction.EXPORTED, acting_user=user, patient=version.plan.patient, obj=version)
@@ -467,7 +467,7 @@ def version_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def review_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     review = queries.get_review_for_user(user, public_id)
     plan = review.plan
     form = None
@@ -510,7 +510,7 @@ def review_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def objective_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     objective = queries.get_item_for_user(user, Objective, public_id)
     form = ObjectiveStatusForm(request.POST)
     error = ""
@@ -536,7 +536,7 @@ def objective_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def request_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     plan = queries.get_plan_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = RequestReviewForm(request.POST)
     if form.is_valid():
@@ -558,7 +558,7 @@ def request_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_CLINICAL)
 def cosign_queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     versions = list(queries.cosign_queue(user))
     audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="planversion")
     return render(request, "plans/cosign_queue.html", {"nav": "patients", "versions": versions})
@@ -566,7 +566,7 @@ def cosign_queue(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def due_queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rows = queries.due_rows(user)
     audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="treatmentplan")
     return render(request, "plans/due_queue.html", {"nav": "patients", "rows": rows})
@@ -589,7 +589,7 @@ class EpisodePlan:
 def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Plan tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL). An admitted open
     episode without a plan gets one here: admission (the referrals app) does not make it."""
-    user = _user(request)
+    user = request_user(request)
     rows = []
     for episode in queries.episodes_for_plans(user, patient):
         plan: TreatmentPlan | None = getattr(episode, "treatment_plan", None)

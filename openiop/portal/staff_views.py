@@ -8,7 +8,7 @@ chart's Portal tab with a message; an invitation that cannot be sent re-renders 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import managed_program_ids, staff_view
+from openiop.core.permissions import managed_program_ids, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient, SupportContact
 from openiop.patients.queries import get_contact_for_user, get_patient_for_user, patients_for_user
@@ -35,10 +35,6 @@ from openiop.programs.models import Program
 TAB_SLUG = "portal"
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def _tab_url(patient: Patient) -> str:
     return f"{patient.get_absolute_url()}?tab={TAB_SLUG}"
 
@@ -47,7 +43,7 @@ def portal_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfC
     """Context for the chart's Portal access tab (the chart audits the view)."""
     return {
         "portal_access": portal_access(patient),
-        "portal_can_manage": _user(request).can(Cap.EDIT_DEMOGRAPHICS),
+        "portal_can_manage": request_user(request).can(Cap.EDIT_DEMOGRAPHICS),
     }
 
 
@@ -68,7 +64,7 @@ def _sent(request: HttpRequest, invitation: Invitation) -> None:
 
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def invite_patient(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_DEMOGRAPHICS)
     form = InviteForm(request.POST if request.method == "POST" else None, initial={"email": patient.email})
     if form.is_valid():
@@ -84,7 +80,7 @@ def invite_patient(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def invite_contact(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     contact = get_contact_for_user(user, public_id, Cap.EDIT_DEMOGRAPHICS)
     form = InviteForm(request.POST if request.method == "POST" else None, initial={"email": contact.email})
     if form.is_valid():
@@ -114,7 +110,7 @@ def _account_for_user(user: User, public_id: UUID) -> PortalAccount:
 @require_POST
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def invitation_resend(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     invitation = _invitation_for_user(user, public_id)
     try:
         invitation, _ = actions.do_resend_invitation(invitation, acting_user=user)
@@ -128,14 +124,14 @@ def invitation_resend(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def invitation_withdraw(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     invitation = actions.do_withdraw_invitation(_invitation_for_user(user, public_id), acting_user=user)
     messages.success(request, "Invitation withdrawn; its link no longer works.")
     return redirect(_tab_url(invitation.patient))
 
 
 def _set_active(request: HttpRequest, public_id: UUID, active: bool) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     account = _account_for_user(user, public_id)
     try:
         actions.do_set_portal_access(account, acting_user=user, active=active)
@@ -162,7 +158,7 @@ def account_reactivate(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def program_policy(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """What the program's patients may do from the portal: book make-ups or individual sessions, how far ahead,
     and until when they may cancel online."""
-    user = _user(request)
+    user = request_user(request)
     program = get_object_or_404(
         Program.objects.select_related("site").filter(pk__in=managed_program_ids(user)), public_id=public_id
     )

@@ -46,6 +46,7 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
+from openiop.core.permissions import request_user
 from openiop.portal import actions, queries
 from openiop.portal.access import account_for, portal_view
 from openiop.portal.care import home_cards
@@ -58,10 +59,6 @@ from openiop.scheduling.models import CalendarFeed, Session
 from openiop.scheduling.views import FeedForm
 
 NEW_USERNAME_KEY = "openiop_portal_new_username"
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _account(request: HttpRequest) -> PortalAccount:
@@ -101,7 +98,7 @@ def _continue_url(request: HttpRequest, account: PortalAccount) -> str:
 def _audit_view(request: HttpRequest, account: PortalAccount, object_type: str) -> None:
     audit.record(
         action=AuditAction.RECORD_VIEWED,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         patient=account.patient,
         obj=account.patient,
         object_type=object_type,
@@ -159,7 +156,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def _check_code(request: HttpRequest, form: MFACodeForm) -> Any:
     """The device that accepted the form's code; a response that ends the session after too many wrong codes; or
     None with the reason on the form (the staff pages' rules, with the portal's lock page)."""
-    user = _user(request)
+    user = request_user(request)
     result = do_verify_mfa(acting_user=user, code=form.cleaned_data["code"])
     if result.ok:
         request.session.pop(mfa.FAILURES_KEY, None)
@@ -185,7 +182,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
     account = account_for(request.user)
     if account is None:
         raise Http404
-    user = _user(request)
+    user = request_user(request)
     if user.is_verified() or not mfa.has_confirmed_device(user):  # type: ignore[attr-defined]
         return redirect(_continue_url(request, account))
     form = MFACodeForm(request.POST if request.method == "POST" else None)
@@ -236,7 +233,7 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _security_page(request: HttpRequest, *, remove_form: MFACodeForm | None = None) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     device = mfa.confirmed_totp_device(user)
     return render(
         request,
@@ -262,7 +259,7 @@ def security(request: HttpRequest) -> HttpResponse:
 @never_cache
 def mfa_enroll(request: HttpRequest) -> HttpResponse:
     """Turn on the optional second step. Replacing a phone means removing the old app first (with its code)."""
-    user = _user(request)
+    user = request_user(request)
     if mfa.has_confirmed_device(user):
         messages.info(request, "Two-step sign-in is already on. To use another phone, turn it off first.")
         return redirect("portal:security")
@@ -292,7 +289,7 @@ def mfa_enroll(request: HttpRequest) -> HttpResponse:
 @never_cache
 def mfa_remove(request: HttpRequest) -> HttpResponse:
     """Turning the second step off needs a current code, so a borrowed session cannot switch it off."""
-    if not mfa.has_confirmed_device(_user(request)):
+    if not mfa.has_confirmed_device(request_user(request)):
         return redirect("portal:security")
     form = MFACodeForm(request.POST, prefix="remove")
     if form.is_valid():
@@ -300,7 +297,7 @@ def mfa_remove(request: HttpRequest) -> HttpResponse:
         if isinstance(outcome, HttpResponse):
             return outcome
         if outcome is not None:
-            actions.do_remove_own_mfa(acting_user=_user(request))
+            actions.do_remove_own_mfa(acting_user=request_user(request))
             messages.success(request, "Two-step sign-in is off. You sign in with your password only.")
             return redirect("portal:security")
     return _security_page(request, remove_form=form)
@@ -310,7 +307,7 @@ def mfa_remove(request: HttpRequest) -> HttpResponse:
 @portal_view()
 @never_cache
 def password_change(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = PasswordChangeForm(user, request.POST if request.method == "POST" else None)
     if form.is_valid():
         do_set_password(user, acting_user=user, password=form.cleaned_data["new_password1"])
@@ -459,7 +456,7 @@ def feed_create(request: HttpRequest) -> HttpResponse:
     form = FeedForm(request.POST)
     form.is_valid()
     _, token = feeds.do_create_feed(
-        acting_user=_user(request), patient=account.patient, detailed=bool(form.cleaned_data.get("detailed"))
+        acting_user=request_user(request), patient=account.patient, detailed=bool(form.cleaned_data.get("detailed"))
     )
     return _feed_panel(request, account, token)
 
@@ -469,5 +466,5 @@ def feed_create(request: HttpRequest) -> HttpResponse:
 def feed_revoke(request: HttpRequest, feed_id: UUID) -> HttpResponse:
     account = _account(request)
     found = get_object_or_404(CalendarFeed, patient=account.patient, public_id=feed_id)
-    feeds.do_revoke_feed(found, acting_user=_user(request))
+    feeds.do_revoke_feed(found, acting_user=request_user(request))
     return _feed_panel(request, account)

@@ -23,11 +23,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import StyledFormMixin, add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
+from openiop.core.permissions import request_user
 from openiop.discharge.models import CRISIS_RESOURCES
 from openiop.measures import questionnaire
 from openiop.measures.actions import do_complete, do_save_answers
@@ -54,13 +54,13 @@ def _account(request: HttpRequest) -> PortalAccount:
     return request.portal_account  # type: ignore[attr-defined]
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _viewed(request: HttpRequest, patient: Patient, *, obj: Any = None, object_type: str = "") -> None:
     audit.record(
-        action=AuditAction.RECORD_VIEWED, acting_user=_user(request), patient=patient, obj=obj, object_type=object_type
+        action=AuditAction.RECORD_VIEWED,
+        acting_user=request_user(request),
+        patient=patient,
+        obj=obj,
+        object_type=object_type,
     )
 
 
@@ -133,7 +133,9 @@ def questionnaire_answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
     posted = questionnaire.posted_answers(questionnaire.build(administration).instrument, request.POST)
     errors: dict[str, list[str]] = {}
     try:
-        administration = do_save_answers(administration, posted, acting_user=_user(request), channel=PORTAL_CHANNEL)
+        administration = do_save_answers(
+            administration, posted, acting_user=request_user(request), channel=PORTAL_CHANNEL
+        )
     except ValidationError as exc:
         errors = exc.message_dict
     administration = care.get_own_administration(patient, administration.public_id)
@@ -151,7 +153,7 @@ def questionnaire_answer(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @patient_page
 def questionnaire_submit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     patient = _account(request).patient
-    user = _user(request)
+    user = request_user(request)
     administration = care.get_open_administration(patient, public_id)
     posted = questionnaire.posted_answers(questionnaire.build(administration).instrument, request.POST)
     try:
@@ -230,7 +232,7 @@ def plan_sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
         try:
             do_patient_sign(
                 version,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 name=form.cleaned_data["patient_signature_name"],
                 method=PlanVersion.SignatureMethod.TYPED,
                 agreed=bool(form.cleaned_data["agreed"]),
@@ -295,7 +297,7 @@ def practice(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 do_log_practice(
-                    patient, acting_user=_user(request), episode=_episode_of(form, episodes), **_values(form)
+                    patient, acting_user=request_user(request), episode=_episode_of(form, episodes), **_values(form)
                 )
             except ValidationError as exc:
                 add_action_errors(form, exc)
@@ -308,7 +310,7 @@ def practice(request: HttpRequest) -> HttpResponse:
         form.initial = {"practiced_at": timezone.localtime(now, tz).replace(second=0, microsecond=0, tzinfo=None)}
     entries = list(own_entries(patient)[:PRACTICE_LIST])
     _viewed(request, patient, object_type="practice_log")
-    user = _user(request)
+    user = request_user(request)
     return _page(
         request,
         "portal/care/practice.html",
@@ -326,7 +328,7 @@ def practice(request: HttpRequest) -> HttpResponse:
 @patient_page
 def practice_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     patient = _account(request).patient
-    user = _user(request)
+    user = request_user(request)
     entry = get_own_entry(patient, public_id)
     tz = entry.episode.program.tz()
     initial = {
@@ -396,7 +398,11 @@ def aftercare_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     summary, plan = care.get_signed_aftercare(patient, public_id)
     data = pdf.render_patient_copy_pdf(pdf.document_context(summary, plan, []))
     audit.record(
-        action=AuditAction.EXPORTED, acting_user=_user(request), patient=patient, obj=plan, changed_fields=["pdf"]
+        action=AuditAction.EXPORTED,
+        acting_user=request_user(request),
+        patient=patient,
+        obj=plan,
+        changed_fields=["pdf"],
     )
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="my-aftercare-plan-{summary.discharge_on:%Y-%m-%d}.pdf"'

@@ -19,23 +19,23 @@ from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openiop.accounts.models import User
-from openiop.core.permissions import managed_program_ids, require
+from openiop.core.permissions import managed_program_ids, program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.programs.models import Program, Site, Track
+
+# Any one of these reads the pages; the views' staff_view(any_of=...) and the checks below share them.
+READ_ORGANIZATION_CAPS = (Cap.MANAGE_ORGANIZATION, Cap.VIEW_AUDIT)
+READ_PROGRAMS_CAPS = (*READ_ORGANIZATION_CAPS, Cap.MANAGE_PROGRAMS)
 
 
 def can_read_organization(user: Any) -> bool:
     """Organization-wide configuration: sites and staff (administrators, and auditors read-only)."""
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.can(Cap.MANAGE_ORGANIZATION) or user.can(Cap.VIEW_AUDIT)
-    )
+    return bool(getattr(user, "is_authenticated", False)) and any(user.can(c) for c in READ_ORGANIZATION_CAPS)
 
 
 def can_read_programs(user: Any) -> bool:
     """The administration home and program pages: also directors, for their own programs."""
-    return can_read_organization(user) or (
-        bool(getattr(user, "is_authenticated", False)) and user.can(Cap.MANAGE_PROGRAMS)
-    )
+    return bool(getattr(user, "is_authenticated", False)) and any(user.can(c) for c in READ_PROGRAMS_CAPS)
 
 
 def require_read_organization(user: Any) -> None:
@@ -72,8 +72,25 @@ def programs_managed_by(user: User) -> QuerySet[Program]:
     return Program.objects.filter(pk__in=managed_program_ids(user))
 
 
-def get_program_for_user(user: User, public_id: UUID | str, *, write: bool = False) -> Program:
-    programs = programs_managed_by(user) if write else programs_visible_to(user)
+def get_program_for_user(
+    user: User, public_id: UUID | str, cap: Cap | None = None, *, active_only: bool = False
+) -> Program:
+    """The one program lookup: the role check first (403), then 404 outside the user's reach, which ``cap`` sets:
+
+    - ``None``: the administration pages' read (sysadmins and auditors: the organization; directors: their own);
+    - ``Cap.MANAGE_PROGRAMS``: the programs the user configures (``programs_managed_by``);
+    - any other capability: the user's own programs (membership), e.g. VIEW_CENSUS for a report.
+
+    ``active_only`` keeps to active programs (the choices of a new episode)."""
+    if cap is None:
+        programs = programs_visible_to(user)
+    elif cap == Cap.MANAGE_PROGRAMS:
+        programs = programs_managed_by(user)
+    else:
+        require(user, cap)
+        programs = Program.objects.filter(id__in=program_ids_for(user))
+    if active_only:
+        programs = programs.filter(is_active=True)
     return get_object_or_404(programs.select_related("site"), public_id=public_id)
 
 

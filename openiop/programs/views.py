@@ -6,12 +6,9 @@ user's organization or programs (404 for anything else); see queries.py for who 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -52,24 +49,8 @@ from openiop.programs.forms import (
 )
 from openiop.programs.models import Organization, Program, Site, Track
 
-V = TypeVar("V", bound=Callable[..., HttpResponse])
-
-
-def _reader(check: Callable[[Any], None]) -> Callable[[V], V]:
-    def decorator(view: V) -> V:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            check(request.user)
-            return view(request, *args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
-
-
-program_reader = _reader(queries.require_read_programs)
-organization_reader = _reader(queries.require_read_organization)
+program_reader = staff_view(any_of=queries.READ_PROGRAMS_CAPS)
+organization_reader = staff_view(any_of=queries.READ_ORGANIZATION_CAPS)
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
@@ -255,7 +236,7 @@ def program_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_view(Cap.MANAGE_PROGRAMS)
 def program_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    program = queries.get_program_for_user(user, public_id, write=True)
+    program = queries.get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
     if request.method == "POST":
         form = ProgramForm(request.POST)
         if form.is_valid():
@@ -277,7 +258,7 @@ def program_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def program_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    program = queries.get_program_for_user(user, public_id, write=True)
+    program = queries.get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
     active = request.POST.get("active") == "1"
     try:
         do_set_program_active(program, acting_user=user, active=active)
@@ -294,7 +275,7 @@ def program_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
 @staff_view(Cap.MANAGE_PROGRAMS)
 def track_create(request: HttpRequest, public_id: str) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    program = queries.get_program_for_user(user, public_id, write=True)
+    program = queries.get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
     if request.method == "POST":
         form = TrackForm(request.POST)
         if form.is_valid():

@@ -24,7 +24,7 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.permissions import program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.queries import find_possible_duplicates, patients_for_user, programs_for_user
 from openiop.programs.models import Program
@@ -70,10 +70,6 @@ MATCHABLE_STAGES = (
 SLOTS_LISTED = 200
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _posted(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
@@ -81,7 +77,7 @@ def _posted(request: HttpRequest) -> Any:
 def _audit_view(request: HttpRequest, referral: Referral, obj: Any = None) -> None:
     audit.record(
         action=AuditAction.RECORD_VIEWED,
-        acting_user=_user(request),
+        acting_user=request_user(request),
         patient=referral.patient,
         obj=obj if obj is not None else referral,
         organization_id=referral.organization_id,
@@ -93,7 +89,7 @@ def _audit_view(request: HttpRequest, referral: Referral, obj: Any = None) -> No
 
 @staff_view(Cap.VIEW_PATIENTS)
 def board(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     programs = list(programs_for_user(user))
     program = next((p for p in programs if str(p.public_id) == request.GET.get("program")), None)
     source = request.GET.get("source", "")
@@ -123,7 +119,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Cap.EDIT_CLINICAL)
 def referral_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = ReferralForm(_posted(request), user=user, initial={"source": Referral.Source.SELF})
     if request.method == "POST" and form.is_valid():
         try:
@@ -144,7 +140,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, referral: Referral, **forms: Any) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     appointments = list(referral.appointments.select_related("slot__site", "slot__program", "slot__assessor"))
     booked = next((a for a in appointments if a.status == IntakeAppointment.Status.BOOKED), None)
     can_edit = user.can(Cap.EDIT_CLINICAL)
@@ -173,7 +169,7 @@ def _detail_context(request: HttpRequest, referral: Referral, **forms: Any) -> d
 
 @staff_view(Cap.VIEW_PATIENTS)
 def referral_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    referral = queries.get_referral_for_user(_user(request), public_id)
+    referral = queries.get_referral_for_user(request_user(request), public_id)
     _audit_view(request, referral)
     return render(request, "referrals/detail.html", _detail_context(request, referral))
 
@@ -185,7 +181,7 @@ def _error_page(request: HttpRequest, referral: Referral, status: int = 400, **f
 
 @staff_view(Cap.EDIT_CLINICAL)
 def referral_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = ReferralForm(_posted(request), user=user, referral=referral)
     if request.method == "POST" and form.is_valid():
@@ -203,7 +199,7 @@ def referral_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def referral_stage(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = StageForm(request.POST, referral=referral)
     if form.is_valid():
@@ -236,7 +232,7 @@ def _free_in_programs(user: User) -> Any:
 @staff_view(Cap.BOOK_SESSIONS)
 def referral_schedule(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Book (or move) the referral's intake appointment, e.g. for someone who phoned."""
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, public_id, Cap.BOOK_SESSIONS)
     booked = referral.appointments.filter(status=IntakeAppointment.Status.BOOKED).first()
     slots = _free_in_programs(user)
@@ -270,7 +266,7 @@ def referral_schedule(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.BOOK_SESSIONS)
 def appointment_action(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     appointment = queries.get_appointment_for_user(user, public_id)
     referral = appointment.referral
     action = request.POST.get("action", "")
@@ -294,7 +290,7 @@ def appointment_action(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def document_upload(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, public_id, Cap.EDIT_CLINICAL)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -310,7 +306,7 @@ def document_upload(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.VIEW_PATIENTS)
 def document_download(request: HttpRequest, public_id: UUID) -> FileResponse:
-    user = _user(request)
+    user = request_user(request)
     document = queries.get_document_for_user(user, public_id)
     _audit_view(request, document.referral, obj=document)
     response = FileResponse(
@@ -327,7 +323,7 @@ def document_download(request: HttpRequest, public_id: UUID) -> FileResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def referral_match(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """Start intake: show possible duplicates (same legal name and birth date) and link one, or register anew."""
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, public_id, Cap.EDIT_CLINICAL)
     if referral.patient_id is not None:
         messages.info(request, "This referral is already linked to a patient record.")
@@ -387,7 +383,7 @@ def referral_match(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 @staff_view(Cap.EDIT_CLINICAL)
 def referral_admit(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     referral = queries.get_referral_for_user(user, public_id, Cap.EDIT_CLINICAL)
     if referral.stage not in ADMITTABLE_STAGES:
         messages.error(request, "Only an assessed or waitlisted referral can be admitted.")
@@ -424,7 +420,7 @@ def referral_admit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.BOOK_SESSIONS)
 def slot_list(request: HttpRequest) -> HttpResponse:
     """Upcoming intake slots (booked counts only, no names) and the forms to publish more."""
-    user = _user(request)
+    user = request_user(request)
     can_publish = user.can(Cap.EDIT_CLINICAL)
     programs = programs_for_user(user)
     single = SlotForm(request.POST if request.POST.get("kind") == "single" else None, programs=programs, prefix="one")
@@ -485,7 +481,7 @@ def _publish(request: HttpRequest, user: User, single: SlotForm, batch: SlotBatc
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def slot_unpublish(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     slot = queries.get_slot_for_user(user, public_id, Cap.EDIT_CLINICAL)
     do_unpublish_slot(slot, acting_user=user)
     messages.success(
@@ -500,5 +496,7 @@ def slot_unpublish(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 def referrals_tab(request: HttpRequest, patient: Any, episodes: Any) -> dict[str, Any]:
     """The patient's referrals in the user's programs, newest first, with the readmission flag (chart-audited)."""
-    rows = list(queries.referrals_for_user(_user(request)).filter(patient=patient).select_related("program", "episode"))
+    rows = list(
+        queries.referrals_for_user(request_user(request)).filter(patient=patient).select_related("program", "episode")
+    )
     return {"patient_referrals": rows, "readmission_days": readmission_window_days()}

@@ -15,11 +15,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import staff_view
+from openiop.core.permissions import request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
@@ -31,17 +30,13 @@ from openiop.reminders.models import ChangeSource
 from openiop.reminders.queries import channel_changes, preferences_of, recent_reminders
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _tab_url(patient: Patient) -> str:
     return f"{patient.get_absolute_url()}?tab=reminders"
 
 
 def reminders_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for the chart's Reminders tab (registered in patients.views.CHART_TABS)."""
-    user = _user(request)
+    user = request_user(request)
     return {
         "reminder_prefs": preferences_of(patient),
         "reminder_changes": channel_changes(patient),
@@ -53,7 +48,7 @@ def _save(request: HttpRequest, form: PreferencesForm, patient: Patient, source:
     if request.method != "POST" or not form.is_valid():
         return False
     try:
-        do_set_reminder_preferences(patient, acting_user=_user(request), source=source, **form.action_fields())
+        do_set_reminder_preferences(patient, acting_user=request_user(request), source=source, **form.action_fields())
     except ValidationError as exc:
         add_action_errors(form, exc)
         return False
@@ -63,7 +58,7 @@ def _save(request: HttpRequest, form: PreferencesForm, patient: Patient, source:
 
 @staff_view(Cap.EDIT_DEMOGRAPHICS)
 def staff_preferences(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_DEMOGRAPHICS)
     prefs = preferences_of(patient)
     form = PreferencesForm(request.POST if request.method == "POST" else None, initial=initial_for(prefs.preference))

@@ -10,15 +10,12 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from openiop.accounts.models import User
-from openiop.core.permissions import program_ids_for, require
-from openiop.core.roles import Cap
+from openiop.core.permissions import program_ids_for
 from openiop.patients.models import Patient
 from openiop.programs.models import Site, Track
 from openiop.scheduling.models import Booking, Enrollment, Room, Session, WaitlistEntry
@@ -40,11 +37,6 @@ def _with_related(qs: QuerySet[Session]) -> QuerySet[Session]:
     return qs.select_related("program__site", "session_type", "room__site", "track", "group").prefetch_related(
         Prefetch("facilitators", queryset=User.objects.order_by("last_name", "first_name"))
     )
-
-
-def get_session_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CENSUS) -> Session:
-    require(user, cap)
-    return get_object_or_404(_with_related(sessions_for_user(user)), public_id=public_id)
 
 
 def sites_for_user(user: User) -> QuerySet[Site]:

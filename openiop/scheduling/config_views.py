@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import is_read_only, managed_program_ids, program_ids_for
+from openiop.core.permissions import is_read_only, managed_program_ids, program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap, Role
 from openiop.lib import recurrence
 from openiop.programs.models import WEEKDAYS, Program, Site, Track
@@ -75,10 +75,6 @@ def _program_ids(request: HttpRequest, *, write: bool) -> list[int]:
 
 def _ids(request: HttpRequest) -> list[int]:
     return _program_ids(request, write=request.method == "POST")
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _one(qs: Any, **lookup: Any) -> Any:
@@ -144,7 +140,7 @@ def session_types(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _render(request, "session_types.html", {"program": program, "types": types})
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def session_type_form(request: HttpRequest, public_id: Any, type_id: Any = None) -> HttpResponse:
     ids = _program_ids(request, write=True)
     program = _one(Program.objects.select_related("site"), pk__in=ids, public_id=public_id)
@@ -157,9 +153,9 @@ def session_type_form(request: HttpRequest, public_id: Any, type_id: Any = None)
     if request.method == "POST" and form.is_valid():
         try:
             if st is None:
-                setup_actions.do_create_session_type(program, acting_user=_user(request), **form.changes())
+                setup_actions.do_create_session_type(program, acting_user=request_user(request), **form.changes())
             else:
-                setup_actions.do_update_session_type(st, acting_user=_user(request), **form.changes())
+                setup_actions.do_update_session_type(st, acting_user=request_user(request), **form.changes())
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
@@ -182,7 +178,7 @@ def rooms(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _render(request, "rooms.html", {"site": site, "rooms": room_list})
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def room_form(request: HttpRequest, public_id: Any, room_id: Any = None) -> HttpResponse:
     site = _one(_sites(_program_ids(request, write=True)), public_id=public_id)
     room = _one(Room.objects, site=site, public_id=room_id) if room_id else None
@@ -191,9 +187,9 @@ def room_form(request: HttpRequest, public_id: Any, room_id: Any = None) -> Http
     if request.method == "POST" and form.is_valid():
         try:
             if room is None:
-                setup_actions.do_create_room(site, acting_user=_user(request), **form.cleaned_data)
+                setup_actions.do_create_room(site, acting_user=request_user(request), **form.cleaned_data)
             else:
-                setup_actions.do_update_room(room, acting_user=_user(request), **form.cleaned_data)
+                setup_actions.do_update_room(room, acting_user=request_user(request), **form.cleaned_data)
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
@@ -208,7 +204,7 @@ def room_form(request: HttpRequest, public_id: Any, room_id: Any = None) -> Http
 @login_required
 def closures(request: HttpRequest) -> HttpResponse:
     ids = _ids(request)
-    user = _user(request)
+    user = request_user(request)
     organization = user.organization
     if organization is None:
         raise Http404
@@ -236,7 +232,7 @@ def closures(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def closure_remove(request: HttpRequest, public_id: Any) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     ids = _ids(request)
     if user.organization_id is None:
         raise Http404
@@ -288,7 +284,7 @@ def staff_detail(request: HttpRequest, public_id: Any, user_id: Any) -> HttpResp
     if kind == "availability" and availability_form.is_valid():
         try:
             setup_actions.do_add_availability(
-                person, acting_user=_user(request), site=program.site, **availability_form.cleaned_data
+                person, acting_user=request_user(request), site=program.site, **availability_form.cleaned_data
             )
         except ValidationError as exc:
             _save_failed(request, availability_form, exc)
@@ -303,7 +299,7 @@ def staff_detail(request: HttpRequest, public_id: Any, user_id: Any) -> HttpResp
         try:
             setup_actions.do_add_time_off(
                 person,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 reason=data["reason"],
                 starts_at=recurrence.localize(starts, tz),
                 ends_at=recurrence.localize(ends, tz),
@@ -343,7 +339,7 @@ def availability_remove(request: HttpRequest, public_id: Any, user_id: Any) -> H
     window = _one(
         StaffAvailability.objects.select_related("site"), user=person, site_id=program.site_id, pk=int(window_id)
     )
-    setup_actions.do_remove_availability(window, acting_user=_user(request))
+    setup_actions.do_remove_availability(window, acting_user=request_user(request))
     messages.success(request, "Availability removed.")
     return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
 
@@ -354,7 +350,7 @@ def time_off_remove(request: HttpRequest, public_id: Any, user_id: Any, off_id: 
     program = _one(Program.objects.select_related("site"), pk__in=_ids(request), public_id=public_id)
     person = _one(_people(program), public_id=user_id)
     off = _one(StaffTimeOff.objects.select_related("user"), user=person, public_id=off_id)
-    setup_actions.do_remove_time_off(off, acting_user=_user(request))
+    setup_actions.do_remove_time_off(off, acting_user=request_user(request))
     messages.success(request, "Time off removed.")
     return redirect("scheduling:config_staff_detail", program.public_id, person.public_id)
 
@@ -405,7 +401,7 @@ def track_template(request: HttpRequest, public_id: Any) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = series_actions.do_create_series(
-                program, acting_user=_user(request), track=track, **form.action_kwargs()
+                program, acting_user=request_user(request), track=track, **form.action_kwargs()
             )
         except ValidationError as exc:
             _save_failed(request, form, exc)
@@ -459,7 +455,7 @@ def series_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         try:
             change = series_actions.do_change_recurrence(
                 s,
-                acting_user=_user(request),
+                acting_user=request_user(request),
                 rrule=rule_form.cleaned_data["rrule"],
                 until=rule_form.cleaned_data["until"],
             )
@@ -474,7 +470,7 @@ def series_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             return redirect("scheduling:config_series", s.public_id)
     if kind == "end" and end_form.is_valid():
         try:
-            series_actions.do_end_series(s, acting_user=_user(request), last_day=end_form.cleaned_data["last_day"])
+            series_actions.do_end_series(s, acting_user=request_user(request), last_day=end_form.cleaned_data["last_day"])
         except ValidationError as exc:
             named = exc.message_dict.get("until") if hasattr(exc, "error_dict") else None
             exc = ValidationError({"last_day": named or exc.messages})
@@ -520,7 +516,7 @@ def _edit_initial(session: Session, tz: Any) -> dict[str, Any]:
     }
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def session_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     session = _one(
         Session.objects.select_related("program__site", "series", "session_type", "room", "track"),
@@ -544,7 +540,7 @@ def session_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
             return redirect("scheduling:config_session_edit", session.public_id)
         try:
             changed = series_actions.do_edit_session(
-                session, form.cleaned_data["scope"], acting_user=_user(request), **changes
+                session, form.cleaned_data["scope"], acting_user=request_user(request), **changes
             )
         except ValidationError as exc:
             _save_failed(request, form, exc)
@@ -584,7 +580,7 @@ def session_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
     form = CancelSessionForm(request.POST)
     if form.is_valid():
         try:
-            series_actions.do_cancel_session(session, acting_user=_user(request), reason=form.cleaned_data["reason"])
+            series_actions.do_cancel_session(session, acting_user=request_user(request), reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -606,7 +602,7 @@ def curriculum(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _render(request, "curriculum.html", {"program": program, "topics": topics.order_by("sequence", "name")})
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def topic_form(request: HttpRequest, public_id: Any, topic_id: Any = None) -> HttpResponse:
     program = _one(
         Program.objects.select_related("site"), pk__in=_program_ids(request, write=True), public_id=public_id
@@ -621,9 +617,9 @@ def topic_form(request: HttpRequest, public_id: Any, topic_id: Any = None) -> Ht
     if request.method == "POST" and form.is_valid():
         try:
             if topic is None:
-                group_actions.do_create_topic(program, acting_user=_user(request), **form.cleaned_data)
+                group_actions.do_create_topic(program, acting_user=request_user(request), **form.cleaned_data)
             else:
-                group_actions.do_update_topic(topic, acting_user=_user(request), **form.cleaned_data)
+                group_actions.do_update_topic(topic, acting_user=request_user(request), **form.cleaned_data)
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:
@@ -641,7 +637,7 @@ def groups(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _render(request, "groups.html", {"track": track, "program": track.program, "groups": rows})
 
 
-@login_required
+@staff_view(Cap.MANAGE_PROGRAMS)
 def group_form(request: HttpRequest, public_id: Any, group_id: Any = None) -> HttpResponse:
     track = _one(
         Track.objects.select_related("program__site"),
@@ -657,9 +653,9 @@ def group_form(request: HttpRequest, public_id: Any, group_id: Any = None) -> Ht
             data["capacity"] = track.program.group_size_cap
         try:
             if group is None:
-                group_actions.do_create_group(track, acting_user=_user(request), **data)
+                group_actions.do_create_group(track, acting_user=request_user(request), **data)
             else:
-                group_actions.do_update_group(group, acting_user=_user(request), **data)
+                group_actions.do_update_group(group, acting_user=request_user(request), **data)
         except ValidationError as exc:
             _save_failed(request, form, exc)
         else:

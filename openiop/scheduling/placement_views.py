@@ -9,8 +9,7 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from openiop.core import audit
 from openiop.core.forms import DateInput, StyledFormMixin, TimeInput, add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for
+from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
 from openiop.programs.models import WEEKDAYS, Program, Track
 from openiop.scheduling import placement
@@ -27,11 +26,13 @@ if TYPE_CHECKING:
     from openiop.accounts.models import User
 
 
+# Who places patients: clinical staff or program managers; staff_view answers 403 to anyone else.
+PLACEMENT_CAPS = (Cap.EDIT_CLINICAL, Cap.MANAGE_PROGRAMS)
+
+
 def _program_for(request: HttpRequest, public_id: UUID) -> Program:
-    """Role first (403), then the user's own programs only (404: an outsider never learns the program exists)."""
+    """The user's own programs only (404: an outsider never learns the program exists); the role check ran first."""
     user: User = request.user  # type: ignore[assignment]
-    if not (user.can(Cap.EDIT_CLINICAL) or user.can(Cap.MANAGE_PROGRAMS)):
-        raise PermissionDenied
     return get_object_or_404(Program.objects.select_related("site"), public_id=public_id, id__in=program_ids_for(user))
 
 
@@ -109,8 +110,8 @@ def _list_audit(user: User, program: Program) -> None:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@staff_view(any_of=PLACEMENT_CAPS)
 def placement_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     program = _program_for(request, public_id)
     user: User = request.user  # type: ignore[assignment]
@@ -155,8 +156,8 @@ def placement_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return render(request, "scheduling/placement/page.html", context)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@staff_view(any_of=PLACEMENT_CAPS)
 def availability(request: HttpRequest, public_id: UUID, episode_id: UUID) -> HttpResponse:
     program = _program_for(request, public_id)
     user: User = request.user  # type: ignore[assignment]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -54,8 +54,13 @@ def sessions_between(user: User, start: date, end: date) -> QuerySet[Session]:
 
 
 def get_session_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CENSUS) -> Session:
+    """The one session lookup: ``cap`` first (403), then 404 outside the user's programs. Callers pass what they
+    need: VIEW_CENSUS for the session page, VIEW_PATIENTS for a roster, RECORD_ATTENDANCE to check in, BOOK_SESSIONS
+    to book. Loads what the session page shows, facilitators included."""
     require(user, cap)
-    return get_object_or_404(sessions_for_user(user), public_id=public_id)
+    sessions = sessions_for_user(user).select_related("program__site")
+    facilitators = Prefetch("facilitators", queryset=User.objects.order_by("last_name", "first_name"))
+    return get_object_or_404(sessions.prefetch_related(facilitators), public_id=public_id)
 
 
 def session_roster(session: Session) -> QuerySet[Booking]:

@@ -29,7 +29,7 @@ from openiop.core import audit
 from openiop.core.forms import DateInput, StyledFormMixin, add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.permissions import program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, patients_for_user
@@ -39,13 +39,10 @@ from openiop.scheduling import feeds
 from openiop.scheduling.actions.enrollment import do_change_groups
 from openiop.scheduling.curriculum import curriculum_report
 from openiop.scheduling.models import CalendarFeed, Enrollment, Group, Room
+from openiop.scheduling.queries import get_session_for_user
 
 WEEK = "week"
 DAY = "day"
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 # --- Calendars --------------------------------------------------------------------------------------------------
@@ -79,7 +76,7 @@ class CalendarFilterForm(StyledFormMixin, forms.Form):
 
 
 def _calendar(request: HttpRequest, view: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     form = CalendarFilterForm(request.GET, user=user)
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
@@ -168,8 +165,8 @@ def calendar_day(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view(Cap.VIEW_CENSUS)
 def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
-    session = cal.get_session_for_user(user, public_id)
+    user = request_user(request)
+    session = get_session_for_user(user, public_id)
     tz = session.program.tz()
     show_roster = user.can(Cap.VIEW_PATIENTS) or user.can(Cap.VIEW_CLINICAL)
     bookings = cal.roster(session) if show_roster else []
@@ -201,8 +198,12 @@ def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # --- The chart's Schedule tab (registered in openiop.patients.views.CHART_TABS) -----------------------------------
 
 
+# Who may create or revoke a patient's calendar feed (any one of these, on top of VIEW_PATIENTS).
+PATIENT_FEED_CAPS = (Cap.EDIT_DEMOGRAPHICS, Cap.EDIT_CLINICAL)
+
+
 def _can_manage_patient_feed(user: User) -> bool:
-    return user.can(Cap.EDIT_DEMOGRAPHICS) or user.can(Cap.EDIT_CLINICAL)
+    return any(user.can(cap) for cap in PATIENT_FEED_CAPS)
 
 
 class GroupChangeForm(StyledFormMixin, forms.Form):
@@ -260,7 +261,7 @@ def _enrollment_for_user(user: User, patient_id: UUID, enrollment_id: UUID) -> t
 @staff_view(Cap.EDIT_CLINICAL)
 def enrollment_groups(request: HttpRequest, public_id: UUID, enrollment_id: UUID) -> HttpResponse:
     """Change a current enrollment's groups (posted from the chart's Schedule tab; this page shows the errors)."""
-    user = _user(request)
+    user = request_user(request)
     patient, enrollment = _enrollment_for_user(user, public_id, enrollment_id)
     if enrollment.ends_on is not None:
         raise Http404
@@ -300,7 +301,7 @@ def enrollment_groups(request: HttpRequest, public_id: UUID, enrollment_id: UUID
 
 def schedule_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for patients/…/tab_schedule: upcoming and past sessions, enrollments, curriculum, the feed."""
-    user = _user(request)
+    user = request_user(request)
     now = timezone.now()
     bookings = cal.patient_bookings(user, patient)
     upcoming = sorted((b for b in bookings if b.session.ends_at > now), key=lambda b: b.session.starts_at)
@@ -362,11 +363,9 @@ def _feed_panel(request: HttpRequest, context: dict[str, Any], page_title: str, 
 
 
 @require_POST
-@staff_view(Cap.VIEW_PATIENTS)
+@staff_view(Cap.VIEW_PATIENTS, any_of=PATIENT_FEED_CAPS)
 def patient_feed_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
-    if not _can_manage_patient_feed(user):
-        raise PermissionDenied
+    user = request_user(request)
     patient = get_patient_for_user(user, public_id)
     if not patient.is_active:
         raise PermissionDenied
@@ -378,11 +377,9 @@ def patient_feed_create(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @require_POST
-@staff_view(Cap.VIEW_PATIENTS)
+@staff_view(Cap.VIEW_PATIENTS, any_of=PATIENT_FEED_CAPS)
 def patient_feed_revoke(request: HttpRequest, public_id: UUID, feed_id: UUID) -> HttpResponse:
-    user = _user(request)
-    if not _can_manage_patient_feed(user):
-        raise PermissionDenied
+    user = request_user(request)
     feed = get_object_or_404(
         CalendarFeed.objects.filter(patient__in=patients_for_user(user), patient__public_id=public_id),
         public_id=feed_id,
@@ -394,7 +391,7 @@ def patient_feed_revoke(request: HttpRequest, public_id: UUID, feed_id: UUID) ->
 
 
 def _my_feed_context(request: HttpRequest, token: str = "") -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     feed = feeds.active_feed_for(user=user)
     return {
         "feed": feed,
@@ -417,7 +414,7 @@ def _staff_only(user: User) -> None:
 @login_required
 @never_cache
 def my_feed(request: HttpRequest) -> HttpResponse:
-    _staff_only(_user(request))
+    _staff_only(request_user(request))
     return _feed_panel(request, _my_feed_context(request), "My calendar feed", reverse("accounts:security"))
 
 
@@ -425,7 +422,7 @@ def my_feed(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def my_feed_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _staff_only(user)
     form = FeedForm(request.POST)
     form.is_valid()
@@ -437,7 +434,7 @@ def my_feed_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def my_feed_revoke(request: HttpRequest, feed_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _staff_only(user)
     feed = get_object_or_404(CalendarFeed, user=user, public_id=feed_id)
     feeds.do_revoke_feed(feed, acting_user=user)

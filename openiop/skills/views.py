@@ -12,9 +12,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import managed_program_ids, staff_view
+from openiop.core.permissions import managed_program_ids, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program
@@ -28,20 +27,16 @@ from openiop.skills.queries import patient_entries
 TAB_ENTRIES = 60
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def practice_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for skills/partials/tab_practice.html: the latest entries and their mood / craving chart."""
-    entries = list(patient_entries(_user(request), patient)[:TAB_ENTRIES])
+    entries = list(patient_entries(request_user(request), patient)[:TAB_ENTRIES])
     return {"practice_entries": entries, "practice_chart": chart_for_entries(entries)}
 
 
 @staff_view(Cap.MANAGE_PROGRAMS)
 def program_setup(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The skills a program's patients choose from, and when the log asks about craving."""
-    user = _user(request)
+    user = request_user(request)
     program = get_object_or_404(
         Program.objects.select_related("site").filter(pk__in=managed_program_ids(user)), public_id=public_id
     )

@@ -22,7 +22,7 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.permissions import program_ids_for, request_user, staff_view
 from openiop.core.roles import Cap
 from openiop.worklist.actions import do_close_task, do_reassign_task, reassign_choices
 from openiop.worklist.forms import CloseTaskForm, ReassignTaskForm, TaskFilterForm
@@ -38,10 +38,6 @@ from openiop.worklist.queries import (
 
 PAGE_SIZE = 50
 HOME_PANEL_SIZE = 5
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -70,7 +66,7 @@ def _listed(user: User, rows: list[TaskRow]) -> None:
 
 @staff_view(Cap.VIEW_CLINICAL)
 def task_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     scope = default_scope(user)
     form = TaskFilterForm(request.GET or None, user=user, initial={"scope": scope, "status": "open"})
     data: dict[str, Any] = {}
@@ -102,7 +98,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @staff_view(Cap.VIEW_CLINICAL)
 def home_panel(request: HttpRequest) -> HttpResponse:
     """The home page's panel (loaded by HTMX): the user's next open tasks."""
-    user = _user(request)
+    user = request_user(request)
     tasks = list_tasks(user, TaskFilter(scope=MINE))
     total = tasks.count()
     rows = _rows(tasks[:HOME_PANEL_SIZE], user) if total else []
@@ -111,7 +107,7 @@ def home_panel(request: HttpRequest) -> HttpResponse:
 
 
 def _panel(request: HttpRequest, task: WorkTask, close_form: CloseTaskForm, reassign_form: ReassignTaskForm) -> Any:
-    user = _user(request)
+    user = request_user(request)
     context = {
         "task": task,
         "row": _rows([task], user)[0],
@@ -124,7 +120,7 @@ def _panel(request: HttpRequest, task: WorkTask, close_form: CloseTaskForm, reas
 
 
 def _row_response(request: HttpRequest, task: WorkTask) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     task = get_task_for_user(user, task.public_id)
     return render(
         request,
@@ -136,7 +132,7 @@ def _row_response(request: HttpRequest, task: WorkTask) -> HttpResponse:
 @staff_view(Cap.EDIT_CLINICAL)
 def task_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """GET: the close and reassign forms for one task (``?cancel=1``: the plain row again); POST: close it."""
-    user = _user(request)
+    user = request_user(request)
     task = get_task_for_user(user, public_id, Cap.EDIT_CLINICAL)
     if request.method == "GET" and request.GET.get("cancel") and is_htmx(request):
         return _row_response(request, task)
@@ -165,7 +161,7 @@ def task_close(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @staff_view(Cap.EDIT_CLINICAL)
 def task_reassign(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     task = get_task_for_user(user, public_id, Cap.EDIT_CLINICAL)
     choices = reassign_choices(task)
     form = ReassignTaskForm(request.POST, choices=choices)
