@@ -14,7 +14,7 @@ loser hits the (session, patient) unique constraint, reads the winner's row unde
 own tap to it as an ordinary change (so the later tap wins and the earlier one is kept as a version), exactly
 as if the two taps had come one after the other.
 
-Lock order in every action here: attendance row -> whatever ``attendance_recorded`` receivers lock (worklist
+Lock order in every action here: attendance row -> whatever ``attendance_recorded`` handlers lock (worklist
 tasks, billable days) -> the audit chain head, last, as the booking actions do.
 """
 
@@ -29,9 +29,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from openiop.attendance.hooks import AttendanceRecorded, attendance_recorded
 from openiop.attendance.minutes import minutes_after, minutes_attended
 from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
-from openiop.attendance.signals import attendance_recorded
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.scheduling.models import Booking, Session
@@ -89,7 +89,7 @@ def checkin_is_open(session: Session, now: datetime | None = None) -> bool:
 
 
 def snapshot(record: AttendanceRecord) -> dict[str, Any]:
-    """The record's fields as JSON-safe values: what a correction keeps, and the signal's ``previous``.
+    """The record's fields as JSON-safe values: what a correction keeps, and the hook event's ``previous``.
 
     Keys: status, late_minutes, left_early_minutes, arrived_at and departed_at (ISO 8601 or None),
     participation, remark, minutes_attended, recorded_by (the user's public id), version, updated_at (ISO).
@@ -291,7 +291,7 @@ def _create(
             **values,
         )
     record.session = session
-    attendance_recorded.send(sender=AttendanceRecord, record=record, previous=None, acting_user=acting_user)
+    attendance_recorded.emit(AttendanceRecorded(record=record, previous=None, acting_user=acting_user))
     filled = [name for name in EDITABLE_FIELDS if values[name] not in (None, "", 0)]
     audit.record(
         action=AuditAction.CREATED,
@@ -324,7 +324,7 @@ def _change(
     record.version += 1
     record.recorded_by = acting_user
     record.save(update_fields=[*changed, "version", "recorded_by", "updated_at"])
-    attendance_recorded.send(sender=AttendanceRecord, record=record, previous=previous, acting_user=acting_user)
+    attendance_recorded.emit(AttendanceRecorded(record=record, previous=previous, acting_user=acting_user))
     audit.record(
         action=AuditAction.UPDATED,
         acting_user=acting_user,

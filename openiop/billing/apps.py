@@ -6,7 +6,8 @@ class BillingConfig(AppConfig):
     label = "billing"
 
     def ready(self) -> None:
-        from openiop.attendance.signals import attendance_recorded
+        from openiop.attendance.hooks import attendance_recorded
         from openiop.billing.days import on_attendance_recorded
 
-        attendance_recorded.connect(on_attendance_recorded, dispatch_uid="billing.billable_days")
+        # Order 20: after the absence policy (worklist, 10), before group-note parts (notes, 30), as before.
+        attendance_recorded.register(on_attendance_recorded, order=20, app="billing")

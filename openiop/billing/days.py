@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.attendance.hooks import AttendanceRecorded
 from openiop.attendance.models import AttendanceRecord
 from openiop.billing import rules
 from openiop.billing.models import BillableDay, PayerRule
@@ -138,9 +138,8 @@ def local_date_of(session: Session) -> date:
     return timezone.localtime(session.starts_at, session.program.tz()).date()
 
 
-def on_attendance_recorded(
-    sender: Any, *, record: AttendanceRecord, previous: dict[str, Any] | None, acting_user: User | None, **kwargs: Any
-) -> None:
+def on_attendance_recorded(event: AttendanceRecorded) -> None:
+    record, previous = event.record, event.previous
     if previous is not None and (
         previous.get("status") == record.status and previous.get("minutes_attended") == record.minutes_attended
     ):
@@ -151,7 +150,7 @@ def on_attendance_recorded(
         session = record.session
     else:
         session = Session.objects.select_related("program").get(pk=record.session_id)
-    _evaluate_locked(record.episode_id, local_date_of(session), acting_user)
+    _evaluate_locked(record.episode_id, local_date_of(session), event.acting_user)
 
 
 def days_to_evaluate(program: Program, since: date, until: date | None = None) -> list[tuple[int, date]]:

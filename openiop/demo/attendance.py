@@ -4,7 +4,7 @@ timeline (clinic, calendar, history).
 Every past session (a program-local day before today) is checked in by the front desk a few minutes after it ends
 (``do_check_in``), a few records are corrected a day later with a reason (``do_correct_attendance``), and staff work
 the queue each morning, closing the tasks the absence policy raised once they are due (``do_close_task``). The
-signal-driven parts (work-queue tasks, billable days) and the audit trail therefore come out as in real use.
+hook-driven parts (work-queue tasks, billable days) and the audit trail therefore come out as in real use.
 
 Most people come to most sessions; a few arrive late or leave early (a few minutes, which the clinical hour still
 credits, or enough to cost the week its dose) and a few miss a day. A handful of patients are cast so each feature

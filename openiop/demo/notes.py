@@ -3,7 +3,7 @@ long past its deadline (the overdue queue), one by the intern waiting for the su
 note. The group note is for the latest group session with attendance that has ended, written and signed by every
 facilitator (locked); when the demo has no such session (its history is not seeded), the first group session from
 today on gets a draft group note with its shared part written: its booked people are checked in when check-in is open,
-and otherwise each gets a part as the front desk checks them in (the attendance signal adds it).
+and otherwise each gets a part as the front desk checks them in (the ``attendance_recorded`` hook adds it).
 
 Everything goes through the real actions; an episode without a plan in force gets one (a problem tied to its
 primary diagnosis, a goal, an objective) so its notes can be signed. Deterministic and idempotent: an organization

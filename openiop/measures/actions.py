@@ -3,7 +3,7 @@ safety alerts, schedules and the per-program config.
 
 Every write is one transaction with its audit row (field names only, never answers or scores). A critical answer
 raises its ``SafetyAlert`` inside the same transaction that stores it, so an answer is never stored without its
-alert, nor an alert without its answer.
+alert, nor an alert without its answer; a new alert emits ``hooks.safety_alert_raised`` in that transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.measures import instruments
+from openiop.measures.hooks import SafetyAlertRaised, safety_alert_raised
 from openiop.measures.models import (
     FOLLOW_UP_OCCASIONS,
     Administration,
@@ -249,6 +250,8 @@ def _raise_alert_if_critical(
             items=items,
             risk=risk,
         )
+        # Apps above measures (plans: an unscheduled review) react here, before the audit row (lock order).
+        safety_alert_raised.emit(SafetyAlertRaised(alert=alert, acting_user=acting_user))
         audit.record(
             action=AuditAction.CREATED,
             acting_user=acting_user,

@@ -6,8 +6,9 @@ class NotesConfig(AppConfig):
     label = "notes"
 
     def ready(self) -> None:
-        from openiop.attendance.signals import attendance_recorded
+        from openiop.attendance.hooks import attendance_recorded
         from openiop.notes.group_actions import on_attendance_recorded
 
-        # A late check-in on a group session gives the person their own part of its group note.
-        attendance_recorded.connect(on_attendance_recorded, dispatch_uid="notes.group_parts")
+        # A late check-in on a group session gives the person their own part of its group note. Order 30: last,
+        # after worklist (10) and billing (20), as when these were signal receivers in INSTALLED_APPS order.
+        attendance_recorded.register(on_attendance_recorded, order=30, app="notes")

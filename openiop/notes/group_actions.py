@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from openiop.attendance.hooks import AttendanceRecorded
 from openiop.attendance.models import AttendanceRecord
 from openiop.core import audit
 from openiop.core.actions import apply_changes
@@ -157,10 +158,9 @@ def add_missing_parts(group_note: GroupNote, *, acting_user: User | None) -> lis
     return added
 
 
-def on_attendance_recorded(
-    sender: Any, record: AttendanceRecord, previous: Any, acting_user: Any, **kwargs: Any
-) -> None:
+def on_attendance_recorded(event: AttendanceRecorded) -> None:
     """A check-in on a session with a group note: the person gets a part (late addition after the lock)."""
+    record, previous = event.record, event.previous
     if not record.attended:
         return
     if previous is not None and previous.get("status") in AttendanceRecord.ATTENDED:
@@ -174,7 +174,7 @@ def on_attendance_recorded(
     if group_note is None or group_note.parts.filter(patient_id=record.patient_id).exists():
         return
     fresh = AttendanceRecord.objects.select_related("patient", "episode__program__site").get(pk=record.pk)
-    _add_part(group_note, fresh, acting_user)
+    _add_part(group_note, fresh, event.acting_user)
 
 
 def _locked_group_note(group_note: GroupNote) -> GroupNote:

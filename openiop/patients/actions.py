@@ -17,6 +17,7 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.actions import apply_changes, validate
 from openiop.core.models import AuditAction
+from openiop.patients import events
 from openiop.patients.models import (
     EPISODE_TRANSITIONS,
     CareTeamMember,
@@ -308,6 +309,16 @@ def do_open_episode(
     CareTeamMember.objects.bulk_create(
         [CareTeamMember(episode=episode, user=u, team_role=r) for u, r in members.items()]
     )
+    if episode.status == EpisodeOfCare.Status.ACTIVE:
+        assert episode.admitted_on is not None  # _check_episode requires it of an active episode
+        events.emit(
+            events.EpisodeAdmitted(
+                episode=episode,
+                acting_user=acting_user,
+                effective_on=episode.admitted_on,
+                from_waitlist=False,
+            )
+        )
     set_fields = [
         name
         for name in ("track", "admitted_on", "waitlisted_on", "expected_discharge_on", "primary_clinician")
@@ -326,6 +337,8 @@ def do_open_episode(
 @transaction.atomic
 def do_update_episode(episode: EpisodeOfCare, *, acting_user: User, **fields: Any) -> list[str]:
     previous_track_id = episode.track_id
+    # apply_changes reads the current track anyway when one is given, so keeping it costs no query.
+    previous_track = episode.track if "track" in fields else None
     changed = apply_changes(episode, fields, EPISODE_FIELDS)
     if changed:
         if "track" in changed and episode.track_id != previous_track_id:
@@ -344,6 +357,16 @@ def do_update_episode(episode: EpisodeOfCare, *, acting_user: User, **fields: An
                     user=episode.primary_clinician,
                     defaults={"team_role": CareTeamMember.TeamRole.PRIMARY},
                 )
+        if "track" in changed and episode.track_id != previous_track_id:
+            events.emit(
+                events.TrackChanged(
+                    episode=episode,
+                    acting_user=acting_user,
+                    effective_on=episode.program.now().date(),
+                    old_track=previous_track,
+                    new_track=episode.track,
+                )
+            )
         audit.record(
             action=AuditAction.UPDATED,
             acting_user=acting_user,
@@ -384,6 +407,7 @@ def do_change_episode_status(
         changed += ["discharged_on", "discharge_reason"]
     _check_episode(episode)
     episode.save()
+    events.emit(_transition_event(episode, current, acting_user=acting_user, on_date=on_date))
     audit.record(
         action=AuditAction.STATUS_CHANGED,
         acting_user=acting_user,
@@ -392,6 +416,21 @@ def do_change_episode_status(
         changed_fields=changed,
     )
     return episode
+
+
+def _transition_event(
+    episode: EpisodeOfCare, previous: EpisodeOfCare.Status, *, acting_user: User, on_date: date
+) -> events.EpisodeEvent:
+    """The event for a status change EPISODE_TRANSITIONS allows (checked before this is called)."""
+    common: dict[str, Any] = {"episode": episode, "acting_user": acting_user, "effective_on": on_date}
+    S = EpisodeOfCare.Status
+    if episode.status == S.DISCHARGED:
+        return events.EpisodeDischarged(**common, reason=episode.discharge_reason, previous_status=previous.value)
+    if episode.status == S.ON_HOLD:
+        return events.EpisodePutOnHold(**common)
+    if previous == S.WAITLIST:
+        return events.EpisodeAdmitted(**common, from_waitlist=True)
+    return events.EpisodeResumed(**common)
 
 
 def _checked_team(episode: EpisodeOfCare, members: Iterable[tuple[User, str]]) -> dict[User, str]:

@@ -2,8 +2,9 @@
 
 Run daily (and safe to run any time: every step is idempotent). Admission lives in the referrals app, which does
 not know about plans, so the plan row is made here or when the chart is opened, whichever comes first. A safety
-alert raises its review at once through the signal in ``signals.py``; the sweep here catches an alert whose
-review could not be raised then (the plan had no version in force yet, or the receiver failed).
+alert raises its review at once through ``on_safety_alert_raised`` (registered on measures'
+``safety_alert_raised`` hook in ``apps.py``); the sweep here catches an alert whose review could not be raised
+then (the plan had no version in force yet, or the review failed).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
+from openiop.measures.hooks import SafetyAlertRaised
 from openiop.measures.models import SafetyAlert
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import actions
@@ -48,6 +51,17 @@ def review_for_alert(alert: SafetyAlert) -> bool:
     except ValidationError:
         return False
     return created
+
+
+def on_safety_alert_raised(event: SafetyAlertRaised) -> None:
+    """A new safety alert calls for an unscheduled progress review of the patient's plan.
+
+    The hook runs inside the alert's transaction, but the review is deliberately raised only after it commits, and
+    a failure is only logged (``robust``): raising a safety alert must never fail because of the plans app. The
+    ``plan_deadlines`` sweep raises any review missed here.
+    """
+    alert = event.alert
+    transaction.on_commit(lambda: review_for_alert(alert), robust=True)
 
 
 def ensure_tasks(result: DeadlineRun) -> None:

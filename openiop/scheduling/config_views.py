@@ -470,7 +470,9 @@ def series_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             return redirect("scheduling:config_series", s.public_id)
     if kind == "end" and end_form.is_valid():
         try:
-            series_actions.do_end_series(s, acting_user=request_user(request), last_day=end_form.cleaned_data["last_day"])
+            series_actions.do_end_series(
+                s, acting_user=request_user(request), last_day=end_form.cleaned_data["last_day"]
+            )
         except ValidationError as exc:
             named = exc.message_dict.get("until") if hasattr(exc, "error_dict") else None
             exc = ValidationError({"last_day": named or exc.messages})
@@ -580,7 +582,9 @@ def session_cancel(request: HttpRequest, public_id: Any) -> HttpResponse:
     form = CancelSessionForm(request.POST)
     if form.is_valid():
         try:
-            series_actions.do_cancel_session(session, acting_user=request_user(request), reason=form.cleaned_data["reason"])
+            series_actions.do_cancel_session(
+                session, acting_user=request_user(request), reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

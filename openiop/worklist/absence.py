@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.attendance.hooks import AttendanceRecorded
 from openiop.attendance.models import AttendanceRecord
 from openiop.attendance.policy import policy_for
 from openiop.patients.models import EpisodeOfCare
@@ -231,14 +232,13 @@ def _before(items: list[Item], record: AttendanceRecord, previous: dict[str, Any
     return result
 
 
-def on_attendance_recorded(
-    sender: Any, *, record: AttendanceRecord, previous: dict[str, Any] | None, acting_user: User | None, **kwargs: Any
-) -> None:
+def on_attendance_recorded(event: AttendanceRecorded) -> None:
+    record, previous = event.record, event.previous
     if not _may_matter(record, previous):
         return
-    # The signal is sent inside the check-in's transaction; this joins it (a savepoint), never commits on its own.
+    # The hook is emitted inside the check-in's transaction; this joins it (a savepoint), never commits on its own.
     with transaction.atomic():
-        apply_absence_policy(record, previous, acting_user=acting_user)
+        apply_absence_policy(record, previous, acting_user=event.acting_user)
 
 
 def _may_matter(record: AttendanceRecord, previous: dict[str, Any] | None) -> bool:

@@ -6,7 +6,8 @@ class WorklistConfig(AppConfig):
     label = "worklist"
 
     def ready(self) -> None:
-        from openiop.attendance.signals import attendance_recorded
+        from openiop.attendance.hooks import attendance_recorded
         from openiop.worklist.absence import on_attendance_recorded
 
-        attendance_recorded.connect(on_attendance_recorded, dispatch_uid="worklist.absence_policy")
+        # Order 10, 20, 30 (worklist, billing, notes) keeps the order the signal receivers ran in (INSTALLED_APPS).
+        attendance_recorded.register(on_attendance_recorded, order=10, app="worklist")

@@ -16,8 +16,8 @@ from openiop.attendance.actions import (
     do_check_in,
     do_record_session_cancelled,
 )
+from openiop.attendance.hooks import AttendanceRecorded, attendance_recorded
 from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
-from openiop.attendance.signals import attendance_recorded
 from openiop.attendance.tests.rosters import book_people, running_session, session_at
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.actions.series import do_cancel_session
@@ -31,12 +31,11 @@ pytestmark = pytest.mark.django_db
 def signals():
     sent = []
 
-    def receiver(sender, record, previous, acting_user, **kwargs):
-        sent.append((record.pk, record.status, previous, acting_user))
+    def receiver(event: AttendanceRecorded) -> None:
+        sent.append((event.record.pk, event.record.status, event.previous, event.acting_user))
 
-    attendance_recorded.connect(receiver, weak=False, dispatch_uid="test-checkin")
-    yield sent
-    attendance_recorded.disconnect(dispatch_uid="test-checkin")
+    with attendance_recorded.registered(receiver, order=1_000_000, app="test"):
+        yield sent
 
 
 def _errors(excinfo) -> dict:

@@ -159,7 +159,7 @@ def test_an_alert_before_the_plan_is_in_force_raises_no_review_until_the_sweep()
     version = draft(patient, clinic.clinician)
     mt.completed(patient, clinic.clinician, "phq9", mt.phq9(6, item9=2))
     assert not ProgressReview.objects.filter(plan=version.plan).exists()
-    # Once the plan is in force, the daily sweep raises the review the signal could not.
+    # Once the plan is in force, the daily sweep raises the review the hook could not.
     active(patient, clinic.clinician)
     assert run_plan_deadlines().safety_reviews == 1
     assert run_plan_deadlines().safety_reviews == 0

@@ -1,0 +1,164 @@
+"""Episode events: the episode of care's transitions, told to the apps above patients inside the same transaction.
+
+Patients owns the episode but knows nothing of scheduling, worklist, plans or discharge, so a transition does not do
+their part; it emits an event and each app reacts in a handler it registers from its ``AppConfig.ready()``::
+
+    from openiop.patients import events
+
+    events.register(events.EpisodeDischarged, on_discharged, order=20, app="scheduling")
+
+The mechanism is ``core.hooks.Hook`` (one hook per event type): handlers run synchronously by ``order`` and then
+registration order, inside the transition's ``transaction.atomic``, and an exception in one propagates and rolls the
+whole transition back. No Django signals. Every registered handler is listed in ``docs/architecture.md``
+("Episode events and hooks").
+
+Who emits what (``patients.actions``):
+
+- ``EpisodeAdmitted``: ``do_open_episode`` with status active, and ``do_change_episode_status`` waitlist -> active.
+  Opening an episode on the waitlist is not an admission and emits nothing.
+- ``TrackChanged``: ``do_update_episode`` when the track really changes (the Episodes tab, and scheduling's
+  enrollment and track moves, which set the episode's track through it).
+- ``EpisodePutOnHold`` / ``EpisodeResumed``: ``do_change_episode_status`` active -> on hold -> active.
+- ``EpisodeDischarged``: ``do_change_episode_status`` to discharged, from any open status (the Episodes tab, and
+  discharge's signing or unplanned discharge, which go through it).
+- ``EpisodeReadmitted`` and ``LevelOfCareChanged``: nothing emits them yet. A discharged episode is closed for good
+  and a readmission is a new episode (``EpisodeAdmitted``; referrals flags it ``is_readmission``), and there is no
+  level-of-care field yet. The types are defined so the upcoming features emit them from their actions.
+
+Dispatch is on the exact event type (no subclass matching). An event is emitted after the episode row is saved and
+before the transition's own audit row, keeping the lock order of the actions: domain rows first, the audit chain
+head last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.utils import timezone
+
+from openiop.core.hooks import Hook, Registration
+
+if TYPE_CHECKING:
+    from openiop.accounts.models import User
+    from openiop.patients.models import EpisodeOfCare
+    from openiop.programs.models import Track
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeEvent:
+    """What every episode event carries. ``effective_on`` is the date the transition takes effect (admission,
+    discharge, hold date...; the program's today for a track change); ``occurred_at`` is when it was recorded."""
+
+    episode: EpisodeOfCare
+    acting_user: User | None
+    effective_on: date
+    occurred_at: datetime = field(default_factory=timezone.now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeAdmitted(EpisodeEvent):
+    """The episode became active for the first time; ``from_waitlist`` when it had waited on the waitlist. Its
+    track, if any, is ``episode.track`` (a referral's admission may set or change it just after, as ``TrackChanged``).
+    """
+
+    from_waitlist: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackChanged(EpisodeEvent):
+    old_track: Track | None
+    new_track: Track | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodePutOnHold(EpisodeEvent):
+    """Active -> on hold. Holds carry no reason today; ``reason`` is there for when they do."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeResumed(EpisodeEvent):
+    """On hold -> active."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeDischarged(EpisodeEvent):
+    """The episode closed for good: ``reason`` is the TEDS-D code (``EpisodeOfCare.DischargeReason``);
+    ``previous_status`` tells a discharge from care (active, on hold) from a waitlisted episode being closed."""
+
+    reason: str
+    previous_status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EpisodeReadmitted(EpisodeEvent):
+    """Not emitted yet (see the module docstring): a new episode readmitting the patient after ``previous``."""
+
+    previous: EpisodeOfCare
+
+
+@dataclass(frozen=True, kw_only=True)
+class LevelOfCareChanged(EpisodeEvent):
+    """Not emitted yet (see the module docstring): the upcoming level-of-care feature emits it."""
+
+    old_level: str
+    new_level: str
+    reason: str = ""
+
+
+EVENT_TYPES: tuple[type[EpisodeEvent], ...] = (
+    EpisodeAdmitted,
+    TrackChanged,
+    EpisodePutOnHold,
+    EpisodeResumed,
+    EpisodeDischarged,
+    EpisodeReadmitted,
+    LevelOfCareChanged,
+)
+_HOOKS: dict[type[EpisodeEvent], Hook[Any]] = {t: Hook(f"patients.{t.__name__}") for t in EVENT_TYPES}
+
+Ev = TypeVar("Ev", bound=EpisodeEvent)
+
+
+def hook(event_type: type[Ev]) -> Hook[Ev]:
+    try:
+        return _HOOKS[event_type]
+    except KeyError:
+        raise TypeError(f"{event_type!r} is not an episode event type.") from None
+
+
+def register(event_type: type[Ev], handler: Callable[[Ev], None], *, order: int, app: str) -> None:
+    """Call ``handler(event)`` on every ``event_type``; from ``AppConfig.ready()``. Idempotent per handler."""
+    hook(event_type).register(handler, order=order, app=app)
+
+
+def unregister(event_type: type[Ev], handler: Callable[[Ev], None]) -> bool:
+    return hook(event_type).unregister(handler)
+
+
+def emit(event: EpisodeEvent) -> None:
+    """Run the event's handlers now, in this transaction; raises ``core.hooks.TransactionRequired`` outside one."""
+    hook(type(event)).emit(event)
+
+
+def registrations(event_type: type[EpisodeEvent]) -> tuple[Registration[Any], ...]:
+    return hook(event_type).registrations
+
+
+@contextmanager
+def registered(event_type: type[Ev], handler: Callable[[Ev], None], *, order: int, app: str) -> Iterator[None]:
+    """The handler registered for the ``with`` block only (tests)."""
+    with hook(event_type).registered(handler, order=order, app=app):
+        yield
+
+
+@contextmanager
+def listening(event_type: type[Ev]) -> Iterator[list[Ev]]:
+    """The ``event_type`` events emitted during the ``with`` block, recorded after every other handler (tests)."""
+    with hook(event_type).listening() as seen:
+        yield seen
