@@ -234,7 +234,7 @@ def _tab_flags(user: User) -> dict[str, Any]:
 
 
 def attendance_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Attendance tab (registered in patients.views.CHART_TABS)."""
+    """Context for the chart's Attendance tab (registered in attendance/apps.py)."""
     user = _user(request)
     now = timezone.now()
     doses = reports.patient_dose(user, patient, episodes, now=now)

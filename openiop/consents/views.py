@@ -46,7 +46,7 @@ def _tab_url(patient: Patient) -> str:
 
 
 def consents_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Consents tab (registered in patients.views.CHART_TABS)."""
+    """Context for the chart's Consents tab (registered in consents/apps.py)."""
     user = _user(request)
     now = timezone.now()
     rows = [(c, c.status_on(now)) for c in patient_consents(user, patient)]

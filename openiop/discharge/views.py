@@ -70,7 +70,7 @@ def _audit_view(request: HttpRequest, summary: DischargeSummary, object_type: st
 
 
 def discharge_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Discharge tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL)."""
+    """Context for the chart's Discharge tab (registered in discharge/apps.py, VIEW_CLINICAL)."""
     user = _user(request)
     rows = patient_discharges(user, patient)
     can_edit = user.can(Cap.EDIT_CLINICAL) and patient.is_active

@@ -160,7 +160,7 @@ def material_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def family_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Family access tab (registered in patients.views.CHART_TABS)."""
+    """Context for the chart's Family access tab (registered in family/apps.py)."""
     user = _user(request)
     require(user, Cap.VIEW_PATIENTS)
     return {

@@ -401,5 +401,5 @@ def add_addendum(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def intake_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Intake tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL)."""
+    """Context for the chart's Intake tab (registered in intake/apps.py, VIEW_CLINICAL)."""
     return {"assessments": list(patient_assessments(_user(request), patient))}

@@ -78,7 +78,7 @@ def _open_episodes(user: User, patient: Patient) -> list[EpisodeOfCare]:
 
 
 def measures_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for measures/partials/tab_measures.html (registered in patients.views.CHART_TABS)."""
+    """Context for measures/partials/tab_measures.html (registered in measures/apps.py)."""
     user = _user(request)
     administrations = list(patient_administrations(user, patient))
     open_ones = [a for a in administrations if a.is_open]

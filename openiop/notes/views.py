@@ -417,7 +417,7 @@ def group_part(request: HttpRequest, public_id: UUID, part_id: UUID) -> HttpResp
 
 
 def notes_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Notes tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL): the patient's
+    """Context for the chart's Notes tab (registered in notes/apps.py, VIEW_CLINICAL): the patient's
     own notes and, for a group part, the shared part of its group note; never another participant's part."""
     user = _user(request)
     notes = queries.patient_notes(user, patient)

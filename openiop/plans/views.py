@@ -587,7 +587,7 @@ class EpisodePlan:
 
 
 def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Plan tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL). An admitted open
+    """Context for the chart's Plan tab (registered in plans/apps.py, VIEW_CLINICAL). An admitted open
     episode without a plan gets one here: admission (the referrals app) does not make it."""
     user = _user(request)
     rows = []

@@ -1,4 +1,4 @@
-"""Staff side of the portal: the chart's Portal access section (registered in ``patients.views.CHART_TABS``),
+"""Staff side of the portal: the chart's Portal access section (registered in ``portal/apps.py``),
 inviting a patient or a support contact, re-sending and withdrawing invitations, turning a portal login off and
 on, and a program's portal policy.
 

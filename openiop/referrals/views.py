@@ -495,7 +495,7 @@ def slot_unpublish(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect("referrals:slots")
 
 
-# --- The chart's Referrals tab (to be registered in openiop.patients.views.CHART_TABS) -------------------------
+# --- The chart's Referrals tab (to be registered in referrals/apps.py) -------------------------------------------
 
 
 def referrals_tab(request: HttpRequest, patient: Any, episodes: Any) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def _tab_url(patient: Patient) -> str:
 
 
 def reminders_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Reminders tab (registered in patients.views.CHART_TABS)."""
+    """Context for the chart's Reminders tab (registered in reminders/apps.py)."""
     user = _user(request)
     return {
         "reminder_prefs": preferences_of(patient),

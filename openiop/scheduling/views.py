@@ -198,7 +198,7 @@ def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         )
 
 
-# --- The chart's Schedule tab (registered in openiop.patients.views.CHART_TABS) -----------------------------------
+# --- The chart's Schedule tab (registered in scheduling/apps.py) -----------------------------------
 
 
 def _can_manage_patient_feed(user: User) -> bool:

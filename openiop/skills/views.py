@@ -1,4 +1,4 @@
-"""Staff pages of the practice log: the chart's Skills practice tab (registered in ``patients.views.CHART_TABS``,
+"""Staff pages of the practice log: the chart's Skills practice tab (registered in ``skills/apps.py``,
 ``VIEW_CLINICAL``; the chart audits the read) and a program's skills list. The patient's own pages are in
 ``portal.views_care``."""
 
