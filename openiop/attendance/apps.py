@@ -14,3 +14,6 @@ class AttendanceConfig(AppConfig):
         registry.chart_tabs.register(
             registry.ChartTab("attendance", "Attendance", 60, "attendance/partials/dose_tab.html", attendance_tab)
         )
+        registry.home_panels.register(
+            registry.HomePanel("dose", 20, "attendance/partials/home_dose_loader.html", registry.loads_itself)
+        )

@@ -8,7 +8,7 @@ class PatientsConfig(AppConfig):
     def ready(self) -> None:
         from openiop.core import registry
         from openiop.core.roles import Cap
-        from openiop.patients import views
+        from openiop.patients import census, views
 
         # The chart opens on the first tab; other apps' tabs slot in between by their order numbers.
         tab = registry.chart_tabs.register
@@ -33,4 +33,10 @@ class PatientsConfig(AppConfig):
                 views._activity,
                 caps=(Cap.VIEW_CLINICAL, Cap.VIEW_AUDIT),
             )
+        )
+        registry.home_panels.register(
+            registry.HomePanel("census", 10, "patients/partials/home_census.html", census.census_panel)
+        )
+        registry.home_panels.register(
+            registry.HomePanel("caseload", 40, "patients/partials/home_caseload.html", census.caseload_panel)
         )
