@@ -59,18 +59,5 @@ def program_ids_for(user: User) -> list[int]:
     return cached
 
 
-def managed_program_ids(user: User) -> list[int]:
-    """Programs the user may configure: all of the organization for a sysadmin, own ones for a director."""
-    from openiop.programs.models import Program
-
-    if not user.is_authenticated or user.organization_id is None:
-        return []
-    if user.can(Cap.MANAGE_ORGANIZATION):
-        return list(Program.objects.filter(site__organization_id=user.organization_id).values_list("id", flat=True))
-    if user.can(Cap.MANAGE_PROGRAMS):
-        return program_ids_for(user)
-    return []
-
-
 def is_read_only(user: User) -> bool:
     return user.role == Role.AUDITOR

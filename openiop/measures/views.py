@@ -24,7 +24,7 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import managed_program_ids, program_ids_for, require, staff_view
+from openiop.core.permissions import program_ids_for, require, staff_view
 from openiop.core.roles import Cap
 from openiop.measures import actions, instruments, questionnaire, reports, trends
 from openiop.measures.forms import (
@@ -48,6 +48,7 @@ from openiop.measures.schedules import config_for, enabled_codes, schedulable, s
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
+from openiop.programs.queries import managed_program_ids
 
 ALERT_PAGE_SIZE = 50
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import managed_program_ids, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient, SupportContact
 from openiop.patients.queries import get_contact_for_user, get_patient_for_user, patients_for_user
@@ -31,6 +31,7 @@ from openiop.portal.models import Invitation, PortalAccount
 from openiop.portal.policy import policy_for
 from openiop.portal.queries import portal_access
 from openiop.programs.models import Program
+from openiop.programs.queries import managed_program_ids
 
 TAB_SLUG = "portal"
 

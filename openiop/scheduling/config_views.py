@@ -21,10 +21,11 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import is_read_only, managed_program_ids, program_ids_for
+from openiop.core.permissions import is_read_only, program_ids_for
 from openiop.core.roles import Cap, Role
 from openiop.lib import recurrence
 from openiop.programs.models import WEEKDAYS, Program, Site, Track
+from openiop.programs.queries import managed_program_ids
 from openiop.scheduling import series as actions
 from openiop.scheduling.config_forms import (
     AvailabilityForm,

@@ -14,10 +14,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import managed_program_ids, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program
+from openiop.programs.queries import managed_program_ids
 from openiop.skills import actions, policy
 from openiop.skills.charts import chart_for_entries
 from openiop.skills.forms import PracticePolicyForm
