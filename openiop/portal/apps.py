@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from openiop.core import registry
         from openiop.core.roles import Cap
+        from openiop.portal.access import is_portal_user
         from openiop.portal.staff_views import portal_tab
 
         # Who has a portal login is not clinical; front desk and clinicians invite and switch logins off.
@@ -21,3 +22,5 @@ class PortalConfig(AppConfig):
                 caps=(Cap.EDIT_DEMOGRAPHICS,),
             )
         )
+        # Patient and family logins sign in only at the portal's login, never at the staff login.
+        registry.login_gates.register(registry.LoginGate("portal_accounts", 10, is_portal_user))
