@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "openiop.family",
     "openiop.reminders",
     "openiop.jobs",
+    "openiop.home",
     "openiop.demo",
 ]
 

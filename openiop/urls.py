@@ -4,7 +4,7 @@ from django.urls import include, path
 from openiop.api.urls import api
 
 urlpatterns = [
-    path("", include("openiop.core.urls")),
+    path("", include("openiop.home.urls")),
     path("accounts/", include("openiop.accounts.urls")),
     path("patients/", include("openiop.patients.urls")),
     path("schedule/", include("openiop.scheduling.urls")),

@@ -19,12 +19,12 @@ from openiop.core import audit
 from openiop.core.actions import apply_changes, validate
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap, Role
-from openiop.programs.models import Organization, Program
 
 STAFF_FIELDS = ("first_name", "last_name", "email", "role", "credentials", "title", "phone", "supervisor")
 
 
-def _check_programs(organization: Organization, programs: Iterable[Program]) -> list[Program]:
+# Organizations and programs (openiop.programs) sit above accounts, which only stores references to them: typed Any.
+def _check_programs(organization: Any, programs: Iterable[Any]) -> list[Any]:
     programs = list(programs)
     if any(p.site.organization_id != organization.pk for p in programs):
         raise ValidationError({"programs": "Programs must belong to the staff member's organization."})
@@ -57,10 +57,10 @@ def _check_supervisor(user: User) -> None:
 def do_create_staff(
     *,
     acting_user: User | None,
-    organization: Organization,
+    organization: Any,
     username: str,
     password: str | None,
-    programs: Iterable[Program] = (),
+    programs: Iterable[Any] = (),
     **fields: Any,
 ) -> User:
     user = User(organization=organization, username=username)
@@ -86,7 +86,7 @@ def do_create_staff(
 
 @transaction.atomic
 def do_update_staff(
-    user: User, *, acting_user: User, programs: Iterable[Program] | None = None, **fields: Any
+    user: User, *, acting_user: User, programs: Iterable[Any] | None = None, **fields: Any
 ) -> list[str]:
     changed = apply_changes(user, fields, STAFF_FIELDS)
     if "role" in changed and user.pk == acting_user.pk:
@@ -97,7 +97,7 @@ def do_update_staff(
         _check_supervisor(user)
         user.save()
     if programs is not None:
-        wanted = {p.pk: p for p in _check_programs(user.organization, programs)}  # type: ignore[arg-type]
+        wanted = {p.pk: p for p in _check_programs(user.organization, programs)}
         current = set(user.memberships.values_list("program_id", flat=True))
         if set(wanted) != current:
             user.memberships.exclude(program_id__in=wanted).delete()

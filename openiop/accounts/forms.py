@@ -9,6 +9,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.signals import user_login_failed
 from django.core.validators import RegexValidator
 
+from openiop.core import registry
 from openiop.core.forms import StyledFormMixin
 
 
@@ -65,10 +66,9 @@ class LoginForm(AccessibleFormMixin, auth_forms.AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autocapitalize": "none", "spellcheck": "false"})
 
     def login_allowed(self, user: Any) -> bool:
-        """Staff sign in here; patient and family logins only at the portal's login (openiop.portal)."""
-        from openiop.portal.access import is_portal_user
-
-        return not is_portal_user(user)
+        """Staff sign in here; an app with a login of its own (the portal's patient and family logins) registers a
+        LoginGate that refuses its accounts here."""
+        return not any(gate.refuses(user) for gate in registry.login_gates)
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from openiop.core.roles import Cap, Role, capabilities_for
-
-if TYPE_CHECKING:
-    from openiop.programs.models import Program
 
 
 class User(AbstractUser):
@@ -33,7 +30,8 @@ class User(AbstractUser):
         related_name="supervisees",
         help_text="Co-signs notes and plans of a supervised clinician.",
     )
-    programs: models.ManyToManyField[Program, ProgramMembership] = models.ManyToManyField(
+    # Any: Program lives in openiop.programs, which sits above accounts (the string reference keeps it that way).
+    programs: models.ManyToManyField[Any, ProgramMembership] = models.ManyToManyField(
         "programs.Program", through="ProgramMembership", related_name="staff"
     )
 

@@ -39,10 +39,11 @@ from openiop.accounts.actions import (
     do_verify_mfa,
 )
 from openiop.accounts.forms import AuthenticatorCodeForm, LoginForm, MFACodeForm, PasswordChangeForm
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.accounts.queries import SIGN_IN_HISTORY_DAYS, recent_sign_in_events
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import request_user, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 
 

@@ -12,12 +12,12 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.attendance import actions
 from openiop.attendance import queries as attendance_queries
 from openiop.attendance.models import AttendanceRecord
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.patients.queries import get_patient_for_user
 from openiop.scheduling.queries import get_session_for_user

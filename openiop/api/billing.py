@@ -12,12 +12,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from openiop.accounts.http import request_user
 from openiop.billing import queries
 from openiop.billing.forms import MAX_RANGE_DAYS
 from openiop.billing.models import BillableDay, PayerRule
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user
 
 router = Router(tags=["billing"])
 MAX_LIMIT = 500

@@ -15,13 +15,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.consents.actions import SignatureInput, do_record_consent, do_revoke_consent
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentKind
 from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, get_consent_for_user, patient_consents
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, require
+from openiop.core.permissions import program_ids_for, require
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program

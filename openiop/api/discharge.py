@@ -14,9 +14,10 @@ from uuid import UUID
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user, require
+from openiop.core.permissions import require
 from openiop.core.roles import Cap
 from openiop.discharge import actions
 from openiop.discharge.fhir import summary_to_fhir

@@ -14,10 +14,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, require
+from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.intake import actions
 from openiop.intake.models import IntakeAssessment

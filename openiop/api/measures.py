@@ -17,10 +17,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.api.problems import Conflict
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, require
+from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.measures import actions, fhir, instruments
 from openiop.measures.models import Administration, SafetyAlert

@@ -15,10 +15,10 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.notes import actions, group_actions, queries
 from openiop.notes.common import active_objectives

@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.plans import actions, content_actions, queries

@@ -12,11 +12,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.api.problems import Conflict
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, require
+from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients.queries import programs_for_user, staff_of_program
 from openiop.programs.models import Program, Track

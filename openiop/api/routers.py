@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.api.problems import Conflict
 from openiop.api.schemas import (
@@ -30,7 +31,7 @@ from openiop.api.schemas import (
 )
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, require
+from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients import actions as patient_actions
 from openiop.patients.models import EpisodeOfCare, Patient

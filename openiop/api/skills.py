@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from openiop.accounts.http import request_user
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user
 from openiop.core.roles import Cap
 from openiop.patients.models import Patient
 from openiop.patients.queries import get_episode_for_user, get_patient_for_user

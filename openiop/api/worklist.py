@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user
+from openiop.core.permissions import program_ids_for
 from openiop.core.roles import Cap
 from openiop.worklist import actions
 from openiop.worklist.models import WorkTask

@@ -25,21 +25,20 @@ the bottom half loads what it needs for many episodes in a fixed number of queri
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
 from openiop.attendance.models import AttendancePolicy, AttendanceRecord
 from openiop.attendance.policy import default_policy
-from openiop.billing import rules
-from openiop.billing.models import PayerRule
-from openiop.patients.models import Coverage, EpisodeOfCare
+from openiop.core.registry import Provider
+from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Program
 from openiop.scheduling.models import Booking, Session
 
@@ -449,54 +448,33 @@ def policies_for(programs: Iterable[Program]) -> dict[int, AttendancePolicy]:
     return {p.pk: rows.get(p.pk) or default_policy(p) for p in programs}
 
 
-class Minimums:
-    """Weekly minimums for many episodes: the same answer as ``billing.rules.weekly_minimum_hours`` (the
-    most specific payer rule with a minimum, else the program's), from two queries instead of two per call."""
+class WeeklyMinimums(Protocol):
+    """The weekly minimum of many episodes, loaded up front so a report asks no query per episode."""
+
+    def hours(self, episode: EpisodeOfCare, day: date) -> Decimal: ...
+
+    def with_source(self, episode: EpisodeOfCare, day: date) -> tuple[Decimal, str]:
+        """The minimum and where it came from: a payer rule's name, or "" for the program's own."""
+        ...
+
+
+class ProgramMinimums:
+    """The program's own weekly minimum: the fallback until billing provides its payer rules (billing/apps.py)."""
 
     def __init__(self, episodes: Sequence[EpisodeOfCare]) -> None:
-        patient_ids = {e.patient_id for e in episodes}
-        organizations = {e.program.site.organization_id for e in episodes}
-        self._coverages: dict[int, list[Coverage]] = defaultdict(list)
-        if patient_ids:
-            for coverage in Coverage.objects.filter(patient_id__in=patient_ids, is_active=True).order_by(
-                "priority", "pk"
-            ):
-                self._coverages[coverage.patient_id].append(coverage)
-        self._rules = (
-            list(PayerRule.objects.filter(organization_id__in=organizations, is_active=True).order_by("pk"))
-            if organizations
-            else []
-        )
-
-    def payer_kind(self, episode: EpisodeOfCare, day: date) -> str:
-        for c in self._coverages.get(episode.patient_id, []):
-            if (c.effective_from is None or c.effective_from <= day) and (
-                c.effective_to is None or c.effective_to >= day
-            ):
-                return c.payer_kind
-        return ""
-
-    def rule(self, episode: EpisodeOfCare, day: date) -> PayerRule | None:
-        program = episode.program
-        kind = self.payer_kind(episode, day)
-        candidates = [
-            r
-            for r in self._rules
-            if r.organization_id == program.site.organization_id
-            and (r.program_id is None or r.program_id == program.pk)
-            and (r.payer_kind == "" or r.payer_kind == kind)
-        ]
-        return max(candidates, key=rules.precedence, default=None)
+        pass
 
     def hours(self, episode: EpisodeOfCare, day: date) -> Decimal:
         return self.with_source(episode, day)[0]
 
     def with_source(self, episode: EpisodeOfCare, day: date) -> tuple[Decimal, str]:
-        """The minimum and where it came from: the payer rule's name, or "" for the program's own."""
-        rule = self.rule(episode, day)
-        if rule is not None and rule.weekly_dose_hours is not None:
-            return rule.weekly_dose_hours, rule.name
         return episode.program.weekly_dose_hours, ""
+
+
+# Payers may set their own weekly minimum; billing (above attendance) owns the payer rules and provides them here.
+minimums_source: Provider[Callable[[Sequence[EpisodeOfCare]], WeeklyMinimums]] = Provider(
+    "The weekly dose minimums", ProgramMinimums
+)
 
 
 def load_slots(
@@ -565,7 +543,7 @@ def _week_dose(
     episode: EpisodeOfCare,
     start: date,
     slots: Sequence[Slot],
-    minimums: Minimums,
+    minimums: WeeklyMinimums,
     *,
     now: datetime,
 ) -> WeekDose:
@@ -635,7 +613,7 @@ def episode_doses(
     if not episodes:
         return []
     policies = policies_for(e.program for e in episodes)
-    minimums = Minimums(episodes)
+    minimums = minimums_source.get()(episodes)
     if between is None:
         earliest = min(e.admitted_on for e in episodes if e.admitted_on)
         latest = max(e.discharged_on or now.date() for e in episodes)
@@ -678,7 +656,7 @@ def current_week_doses(episodes: Iterable[EpisodeOfCare], *, now: datetime) -> l
     if not episodes:
         return []
     policies = policies_for(e.program for e in episodes)
-    minimums = Minimums(episodes)
+    minimums = minimums_source.get()(episodes)
     weeks: dict[int, date] = {}
     for episode in episodes:
         today = now.astimezone(episode.program.tz()).date()

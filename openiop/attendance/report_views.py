@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.attendance import reports
 from openiop.attendance.dose import (
@@ -41,7 +42,7 @@ from openiop.core import audit
 from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
@@ -231,7 +232,7 @@ def _tab_flags(user: User) -> dict[str, Any]:
 
 
 def attendance_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Attendance tab (registered in patients.views.CHART_TABS)."""
+    """Context for the chart's Attendance tab (registered in attendance/apps.py)."""
     user = request_user(request)
     now = timezone.now()
     doses = reports.patient_dose(user, patient, episodes, now=now)

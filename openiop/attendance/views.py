@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.attendance import actions, queries
 from openiop.attendance.forms import PARTICIPATION_CHOICES, CheckInForm, CorrectionForm, initial_for
@@ -28,7 +29,7 @@ from openiop.attendance.queries import RosterRow
 from openiop.core import audit
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user, require, staff_view
+from openiop.core.permissions import require, staff_view
 from openiop.core.roles import Cap
 from openiop.scheduling.models import Session
 from openiop.scheduling.queries import get_session_for_user

@@ -20,9 +20,10 @@ from django.shortcuts import get_object_or_404
 
 from openiop.accounts.models import User
 from openiop.billing.models import BillableDay, PayerRule
-from openiop.core.permissions import managed_program_ids, program_ids_for, require
+from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.programs.models import Program
+from openiop.programs.queries import managed_program_ids
 
 RULE_READ_CAPS = (Cap.VIEW_BILLING, Cap.MANAGE_BILLING, Cap.MANAGE_PROGRAMS)
 RULE_WRITE_CAPS = (Cap.MANAGE_BILLING, Cap.MANAGE_PROGRAMS)

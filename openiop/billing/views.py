@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.billing import queries
 from openiop.billing.actions import (
     RULE_FIELDS,
@@ -26,7 +27,7 @@ from openiop.billing.models import PayerRule
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 
 LIST_URL = "billing:rules"

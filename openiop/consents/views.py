@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.consents import storage
 from openiop.consents.actions import do_record_consent, do_record_expiry_event, do_revoke_consent, do_store_signed_pdf
@@ -29,7 +30,7 @@ from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, can_record, get_co
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, require, staff_view
+from openiop.core.permissions import program_ids_for, require, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
@@ -41,7 +42,7 @@ def _tab_url(patient: Patient) -> str:
 
 
 def consents_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Consents tab (registered in patients.views.CHART_TABS)."""
+    """Context for the chart's Consents tab (registered in consents/apps.py)."""
     user = request_user(request)
     now = timezone.now()
     rows = [(c, c.status_on(now)) for c in patient_consents(user, patient)]

@@ -10,17 +10,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db import transaction
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models, transaction
 from django.utils import timezone
 
 from openiop.core.context import current_origin
 from openiop.core.models import AuditAction, AuditChainHead, AuditEvent
-
-if TYPE_CHECKING:
-    from openiop.accounts.models import User
-    from openiop.patients.models import Patient
 
 GENESIS_HASH = "0" * 64
 
@@ -52,8 +49,9 @@ def compute_hash(event: AuditEvent) -> str:
 def record(
     *,
     action: AuditAction,
-    acting_user: User | None,
-    patient: Patient | None = None,
+    # Typed by Django's bases: core sits below accounts (the staff User) and patients (the Patient).
+    acting_user: AbstractBaseUser | None,
+    patient: models.Model | None = None,
     obj: Any = None,
     object_type: str = "",
     changed_fields: Iterable[str] = (),
@@ -71,9 +69,9 @@ def record(
         object_id = ""
     if organization_id is None:
         if patient is not None:
-            organization_id = patient.organization_id
+            organization_id = patient.organization_id  # type: ignore[attr-defined]
         elif acting_user is not None:
-            organization_id = acting_user.organization_id
+            organization_id = acting_user.organization_id  # type: ignore[attr-defined]
     # No savepoint when joining the caller's transaction: a failed audit row must fail the write it audits anyway,
     # and the savepoint cost two statements on every audited write.
     with transaction.atomic(savepoint=False):
@@ -82,7 +80,7 @@ def record(
         event = AuditEvent(
             chain_index=head.last_index + 1,
             occurred_at=timezone.now(),
-            actor=acting_user,
+            actor=acting_user,  # type: ignore[misc]
             actor_label=acting_user.get_username() if acting_user is not None else "system",
             organization_id_ref=organization_id,
             patient=patient,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,16 +17,7 @@ from django.http.response import HttpResponseBase
 
 from openiop.core.roles import Cap, Role
 
-if TYPE_CHECKING:
-    from openiop.accounts.models import User
-
 V = TypeVar("V", bound=Callable[..., HttpResponseBase])
-
-
-def request_user(request: HttpRequest) -> User:
-    """The request's user, typed: every caller sits behind a login check (``staff_view``, ``login_required``, the
-    portal's guards or the API's auth), so it is never the anonymous user there."""
-    return request.user  # type: ignore[return-value]
 
 
 def require(user: Any, *caps: Cap, any_of: Iterable[Cap] = ()) -> None:
@@ -65,7 +56,8 @@ def staff_view(*caps: Cap, any_of: Iterable[Cap] = ()) -> Callable[[V], V]:
     return decorator
 
 
-def program_ids_for(user: User) -> list[int]:
+# ``user`` is the staff User (openiop.accounts), which sits above core: typed Any like ``require``.
+def program_ids_for(user: Any) -> list[int]:
     """Programs whose patients the user may see (membership only: sysadmins manage, they do not read charts)."""
     if not user.is_authenticated or not user.is_active or user.organization_id is None:
         return []
@@ -76,22 +68,9 @@ def program_ids_for(user: User) -> list[int]:
                 "program_id", flat=True
             )
         )
-        user._openiop_program_ids = cached  # type: ignore[attr-defined]
+        user._openiop_program_ids = cached
     return cached
 
 
-def managed_program_ids(user: User) -> list[int]:
-    """Programs the user may configure: all of the organization for a sysadmin, own ones for a director."""
-    from openiop.programs.models import Program
-
-    if not user.is_authenticated or user.organization_id is None:
-        return []
-    if user.can(Cap.MANAGE_ORGANIZATION):
-        return list(Program.objects.filter(site__organization_id=user.organization_id).values_list("id", flat=True))
-    if user.can(Cap.MANAGE_PROGRAMS):
-        return program_ids_for(user)
-    return []
-
-
-def is_read_only(user: User) -> bool:
+def is_read_only(user: Any) -> bool:
     return user.role == Role.AUDITOR

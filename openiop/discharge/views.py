@@ -21,11 +21,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.discharge import actions, kpis, pdf
 from openiop.discharge.forms import (
@@ -65,7 +66,7 @@ def _audit_view(request: HttpRequest, summary: DischargeSummary, object_type: st
 
 
 def discharge_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Discharge tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL)."""
+    """Context for the chart's Discharge tab (registered in discharge/apps.py, VIEW_CLINICAL)."""
     user = request_user(request)
     rows = patient_discharges(user, patient)
     can_edit = user.can(Cap.EDIT_CLINICAL) and patient.is_active

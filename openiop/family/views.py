@@ -16,9 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import program_ids_for, request_user, require, staff_view
+from openiop.core.permissions import program_ids_for, require, staff_view
 from openiop.core.roles import Cap
 from openiop.family import queries
 from openiop.family.access import Share, base_context, family_page
@@ -156,7 +157,7 @@ def material_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def family_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Family access tab (registered in patients.views.CHART_TABS)."""
+    """Context for the chart's Family access tab (registered in family/apps.py)."""
     user = request_user(request)
     require(user, Cap.VIEW_PATIENTS)
     return {

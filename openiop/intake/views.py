@@ -21,12 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, staff_view
+from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
 from openiop.intake import actions
 from openiop.intake.forms import (
@@ -397,5 +398,5 @@ def add_addendum(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 def intake_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Intake tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL)."""
+    """Context for the chart's Intake tab (registered in intake/apps.py, VIEW_CLINICAL)."""
     return {"assessments": list(patient_assessments(request_user(request), patient))}

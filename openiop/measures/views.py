@@ -19,12 +19,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import managed_program_ids, program_ids_for, request_user, staff_view
+from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
 from openiop.measures import actions, instruments, questionnaire, reports, trends
 from openiop.measures.forms import (
@@ -47,7 +48,7 @@ from openiop.measures.schedules import config_for, enabled_codes, schedulable, s
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
-from openiop.programs.queries import get_program_for_user
+from openiop.programs.queries import get_program_for_user, managed_program_ids
 
 ALERT_PAGE_SIZE = 50
 
@@ -74,7 +75,7 @@ def _open_episodes(user: User, patient: Patient) -> list[EpisodeOfCare]:
 
 
 def measures_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for measures/partials/tab_measures.html (registered in patients.views.CHART_TABS)."""
+    """Context for measures/partials/tab_measures.html (registered in measures/apps.py)."""
     user = request_user(request)
     administrations = list(patient_administrations(user, patient))
     open_ones = [a for a in administrations if a.is_open]

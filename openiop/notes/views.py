@@ -20,11 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, require, staff_view
+from openiop.core.permissions import program_ids_for, require, staff_view
 from openiop.core.roles import Cap
 from openiop.notes import actions, group_actions, queries
 from openiop.notes.common import active_objectives
@@ -414,7 +415,7 @@ def group_part(request: HttpRequest, public_id: UUID, part_id: UUID) -> HttpResp
 
 
 def notes_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Notes tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL): the patient's
+    """Context for the chart's Notes tab (registered in notes/apps.py, VIEW_CLINICAL): the patient's
     own notes and, for a group part, the shared part of its group note; never another participant's part."""
     user = request_user(request)
     notes = queries.patient_notes(user, patient)

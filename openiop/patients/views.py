@@ -22,21 +22,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from openiop.accounts.models import User
-from openiop.attendance.report_views import attendance_tab
-from openiop.consents.views import consents_tab
-from openiop.core import audit
+from openiop.accounts.http import request_user
+from openiop.core import audit, registry
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, staff_view
+from openiop.core.permissions import program_ids_for, staff_view
+from openiop.core.registry import ChartTab
 from openiop.core.roles import Cap
-from openiop.discharge.views import discharge_tab
-from openiop.family.views import family_tab
-from openiop.intake.views import intake_tab
-from openiop.measures.trends import attach_sparklines
-from openiop.measures.views import measures_tab
-from openiop.notes.views import notes_tab
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -76,12 +69,7 @@ from openiop.patients.queries import (
     record_activity,
     visible_episodes,
 )
-from openiop.plans.views import plan_tab
-from openiop.portal.staff_views import portal_tab
 from openiop.programs.queries import get_program_for_user
-from openiop.reminders.views import reminders_tab
-from openiop.scheduling.views import schedule_tab
-from openiop.skills.views import practice_tab
 
 LIST_PAGE_SIZE = 25
 ACTIVITY_PAGE_SIZE = 25
@@ -154,7 +142,8 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(patients, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [PatientRow(p, current_episode(p.visible_episodes)) for p in page]  # type: ignore[attr-defined]
-    attach_sparklines(user, [r.patient for r in rows])
+    for annotator in registry.patient_list_annotators:
+        annotator.annotate(user, [r.patient for r in rows])
     searched = bool(criteria.get("q") or criteria.get("dob"))
     # One row per request, and never the search text: the terms themselves may be PHI.
     _audit_view(
@@ -256,23 +245,6 @@ def patient_reactivate(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # --- The chart -----------------------------------------------------------------------------------------------
 
 
-TabBuilder = Callable[[HttpRequest, Patient, "list[EpisodeOfCare] | None"], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class ChartTab:
-    """One section of the chart. Clinical sections list Cap.VIEW_CLINICAL so other roles never see them."""
-
-    slug: str
-    label: str
-    template: str
-    build: TabBuilder
-    caps: tuple[Cap, ...] = (Cap.VIEW_PATIENTS,)  # any one of these
-
-    def visible_to(self, user: User) -> bool:
-        return any(user.can(cap) for cap in self.caps)
-
-
 def _demographics(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     return {}
 
@@ -324,7 +296,7 @@ def _model_labels() -> dict[str, str]:
 
 
 def record_type_label(object_type: str) -> str:
-    tab_titles = {t.slug: t.label for t in CHART_TABS}
+    tab_titles = {t.slug: t.label for t in registry.chart_tabs}
     return (
         RECORD_TYPE_LABELS.get(object_type)
         or tab_titles.get(object_type)
@@ -355,43 +327,8 @@ def _activity(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCa
     return {"activity_page": page, "activity_rows": rows}
 
 
-CHART_TABS: list[ChartTab] = [
-    ChartTab("demographics", "Demographics", "patients/partials/tab_demographics.html", _demographics),
-    ChartTab("contacts", "Contacts", "patients/partials/tab_contacts.html", _contacts),
-    ChartTab("insurance", "Insurance", "patients/partials/tab_insurance.html", _insurance),
-    ChartTab("episodes", "Episodes of care", "patients/partials/tab_episodes.html", _episodes),
-    ChartTab("schedule", "Schedule", "scheduling/partials/tab_schedule.html", schedule_tab),
-    # Who came is not clinical detail (front desk and billing see it); participation and remarks show only with
-    # VIEW_CLINICAL inside the tab.
-    ChartTab("attendance", "Attendance", "attendance/partials/dose_tab.html", attendance_tab),
-    ChartTab("measures", "Measures", "measures/partials/tab_measures.html", measures_tab, caps=(Cap.VIEW_CLINICAL,)),
-    # Clinical tabs from later issues go here, with caps=(Cap.VIEW_CLINICAL,).
-    ChartTab("intake", "Intake", "intake/partials/tab_intake.html", intake_tab, caps=(Cap.VIEW_CLINICAL,)),
-    ChartTab("plan", "Plan", "plans/partials/tab_plan.html", plan_tab, caps=(Cap.VIEW_CLINICAL,)),
-    ChartTab("notes", "Notes", "notes/partials/tab_notes.html", notes_tab, caps=(Cap.VIEW_CLINICAL,)),
-    # Front desk and billing must see what may be shared; the consents query scopes them to their programs.
-    ChartTab("consents", "Consents", "consents/partials/tab_consents.html", consents_tab),
-    # Channel choices and delivery status only (no content): front desk and billing keep contact details too.
-    ChartTab("reminders", "Reminders", "reminders/partials/tab_reminders.html", reminders_tab),
-    # Who in the support network has a family login and what each may see now (family/access.py).
-    ChartTab("family", "Family access", "family/partials/tab_family.html", family_tab),
-    ChartTab(
-        "discharge", "Discharge", "discharge/partials/tab_discharge.html", discharge_tab, caps=(Cap.VIEW_CLINICAL,)
-    ),
-    # Who has a portal login is not clinical; front desk and clinicians invite and switch logins off.
-    ChartTab("portal", "Portal access", "portal/staff/tab_portal.html", portal_tab, caps=(Cap.EDIT_DEMOGRAPHICS,)),
-    ChartTab(
-        "practice", "Skills practice", "skills/partials/tab_practice.html", practice_tab, caps=(Cap.VIEW_CLINICAL,)
-    ),
-    ChartTab(
-        "activity",
-        "Record activity",
-        "patients/partials/tab_activity.html",
-        _activity,
-        caps=(Cap.VIEW_CLINICAL, Cap.VIEW_AUDIT),
-    ),
-]
-_TABS_BY_SLUG = {t.slug: t for t in CHART_TABS}
+def _first_tab() -> ChartTab:
+    return next(iter(registry.chart_tabs))
 
 
 def _tab_context(
@@ -403,7 +340,7 @@ def _tab_context(
         "patient": patient,
         # The home program may be one the user is not in (they see the patient through an episode elsewhere).
         "home_program_visible": patient.home_program_id in program_ids_for(user),
-        "tabs": [t for t in CHART_TABS if t.visible_to(user)],
+        "tabs": [t for t in registry.chart_tabs if t.visible_to(user)],
         "tab": tab,
         "chart_url": patient.get_absolute_url(),
         **tab.build(request, patient, episodes),
@@ -414,9 +351,9 @@ def _tab_context(
 def chart(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
     patient = get_patient_for_user(user, public_id)
-    tab = _TABS_BY_SLUG.get(request.GET.get("tab", ""), CHART_TABS[0])
+    tab = registry.chart_tabs.get(request.GET.get("tab", "")) or _first_tab()
     if not tab.visible_to(user):
-        tab = CHART_TABS[0]
+        tab = _first_tab()
     episodes = list(visible_episodes(user, patient))
     _audit_view(request, AuditAction.CHART_VIEWED, patient, obj=patient)
     context = _tab_context(request, patient, tab, episodes)
@@ -427,7 +364,7 @@ def chart(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @staff_view(Cap.VIEW_PATIENTS)
 def chart_tab(request: HttpRequest, public_id: UUID, tab: str) -> HttpResponse:
     user = request_user(request)
-    spec = _TABS_BY_SLUG.get(tab)
+    spec = registry.chart_tabs.get(tab)
     if spec is None:
         raise Http404
     if not spec.visible_to(user):

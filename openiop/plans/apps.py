@@ -6,8 +6,21 @@ class PlansConfig(AppConfig):
     label = "plans"
 
     def ready(self) -> None:
+        from openiop.core import registry
+        from openiop.core.roles import Cap
         from openiop.measures.hooks import safety_alert_raised
         from openiop.plans.deadlines import on_safety_alert_raised
+        from openiop.plans.templatetags.plans import plan_badges_context
+        from openiop.plans.views import plan_tab
 
         # Measures sits below plans and cannot call it: a new safety alert reaches plans through this hook.
         safety_alert_raised.register(on_safety_alert_raised, order=10, app="plans")
+        registry.chart_tabs.register(
+            registry.ChartTab("plan", "Plan", 90, "plans/partials/tab_plan.html", plan_tab, caps=(Cap.VIEW_CLINICAL,))
+        )
+        # Due or overdue plan review, above every tab.
+        registry.header_flags.register(
+            registry.HeaderFlag(
+                "plan_review", 10, "plans/partials/chart_badges.html", plan_badges_context, caps=(Cap.VIEW_CLINICAL,)
+            )
+        )

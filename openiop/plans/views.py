@@ -22,12 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.patients.models import EpisodeOfCare, Patient
@@ -587,7 +588,7 @@ class EpisodePlan:
 
 
 def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Plan tab (registered in patients.views.CHART_TABS, VIEW_CLINICAL). An admitted open
+    """Context for the chart's Plan tab (registered in plans/apps.py, VIEW_CLINICAL). An admitted open
     episode without a plan gets one here: admission (the referrals app) does not make it."""
     user = request_user(request)
     rows = []

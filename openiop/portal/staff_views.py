@@ -1,4 +1,4 @@
-"""Staff side of the portal: the chart's Portal access section (registered in ``patients.views.CHART_TABS``),
+"""Staff side of the portal: the chart's Portal access section (registered in ``portal/apps.py``),
 inviting a patient or a support contact, re-sending and withdrawing invitations, turning a portal login off and
 on, and a program's portal policy.
 
@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import managed_program_ids, request_user, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient, SupportContact
 from openiop.patients.queries import get_contact_for_user, get_patient_for_user, patients_for_user
@@ -31,6 +32,7 @@ from openiop.portal.models import Invitation, PortalAccount
 from openiop.portal.policy import policy_for
 from openiop.portal.queries import portal_access
 from openiop.programs.models import Program
+from openiop.programs.queries import managed_program_ids
 
 TAB_SLUG = "portal"
 

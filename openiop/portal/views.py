@@ -39,6 +39,7 @@ from openiop.accounts.actions import (
     do_verify_mfa,
 )
 from openiop.accounts.forms import AuthenticatorCodeForm, MFACodeForm, PasswordChangeForm
+from openiop.accounts.http import request_user
 from openiop.accounts.middleware import PORTAL_SESSION_KEY
 from openiop.accounts.models import User
 from openiop.accounts.queries import SIGN_IN_HISTORY_DAYS, recent_sign_in_events
@@ -46,7 +47,6 @@ from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user
 from openiop.portal import actions, queries
 from openiop.portal.access import account_for, portal_view
 from openiop.portal.care import home_cards

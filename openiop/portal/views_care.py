@@ -23,11 +23,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.core import audit
 from openiop.core.forms import StyledFormMixin, add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user
 from openiop.discharge.models import CRISIS_RESOURCES
 from openiop.measures import questionnaire
 from openiop.measures.actions import do_complete, do_save_answers

@@ -19,13 +19,24 @@ from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from openiop.accounts.models import User
-from openiop.core.permissions import managed_program_ids, program_ids_for, require
+from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.programs.models import Program, Site, Track
 
 # Any one of these reads the pages; the views' staff_view(any_of=...) and the checks below share them.
 READ_ORGANIZATION_CAPS = (Cap.MANAGE_ORGANIZATION, Cap.VIEW_AUDIT)
 READ_PROGRAMS_CAPS = (*READ_ORGANIZATION_CAPS, Cap.MANAGE_PROGRAMS)
+
+
+def managed_program_ids(user: User) -> list[int]:
+    """Programs the user may configure: all of the organization for a sysadmin, own ones for a director."""
+    if not user.is_authenticated or user.organization_id is None:
+        return []
+    if user.can(Cap.MANAGE_ORGANIZATION):
+        return list(Program.objects.filter(site__organization_id=user.organization_id).values_list("id", flat=True))
+    if user.can(Cap.MANAGE_PROGRAMS):
+        return program_ids_for(user)
+    return []
 
 
 def can_read_organization(user: Any) -> bool:

@@ -20,11 +20,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, staff_view
+from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.queries import find_possible_duplicates, patients_for_user, programs_for_user
 from openiop.programs.models import Program
@@ -491,7 +492,7 @@ def slot_unpublish(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return redirect("referrals:slots")
 
 
-# --- The chart's Referrals tab (to be registered in openiop.patients.views.CHART_TABS) -------------------------
+# --- The chart's Referrals tab (to be registered in referrals/apps.py) -------------------------------------------
 
 
 def referrals_tab(request: HttpRequest, patient: Any, episodes: Any) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from openiop.accounts.http import request_user
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
-from openiop.core.permissions import request_user, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
@@ -35,7 +36,7 @@ def _tab_url(patient: Patient) -> str:
 
 
 def reminders_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    """Context for the chart's Reminders tab (registered in patients.views.CHART_TABS)."""
+    """Context for the chart's Reminders tab (registered in reminders/apps.py)."""
     user = request_user(request)
     return {
         "reminder_prefs": preferences_of(patient),

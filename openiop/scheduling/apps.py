@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class SchedulingConfig(AppConfig):
     name = "openiop.scheduling"
     label = "scheduling"
+
+    def ready(self) -> None:
+        from openiop.core import registry
+        from openiop.scheduling.views import schedule_tab
+
+        registry.chart_tabs.register(
+            registry.ChartTab("schedule", "Schedule", 50, "scheduling/partials/tab_schedule.html", schedule_tab)
+        )

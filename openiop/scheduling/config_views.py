@@ -19,12 +19,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import is_read_only, managed_program_ids, program_ids_for, request_user, staff_view
+from openiop.core.permissions import is_read_only, program_ids_for, staff_view
 from openiop.core.roles import Cap, Role
 from openiop.lib import recurrence
 from openiop.programs.models import WEEKDAYS, Program, Site, Track
+from openiop.programs.queries import managed_program_ids
 from openiop.scheduling.actions import clashes
 from openiop.scheduling.actions import groups as group_actions
 from openiop.scheduling.actions import series as series_actions

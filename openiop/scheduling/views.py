@@ -24,12 +24,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import DateInput, StyledFormMixin, add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, staff_view
+from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, patients_for_user
@@ -195,7 +196,7 @@ def session_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         )
 
 
-# --- The chart's Schedule tab (registered in openiop.patients.views.CHART_TABS) -----------------------------------
+# --- The chart's Schedule tab (registered in scheduling/apps.py) -----------------------------------
 
 
 # Who may create or revoke a patient's calendar feed (any one of these, on top of VIEW_PATIENTS).

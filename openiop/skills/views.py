@@ -1,4 +1,4 @@
-"""Staff pages of the practice log: the chart's Skills practice tab (registered in ``patients.views.CHART_TABS``,
+"""Staff pages of the practice log: the chart's Skills practice tab (registered in ``skills/apps.py``,
 ``VIEW_CLINICAL``; the chart audits the read) and a program's skills list. The patient's own pages are in
 ``portal.views_care``."""
 
@@ -12,11 +12,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from openiop.accounts.http import request_user
 from openiop.core.forms import add_action_errors
-from openiop.core.permissions import managed_program_ids, request_user, staff_view
+from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program
+from openiop.programs.queries import managed_program_ids
 from openiop.skills import actions, policy
 from openiop.skills.charts import chart_for_entries
 from openiop.skills.forms import PracticePolicyForm

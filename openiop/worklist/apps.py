@@ -7,7 +7,18 @@ class WorklistConfig(AppConfig):
 
     def ready(self) -> None:
         from openiop.attendance.hooks import attendance_recorded
+        from openiop.core import registry
+        from openiop.core.roles import Cap
         from openiop.worklist.absence import on_attendance_recorded
 
         # Order 10, 20, 30 (worklist, billing, notes) keeps the order the signal receivers ran in (INSTALLED_APPS).
         attendance_recorded.register(on_attendance_recorded, order=10, app="worklist")
+        registry.home_panels.register(
+            registry.HomePanel(
+                "tasks",
+                30,
+                "worklist/partials/home_tasks_loader.html",
+                registry.loads_itself,
+                caps=(Cap.EDIT_CLINICAL,),
+            )
+        )

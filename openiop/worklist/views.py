@@ -17,12 +17,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
-from openiop.core.permissions import program_ids_for, request_user, staff_view
+from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
 from openiop.worklist.actions import do_close_task, do_reassign_task, reassign_choices
 from openiop.worklist.forms import CloseTaskForm, ReassignTaskForm, TaskFilterForm

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from openiop.attendance.dose import DoseStatus, Minimums, current_week_doses, episode_doses, week_bounds
+from openiop.attendance.dose import DoseStatus, current_week_doses, episode_doses, week_bounds
 from openiop.attendance.tests.dose_factories import (
     EXCUSED,
     LATE,
@@ -25,7 +25,7 @@ from openiop.attendance.tests.dose_factories import (
     track_day,
 )
 from openiop.billing.actions import do_create_payer_rule
-from openiop.billing.rules import weekly_minimum_hours
+from openiop.billing.rules import Minimums, weekly_minimum_hours
 from openiop.patients.actions import do_add_coverage
 from openiop.scheduling.actions.booking import do_cancel_booking
 from openiop.scheduling.models import Session

@@ -15,7 +15,11 @@ register = template.Library()
 
 @register.inclusion_tag("plans/partials/chart_badges.html", takes_context=True)
 def plan_badges(context: Any, patient: Any) -> dict[str, Any]:
-    request = context.get("request")
+    return plan_badges_context(context.get("request"), patient)
+
+
+def plan_badges_context(request: Any, patient: Any) -> dict[str, Any]:
+    """The chart header's plan flag (registered in plans/apps.py)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.can(Cap.VIEW_CLINICAL):
         return {"badges": []}

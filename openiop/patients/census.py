@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest
 
 from openiop.accounts.models import User
+from openiop.core import audit
+from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare
+from openiop.patients.queries import caseload_for
 from openiop.programs.models import Program, Track
 
 WINDOW_DAYS = 7
@@ -158,3 +163,21 @@ def caseload_rows(episodes: list[EpisodeOfCare]) -> list[CaseloadRow]:
             today[episode.program_id] = episode.program.now().date()
         rows.append(CaseloadRow(episode, today[episode.program_id]))
     return rows
+
+
+# --- Home panels (registered in patients/apps.py) ------------------------------------------------------------------
+
+
+def census_panel(request: HttpRequest) -> dict[str, Any]:
+    return {"census": census_for(request.user)}  # type: ignore[arg-type]
+
+
+def caseload_panel(request: HttpRequest) -> dict[str, Any] | None:
+    user: User = request.user  # type: ignore[assignment]
+    caseload = caseload_rows(list(caseload_for(user)))
+    if caseload:
+        # The caseload names patients: one audit row per page view (never the names themselves).
+        audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="caseload")
+    elif not user.can(Cap.EDIT_CLINICAL):
+        return None  # nothing to list, and the user could not be on a care team
+    return {"caseload": caseload, "show_caseload": True}
