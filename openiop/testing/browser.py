@@ -70,3 +70,27 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def sign_in(
+    page: Any,
+    live_server: Any,
+    username: str,
+    *,
+    viewport: dict[str, int] | None = None,
+    start: str = "/accounts/login/",
+) -> None:
+    """Sign a staff user in through the login form (the password is the test factories' PASSWORD).
+
+    ``viewport`` sizes the page first (a tablet or a phone); ``start`` is the page opened first, which shows the form
+    or redirects to it.
+    """
+    from openiop.testing.fixtures import PASSWORD
+
+    if viewport is not None:
+        page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}{start}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
