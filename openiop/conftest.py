@@ -52,4 +52,4 @@ def login(client, user):
     return client
 
 
-from openiop.testing.browser import page  # noqa: E402, F401  (the headless-browser fixture)
+from openiop.testing.browser import _browser, page  # noqa: E402, F401  (the headless-browser fixtures)
