@@ -53,3 +53,4 @@ def login(client, user):
 
 
 from openiop.testing.browser import _browser, page  # noqa: E402, F401  (the headless-browser fixtures)
+from openiop.testing.smtp import smtp_inbox  # noqa: E402, F401  (the one SMTP server for tests)

@@ -54,7 +54,7 @@ def _short_week(clinic, settings):
 def test_staff_invite_and_the_patient_signs_up_books_a_make_up_cancels_and_fills_the_phq9(
     page, live_server, settings, smtp_inbox
 ):
-    inbox, _ = smtp_inbox
+    inbox = smtp_inbox
     settings.SITE_URL = live_server.url
     clinic = build_clinic()
     ep, ahead, evening = _short_week(clinic, settings)
