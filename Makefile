@@ -44,7 +44,8 @@ PYTEST_XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist l
 # Persistent connections would keep the live-server threads' sessions open past the test database's drop.
 test: $(DEVSTAMP)
 	$(BIN)/python -m openiop.testing.preflight
-	DB_CONN_MAX_AGE=0 $(BIN)/pytest $(PYTEST_XDIST) --durations=15 $(PYTEST_ARGS)
+	DB_CONN_MAX_AGE=0 $(BIN)/pytest $(PYTEST_XDIST) --durations=15 $(PYTEST_ARGS) || { rc=$$?; \
+	  [ $$rc -ne 5 ] || echo "make: FAIL pytest collected no tests (exit 5)" >&2; exit $$rc; }
 
 # The quick loop: everything but the headless-browser tests and the tests that start worker processes.
 test-fast: $(DEVSTAMP)
