@@ -1,8 +1,8 @@
 """The demo clinic as `openiop demo --skip-schedule` builds it, checked by many read-only tests.
 
-Building it takes seconds, so it is built once per module (per xdist worker) inside a transaction that is rolled
-back at the end of the module; each test runs in a savepoint within it, so what a test changes is undone before the
-next. The command's output and its refusals, which need an empty database, are in test_demo.py.
+Building it takes seconds, so it is built once for the module (openiop.testing.demo.seeded_once); what a test
+changes is rolled back before the next. The command's output and its refusals, which need an empty database, are
+in test_demo.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from openiop.accounts.models import User
@@ -26,18 +24,16 @@ from openiop.core.tests.test_demo import run_demo
 from openiop.demo.clinic import DEMO_ORGANIZATION, DEMO_PASSWORD
 from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
 from openiop.programs.models import Organization, Program, Site, Track
+from openiop.testing.demo import seeded_once
 
 FICTIONAL_PHONE = re.compile(r"^\d{3}-555-01\d\d$")
-MD5 = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker) -> Iterator[Organization]:
-    # The module's transaction: the tests' own (savepoints, from pytest-django's `db`) nest inside it.
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=[MD5]), transaction.atomic():
+    with seeded_once(django_db_blocker):
         run_demo()
         yield Organization.objects.get(name=DEMO_ORGANIZATION)
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)
