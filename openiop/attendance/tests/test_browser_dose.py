@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from openiop.attendance.tests.dose_factories import (
+from openiop.scheduling.models import Booking
+from openiop.testing.attendance import (
     EXCUSED,
     LATE,
     PRESENT,
@@ -19,7 +20,6 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
-from openiop.scheduling.models import Booking
 from openiop.testing.browser import screenshot, sign_in
 from openiop.testing.fixtures import build_clinic
 

@@ -12,11 +12,11 @@ import pytest
 from openiop.consents import storage
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentStatus
-from openiop.consents.tests.pdftext import plain_text
 from openiop.intake.models import RISK_QUESTIONS, IntakeAssessment
 from openiop.patients.actions import do_add_support_contact
 from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot, sign_in
 from openiop.testing.fixtures import build_clinic, make_patient
+from openiop.testing.pdftext import plain_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,9 @@ from datetime import timedelta
 import pytest
 from django_otp.oath import totp
 
-from openiop.attendance.tests.dose_factories import (
+from openiop.measures.models import Administration
+from openiop.scheduling.models import Booking
+from openiop.testing.attendance import (
     PRESENT,
     UNEXCUSED,
     admit_to_track,
@@ -21,8 +23,6 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
-from openiop.measures.models import Administration
-from openiop.scheduling.models import Booking
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic
 from openiop.testing.measures import start
