@@ -79,7 +79,7 @@ class _Handler:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         with self.inbox.arrived:
             self.inbox.envelopes.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos)})
-            self.inbox.messages.append(message)  # type: ignore[arg-type]
+            self.inbox.messages.append(message)
             self.inbox.arrived.notify_all()
         return "250 Message accepted for delivery"
 
