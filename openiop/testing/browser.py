@@ -15,6 +15,9 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().paren
 # For steps whose request renders a PDF on the server: the first WeasyPrint render of a process loads its fonts,
 # which takes seconds more than a page on a busy 2-core machine.
 PDF_STEP_TIMEOUT_MS = 45000
+# Each step's ceiling (a passing step takes well under a second). Under xdist, two workers, their Chromiums and live
+# servers share two cores, and a loaded machine stretched single navigations past 15 s.
+STEP_TIMEOUT_MS = 30000
 
 ARGS = [
     "--no-sandbox",
@@ -90,7 +93,7 @@ def page(live_server, _browser: _Browser) -> Iterator[object]:
         context = _browser.browser.new_context(viewport={"width": 1280, "height": 900})
         try:
             pg = context.new_page()
-            pg.set_default_timeout(15000)
+            pg.set_default_timeout(STEP_TIMEOUT_MS)
             yield pg
         finally:
             context.close()
