@@ -6,7 +6,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo worker test install dev lint typecheck check serve bench browser clean
+.PHONY: demo worker test test-fast install dev lint typecheck check serve bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,21 @@ demo: $(STAMP)
 worker: $(STAMP)
 	$(DEMO_ENV) $(BIN)/openiop worker
 
+# pytest-xdist workers, each with its own test database (PostgreSQL: test_<name>_gw0, ...; SQLite: one file per
+# worker process). `--dist loadgroup` keeps each xdist_group (the process tests) on one worker.
+# PYTEST_WORKERS=auto|N|0 (0: one process, no xdist); PYTEST_ARGS adds pytest options or paths.
+PYTEST_WORKERS ?= 2
+PYTEST_XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+
 # Persistent connections would keep the live-server threads' sessions open past the test database's drop.
 test: $(DEVSTAMP)
 	$(BIN)/python -m openiop.testing.preflight
-	DB_CONN_MAX_AGE=0 $(BIN)/pytest $(PYTEST_ARGS)
+	DB_CONN_MAX_AGE=0 $(BIN)/pytest $(PYTEST_XDIST) --durations=15 $(PYTEST_ARGS) || { rc=$$?; \
+	  [ $$rc -ne 5 ] || echo "make: FAIL pytest collected no tests (exit 5)" >&2; exit $$rc; }
+
+# The quick loop: everything but the headless-browser tests and the tests that start worker processes.
+test-fast: $(DEVSTAMP)
+	DB_CONN_MAX_AGE=0 $(BIN)/pytest $(PYTEST_XDIST) -m "not browser and not process" --durations=15 $(PYTEST_ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check .

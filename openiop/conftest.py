@@ -14,6 +14,15 @@ def pytest_configure(config):
     flush.install()
 
 
+def pytest_collection_modifyitems(config, items):
+    # Under `--dist loadgroup` one xdist worker runs all the process tests, one after another: each starts several
+    # worker processes and times their kills and leases, so two such tests at once on a 2-core machine would starve
+    # each other (and the worker subprocesses) into timeouts. Other tests still run beside them on the other worker.
+    for item in items:
+        if item.get_closest_marker("process") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group("process"))
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     """Most tests log in with force_login; the MFA tests switch enforcement back on.
@@ -43,4 +52,5 @@ def login(client, user):
     return client
 
 
-from openiop.testing.browser import page  # noqa: E402, F401  (the headless-browser fixture)
+from openiop.testing.browser import _browser, page  # noqa: E402, F401  (the headless-browser fixtures)
+from openiop.testing.smtp import smtp_inbox  # noqa: E402, F401  (the one SMTP server for tests)

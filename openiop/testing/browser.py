@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,9 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().paren
 # For steps whose request renders a PDF on the server: the first WeasyPrint render of a process loads its fonts,
 # which takes seconds more than a page on a busy 2-core machine.
 PDF_STEP_TIMEOUT_MS = 45000
+# Each step's ceiling (a passing step takes well under a second). Under xdist, two workers, their Chromiums and live
+# servers share two cores, and a loaded machine stretched single navigations past 15 s.
+STEP_TIMEOUT_MS = 30000
 
 ARGS = [
     "--no-sandbox",
@@ -34,35 +38,71 @@ def _require_chromium() -> None:
         pytest.skip(f"Chromium not found at {CHROMIUM} (make browser installs it)")
 
 
-@pytest.fixture
-def page(live_server) -> Iterator[object]:
-    """A fresh browser page; tests save screenshots with ``screenshot(page, name)``."""
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
+class _Browser:
+    """One Playwright driver and one Chromium per test process (xdist worker), shared by its browser tests.
 
-    # Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls there meanwhile.
+    Launching Chromium costs a second or more; each test still gets a fresh context (its own cookies, storage and
+    viewport), so tests stay independent. Playwright's sync API parks its asyncio loop in this thread as the
+    *running* loop between calls, which makes Django refuse ORM calls (SynchronousOnlyOperation) and asgiref refuse
+    async_to_sync in every later test of the process; so the loop is marked running only while a browser test runs.
+    """
+
+    def __init__(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        self._loop = asyncio.events._get_running_loop()
+        try:
+            self.browser = self._pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        finally:
+            self.park()
+
+    def unpark(self) -> None:
+        asyncio.events._set_running_loop(self._loop)
+
+    def park(self) -> None:
+        asyncio.events._set_running_loop(None)
+
+    def close(self) -> None:
+        self.unpark()
+        try:
+            self.browser.close()
+        finally:
+            self._pw.stop()
+            self.park()
+
+
+@pytest.fixture(scope="session")
+def _browser() -> Iterator[_Browser]:
+    _require_chromium()
+    browser = _Browser()
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def page(live_server, _browser: _Browser) -> Iterator[object]:
+    """A fresh page in a fresh browser context; tests save screenshots with ``screenshot(page, name)``."""
+    # While Playwright's loop is marked running in this thread, Django must allow ORM calls here (the test's own).
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    _browser.unpark()
     try:
-        yield from _browser_page(sync_playwright)
+        context = _browser.browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            pg = context.new_page()
+            pg.set_default_timeout(STEP_TIMEOUT_MS)
+            yield pg
+        finally:
+            context.close()
     finally:
+        _browser.park()
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _browser_page(sync_playwright: Any) -> Iterator[object]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        pg = context.new_page()
-        pg.set_default_timeout(15000)
-        try:
-            yield pg
-        finally:
-            context.close()
-            browser.close()
 
 
 def screenshot(page: object, name: str) -> Path:
@@ -70,3 +110,27 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def sign_in(
+    page: Any,
+    live_server: Any,
+    username: str,
+    *,
+    viewport: dict[str, int] | None = None,
+    start: str = "/accounts/login/",
+) -> None:
+    """Sign a staff user in through the login form (the password is the test factories' PASSWORD).
+
+    ``viewport`` sizes the page first (a tablet or a phone); ``start`` is the page opened first, which shows the form
+    or redirects to it.
+    """
+    from openiop.testing.fixtures import PASSWORD
+
+    if viewport is not None:
+        page.set_viewport_size(viewport)
+    page.goto(f"{live_server.url}{start}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")

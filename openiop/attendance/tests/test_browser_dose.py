@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from openiop.attendance.tests.dose_factories import (
+from openiop.scheduling.models import Booking
+from openiop.testing.attendance import (
     EXCUSED,
     LATE,
     PRESENT,
@@ -19,19 +20,10 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
-from openiop.scheduling.models import Booking
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_attendance_tab_make_up_booking_and_report(page, live_server, settings):
@@ -59,7 +51,7 @@ def test_attendance_tab_make_up_booking_and_report(page, live_server, settings):
     evening = track_day(mh, week0 + timedelta(days=4), hours=[18, 19], track=clinic.evening, title="Evening skills")
 
     page.set_viewport_size({"width": 1280, "height": 900})
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician")
     page.get_by_text("at risk").first.wait_for()
     screenshot(page, "dose-01-home-panel")
     page.get_by_role("link", name="See who is at risk").click()

@@ -9,21 +9,12 @@ from django.utils import timezone
 
 from openiop.attendance.models import AttendanceRecord
 from openiop.attendance.tests.rosters import book_people, session_at
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TABLET = {"width": 1024, "height": 1366}
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.set_viewport_size(TABLET)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_front_desk_taps_a_group_in_from_today_on_a_tablet(page, live_server):
@@ -33,7 +24,7 @@ def test_front_desk_taps_a_group_in_from_today_on_a_tablet(page, live_server):
     bookings = book_people(clinic, session, 6)
     names = [b.patient.display_name for b in bookings]
 
-    _sign_in(page, live_server, "frontdesk")
+    sign_in(page, live_server, "frontdesk", viewport=TABLET)
     page.get_by_role("link", name="Today").click()
     page.get_by_role("heading", name="Today's sessions").wait_for()
     assert page.get_by_text("6 not yet recorded").count() == 1

@@ -26,6 +26,7 @@ from openiop.demo.clinic import DEMO_ORGANIZATION, local_moment, seed_demo_recor
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization
 from openiop.scheduling.models import Booking, Session
+from openiop.testing.clock import moving_clock
 from openiop.worklist.models import WorkTask
 
 TODAY = date(2026, 11, 26)  # a Thursday
@@ -47,6 +48,8 @@ def history_rows(org: Organization) -> list[tuple]:
 
 
 def test_the_demo_history(db, monkeypatch):
+    # The seeding after the history books the weeks after TODAY, which the real clock would make the past.
+    moving_clock(monkeypatch, local_moment(TODAY, time(11), "America/New_York"))
     with transaction.atomic():
         rolled_back = history_rows(build_demo(TODAY, history_weeks=WEEKS).clinic.organization)
         transaction.set_rollback(True)

@@ -11,7 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from openiop.attendance.dose import DoseStatus, current_week_doses, episode_doses, week_bounds
-from openiop.attendance.tests.dose_factories import (
+from openiop.billing.actions import do_create_payer_rule
+from openiop.billing.rules import Minimums, weekly_minimum_hours
+from openiop.patients.actions import do_add_coverage
+from openiop.scheduling.actions.booking import do_cancel_booking
+from openiop.scheduling.models import Session
+from openiop.testing.attendance import (
     EXCUSED,
     LATE,
     PRESENT,
@@ -24,11 +29,6 @@ from openiop.attendance.tests.dose_factories import (
     this_monday,
     track_day,
 )
-from openiop.billing.actions import do_create_payer_rule
-from openiop.billing.rules import Minimums, weekly_minimum_hours
-from openiop.patients.actions import do_add_coverage
-from openiop.scheduling.actions.booking import do_cancel_booking
-from openiop.scheduling.models import Session
 from openiop.testing.scheduling import make_session_type
 
 pytestmark = pytest.mark.django_db

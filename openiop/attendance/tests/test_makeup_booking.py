@@ -11,7 +11,10 @@ from django.utils import timezone
 
 from openiop.attendance.dose import DoseStatus, episode_doses
 from openiop.attendance.makeup import makeup_candidates, plan_makeup
-from openiop.attendance.tests.dose_factories import (
+from openiop.conftest import login
+from openiop.core.models import AuditAction, AuditEvent
+from openiop.scheduling.models import Booking, Session
+from openiop.testing.attendance import (
     PRESENT,
     UNEXCUSED,
     admit_to_track,
@@ -20,9 +23,6 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
-from openiop.conftest import login
-from openiop.core.models import AuditAction, AuditEvent
-from openiop.scheduling.models import Booking, Session
 from openiop.testing.scheduling import make_session_type
 
 pytestmark = pytest.mark.django_db

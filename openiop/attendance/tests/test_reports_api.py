@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from openiop.attendance.tests.dose_factories import (
+from openiop.conftest import login
+from openiop.core.models import AuditAction, AuditEvent
+from openiop.testing.attendance import (
     PRESENT,
     UNEXCUSED,
     admit_to_track,
@@ -16,8 +18,6 @@ from openiop.attendance.tests.dose_factories import (
     this_monday,
     track_day,
 )
-from openiop.conftest import login
-from openiop.core.models import AuditAction, AuditEvent
 
 pytestmark = pytest.mark.django_db
 

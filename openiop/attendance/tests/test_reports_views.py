@@ -12,7 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from openiop.attendance.tests.dose_factories import (
+from openiop.conftest import login
+from openiop.core.models import AuditAction, AuditEvent
+from openiop.testing.attendance import (
     EXCUSED,
     PRESENT,
     UNEXCUSED,
@@ -24,8 +26,6 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
-from openiop.conftest import login
-from openiop.core.models import AuditAction, AuditEvent
 
 pytestmark = pytest.mark.django_db
 

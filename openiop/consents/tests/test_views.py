@@ -16,10 +16,10 @@ from openiop.conftest import login
 from openiop.consents import storage
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentStatus
-from openiop.consents.tests.pdftext import plain_text
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.patients.actions import do_open_episode
 from openiop.testing.consents import TINY_PNG, part2_tpo, record, release_to_contact
+from openiop.testing.pdftext import plain_text
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -7,20 +7,12 @@ from __future__ import annotations
 import pytest
 
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
-from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot
+from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot, sign_in
 from openiop.testing.discharge import attend
-from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.fixtures import build_clinic
 from openiop.testing.scheduling import admit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_a_clinician_discharges_signs_records_the_first_check_in_and_downloads_the_pdf(page, live_server):
@@ -28,7 +20,7 @@ def test_a_clinician_discharges_signs_records_the_first_check_in_and_downloads_t
     episode = admit(clinic, "Avery", admitted_days_ago=30)
     attend(episode, clinic.clinician, ["present", "present", "late", "absent_unexcused", "present"])
     patient = episode.patient
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician")
 
     page.goto(f"{live_server.url}{patient.get_absolute_url()}?tab=discharge")
     tab = page.locator("#chart-tab")
@@ -137,7 +129,7 @@ def test_a_clinician_discharges_signs_records_the_first_check_in_and_downloads_t
 
 def test_the_follow_ups_item_keeps_the_directors_menu_on_one_line_at_1280(page, live_server):
     build_clinic()
-    _sign_in(page, live_server, "director")  # the role with the most menu items
+    sign_in(page, live_server, "director")  # the role with the most menu items
     nav = page.locator("#mainnav")
     assert nav.get_by_role("link", name="Follow-ups").count() == 1
     items = nav.locator("ul.me-auto > li")

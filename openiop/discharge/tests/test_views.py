@@ -14,12 +14,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openiop.conftest import login
-from openiop.consents.tests.pdftext import plain_text
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
 from openiop.patients.models import EpisodeOfCare
 from openiop.testing.discharge import drafted, signed, today
 from openiop.testing.measures import completed, phq9
+from openiop.testing.pdftext import plain_text
 from openiop.testing.scheduling import admit
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

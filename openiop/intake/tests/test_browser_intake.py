@@ -12,11 +12,11 @@ import pytest
 from openiop.consents import storage
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentStatus
-from openiop.consents.tests.pdftext import plain_text
 from openiop.intake.models import RISK_QUESTIONS, IntakeAssessment
 from openiop.patients.actions import do_add_support_contact
-from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
+from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot, sign_in
+from openiop.testing.fixtures import build_clinic, make_patient
+from openiop.testing.pdftext import plain_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,14 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _private_store(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _save(page, section: str) -> None:
@@ -44,7 +36,7 @@ def test_staff_complete_intake_and_consents(page, live_server):
     clinic = build_clinic()
     patient = make_patient(clinic, legal_first_name="Morgan", legal_last_name="Ellison")
     sister = do_add_support_contact(patient, acting_user=None, name="Dana Ellison", relationship="sibling")
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician")
 
     # Intake: start from the chart's Intake tab.
     page.goto(f"{live_server.url}{patient.get_absolute_url()}?tab=intake")

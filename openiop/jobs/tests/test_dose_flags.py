@@ -9,7 +9,8 @@ import pytest
 
 from openiop.attendance.actions import do_correct_attendance
 from openiop.attendance.models import AttendanceRecord
-from openiop.attendance.tests.dose_factories import (
+from openiop.jobs.dose_flags import raise_dose_flags
+from openiop.testing.attendance import (
     EXCUSED,
     PRESENT,
     UNEXCUSED,
@@ -20,7 +21,6 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
-from openiop.jobs.dose_flags import raise_dose_flags
 from openiop.worklist.models import WorkTask
 
 pytestmark = pytest.mark.django_db

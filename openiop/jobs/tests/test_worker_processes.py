@@ -29,7 +29,7 @@ from openiop.jobs.models import PeriodicRun
 from openiop.jobs.tests import testjobs
 from openiop.jobs.tests.conftest import REDIS_URL
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.process, pytest.mark.django_db(transaction=True)]
 
 WAIT = 180.0  # seconds: the ceiling of every wait (a worker process takes a few seconds to start on a busy machine)
 

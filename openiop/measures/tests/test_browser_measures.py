@@ -10,23 +10,14 @@ import pytest
 from openiop.measures import actions
 from openiop.measures.models import Administration, SafetyAlert
 from openiop.measures.schedules import CSSRS
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic, make_patient
 from openiop.testing.measures import completed, phq9, start
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 820, "height": 1180}
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.set_viewport_size(TABLET)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _wait_saved(administration: Administration, code: str, value: int, page) -> None:
@@ -114,7 +105,7 @@ def test_the_clinic_tablet_hand_over_ends_on_a_locked_screen(page, live_server):
     start(patient, clinic.clinician, "gad7")
     other = make_patient(clinic, legal_first_name="Other", legal_last_name="Waiting")
     start(other, clinic.clinician, "gad7")
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician", viewport=TABLET)
     page.goto(f"{live_server.url}{patient.get_absolute_url()}?tab=measures")
     page.get_by_role("button", name="Hand the tablet to the patient").click()
     page.wait_for_url("**/q/tablet/")
@@ -143,7 +134,7 @@ def test_the_chart_tab_plots_scores_with_bands_and_the_banner_shows(page, live_s
                   today=date(2026, 11, 2) + timedelta(weeks=weeks))  # fmt: skip
     completed(patient, clinic.clinician, "phq9", phq9(14, item9=1))
     start(patient, clinic.clinician, "gad7")
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician", viewport=TABLET)
     page.locator("#safety-alert-banner").wait_for()
     assert "1 safety alert" in page.locator("#safety-alert-banner").inner_text()
     page.goto(f"{live_server.url}{patient.get_absolute_url()}?tab=measures")
@@ -175,7 +166,7 @@ def test_resolving_an_alert_and_the_outcome_report(page, live_server):
         completed(p, clinic.clinician, "phq9", phq9(first), today=date(2026, 11, 2))
         completed(p, clinic.clinician, "phq9", phq9(last, item9=1 if i == 0 else 0), today=date(2026, 11, 30))
     alert = SafetyAlert.objects.get()
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician", viewport=TABLET)
     page.goto(f"{live_server.url}/measures/alerts/")
     screenshot(page, "measures-09-alerts")
     page.get_by_role("link", name="Open alert for P0 Course").click()

@@ -8,20 +8,11 @@ from __future__ import annotations
 import pytest
 
 from openiop.notes.models import GroupNote
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic
 from openiop.testing.notes import group_session, participants
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _fill_part(page, part, *, response: str) -> None:
@@ -39,7 +30,8 @@ def test_co_facilitators_write_and_sign_a_group_note(page, live_server):
     clinic = build_clinic()
     session = group_session(clinic.mh, facilitators=(clinic.clinician, clinic.director))
     avery, blake = participants(clinic, session, 2)  # Avery Abbott (F33.1) and Blake Barros (F41.1)
-    _sign_in(page, live_server, "clinician")
+    page.context.clear_cookies()  # each user signs in afresh in the same page
+    sign_in(page, live_server, "clinician")
 
     page.goto(f"{live_server.url}{session.get_absolute_url()}")
     page.get_by_role("link", name="Write group note").click()
@@ -76,7 +68,8 @@ def test_co_facilitators_write_and_sign_a_group_note(page, live_server):
     page.get_by_text("Signed; waiting for co-facilitators.").wait_for()
     screenshot(page, "notes-03-first-signature")
 
-    _sign_in(page, live_server, "director")
+    page.context.clear_cookies()  # each user signs in afresh in the same page
+    sign_in(page, live_server, "director")
     page.goto(f"{live_server.url}{session.get_absolute_url()}")
     page.get_by_role("link", name="Write group note").click()
     page.get_by_role("button", name="Sign the group note").click()

@@ -3,6 +3,9 @@ same after a second run."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.utils import timezone
 
@@ -11,6 +14,7 @@ from openiop.demo.clinic import ensure_demo_clinic
 from openiop.demo.notes import ensure_demo_notes
 from openiop.demo.scheduling import ensure_demo_schedule
 from openiop.notes.models import GroupNote, ProgressNote
+from openiop.testing.clock import moving_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +24,9 @@ def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def test_the_demo_notes_cover_every_state_and_are_idempotent():
+def test_the_demo_notes_cover_every_state_and_are_idempotent(monkeypatch):
+    # A weekday: the group note goes on today's group session, and a weekend has none.
+    moving_clock(monkeypatch, datetime(2026, 11, 25, 11, tzinfo=ZoneInfo("America/New_York")))
     today = timezone.localdate()
     demo = ensure_demo_clinic(today)
     ensure_demo_schedule(demo.organization, today)

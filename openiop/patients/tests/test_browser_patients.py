@@ -9,28 +9,19 @@ import pytest
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Role
 from openiop.patients.models import Patient
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient, staff
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic, make_patient, staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TABLET = {"width": 820, "height": 1180}
 
 
-def _sign_in(page, live_server, username: str) -> None:
-    page.set_viewport_size(TABLET)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_live_search_narrows_the_list_as_you_type(page, live_server):
     clinic = build_clinic()
     make_patient(clinic, legal_first_name="Morgan", legal_last_name="Ellison")
     make_patient(clinic, legal_first_name="Sam", legal_last_name="Okafor")
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician", viewport=TABLET)
     page.goto(f"{live_server.url}/patients/")
     results = page.locator("#patient-results")
     assert results.get_by_text("Okafor").count() == 1
@@ -46,7 +37,7 @@ def test_live_search_narrows_the_list_as_you_type(page, live_server):
 def test_chart_tabs_load_in_place_and_record_the_view(page, live_server):
     clinic = build_clinic()
     patient = make_patient(clinic, legal_first_name="Morgan", legal_last_name="Ellison")
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician", viewport=TABLET)
     page.goto(f"{live_server.url}{patient.get_absolute_url()}")
     screenshot(page, "patients-02-chart")
     page.get_by_role("link", name="Episodes of care").click()
@@ -65,7 +56,7 @@ def test_picking_a_program_swaps_the_track_and_clinician_choices(page, live_serv
     clinic = build_clinic()
     staff(clinic.org, "suclin", Role.CLINICIAN, [clinic.su])
     patient = make_patient(clinic, admit=False)
-    _sign_in(page, live_server, "director")
+    sign_in(page, live_server, "director", viewport=TABLET)
     page.goto(f"{live_server.url}/patients/{patient.public_id}/episodes/new/")
     page.get_by_label("Program").select_option(label=clinic.su.name)
     # Before a program is picked the choices span all the director's programs; picking one narrows them.
@@ -86,7 +77,7 @@ def test_picking_a_program_swaps_the_track_and_clinician_choices(page, live_serv
 def test_registering_a_possible_duplicate_asks_first(page, live_server):
     clinic = build_clinic()
     existing = make_patient(clinic, legal_first_name="Avery", legal_last_name="Quinn", date_of_birth=date(1985, 6, 30))
-    _sign_in(page, live_server, "frontdesk")
+    sign_in(page, live_server, "frontdesk", viewport=TABLET)
     page.goto(f"{live_server.url}/patients/new/")
     page.get_by_label("Legal first name").fill("Avery")
     page.get_by_label("Legal last name").fill("Quinn")

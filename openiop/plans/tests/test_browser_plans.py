@@ -12,18 +12,10 @@ import pytest
 from openiop.plans.models import PlanVersion, TreatmentPlan
 from openiop.plans.policy import local_today
 from openiop.testing import measures as mt
-from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
+from openiop.testing.browser import PDF_STEP_TIMEOUT_MS, screenshot, sign_in
+from openiop.testing.fixtures import build_clinic, make_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _add(page, summary: str):
@@ -46,7 +38,7 @@ def test_a_clinician_writes_signs_reviews_and_revises_a_plan(page, live_server):
     clinic = build_clinic()
     patient = make_patient(clinic)
     today = local_today(clinic.mh)
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician")
 
     page.goto(f"{live_server.url}{patient.get_absolute_url()}?tab=plan")
     tab = page.locator("#chart-tab")

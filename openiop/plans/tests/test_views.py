@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openiop.conftest import login
-from openiop.consents.tests.pdftext import plain_text as pdf_text
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.plans import actions, content_actions
 from openiop.plans.models import PlanVersion
 from openiop.testing.fixtures import make_patient
+from openiop.testing.pdftext import plain_text as pdf_text
 from openiop.testing.plans import active, draft, episode_of, fill, plan_for
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

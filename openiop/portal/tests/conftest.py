@@ -3,7 +3,6 @@ logins made through the real invitation actions, a family login, and a real loca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from openiop.patients.actions import do_add_support_contact
 from openiop.portal.actions import do_accept_invitation, do_invite_contact, do_invite_patient
 from openiop.portal.models import PortalAccount
-from openiop.referrals.smtp import Inbox, smtp_server
 from openiop.testing.fixtures import PASSWORD, Clinic
 from openiop.testing.scheduling import admit
 
@@ -55,20 +53,6 @@ def other_account(clinic: Clinic, other_episode) -> PortalAccount:
 @pytest.fixture
 def family(clinic: Clinic, episode) -> PortalAccount:
     return family_login(episode.patient, by=clinic.frontdesk, username="alex")
-
-
-@pytest.fixture
-def smtp_inbox(settings) -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server on a local port (aiosmtpd), with Django's SMTP backend pointed at it."""
-    with smtp_server() as (inbox, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = ""
-        settings.EMAIL_HOST_PASSWORD = ""
-        yield inbox, port
 
 
 __all__ = ["PASSWORD", "PORTAL_PASSWORD", "family_login", "portal_login"]

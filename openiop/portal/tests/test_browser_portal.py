@@ -12,7 +12,9 @@ from datetime import timedelta
 import pytest
 from django_otp.oath import totp
 
-from openiop.attendance.tests.dose_factories import (
+from openiop.measures.models import Administration
+from openiop.scheduling.models import Booking
+from openiop.testing.attendance import (
     PRESENT,
     UNEXCUSED,
     admit_to_track,
@@ -21,8 +23,6 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
-from openiop.measures.models import Administration
-from openiop.scheduling.models import Booking
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import PASSWORD, build_clinic
 from openiop.testing.measures import start
@@ -54,7 +54,7 @@ def _short_week(clinic, settings):
 def test_staff_invite_and_the_patient_signs_up_books_a_make_up_cancels_and_fills_the_phq9(
     page, live_server, settings, smtp_inbox
 ):
-    inbox, _ = smtp_inbox
+    inbox = smtp_inbox
     settings.SITE_URL = live_server.url
     clinic = build_clinic()
     ep, ahead, evening = _short_week(clinic, settings)

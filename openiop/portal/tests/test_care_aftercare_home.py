@@ -9,13 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from openiop.consents.tests.pdftext import plain_text
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.portal.care import home_cards
 from openiop.portal.tests.care_support import family_account, patient_account
 from openiop.skills.actions import do_log_practice
 from openiop.testing.discharge import drafted, signed
 from openiop.testing.measures import start
+from openiop.testing.pdftext import plain_text
 from openiop.testing.plans import signed_by_clinician
 from openiop.testing.scheduling import admit
 

@@ -326,7 +326,7 @@ def test_the_portal_tab_is_for_roles_that_edit_demographics(client, clinic, epis
 def test_the_invitation_goes_through_a_real_smtp_server(
     client, clinic, episode, smtp_inbox, django_capture_on_commit_callbacks
 ):
-    inbox, _ = smtp_inbox
+    inbox = smtp_inbox
     _invite(client, clinic, episode.patient, django_capture_on_commit_callbacks)
     (message,) = inbox.wait_for(1)
     assert message["To"] == "jordan@example.org"

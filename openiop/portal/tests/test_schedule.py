@@ -12,7 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from openiop.attendance.tests.dose_factories import (
+from openiop.core.models import AuditAction, AuditEvent
+from openiop.portal.actions import PORTAL_CANCEL_REASON, do_set_portal_policy
+from openiop.scheduling import feeds
+from openiop.scheduling.models import Booking, Session
+from openiop.testing.attendance import (
     PRESENT,
     UNEXCUSED,
     admit_to_track,
@@ -22,10 +26,6 @@ from openiop.attendance.tests.dose_factories import (
     today,
     track_day,
 )
-from openiop.core.models import AuditAction, AuditEvent
-from openiop.portal.actions import PORTAL_CANCEL_REASON, do_set_portal_policy
-from openiop.scheduling import feeds
-from openiop.scheduling.models import Booking, Session
 from openiop.testing.scheduling import local_at, make_booking, make_session, make_session_type
 
 from .conftest import portal_login

@@ -5,24 +5,16 @@ from __future__ import annotations
 import pytest
 
 from openiop.programs.models import Track
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic, make_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_director_adds_a_track_fixing_the_times_and_sees_the_dose_warning(page, live_server):
     clinic = build_clinic()
     make_patient(clinic)
-    _sign_in(page, live_server, "director")
+    sign_in(page, live_server, "director", start="/")
     page.get_by_role("heading", name="Census").wait_for()
     screenshot(page, "admin-01-director-home")
 
@@ -59,7 +51,7 @@ def test_director_adds_a_track_fixing_the_times_and_sees_the_dose_warning(page, 
 
 def test_sysadmin_reviews_staff_and_programs(page, live_server):
     build_clinic()
-    _sign_in(page, live_server, "sysadmin")
+    sign_in(page, live_server, "sysadmin", start="/")
     screenshot(page, "admin-05-sysadmin-home")
     page.get_by_role("link", name="Staff accounts").click()
     page.get_by_role("heading", name="Staff", exact=True).wait_for()

@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 
 from openiop.referrals.models import CrisisStopCount, IntakeSlot, Referral
-from openiop.referrals.smtp import smtp_server
 from openiop.testing.browser import screenshot
 from openiop.testing.fixtures import build_clinic
 from openiop.testing.referrals import make_slot
@@ -19,14 +18,9 @@ PHONE = {"width": 414, "height": 896}
 
 
 @pytest.fixture
-def inbox(settings, live_server):
-    with smtp_server() as (inbox, port):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.SITE_URL = live_server.url
-        yield inbox
+def inbox(smtp_inbox, settings, live_server):
+    settings.SITE_URL = live_server.url  # the confirmation email links back to the live server
+    return smtp_inbox
 
 
 def _answer(page, question: str, answer: str) -> None:

@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from openiop.reminders.models import Reminder
 from openiop.reminders.planner import plan_reminders
-from openiop.reminders.tests.conftest import Inbox, opt_in
+from openiop.reminders.tests.conftest import opt_in
 from openiop.testing.scheduling import make_booking, make_session
+from openiop.testing.smtp import Inbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.process, pytest.mark.django_db(transaction=True)]
 S = Reminder.Status
 PROJECT = settings.BASE_DIR.parent
 

@@ -85,10 +85,10 @@ def test_a_refused_sms_is_retried_later_then_marked_failed(clinic, patient, due_
 
 
 def test_an_unreachable_smtp_server_is_retried(clinic, patient, due_session, settings):
-    from openiop.reminders.tests.conftest import _free_port
+    from openiop.testing.smtp import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 2
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
     _booking, now = due_session
     opt_in(patient, clinic.clinician, email=True)
     plan_reminders(now)

@@ -9,23 +9,14 @@ import pytest
 from django.utils import timezone
 
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic, make_patient
 from openiop.testing.scheduling import make_booking, make_room, make_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TABLET = {"width": 1024, "height": 1366}
 NY = zoneinfo.ZoneInfo("America/New_York")
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.set_viewport_size(TABLET)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_staff_step_to_next_week_open_a_session_and_see_the_roster(page, live_server):
@@ -56,7 +47,7 @@ def test_staff_step_to_next_week_open_a_session_and_see_the_roster(page, live_se
     make_booking(target, make_patient(clinic, legal_first_name="Morgan", legal_last_name="Ellison"))
     make_booking(target, make_patient(clinic, legal_first_name="Sam", legal_last_name="Okafor"))
 
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician", viewport=TABLET)
     page.get_by_role("link", name="Schedule").click()
     page.get_by_role("heading", name=f"Week of {monday:%b} {monday.day}, {monday.year}").wait_for()
     assert page.get_by_role("link", name="This week group").count() == 3

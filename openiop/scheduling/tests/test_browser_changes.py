@@ -11,22 +11,13 @@ from openiop.scheduling.actions.enrollment import do_enroll
 from openiop.scheduling.actions.series import do_create_series
 from openiop.scheduling.actions.setup import do_create_room, do_create_session_type
 from openiop.scheduling.models import Enrollment, Group, SessionType
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic
 from openiop.testing.scheduling import admit, local_at, make_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TABLET = {"width": 1024, "height": 1366}
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.set_viewport_size(TABLET)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_a_director_changes_a_series_schedule(page, live_server, settings):
@@ -54,7 +45,7 @@ def test_a_director_changes_a_series_schedule(page, live_server, settings):
         room=room,
         facilitators=[clinic.clinician],
     )
-    _sign_in(page, live_server, "director")
+    sign_in(page, live_server, "director", viewport=TABLET)
     page.goto(f"{live_server.url}/schedule/setup/series/{series.public_id}/")
     page.get_by_text("Change the schedule", exact=True).first.click()
     page.locator("label[for='id_rule-weekdays_0']").click()  # Monday off
@@ -78,7 +69,7 @@ def test_a_clinician_changes_groups_on_the_schedule_tab(page, live_server, setti
     do_enroll(
         episode, acting_user=None, track=clinic.day, groups=[a], starts_on=timezone.localdate() - timedelta(days=2)
     )
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician", viewport=TABLET)
     page.goto(f"{live_server.url}{episode.patient.get_absolute_url()}?tab=schedule")
     page.get_by_text("Change groups", exact=True).first.click()
     page.get_by_label("Day A").uncheck()

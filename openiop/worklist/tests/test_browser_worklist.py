@@ -10,23 +10,14 @@ import pytest
 from openiop.attendance.actions import do_check_in
 from openiop.billing.tests.conftest import add_coverage, make_day
 from openiop.billing.tests.conftest import rule as make_rule
-from openiop.testing.browser import screenshot
-from openiop.testing.fixtures import PASSWORD, build_clinic
+from openiop.testing.browser import screenshot, sign_in
+from openiop.testing.fixtures import build_clinic
 from openiop.worklist.models import WorkTask
 from openiop.worklist.tests.conftest import UNEXCUSED, person_with_sessions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 TABLET = {"width": 1024, "height": 1366}
-
-
-def _sign_in(page, live_server, username: str) -> None:
-    page.set_viewport_size(TABLET)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_a_clinician_closes_an_outreach_task_from_the_queue(page, live_server):
@@ -39,7 +30,7 @@ def test_a_clinician_closes_an_outreach_task_from_the_queue(page, live_server):
     sky.mark(1, UNEXCUSED)
     WorkTask.objects.filter(episode=sky.episode).update(due_on=clinic.mh.now().date() - timedelta(days=2))
 
-    _sign_in(page, live_server, "clinician")
+    sign_in(page, live_server, "clinician", viewport=TABLET)
     panel = page.get_by_role("region", name="My tasks")
     panel.get_by_text("Robin Rivera").wait_for()
     assert panel.get_by_text("Overdue").count() == 1
@@ -80,7 +71,7 @@ def test_billing_staff_read_the_days_and_their_reasons(page, live_server):
     late.attend(2)
     do_check_in(late.sessions[2], late.patient, acting_user=clinic.clinician, status="late", late_minutes=20)
 
-    _sign_in(page, live_server, "billing")
+    sign_in(page, live_server, "billing", viewport=TABLET)
     page.get_by_role("link", name="Billing").click()
     page.get_by_role("heading", name="Billing").wait_for()
     table = page.get_by_role("table", name="Billable-day decisions")
