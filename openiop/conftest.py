@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from openiop.testing import flush
 from openiop.testing.fixtures import Clinic, build_clinic, make_patient
@@ -21,6 +22,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("process") and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group("process"))
+        # A browser step waits on a real Chromium that shares two cores with the other xdist worker: under load a
+        # page can miss its step timeout with nothing wrong. Such a timeout (and only that) gets one more try; any
+        # assertion or server error still fails at once, and a second timeout fails too.
+        if item.get_closest_marker("browser") and not item.get_closest_marker("flaky"):
+            item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=[PlaywrightTimeout]))
 
 
 @pytest.fixture(autouse=True)
