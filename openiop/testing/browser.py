@@ -134,3 +134,14 @@ def sign_in(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+def sign_in_with_session(page: Any, live_server: Any, user: Any) -> None:
+    """Hand the browser a session made by Django's test client, for logins whose own sign-in page is not under test
+    (a family login: the portal's login page belongs to, and is tested by, the portal)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"]
+    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])

@@ -4,25 +4,15 @@ consents UI; the family member's next page load shows nothing shared."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from openiop.family.actions import do_create_material
 from openiop.family.tests.conftest import REMARK, fill_record
 from openiop.patients.actions import do_add_support_contact
-from openiop.testing.browser import screenshot
+from openiop.testing.browser import screenshot, sign_in_with_session
 from openiop.testing.family import family_account, family_release
 from openiop.testing.fixtures import PASSWORD, build_clinic, make_patient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in_family(page, live_server, user) -> None:
-    """The portal login page belongs to the portal app; the family login's session is made by Django's test client
-    and handed to the browser as its session cookie."""
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies["sessionid"]
-    page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
 
 
 def test_a_family_member_sees_what_the_release_names_until_staff_revoke_it(page, live_server):
@@ -36,7 +26,7 @@ def test_a_family_member_sees_what_the_release_names_until_staff_revoke_it(page,
         clinic.mh, acting_user=clinic.clinician, title="Living with depression", summary="How families can help."
     )
 
-    _sign_in_family(page, live_server, account.user)
+    sign_in_with_session(page, live_server, account.user)
     page.goto(f"{live_server.url}/family/")
     page.get_by_role("heading", name="What is shared with you").wait_for()
     subnav = page.get_by_role("navigation", name="What is shared with you")
