@@ -23,7 +23,7 @@ from openiop.patients.queries import programs_for_user, staff_of_program
 from openiop.programs.models import Program, Track
 from openiop.referrals import queries
 from openiop.referrals.actions import do_change_stage, do_create_referral
-from openiop.referrals.admission import do_admit
+from openiop.referrals.admission import admission_summary, do_admit
 from openiop.referrals.booking import SlotTaken, do_book_intake, free_slots
 from openiop.referrals.models import IntakeAppointment, IntakeSlot, Referral
 
@@ -146,6 +146,9 @@ class AdmitOut(Schema):
     episode: UUID
     patient: UUID
     is_readmission: bool
+    previous_episode: UUID | None
+    sessions_booked: int
+    groups: list[str]
 
 
 def _referral_out(referral: Referral) -> Referral:
@@ -275,6 +278,7 @@ def admit(request: HttpRequest, referral_id: UUID, payload: AdmitIn) -> Any:
         expected_discharge_on=payload.expected_discharge_on,
     )
     referral.refresh_from_db()
+    booked, groups = admission_summary(episode)
     return Status(
         201,
         {
@@ -282,5 +286,8 @@ def admit(request: HttpRequest, referral_id: UUID, payload: AdmitIn) -> Any:
             "episode": episode.public_id,
             "patient": episode.patient.public_id,
             "is_readmission": referral.is_readmission,
+            "previous_episode": episode.previous_episode.public_id if episode.previous_episode else None,
+            "sessions_booked": booked,
+            "groups": groups,
         },
     )

@@ -418,6 +418,30 @@ def do_change_episode_status(
     return episode
 
 
+@transaction.atomic
+def do_link_readmission(
+    episode: EpisodeOfCare, *, acting_user: User | None, previous: EpisodeOfCare, on_date: date
+) -> EpisodeOfCare:
+    """Record that ``episode`` readmits the patient after the discharged ``previous`` and tell the apps above."""
+    if previous.patient_id != episode.patient_id or previous.status != EpisodeOfCare.Status.DISCHARGED:
+        raise ValidationError({"previous_episode": "Link a discharged episode of the same patient."})
+    if previous.pk == episode.pk:
+        raise ValidationError({"previous_episode": "An episode cannot readmit after itself."})
+    episode.previous_episode = previous
+    episode.save(update_fields=["previous_episode", "updated_at"])
+    events.emit(
+        events.EpisodeReadmitted(episode=episode, acting_user=acting_user, effective_on=on_date, previous=previous)
+    )
+    audit.record(
+        action=AuditAction.UPDATED,
+        acting_user=acting_user,
+        patient=episode.patient,
+        obj=episode,
+        changed_fields=["previous_episode"],
+    )
+    return episode
+
+
 def _transition_event(
     episode: EpisodeOfCare, previous: EpisodeOfCare.Status, *, acting_user: User, on_date: date
 ) -> events.EpisodeEvent:

@@ -21,9 +21,11 @@ Who emits what (``patients.actions``):
 - ``EpisodePutOnHold`` / ``EpisodeResumed``: ``do_change_episode_status`` active -> on hold -> active.
 - ``EpisodeDischarged``: ``do_change_episode_status`` to discharged, from any open status (the Episodes tab, and
   discharge's signing or unplanned discharge, which go through it).
-- ``EpisodeReadmitted`` and ``LevelOfCareChanged``: nothing emits them yet. A discharged episode is closed for good
-  and a readmission is a new episode (``EpisodeAdmitted``; referrals flags it ``is_readmission``), and there is no
-  level-of-care field yet. The types are defined so the upcoming features emit them from their actions.
+- ``EpisodeReadmitted``: ``do_link_readmission``, when referrals' admission opens a new episode within the
+  readmission window of a discharge (after that episode's ``EpisodeAdmitted``; a discharged episode is closed for
+  good, so a readmission is always a new episode pointing at the old one through ``previous_episode``).
+- ``LevelOfCareChanged``: nothing emits it yet (there is no level-of-care field); the type is defined so the
+  upcoming feature emits it from its action.
 
 Dispatch is on the exact event type (no subclass matching). An event is emitted after the episode row is saved and
 before the transition's own audit row, keeping the lock order of the actions: domain rows first, the audit chain
@@ -97,7 +99,8 @@ class EpisodeDischarged(EpisodeEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class EpisodeReadmitted(EpisodeEvent):
-    """Not emitted yet (see the module docstring): a new episode readmitting the patient after ``previous``."""
+    """A new episode readmitting the patient within the readmission window after the discharged ``previous``
+    (``do_link_readmission``, called by referrals' admission)."""
 
     previous: EpisodeOfCare
 

@@ -192,6 +192,10 @@ class EpisodeOfCare(BaseModel):
     primary_clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="primary_episodes"
     )
+    # The discharged episode this one readmits the patient after, when admitted within the readmission window.
+    previous_episode = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="readmissions"
+    )
     care_team: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CareTeamMember", related_name="care_team_episodes", blank=True
     )
@@ -249,6 +253,11 @@ def _episode_key(episode: EpisodeOfCare) -> tuple[int, int, float]:
     latest = episode.discharged_on or episode.admitted_on or episode.waitlisted_on or date.min
     created = episode.created_at.timestamp() if episode.created_at else 0.0
     return (_CURRENT_RANK.get(EpisodeOfCare.Status(episode.status), 9), -latest.toordinal(), -created)
+
+
+def readmission_window_days() -> int:
+    """Days after a discharge within which a new admission counts as a readmission (docs/clinical-rules.md)."""
+    return int(settings.OPENIOP_DEFAULTS.get("readmission_window_days", 30))
 
 
 class CareTeamMember(models.Model):

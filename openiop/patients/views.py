@@ -57,7 +57,7 @@ from openiop.patients.forms import (
     PatientSearchForm,
     SupportContactForm,
 )
-from openiop.patients.models import EpisodeOfCare, Patient, current_episode
+from openiop.patients.models import EpisodeOfCare, Patient, current_episode, readmission_window_days
 from openiop.patients.queries import (
     find_possible_duplicates,
     get_contact_for_user,
@@ -272,6 +272,19 @@ def _episodes(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCa
     if episodes is None:
         episodes = list(visible_episodes(request_user(request), patient))
     open_programs = {e.program_id for e in episodes if e.is_open}
+    # A readmission's gap is read from the list already loaded (no query per episode); an earlier episode the
+    # user may not see still flags the readmission, without its dates.
+    by_pk = {e.pk: e for e in episodes}
+    readmissions = {}
+    for e in episodes:
+        if e.previous_episode_id is not None:
+            previous = by_pk.get(e.previous_episode_id)
+            gap = None
+            if previous is not None and previous.discharged_on and e.admitted_on:
+                gap = (e.admitted_on - previous.discharged_on).days
+            readmissions[e.pk] = {"days": gap, "window": readmission_window_days()}
+    for e in episodes:
+        e.readmission = readmissions.get(e.pk)  # type: ignore[attr-defined]
     return {"episode_list": episodes, "has_open_episode": bool(open_programs)}
 
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from openiop.core import audit
 from openiop.core.actions import apply_changes, validate
 from openiop.core.models import AuditAction
-from openiop.patients.actions import do_create_patient
-from openiop.patients.models import Patient
+from openiop.patients.actions import do_add_coverage, do_add_support_contact, do_create_patient, do_update_patient
+from openiop.patients.models import Coverage, Patient, SupportContact
 from openiop.referrals import documents
 from openiop.referrals.models import (
     REASON_REQUIRED,
@@ -232,6 +232,58 @@ def do_deactivate_document(document: ReferralDocument, *, acting_user: User) -> 
 # --- Matching the person to a patient record ----------------------------------------------------------------
 
 
+def _same(a: str, b: str) -> bool:
+    return "".join(a.split()).lower() == "".join(b.split()).lower()
+
+
+def carry_into_record(referral: Referral, patient: Patient, *, acting_user: User) -> list[str]:
+    """Copy what the person or referrer told us onto the patient's record, once: the insurance as a Coverage (the
+    next free priority), a family member who referred them as a SupportContact, and a phone or email the record
+    lacks. Skips what the record already holds (same payer and member id; same contact name), so linking or
+    admitting again adds nothing. Returns what was added, for the caller's message."""
+    added: list[str] = []
+    if referral.payer_name.strip() and referral.member_id.strip():
+        coverages = list(Coverage.objects.filter(patient=patient))
+        if not any(
+            _same(c.payer_name, referral.payer_name) and _same(c.member_id, referral.member_id) for c in coverages
+        ):
+            taken = {c.priority for c in coverages if c.is_active}
+            free = [p for p in Coverage.Priority.values if p not in taken]
+            # With three active coverages already there is no priority left: the insurance stays on the referral
+            # for staff to sort out rather than displace one the record holds.
+            if free:
+                do_add_coverage(
+                    patient,
+                    acting_user=acting_user,
+                    payer_kind=referral.payer_kind or Coverage.PayerKind.OTHER,
+                    payer_name=referral.payer_name.strip(),
+                    member_id=referral.member_id.strip(),
+                    priority=free[0],
+                )
+                added.append("coverage")
+    if referral.source == Referral.Source.FAMILY and referral.referrer_name.strip():
+        exists = SupportContact.objects.filter(patient=patient, name__iexact=referral.referrer_name.strip()).exists()
+        if not exists:
+            do_add_support_contact(
+                patient,
+                acting_user=acting_user,
+                name=referral.referrer_name.strip(),
+                relationship=SupportContact.Relationship.RELATIVE,
+                phone=referral.referrer_phone,
+                notes="Referred the patient",
+            )
+            added.append("support contact")
+    filled = {}
+    if referral.phone and not patient.phone_mobile:
+        filled["phone_mobile"] = referral.phone
+    if referral.email and not patient.email:
+        filled["email"] = referral.email
+    if filled:
+        do_update_patient(patient, acting_user=acting_user, **filled)
+        added.append("contact details")
+    return added
+
+
 @transaction.atomic
 def do_link_patient(referral: Referral, *, acting_user: User, patient: Patient) -> Referral:
     """Link the referral to an existing record (the duplicate check found the person)."""
@@ -246,6 +298,7 @@ def do_link_patient(referral: Referral, *, acting_user: User, patient: Patient) 
         referral.patient = patient
         referral.save(update_fields=["patient", "updated_at"])
         _audit(referral, acting_user, AuditAction.UPDATED, ["patient"])
+    carry_into_record(referral, patient, acting_user=acting_user)
     return referral
 
 
@@ -269,4 +322,5 @@ def do_create_patient_from_referral(referral: Referral, *, acting_user: User, ho
     referral.patient = patient
     referral.save(update_fields=["patient", "updated_at"])
     _audit(referral, acting_user, AuditAction.UPDATED, ["patient"])
+    carry_into_record(referral, patient, acting_user=acting_user)
     return patient

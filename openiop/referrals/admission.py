@@ -1,9 +1,12 @@
 """Admission: an assessed referral becomes an active episode with its first due dates on the work queue.
 
-One transaction: the episode is opened (or a waitlisted one activated) through the patients actions, the track
-enrolled through scheduling, the referral moved to "admitted", and the tasks raised through the worklist action
-(idempotent on its trigger key, so a retried admission raises nothing twice): the treatment plan due in
-``treatment_plan_due_days``, the first measures due at admission, Medicare certification due at admission when
+One transaction: the episode is opened (or a waitlisted one activated) through the patients actions; the track
+enrolled through scheduling with the track's open group that has the most free seats, its sessions booked to the
+horizon (an admission that would book nothing is refused with the reason, and nothing is written); what the
+referral told us carried onto the record (``carry_into_record``); a readmission within the window linked to the
+episode it follows (``EpisodeReadmitted``); the referral moved to "admitted"; and the tasks raised through the
+worklist action (idempotent on its trigger key, so a retried admission raises nothing twice): the treatment plan due
+in ``treatment_plan_due_days``, the first measures due at admission, Medicare certification due at admission when
 Medicare is the primary payer, and a readmission review when the patient left an episode within
 ``readmission_window_days``.
 """
@@ -21,11 +24,18 @@ from django.utils import timezone
 from openiop.billing.rules import payer_kind_on
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.patients.actions import do_change_episode_status, do_open_episode, do_update_episode
-from openiop.patients.models import Coverage, EpisodeOfCare
-from openiop.referrals.actions import set_stage
+from openiop.patients.actions import (
+    do_change_episode_status,
+    do_link_readmission,
+    do_open_episode,
+    do_update_episode,
+)
+from openiop.patients.models import Coverage, EpisodeOfCare, readmission_window_days
+from openiop.referrals.actions import carry_into_record, set_stage
 from openiop.referrals.models import ADMITTABLE_STAGES, Referral
-from openiop.scheduling.actions.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll, track_label
+from openiop.scheduling.models import Booking, Group
+from openiop.scheduling.placement import groups_for_admission
 from openiop.worklist.actions import do_raise_task
 from openiop.worklist.models import WorkTask
 
@@ -36,10 +46,6 @@ if TYPE_CHECKING:
 
 def plan_due_days() -> int:
     return int(settings.OPENIOP_DEFAULTS.get("treatment_plan_due_days", 7))
-
-
-def readmission_window_days() -> int:
-    return int(settings.OPENIOP_DEFAULTS.get("readmission_window_days", 30))
 
 
 def recent_discharge(patient_id: int, admitted_on: date) -> EpisodeOfCare | None:
@@ -94,6 +100,55 @@ def _open(
     return episode
 
 
+def _enroll_with_sessions(episode: EpisodeOfCare, *, acting_user: User, track: Track, starts_on: date) -> None:
+    """Enroll in the track and a group of it with a seat, booking the sessions to the horizon; refuse (rolling the
+    whole admission back) rather than admit someone with nothing on their schedule."""
+    groups, seat = groups_for_admission(episode, track)
+    label = track_label(track)
+    if not seat:
+        raise ValidationError(
+            {"track": f"No group in the {label} has a free seat: add the patient to the waitlist or open a group."}
+        )
+    result = do_enroll(episode, acting_user=acting_user, track=track, groups=groups, starts_on=starts_on)
+    if not result.booked:
+        if result.full:
+            reason = f"Every upcoming session of the {label} is full"
+        else:
+            reason = f"The {label} has no sessions scheduled before the expected discharge"
+        raise ValidationError({"track": f"{reason}: add the patient to the waitlist or schedule sessions."})
+
+
+def admission_summary(episode: EpisodeOfCare) -> tuple[int, list[str]]:
+    """How many upcoming sessions the episode is booked into, and the names of its current groups (for the
+    confirmation)."""
+    booked = Booking.objects.filter(
+        episode=episode, status=Booking.Status.BOOKED, session__starts_at__gte=timezone.now()
+    ).count()
+    names = list(
+        Group.objects.filter(enrollments__episode=episode, enrollments__ends_on__isnull=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    return booked, names
+
+
+def admission_message(episode: EpisodeOfCare) -> str:
+    """The confirmation after admitting: what was booked, where, and whether this is a readmission."""
+    booked, groups = admission_summary(episode)
+    parts = ["Admitted."]
+    if episode.track_id is not None:
+        where = f" in {', '.join(groups)}" if groups else ""
+        parts.append(f"Booked {booked} session{'s' if booked != 1 else ''}{where}.")
+    else:
+        parts.append("No track yet, so no sessions are booked.")
+    previous = episode.previous_episode
+    if previous is not None and previous.discharged_on is not None and episode.admitted_on is not None:
+        days = (episode.admitted_on - previous.discharged_on).days
+        parts.append(f"Readmission within {readmission_window_days()} days ({days} days after the last discharge).")
+    parts.append("The treatment plan and first measures are on the work queue.")
+    return " ".join(parts)
+
+
 def _raise(episode: EpisodeOfCare, acting_user: User, kind: str, due_on: date, reason: str) -> None:
     do_raise_task(
         acting_user=acting_user,
@@ -130,6 +185,8 @@ def do_admit(
     if admitted_on > program.now().date() + timedelta(days=30):
         raise ValidationError({"admitted_on": "Admit at most 30 days ahead."})
     readmitted_from = recent_discharge(referral.patient_id, admitted_on)
+    # The referral may have been completed after the record was linked; carrying over is idempotent.
+    carry_into_record(referral, referral.patient, acting_user=acting_user)  # type: ignore[arg-type]
     episode = _open(
         referral,
         acting_user=acting_user,
@@ -140,7 +197,11 @@ def do_admit(
         expected_discharge_on=expected_discharge_on,
     )
     if track is not None:
-        do_enroll(episode, acting_user=acting_user, track=track, starts_on=max(admitted_on, program.now().date()))
+        _enroll_with_sessions(
+            episode, acting_user=acting_user, track=track, starts_on=max(admitted_on, program.now().date())
+        )
+    if readmitted_from is not None:
+        do_link_readmission(episode, acting_user=acting_user, previous=readmitted_from, on_date=admitted_on)
 
     set_stage(referral, Referral.Stage.ADMITTED, acting_user=acting_user, reason="Admitted")
     referral.program = program

@@ -38,7 +38,7 @@ from openiop.referrals.actions import (
     do_link_patient,
     do_update_referral,
 )
-from openiop.referrals.admission import do_admit, readmission_window_days
+from openiop.referrals.admission import admission_message, do_admit, readmission_window_days
 from openiop.referrals.booking import (
     SlotTaken,
     do_book_intake,
@@ -409,7 +409,7 @@ def referral_admit(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except ValidationError as exc:
             add_action_errors(form, exc)
         else:
-            messages.success(request, "Admitted. The treatment plan and first measures are on the work queue.")
+            messages.success(request, admission_message(episode))
             return redirect(episode.patient.get_absolute_url() + "?tab=episodes")
     _audit_view(request, referral)
     return render(request, "referrals/admit.html", {"nav": "referrals", "referral": referral, "form": form})

@@ -22,7 +22,7 @@ from openiop.core.models import AuditAction
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Program, Track
 from openiop.scheduling import optimizer
-from openiop.scheduling.actions.enrollment import do_enroll
+from openiop.scheduling.actions.enrollment import do_enroll, group_with_a_seat
 from openiop.scheduling.models import Enrollment, Group, PlacementRequest, SessionSeries
 
 if TYPE_CHECKING:
@@ -122,6 +122,23 @@ def weekly_blocks(series: SessionSeries) -> list[optimizer.Block]:
     if end.date() != start.date():
         end = datetime.combine(start.date(), time(23, 59))
     return [optimizer.Block(d, start.time(), end.time()) for d in sorted(set(days))]
+
+
+def groups_for_admission(episode: EpisodeOfCare, track: Track) -> tuple[list[Group], bool]:
+    """The group to admit ``episode`` to in ``track`` (see ``enrollment.group_with_a_seat``). When the person has a
+    placement request with availability, the optimizer's hard rule applies: a group whose weekly meetings all fall
+    within those hours comes first; otherwise (or without a request) the group with the most free seats."""
+    windows = optimizer.merge_windows(optimizer.Block(d, s, e) for d, s, e in windows_of(request_for(episode)))
+    fitting: set[int] = set()
+    if windows:
+        blocks: dict[int, list[optimizer.Block]] = defaultdict(list)
+        for series in SessionSeries.objects.filter(group__track=track, is_active=True):
+            blocks[series.group_id].extend(weekly_blocks(series))  # type: ignore[index]
+        for group_id, meetings in blocks.items():
+            spec = optimizer.GroupSpec(id=str(group_id), track_id="", name="", meetings=tuple(meetings), free_seats=0)
+            if optimizer.first_meeting_outside(spec, windows) is None:
+                fitting.add(group_id)
+    return group_with_a_seat(track, prefer=fitting)
 
 
 def person_population(episode: EpisodeOfCare, today: date) -> str:

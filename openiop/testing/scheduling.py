@@ -13,7 +13,7 @@ from django.db.models import F
 
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program, Site
-from openiop.scheduling.models import Booking, CurriculumTopic, Room, Session, SessionType
+from openiop.scheduling.models import Booking, CurriculumTopic, Group, Room, Session, SessionType
 
 
 def make_session_type(program: Program, name: str = "Process group", **fields: Any) -> SessionType:
@@ -105,3 +105,16 @@ def local_at(program: Program, days_ahead: int, hour: int, minute: int = 0) -> d
 
     day = timezone.localdate(timezone=program.tz()) + timedelta(days=days_ahead)
     return datetime.combine(day, time(hour, minute), tzinfo=program.tz())
+
+
+def make_group(track: Any, name: str = "Group A", capacity: int = 8, **fields: Any) -> Group:
+    return Group.objects.create(track=track, name=name, capacity=capacity, **fields)
+
+
+def make_group_sessions(group: Group, days_ahead: tuple[int, ...] = (1, 3, 5), hour: int = 9) -> list[Session]:
+    """Upcoming sessions of ``group`` (program-local ``hour`` on each day ahead), for admissions to book."""
+    program = group.track.program
+    return [
+        make_session(program, local_at(program, day, hour), track=group.track, group=group, capacity=group.capacity)
+        for day in days_ahead
+    ]

@@ -236,7 +236,8 @@ def test_a_refused_transition_emits_nothing(clinic, episode):
 
 
 def test_the_types_waiting_for_their_features_are_registered_hooks(episode):
-    # Nothing emits these yet; the hooks exist so the upcoming actions only need to emit.
+    # The hooks exist whether or not anything has emitted yet (referrals' admission emits EpisodeReadmitted;
+    # nothing emits LevelOfCareChanged yet).
     for event_type in (events.EpisodeReadmitted, events.LevelOfCareChanged):
         assert events.hook(event_type).name == f"patients.{event_type.__name__}"
     change = events.LevelOfCareChanged(

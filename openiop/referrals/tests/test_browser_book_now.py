@@ -117,16 +117,20 @@ def test_the_danger_path_shows_crisis_resources_and_books_nothing(page, live_ser
 
 
 def test_staff_see_the_booked_referral_on_the_board_and_admit_it(page, live_server, inbox):
+    from openiop.patients.models import Coverage
     from openiop.referrals.booking import do_book_now
     from openiop.testing.fixtures import PASSWORD
+    from openiop.testing.scheduling import make_group, make_group_sessions
     from openiop.worklist.models import WorkTask
 
     clinic = build_clinic()
     slot = make_slot(clinic.mh, 2, 10)
+    make_group_sessions(make_group(clinic.evening, "Evening Group A"), hour=18)  # what the admission books
     do_book_now(
         slot,
         details={"first_name": "Avery", "last_name": "Madeup", "date_of_birth": date(1993, 7, 8),
-                 "phone": "555-0123", "email": "avery@example.org", "preferred_contact": "email"},
+                 "phone": "555-0123", "email": "avery@example.org", "preferred_contact": "email",
+                 "payer_kind": "commercial", "payer_name": "Aetna", "member_id": "W987"},
         prescreen={"danger": "no", "moderate_symptoms": "yes"},
         prescreen_result="likely_fit",
     )  # fmt: skip
@@ -157,7 +161,7 @@ def test_staff_see_the_booked_referral_on_the_board_and_admit_it(page, live_serv
     screenshot(page, "referrals-03-admit")
     page.get_by_role("button", name="Admit").click()
     page.wait_for_url("**?tab=episodes")
-    page.get_by_text("Admitted.").wait_for()
+    page.get_by_text("Booked 3 sessions in Evening Group A.").wait_for()
     screenshot(page, "referrals-04-chart")
 
     referral = Referral.objects.get(last_name="Madeup")
@@ -165,3 +169,5 @@ def test_staff_see_the_booked_referral_on_the_board_and_admit_it(page, live_serv
     assert referral.episode.track == clinic.evening
     kinds = set(WorkTask.objects.filter(episode=referral.episode).values_list("kind", flat=True))
     assert kinds == {"plan_due", "first_measures"}
+    coverages = Coverage.objects.filter(patient=referral.patient)
+    assert [(c.payer_name, c.member_id) for c in coverages] == [("Aetna", "W987")]

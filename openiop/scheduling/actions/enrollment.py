@@ -6,14 +6,14 @@ bookings of the old track, so attendance and notes on past sessions keep their b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from openiop.core import audit
@@ -184,6 +184,34 @@ def _enroll(
     if episode.track_id != track.pk:
         patient_actions.do_update_episode(episode, acting_user=acting_user, track=track)  # type: ignore[arg-type]
     return result
+
+
+def track_label(track: Track) -> str:
+    return track.name if track.name.lower().endswith("track") else f"{track.name} track"
+
+
+def group_with_a_seat(track: Track, prefer: Collection[int] = ()) -> tuple[list[Group], bool]:
+    """The group an admission joins: the track's open group with the most free seats (capacity minus current
+    members; the name breaks ties, so the choice is stable), a group in ``prefer`` (those fitting the person's
+    hours, see ``placement.groups_for_admission``) first whenever one of them has a seat.
+
+    Returns ``([group], True)``; ``([], True)`` when the track has no open groups (its whole-track sessions are all
+    there is); ``([], False)`` when every open group is full. The rows are locked, so two admissions in the same
+    instant cannot both take the last seat."""
+    groups = list(
+        Group.objects.select_for_update().filter(track=track, is_active=True, is_open=True).order_by("name", "pk")
+    )
+    if not groups:
+        return [], True
+    # Counted apart from the locking query: PostgreSQL refuses FOR UPDATE with GROUP BY.
+    members = dict(
+        Group.objects.filter(pk__in=[g.pk for g in groups])
+        .annotate(n=Count("enrollments", filter=Q(enrollments__ends_on__isnull=True), distinct=True))
+        .values_list("pk", "n")
+    )
+    free = [(g.capacity - members.get(g.pk, 0), g) for g in groups]
+    best = max((f for f in free if f[0] > 0), key=lambda f: (f[1].pk in prefer, f[0]), default=None)
+    return ([best[1]], True) if best is not None else ([], False)
 
 
 @transaction.atomic
