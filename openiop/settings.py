@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "openiop.core.middleware.RequestContextMiddleware",
     "openiop.accounts.middleware.SessionTimeoutMiddleware",
     "openiop.accounts.middleware.MFAEnforcementMiddleware",
+    # After authentication and the second factor: a patient or family login asking for a staff URL gets its portal.
+    "openiop.portal.middleware.PortalSeparationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
