@@ -61,6 +61,8 @@ typecheck: $(DEVSTAMP)
 
 check: lint typecheck test
 
+# Production-style, from a fresh clone (docs/operations.md): needs HTTPS=true, SECRET_KEY, ALLOWED_HOSTS (and
+# BEHIND_PROXY=true behind a TLS proxy); migrate, build the hashed static files, then gunicorn on 127.0.0.1:$(PORT).
 serve: $(STAMP)
 	$(BIN)/openiop migrate --no-input
 	$(BIN)/openiop collectstatic --no-input

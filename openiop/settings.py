@@ -62,7 +62,9 @@ if SECRET_KEY == _INSECURE_DEV_KEY and HTTPS and not envbool("OPENIOP_ALLOW_DEV_
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The absolute address in emails (invitations, Book Now, alerts, reminders). Unset, it is the local server on PORT
+# (what `make demo PORT=...` and `make serve PORT=...` listen on), so the demo's links reach the running demo.
+SITE_URL = (os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -113,6 +115,8 @@ MIDDLEWARE = [
     "openiop.core.middleware.RequestContextMiddleware",
     "openiop.accounts.middleware.SessionTimeoutMiddleware",
     "openiop.accounts.middleware.MFAEnforcementMiddleware",
+    # After authentication and the second factor: a patient or family login asking for a staff URL gets its portal.
+    "openiop.portal.middleware.PortalSeparationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",

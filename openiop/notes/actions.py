@@ -18,6 +18,7 @@ from django.utils import timezone
 from openiop.attendance.models import AttendanceRecord
 from openiop.core.actions import apply_changes
 from openiop.core.models import AuditAction
+from openiop.core.roles import Cap
 from openiop.notes.common import (
     EDITABLE_FIELDS,
     Status,
@@ -207,6 +208,12 @@ def do_sign_note(note: ProgressNote, *, acting_user: User) -> ProgressNote:
 
 def may_cosign(note: ProgressNote, user: User) -> bool:
     return note.status == Status.AWAITING_COSIGN and note.author.supervisor_id == user.pk
+
+
+def may_edit_draft(note: ProgressNote, user: User) -> bool:
+    """Whether ``user`` may continue this draft: it is unsigned and theirs. The edit view refuses everyone else, so
+    the note page offers "Continue the draft" by the same rule (a director reads others' drafts, never edits them)."""
+    return not note.is_locked and note.author_id == user.pk and user.can(Cap.EDIT_CLINICAL)
 
 
 @transaction.atomic

@@ -150,7 +150,7 @@ def note_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect("notes:group", note.session.public_id)  # type: ignore[union-attr]
     if note.is_locked:
         return redirect("notes:detail", note.public_id)
-    if note.author_id != user.pk:
+    if not actions.may_edit_draft(note, user):
         raise PermissionDenied
     objectives = active_objectives(note.episode)
     diagnoses = episode_diagnoses(note.episode)
@@ -193,7 +193,8 @@ def _detail_context(
         "narrative": note.narrative(),
         "addendum_form": addendum_form or AddendumForm(),
         "may_cosign": actions.may_cosign(note, user),
-        "may_edit": user.can(Cap.EDIT_CLINICAL),
+        "may_edit": user.can(Cap.EDIT_CLINICAL),  # the addendum to a signed note
+        "may_edit_draft": actions.may_edit_draft(note, user),
         "part2": note.episode.program.is_substance_use,
         "tz": note.episode.program.tz(),
         "now": timezone.now(),

@@ -89,3 +89,21 @@ def test_passwords_are_hashed_with_argon2():
     encoded = hasher.encode("correct horse battery staple", hasher.salt())
     assert encoded.startswith("argon2$argon2id$")
     assert hasher.verify("correct horse battery staple", encoded)
+
+
+def _site_url(extra_env: dict[str, str]) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "PORT", "HTTPS", "DJANGO_SETTINGS_MODULE"}}
+    env.update(extra_env)
+    code = "import django.conf, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'openiop.settings'; "
+    code += "print(django.conf.settings.SITE_URL)"
+    result = subprocess.run(  # noqa: S603 (our own interpreter and a fixed script)
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_email_links_follow_the_served_port_unless_site_url_is_set():
+    # `make demo PORT=8123` passes PORT through DEMO_ENV: invitation and Book Now links must reach that server.
+    assert _site_url({"PORT": "8123"}) == "http://127.0.0.1:8123"
+    assert _site_url({}) == "http://127.0.0.1:8000"
+    assert _site_url({"PORT": "8123", "SITE_URL": "https://iop.example.org/"}) == "https://iop.example.org"

@@ -266,3 +266,28 @@ def test_the_api_names_missing_fields_on_sign(client, clinic, visit):
     response = client.post(f"/api/v1/notes/{note.public_id}/sign")
     assert response.status_code == 422
     assert {"response", "risk_level", "objectives"} <= {e["field"] for e in response.json()["errors"]}
+
+
+def test_only_the_author_is_offered_continue_the_draft(client, clinic, visit):
+    # The edit view refuses anyone but the author, so the note page offers the button by the same rule.
+    note = _draft(clinic, visit)
+    client.force_login(clinic.director)
+    page = client.get(reverse("notes:detail", args=[note.public_id])).content.decode()
+    assert "Continue the draft" not in page
+    assert reverse("notes:edit", args=[note.public_id]) not in page
+    assert client.get(reverse("notes:edit", args=[note.public_id])).status_code == 403
+    client.force_login(clinic.clinician)
+    page = client.get(reverse("notes:detail", args=[note.public_id])).content.decode()
+    assert "Continue the draft" in page
+    assert client.get(reverse("notes:edit", args=[note.public_id])).status_code == 200
+
+
+def test_the_directors_overdue_list_opens_others_drafts_read_only(client, clinic, visit):
+    _session, episode, _ = visit
+    old = individual_session(clinic.mh, days_ago=9, facilitators=(clinic.clinician,))
+    attend(old, episode, clinic.frontdesk)
+    note = actions.do_create_note(episode.patient, acting_user=clinic.clinician, episode=episode, session=old)
+    client.force_login(clinic.director)
+    page = client.get(reverse("notes:queue")).content.decode()
+    assert reverse("notes:detail", args=[note.public_id]) in page
+    assert reverse("notes:edit", args=[note.public_id]) not in page

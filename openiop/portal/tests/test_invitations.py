@@ -332,3 +332,11 @@ def test_the_invitation_goes_through_a_real_smtp_server(
     assert message["To"] == "jordan@example.org"
     assert message["Subject"] == "Your invitation from Riverside Recovery"
     assert "/portal/invite/" in message.get_content()
+
+
+def test_the_invitation_link_uses_the_site_url(client, clinic, episode, django_capture_on_commit_callbacks, settings):
+    # SITE_URL follows PORT (core/tests/test_settings.py); here the served address is http://127.0.0.1:8123.
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    _invite(client, clinic, episode.patient, django_capture_on_commit_callbacks)
+    (message,) = mail.outbox
+    assert _link(message).startswith("http://127.0.0.1:8123/portal/invite/")
