@@ -45,9 +45,11 @@ def plan_badges_context(request: Any, patient: Any) -> dict[str, Any]:
     )
     badges = []
     for plan in plans:
-        review = plan.due_reviews[0] if plan.due_reviews else None
+        due: list[ProgressReview] = getattr(plan, "due_reviews", [])  # set by the Prefetch above
+        waiting: list[PlanVersion] = getattr(plan, "pending_versions", [])
+        review = due[0] if due else None
         status = queries.plan_status(plan, policy.local_today(plan.episode.program), review)
-        pending = plan.pending_versions[0] if plan.pending_versions else None
+        pending = waiting[0] if waiting else None
         badges.append(
             {
                 "status": status,
@@ -63,7 +65,7 @@ def plan_badges_context(request: Any, patient: Any) -> dict[str, Any]:
 
 
 PENDING = [PlanVersion.Status.DRAFT, PlanVersion.Status.AWAITING_COSIGN, PlanVersion.Status.AWAITING_PATIENT]
-STAGE_WORDS = {
+STAGE_WORDS: dict[str, str] = {
     PlanVersion.Status.DRAFT: "draft",
     PlanVersion.Status.AWAITING_COSIGN: "awaiting co-sign",
     PlanVersion.Status.AWAITING_PATIENT: "awaiting patient",
