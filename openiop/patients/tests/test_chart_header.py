@@ -163,3 +163,16 @@ def test_an_admitted_patient_keeps_every_tab(client, clinic, patient):
     header = _header(client, patient)
     assert all(f"?tab={t}" in header for t in ("notes", "plan", "attendance", "measures", "discharge"))
     assert EpisodeOfCare.objects.get(patient=patient).status == "active"
+
+
+def test_an_unsigned_note_past_its_deadline_shows_as_overdue(client, clinic, patient):
+    from openiop.notes import actions as note_actions
+    from openiop.testing.notes import attend, individual_session
+
+    episode = EpisodeOfCare.objects.get(patient=patient)
+    old = individual_session(clinic.mh, days_ago=9, facilitators=(clinic.clinician,))
+    attend(old, episode, clinic.frontdesk)
+    note_actions.do_create_note(patient, acting_user=clinic.clinician, episode=episode, session=old)
+    login(client, clinic.clinician)
+    header = _header(client, patient)
+    assert 'data-flag="overdue-notes"' in header and "1 note overdue" in header
