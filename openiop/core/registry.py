@@ -72,6 +72,10 @@ class ChartTab:
     template: str
     build: TabBuilder
     caps: tuple[Cap, ...] = (Cap.VIEW_PATIENTS,)  # any one of these
+    # (patient, the visible episodes) -> True to leave the tab out of the chart's tabs, e.g. Notes before the
+    # patient was ever admitted (``patients.models.before_admission``). Cheap: the chart asks it for every tab.
+    # The tab's URL still works; only the navigation folds it away.
+    hidden_when: Callable[[Any, list[Any]], bool] | None = None
 
     @property
     def slug(self) -> str:
@@ -79,6 +83,9 @@ class ChartTab:
 
     def visible_to(self, user: Any) -> bool:
         return _visible(user, self.caps)
+
+    def hidden_for(self, patient: Any, episodes: list[Any]) -> bool:
+        return self.hidden_when is not None and self.hidden_when(patient, episodes)
 
 
 @dataclass(frozen=True)

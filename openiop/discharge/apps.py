@@ -9,6 +9,7 @@ class DischargeConfig(AppConfig):
         from openiop.core import registry
         from openiop.core.roles import Cap
         from openiop.discharge.views import discharge_tab
+        from openiop.patients.models import before_admission
 
         registry.chart_tabs.register(
             registry.ChartTab(
@@ -18,5 +19,6 @@ class DischargeConfig(AppConfig):
                 "discharge/partials/tab_discharge.html",
                 discharge_tab,
                 caps=(Cap.VIEW_CLINICAL,),
+                hidden_when=before_admission,  # nothing to discharge from a waitlist
             )
         )

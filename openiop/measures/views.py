@@ -40,6 +40,7 @@ from openiop.measures.public_views import TABLET_DONE_KEY, TABLET_SESSION_KEY
 from openiop.measures.queries import (
     alerts_for_user,
     banner_alert_count,
+    banner_alerts,
     get_administration_for_user,
     get_alert_for_user,
     patient_administrations,
@@ -51,6 +52,9 @@ from openiop.programs.models import Program
 from openiop.programs.queries import get_program_for_user, managed_program_ids
 
 ALERT_PAGE_SIZE = 50
+# The banner names at most this many patients ("and N more" after), from at most BANNER_SCAN open alerts.
+BANNER_NAMES = 5
+BANNER_SCAN = 100
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -307,9 +311,25 @@ STATUS_FILTERS = {
 
 @staff_view(Cap.EDIT_CLINICAL)
 def alert_banner(request: HttpRequest) -> HttpResponse:
-    """The banner fragment: how many open alerts this person must see (a count, never a name). One query."""
-    count = banner_alert_count(request_user(request))
-    response = render(request, "measures/partials/alert_banner.html", {"safety_alert_count": count})
+    """The banner fragment: the open alerts this person must see, naming the first few patients with a link to
+    each chart (a count alone left staff hunting for who it was). Only alerts in the user's own programs and care
+    scope (``banner_alerts``), so a name never reaches someone who may not open that chart. One query, a second
+    only when there are more alerts than one look reads."""
+    user = request_user(request)
+    alerts = list(banner_alerts(user).select_related("patient").order_by("-created_at")[:BANNER_SCAN])
+    count = len(alerts) if len(alerts) < BANNER_SCAN else banner_alert_count(user)
+    patients: list[Patient] = []
+    for alert in alerts:
+        if alert.patient not in patients:
+            patients.append(alert.patient)
+    context = {
+        "safety_alert_count": count,
+        "banner_patients": patients[:BANNER_NAMES],
+        "banner_more": max(len(patients) - BANNER_NAMES, 0),
+        # Past BANNER_SCAN alerts the number of other patients is a lower bound; the alerts page lists them all.
+        "banner_truncated": len(alerts) >= BANNER_SCAN,
+    }
+    response = render(request, "measures/partials/alert_banner.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -385,6 +405,8 @@ def _after_alert(request: HttpRequest, alert: SafetyAlert) -> str:
         return reverse("measures:alerts")
     if back == "chart":
         return _measures_url(alert.patient)
+    if back == "header":  # the chart header's button: back to the chart's default tab
+        return alert.patient.get_absolute_url()
     return alert.get_absolute_url()
 
 

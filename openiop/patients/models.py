@@ -219,6 +219,12 @@ class EpisodeOfCare(BaseModel):
     def is_open(self) -> bool:
         return self.status != self.Status.DISCHARGED
 
+    def week_of_stay(self, today: date) -> int | None:
+        """The week of treatment ``today`` falls in (admission day starts week 1), for an open admitted episode."""
+        if self.admitted_on is None or not self.is_open or self.status == self.Status.WAITLIST:
+            return None
+        return max((today - self.admitted_on).days, 0) // 7 + 1
+
     def allowed_next_statuses(self) -> list[EpisodeOfCare.Status]:
         """Waitlist -> active admits; active <-> on hold; anything open may be discharged; discharged is final."""
         return list(EPISODE_TRANSITIONS[self.Status(self.status)])
@@ -247,6 +253,15 @@ def current_episode(episodes: Iterable[EpisodeOfCare]) -> EpisodeOfCare | None:
         if best is None or _episode_key(episode) < _episode_key(best):
             best = episode
     return best
+
+
+def before_admission(patient: Patient, episodes: Iterable[EpisodeOfCare]) -> bool:
+    """True while no episode (of those given) was ever admitted: waitlisted only, or none. The chart folds away
+    tabs that have nothing to show yet (``ChartTab.hidden_when``)."""
+    return not any(
+        e.admitted_on is not None or e.status in (EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.ON_HOLD)
+        for e in episodes
+    )
 
 
 def _episode_key(episode: EpisodeOfCare) -> tuple[int, int, float]:

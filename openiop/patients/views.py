@@ -17,12 +17,14 @@ from django.apps import apps as django_apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
+from openiop.accounts.models import User
 from openiop.core import audit, registry
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
@@ -340,6 +342,12 @@ def _activity(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCa
     return {"activity_page": page, "activity_rows": rows}
 
 
+def _episode_states(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
+    return EpisodeOfCare.objects.filter(patient=patient, program_id__in=program_ids_for(user)).only(
+        "status", "admitted_on", "program", "patient"
+    )
+
+
 def _first_tab() -> ChartTab:
     return next(iter(registry.chart_tabs))
 
@@ -348,12 +356,14 @@ def _tab_context(
     request: HttpRequest, patient: Patient, tab: ChartTab, episodes: list[EpisodeOfCare] | None
 ) -> dict[str, Any]:
     user = request_user(request)
+    # The tab bar needs the episodes (to fold away empty tabs); the HTMX tab request has none yet, so one query.
+    shown = episodes if episodes is not None else list(_episode_states(user, patient))
     return {
         "nav": "patients",
         "patient": patient,
         # The home program may be one the user is not in (they see the patient through an episode elsewhere).
         "home_program_visible": patient.home_program_id in program_ids_for(user),
-        "tabs": [t for t in registry.chart_tabs if t.visible_to(user)],
+        "tabs": [t for t in registry.chart_tabs if t.visible_to(user) and not t.hidden_for(patient, shown)],
         "tab": tab,
         "chart_url": patient.get_absolute_url(),
         **tab.build(request, patient, episodes),
@@ -370,7 +380,10 @@ def chart(request: HttpRequest, public_id: UUID) -> HttpResponse:
     episodes = list(visible_episodes(user, patient))
     _audit_view(request, AuditAction.CHART_VIEWED, patient, obj=patient)
     context = _tab_context(request, patient, tab, episodes)
-    context.update(episodes=episodes, current=current_episode(episodes))
+    current = current_episode(episodes)
+    # Week of stay in the program's own "today" (no query: the episode came with its program).
+    week = current.week_of_stay(current.program.now().date()) if current is not None else None
+    context.update(episodes=episodes, current=current, stay_week=week)
     return render(request, "patients/chart.html", context)
 
 

@@ -196,7 +196,9 @@ def test_the_banner_shows_the_care_teams_open_alerts_on_every_page_until_acknowl
     assert f'hx-get="{reverse("measures:alert_banner")}" hx-trigger="load"' in home  # every staff page asks
     banner = _banner(client)
     assert 'id="safety-alert-banner"' in banner and "1 safety alert</strong>" in banner
-    assert patient.legal_last_name not in banner and patient.mrn not in banner
+    # Named, with a link to the chart (where the header acknowledges it); never the MRN or the score.
+    assert patient.display_name in banner and patient.get_absolute_url() in banner
+    assert patient.mrn not in banner and "phq9" not in banner.lower()
     login(client, clinic.intern)  # same program, not on the team
     assert 'id="safety-alert-banner"' not in _banner(client)
     episode = patient.episodes.get()
@@ -225,10 +227,10 @@ def test_the_banner_costs_one_query_and_the_pages_none(client, clinic, patient, 
     _banner(client)
     with CaptureQueriesContext(connection) as ctx:
         _banner(client)
-    # Besides the session and login bookkeeping every request pays, one query: the count (the membership list
-    # rides along as a subquery).
+    # Besides the session and login bookkeeping every request pays, one query: the open alerts with their patients
+    # (the membership list rides along as a subquery).
     ours = [q["sql"] for q in ctx.captured_queries if "measures_" in q["sql"] or "patients_" in q["sql"]]
-    assert len(ours) == 1 and ours[0].startswith("SELECT COUNT(*)")
+    assert len(ours) == 1 and "patients_patient" in ours[0]
 
 
 def _count(client, url) -> int:
