@@ -336,6 +336,26 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     # Admission (issue 6): the treatment plan is due this many days after admission; a patient discharged within
     # the readmission window is flagged for review; a referral this many days in one open stage shows as overdue.
     "treatment_plan_due_days": 7,
+    # Scope of practice (docs/clinical-rules.md#scope-of-practice): who signs assessments, plans and notes.
+    "signing_credentials": [
+        "MD",
+        "DO",
+        "PhD",
+        "PsyD",
+        "NP",
+        "PA",
+        "LCSW",
+        "LICSW",
+        "LISW",
+        "LPC",
+        "LPCC",
+        "LCPC",
+        "LMHC",
+        "LMFT",
+        "LCADC",
+        "LADC",
+    ],
+    "supervised_signing_credentials": ["MSW", "LMSW", "LSW", "LPC-A", "LAPC", "LGPC", "AMFT", "LAMFT", "CADC"],
     "readmission_window_days": 30,
     "referral_stage_overdue_days": 3,
     # Treatment plans (plans/policy.py): a scheduled progress review falls due this many days after a version
@@ -343,6 +363,10 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "plan_review_interval_days": 30,
     # A review raised by an event (level-of-care change, safety event, recertification) is due this many days later.
     "plan_event_review_due_days": 3,
+    # When a signed plan comes into force: "patient_signature" (the patient signs or declines, due this many days
+    # after the clinician's signature) or "clinician_signature" (docs/clinical-rules.md#treatment-plans-and-reviews).
+    "plan_in_force_at": "patient_signature",
+    "plan_patient_signature_due_days": 7,
     # Check-in (attendance/actions.py): a session's roster opens this many minutes before its start, and a change
     # stops being check-in and becomes a correction that needs a reason once the session's program-local day has
     # ended or this many minutes after its end, whichever is later.

@@ -35,6 +35,7 @@ from openiop.intake.models import (
 )
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program, Track
+from openiop.programs.signing import signing_refusal
 
 RECOMMENDATION_FIELDS = (
     "recommendation", "recommended_program", "recommended_track", "other_level_of_care", "recommendation_reason",
@@ -289,9 +290,15 @@ def do_remove_diagnosis(diagnosis: Diagnosis, *, acting_user: User) -> None:
         _audit(assessment, acting_user, AuditAction.DEACTIVATED, ["is_active"], obj=diagnosis)
 
 
-def signing_problems(assessment: IntakeAssessment) -> dict[str, str]:
-    """What still stops the assessment from being signed, keyed by the field to fix (empty when ready)."""
+def signing_problems(assessment: IntakeAssessment, signer: User | None = None) -> dict[str, str]:
+    """What still stops the assessment from being signed, keyed by the field to fix (empty when ready). With
+    ``signer``, also whether that person may sign it at all (scope of practice: the diagnoses and level-of-care
+    ratings it carries are clinical judgements)."""
     problems: dict[str, str] = {}
+    if signer is not None:
+        refusal = signing_refusal(signer, assessment.program, "an assessment")
+        if refusal:
+            problems["signed_by"] = refusal
     if not assessment.presenting_problem.strip():
         problems["presenting_problem"] = "Describe the presenting problem."
     unanswered = [label for name, label in RISK_QUESTIONS if getattr(assessment, name) is None]
@@ -330,7 +337,7 @@ def signing_problems(assessment: IntakeAssessment) -> dict[str, str]:
 def do_sign_assessment(assessment: IntakeAssessment, *, acting_user: User) -> IntakeAssessment:
     """Sign and lock; the referral, if any, moves to "assessed"."""
     assessment = _locked(assessment)
-    problems = signing_problems(assessment)
+    problems = signing_problems(assessment, acting_user)
     if problems:
         raise ValidationError(problems)
     assessment.status = IntakeAssessment.Status.SIGNED

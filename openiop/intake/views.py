@@ -171,7 +171,7 @@ def _edit_context(
         "sections": sections,
         "grids": grids,
         "diagnosis_form": forms.get("diagnosis") or DiagnosisForm(),
-        "problems": actions.signing_problems(assessment),
+        "problems": actions.signing_problems(assessment, request_user(request)),
         **_instruments_context(assessment),
     }
 
@@ -274,7 +274,7 @@ def save_section(request: HttpRequest, public_id: UUID, section: str) -> HttpRes
         "section": spec,
         "form": form,
         "saved": saved,
-        "problems": actions.signing_problems(assessment),
+        "problems": actions.signing_problems(assessment, request_user(request)),
         "oob_sign": True,
     }
     # 200 even with errors: HTMX swaps only successful responses, and the fragment carries the errors.
@@ -309,7 +309,7 @@ def save_ratings(request: HttpRequest, public_id: UUID, framework: str) -> HttpR
         "assessment": assessment,
         "grid": form,
         "saved": saved,
-        "problems": actions.signing_problems(assessment),
+        "problems": actions.signing_problems(assessment, request_user(request)),
         "oob_sign": True,
     }
     return render(request, "intake/partials/ratings.html", context)
@@ -326,7 +326,7 @@ def _diagnoses_response(
     context = {
         "assessment": fresh,
         "diagnosis_form": form,
-        "problems": actions.signing_problems(fresh),
+        "problems": actions.signing_problems(fresh, request_user(request)),
         "oob_sign": True,
     }
     return render(request, "intake/partials/diagnoses.html", context)

@@ -39,6 +39,8 @@ from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.models import Mode, NoteAddendum, ProgressNote, RiskLevel, narrative_fields
 from openiop.notes.policy import place_of_service_for, policy_for
 from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.plans.queries import plan_state_for_episode
+from openiop.programs.signing import signing_refusal
 from openiop.scheduling.models import Session
 
 if TYPE_CHECKING:
@@ -148,10 +150,17 @@ def do_update_note(
     return note
 
 
-def signing_problems(note: ProgressNote, diagnoses: list[Diagnosis] | None = None) -> dict[str, str]:
+def signing_problems(
+    note: ProgressNote, diagnoses: list[Diagnosis] | None = None, signer: User | None = None
+) -> dict[str, str]:
     """What still stops the note from being signed, keyed by the field to fix (empty when ready). ``diagnoses``,
-    the episode's, may be passed by a caller that loaded them for many notes."""
+    the episode's, may be passed by a caller that loaded them for many notes. With ``signer``, also whether that
+    person may sign a note in this program (scope of practice)."""
     problems: dict[str, str] = {}
+    if signer is not None:
+        refusal = signing_refusal(signer, note.episode.program, "a progress note")
+        if refusal:
+            problems["author"] = refusal
     for name, label in narrative_fields(note.format):
         if not getattr(note, name).strip():
             problems[name] = f"Write the {label.lower()} section."
@@ -166,7 +175,7 @@ def signing_problems(note: ProgressNote, diagnoses: list[Diagnosis] | None = Non
     elif note.risk_level in (RiskLevel.MODERATE, RiskLevel.HIGH) and not note.risk_notes.strip():
         problems["risk_notes"] = "Describe the risk found and the safety plan."
     if not note.objectives.all():  # uses a prefetched list when the caller loaded one
-        problems["objectives"] = "Link at least one objective of the treatment plan."
+        problems["objectives"] = objectives_problem(note.episode)
     if not note.diagnoses.all():
         offered = diagnoses if diagnoses is not None else episode_diagnoses(note.episode)
         problems["diagnoses"] = (
@@ -175,6 +184,17 @@ def signing_problems(note: ProgressNote, diagnoses: list[Diagnosis] | None = Non
             else "This episode has no diagnosis recorded: add one at intake, then choose it here."
         )
     return problems
+
+
+def objectives_problem(episode: EpisodeOfCare) -> str:
+    """The missing-objective message, naming the plan's actual state: a signed plan may not be in force yet
+    (docs/clinical-rules.md#treatment-plans-and-reviews)."""
+    state = plan_state_for_episode(episode)
+    if state is None:
+        return "No treatment plan is in force: none has been written and signed yet."
+    if not state.in_force:
+        return f"No treatment plan is in force: {state.text}."
+    return "Link at least one objective of the treatment plan."
 
 
 @transaction.atomic
@@ -187,7 +207,7 @@ def do_sign_note(note: ProgressNote, *, acting_user: User) -> ProgressNote:
         raise ValidationError({"author": "Only the author signs a note."})
     if note.group_note_id is not None and not note.is_late_addition:
         raise ValidationError({"status": "A participant's part is signed with its group note."})
-    problems = signing_problems(note)
+    problems = signing_problems(note, signer=acting_user)
     if problems:
         raise ValidationError(problems)
     needs = acting_user.needs_cosignature

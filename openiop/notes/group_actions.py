@@ -44,6 +44,7 @@ from openiop.notes.common import (
 from openiop.notes.diagnoses import diagnoses_by_episode
 from openiop.notes.models import SECTION_FIELDS, GroupNote, GroupNoteSignature, NoteAddendum, ProgressNote
 from openiop.notes.policy import place_of_service_for, policy_for
+from openiop.programs.signing import signing_refusal
 from openiop.scheduling.models import Session
 
 if TYPE_CHECKING:
@@ -305,6 +306,10 @@ def do_sign_group_note(group_note: GroupNote, *, acting_user: User) -> GroupNote
         raise ValidationError({"facilitators": "Only the session's facilitators sign its group note."})
     if group_note.signatures.filter(facilitator=acting_user).exists():
         raise ValidationError({"facilitators": "You have signed this group note already."})
+    # Each participant's part is a clinical note in their chart: the same scope of practice as a progress note.
+    refusal = signing_refusal(acting_user, session.program, "a group note")
+    if refusal:
+        raise ValidationError({"facilitators": refusal})
     problems = group_signing_problems(group_note)
     if problems:
         raise ValidationError(problems)

@@ -34,6 +34,7 @@ from openiop.notes.forms import AddendumForm, NoteForm, PartForm, SharedPartForm
 from openiop.notes.models import GroupNote, ProgressNote, narrative_fields
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, visible_episodes
+from openiop.programs.signing import signing_refusal
 
 
 def _note_errors(form: NoteForm | PartForm, exc: ValidationError) -> None:
@@ -135,6 +136,9 @@ def _note_form_context(
         "format_fields": {f: [n for n, _ in narrative_fields(f)] for f in ("soap", "dap", "birp", "girp")},
         "narrative": [form[name] for name, _ in narrative_fields(note.format)],
         "problems": actions.signing_problems(note, diagnoses) if not form.is_bound else {},
+        # Only the author signs a note, so the button answers for them (scope of practice).
+        "sign_refusal": signing_refusal(note.author, note.episode.program, "a progress note"),
+        "no_plan": actions.objectives_problem(note.episode) if not objectives else "",
         "tz_name": str(note.episode.program.tz()),
         "now": timezone.now(),
     }
@@ -301,6 +305,7 @@ def _group_page(
             rows=rows,
             signatures=view.signatures,
             has_signed=user.pk in signed_ids,
+            sign_refusal=signing_refusal(user, program, "a group note"),
             is_facilitator=user.pk in {f.pk for f in context["facilitators"]},
             frozen=group_note.is_locked or bool(view.signatures),
             shared_form=shared_form

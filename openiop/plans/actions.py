@@ -25,7 +25,17 @@ from openiop.core.models import AuditAction
 from openiop.core.roles import Role
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import policy
-from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
+from openiop.plans.models import (
+    Goal,
+    Intervention,
+    Objective,
+    PlanPolicy,
+    PlanVersion,
+    Problem,
+    ProgressReview,
+    TreatmentPlan,
+)
+from openiop.programs.signing import signing_refusal
 from openiop.worklist.actions import do_close_task_not_needed, do_raise_task, do_reassign_task
 from openiop.worklist.models import WorkTask
 
@@ -269,12 +279,17 @@ def do_update_version_text(version: PlanVersion, *, acting_user: User, **fields:
 # --- Signatures and activation -----------------------------------------------------------------------------------
 
 
-def signing_problems(version: PlanVersion) -> dict[str, str]:
-    """What still stops the clinician from signing, keyed by the field to fix (empty when ready)."""
+def signing_problems(version: PlanVersion, signer: User | None = None) -> dict[str, str]:
+    """What still stops the clinician from signing, keyed by the field to fix (empty when ready). With ``signer``,
+    also whether that person may sign a plan in this program (scope of practice)."""
     problems: dict[str, str] = {}
+    if signer is not None:
+        refusal = signing_refusal(signer, version.plan.episode.program, "a treatment plan")
+        if refusal:
+            problems["author"] = refusal
     rows = list(version.problems.prefetch_related("goals__objectives__interventions"))
     if not rows:
-        return {"problems": "Add at least one problem."}
+        return {**problems, "problems": "Add at least one problem."}
     for p_number, problem in enumerate(rows, start=1):
         goals = list(problem.goals.all())
         if not goals:
@@ -313,7 +328,7 @@ def cosigners_ok(version: PlanVersion, user: User) -> bool:
 def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
     """The clinician signs; the signer becomes the author. Then it waits for a co-signature or for the patient."""
     version = locked_draft(version)
-    problems = signing_problems(version)
+    problems = signing_problems(version, acting_user)
     if problems:
         raise ValidationError(problems)
     version.author = acting_user
@@ -325,7 +340,17 @@ def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
     )
     if version.status == V.AWAITING_COSIGN:
         raise_cosign_task(version, acting_user)
+    else:
+        _activate_if_clinician_rule(version, acting_user)
     return version
+
+
+def _activate_if_clinician_rule(version: PlanVersion, acting_user: User) -> None:
+    """A program whose plans come into force at the clinician's signature activates the version now; the patient
+    still signs (or declines) afterwards (docs/clinical-rules.md#treatment-plans-and-reviews)."""
+    program = version.plan.episode.program
+    if policy.in_force_at(program) == PlanPolicy.InForceAt.CLINICIAN_SIGNATURE:
+        _activate(version, acting_user)
 
 
 @transaction.atomic
@@ -341,6 +366,7 @@ def do_cosign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion
     version.save(update_fields=["cosigned_by", "cosigned_at", "status", "updated_at"])
     audit_plan(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "cosigned_by", "cosigned_at"], version)
     _close_task(cosign_key(version), acting_user, "Co-signed")
+    _activate_if_clinician_rule(version, acting_user)
     return version
 
 
@@ -397,7 +423,7 @@ def do_patient_sign(
     by a patient.
     """
     version = locked_version(version)
-    if version.status != V.AWAITING_PATIENT:
+    if not awaits_patient(version):
         raise ValidationError({"status": "This version is not waiting for the patient's signature."})
     errors: dict[str, str] = {}
     name = (name or "").strip()
@@ -433,7 +459,42 @@ def do_patient_sign(
     # The signature's audit row names who signed, with the request's address and browser (core.audit).
     fields = ["patient_signed_at", "patient_signature_name", "patient_signature_method"]
     audit_plan(version.plan, acting_user, AuditAction.UPDATED, fields, version)
-    _activate(version, None if self_signed else acting_user)
+    if version.status == V.AWAITING_PATIENT:  # already in force under the clinician-signature rule otherwise
+        _activate(version, None if self_signed else acting_user)
+    return version
+
+
+def awaits_patient(version: PlanVersion) -> bool:
+    """Waiting for the patient to sign or decline: before activation under the patient-signature rule, or in force
+    already under the clinician-signature rule."""
+    if version.patient_signed_at is not None or version.patient_declined_at is not None:
+        return False
+    return version.status == V.AWAITING_PATIENT or (
+        version.status == V.ACTIVE and version.clinician_signed_at is not None
+    )
+
+
+@transaction.atomic
+def do_record_patient_declined(version: PlanVersion, *, acting_user: User, reason: str) -> PlanVersion:
+    """Staff record that the patient declined to sign, with the reason. A plan the clinician signed must not wait
+    forever for a signature the patient refuses: it comes into force, and the refusal is on the record (audited).
+    """
+    version = locked_version(version)
+    if not awaits_patient(version):
+        raise ValidationError({"status": "This version is not waiting for the patient's signature."})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"patient_declined_reason": "Say why the patient declined to sign."})
+    if len(reason) > MAX_TEXT:
+        raise ValidationError({"patient_declined_reason": f"Keep this under {MAX_TEXT} characters."})
+    version.patient_declined_at = timezone.now()
+    version.patient_declined_reason = reason
+    version.save(update_fields=["patient_declined_at", "patient_declined_reason", "updated_at"])
+    audit_plan(
+        version.plan, acting_user, AuditAction.UPDATED, ["patient_declined_at", "patient_declined_reason"], version
+    )
+    if version.status == V.AWAITING_PATIENT:
+        _activate(version, acting_user)
     return version
 
 

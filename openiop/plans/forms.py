@@ -98,6 +98,14 @@ class PatientSignForm(StyledFormMixin, forms.Form):
     )
 
 
+class PatientDeclinedForm(StyledFormMixin, forms.Form):
+    patient_declined_reason = forms.CharField(
+        label="Why the patient declined to sign",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+    )
+
+
 class ReviewForm(StyledFormMixin, forms.Form):
     held_on = forms.DateField(label="Held on", widget=DateInput())
     outcome = forms.ChoiceField(choices=ProgressReview.Outcome.choices, widget=forms.RadioSelect)

@@ -20,13 +20,24 @@ from openiop.core.models import BaseModel
 
 
 class PlanPolicy(BaseModel):
-    """A program's review interval. A program without a row uses settings.OPENIOP_DEFAULTS (read at call time);
-    ``plans.policy.review_interval_days(program)`` returns either. The first plan's due days stay organization-wide
-    (``treatment_plan_due_days``), because admission raises the plan-due task with that number."""
+    """A program's review interval and when a signed plan comes into force. A program without a row uses
+    settings.OPENIOP_DEFAULTS (read at call time); ``plans.policy`` returns either. The first plan's due days stay
+    organization-wide (``treatment_plan_due_days``), because admission raises the plan-due task with that number."""
+
+    class InForceAt(models.TextChoices):
+        PATIENT_SIGNATURE = "patient_signature", "When the patient signs (or declines to sign)"
+        CLINICIAN_SIGNATURE = "clinician_signature", "When the clinician signs (and any co-signature)"
 
     program = models.OneToOneField("programs.Program", on_delete=models.CASCADE, related_name="plan_policy")
     plan_review_interval_days = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(1)], help_text="Days between scheduled progress reviews."
+    )
+    # docs/clinical-rules.md#treatment-plans-and-reviews ("A plan in force").
+    in_force_at = models.CharField(max_length=20, choices=InForceAt.choices, default=InForceAt.PATIENT_SIGNATURE)
+    patient_signature_due_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text="Days after the clinician's signature by which the patient signs (or declines).",
     )
 
     class Meta:
@@ -94,6 +105,9 @@ class PlanVersion(BaseModel):
     patient_signature_method = models.CharField(max_length=10, choices=SignatureMethod.choices, blank=True)
     # A drawn signature, as the pad's PNG data URL; kept with the version it signs.
     patient_signature_drawing = models.TextField(blank=True)
+    # The patient declined to sign; staff record it with the reason, and the plan comes into force without it.
+    patient_declined_at = models.DateTimeField(null=True, blank=True)
+    patient_declined_reason = models.TextField(blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
 

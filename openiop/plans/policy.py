@@ -42,6 +42,30 @@ def review_interval_days(program: Program) -> int:
     return _default("plan_review_interval_days")
 
 
+def _policy(program: Program) -> Any:
+    from openiop.plans.models import PlanPolicy
+
+    return PlanPolicy.objects.filter(program=program).first()
+
+
+def in_force_at(program: Program) -> str:
+    """ "patient_signature" or "clinician_signature": when a signed version comes into force."""
+    row = _policy(program)
+    return row.in_force_at if row is not None else str(settings.OPENIOP_DEFAULTS["plan_in_force_at"])
+
+
+def patient_signature_due_days(program: Program) -> int:
+    row = _policy(program)
+    return row.patient_signature_due_days if row is not None else _default("plan_patient_signature_due_days")
+
+
+def patient_signature_due_on(program: Program, clinician_signed_at: datetime | None) -> date | None:
+    """The day by which the patient signs or declines: calendar days after the clinician's signature."""
+    if clinician_signed_at is None:
+        return None
+    return local_today(program, clinician_signed_at) + timedelta(days=patient_signature_due_days(program))
+
+
 def local_today(program: Program, now: datetime | None = None) -> date:
     return timezone.localtime(now or timezone.now(), program.tz()).date()
 

@@ -109,6 +109,59 @@ def episodes_for_plans(user: User, patient: Patient) -> list[EpisodeOfCare]:
 
 
 @dataclass(frozen=True)
+class SignatureState:
+    """Where a version stands between the clinician's signature and being in force, in words for the plan page
+    and the notes' signing checks (docs/clinical-rules.md#treatment-plans-and-reviews)."""
+
+    in_force: bool
+    text: str
+    patient_due_on: date | None = None
+
+
+def signature_state(version: PlanVersion) -> SignatureState:
+    V = PlanVersion.Status
+    program = version.plan.episode.program
+    due_on = policy.patient_signature_due_on(program, version.clinician_signed_at)
+    day = f"{due_on.day} {due_on:%b}" if due_on else ""
+    due = f" (due {day})" if due_on else ""
+    if version.status == V.DRAFT:
+        return SignatureState(False, "Draft: not signed, not in force")
+    if version.status == V.AWAITING_COSIGN:
+        return SignatureState(False, "Signed by the clinician; waiting for the supervisor's co-signature")
+    if version.status == V.AWAITING_PATIENT:
+        return SignatureState(
+            False,
+            f"Signed by clinician; waiting for the patient's signature{due} — in force once the patient signs",
+            due_on,
+        )
+    if version.status == V.SUPERSEDED:
+        return SignatureState(False, "Superseded by a later version")
+    if version.patient_declined_at is not None:
+        return SignatureState(True, "In force; the patient declined to sign (reason recorded)")
+    if version.patient_signed_at is None and version.clinician_signed_at is not None:
+        return SignatureState(
+            True, f"In force since the clinician's signature; the patient signs or declines by {day}", due_on
+        )
+    return SignatureState(True, "In force")
+
+
+def plan_state_for_episode(episode: EpisodeOfCare) -> SignatureState | None:
+    """The state of the episode's plan for the notes' signing checks: the version in force, else the one in
+    progress; None without a plan or a version."""
+    plan = TreatmentPlan.objects.filter(episode=episode).select_related("episode__program__site").first()
+    if plan is None:
+        return None
+    version = (
+        plan.versions.filter(status=PlanVersion.Status.ACTIVE).first()
+        or plan.versions.exclude(status=PlanVersion.Status.SUPERSEDED).order_by("-number").first()
+    )
+    if version is None:
+        return None
+    version.plan = plan
+    return signature_state(version)
+
+
+@dataclass(frozen=True)
 class PlanStatus:
     """What the badge says about one plan: the first plan's due date until a version is active, then the review."""
 
@@ -119,6 +172,12 @@ class PlanStatus:
 
 def plan_status(plan: TreatmentPlan, today: date, next_review: ProgressReview | None = None) -> PlanStatus:
     if plan.current_version_id is None:
+        waiting = plan.versions.filter(status=PlanVersion.Status.AWAITING_PATIENT).first()
+        if waiting is not None:
+            # Signed, but not in force until the patient signs: say so rather than "Plan due".
+            due_on = policy.patient_signature_due_on(plan.episode.program, waiting.clinician_signed_at)
+            state = policy.due_state(due_on, today) or "due"
+            return PlanStatus(state, "Plan signed; waiting for the patient's signature", due_on)
         state = policy.due_state(plan.due_on, today)
         words = {"overdue": "Plan overdue", "due_today": "Plan due today", "due": "Plan due"}[state]
         return PlanStatus(state, words, plan.due_on)

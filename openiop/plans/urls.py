@@ -15,6 +15,7 @@ urlpatterns = [
     path("versions/<uuid:public_id>/cosign/", views.cosign, name="cosign"),
     path("versions/<uuid:public_id>/return/", views.return_to_draft, name="return"),
     path("versions/<uuid:public_id>/patient-sign/", views.patient_sign, name="patient_sign"),
+    path("versions/<uuid:public_id>/patient-declined/", views.patient_declined, name="patient_declined"),
     path("versions/<uuid:public_id>/diff/", views.version_diff, name="diff"),
     path("versions/<uuid:public_id>/plan.pdf", views.version_pdf, name="pdf"),
     path("<slug:kind>/<uuid:public_id>/add/", views.add_item, name="add"),

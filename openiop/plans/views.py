@@ -40,6 +40,7 @@ from openiop.plans.forms import (
     InterventionForm,
     ObjectiveForm,
     ObjectiveStatusForm,
+    PatientDeclinedForm,
     PatientSignForm,
     ProblemForm,
     RequestReviewForm,
@@ -182,13 +183,16 @@ def _version_context(
         "tree": _tree(version, editing, bound),
         "text_form": text_form,
         "add_problem": add_problem,
-        "problems": actions.signing_problems(version) if editing else {},
+        "problems": actions.signing_problems(version, user) if editing else {},
         "can_cosign": version.status == PlanVersion.Status.AWAITING_COSIGN and actions.cosigners_ok(version, user),
         "can_return": version.status in (PlanVersion.Status.AWAITING_COSIGN, PlanVersion.Status.AWAITING_PATIENT)
         and user.can(Cap.EDIT_CLINICAL)
         and (user.pk == version.author_id or actions.cosigners_ok(version, user)),
         "previous": previous,
         "today": policy.local_today(plan.episode.program),
+        "signature_state": queries.signature_state(version),
+        "awaits_patient": actions.awaits_patient(version),
+        "decline_form": PatientDeclinedForm(),
     }
 
 
@@ -356,8 +360,10 @@ def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect("plans:version", version.public_id)
     if version.status == PlanVersion.Status.AWAITING_COSIGN:
         messages.success(request, "Signed. It now waits for your supervisor's co-signature.")
+    elif version.status == PlanVersion.Status.ACTIVE:
+        messages.success(request, "Signed. This version is now the plan in force; ask the patient to sign it too.")
     else:
-        messages.success(request, "Signed. Ask the patient to sign.")
+        messages.success(request, "Signed. Ask the patient to sign: it comes into force once they do.")
     return redirect("plans:version", version.public_id)
 
 
@@ -395,7 +401,7 @@ def return_to_draft(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def patient_sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
     version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
-    if version.status != PlanVersion.Status.AWAITING_PATIENT:
+    if not actions.awaits_patient(version):
         messages.info(request, "This version is not waiting for the patient's signature.")
         return redirect("plans:version", version.public_id)
     form = PatientSignForm(_posted(request))
@@ -415,12 +421,36 @@ def patient_sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
             except ValidationError as exc:
                 add_action_errors(form, exc)
             else:
-                messages.success(request, "Signed by the patient. This version is now the plan in force.")
+                messages.success(request, "Signed by the patient. This version is the plan in force.")
                 return redirect("plans:version", version.public_id)
         status = 422
     _viewed(request, version.plan.patient, version)
     context = {**_version_context(request, version), "form": form}
     return render(request, "plans/patient_sign.html", context, status=status)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def patient_declined(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Staff record that the patient declined to sign, with the reason; the plan comes into force."""
+    user = request_user(request)
+    version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    form = PatientDeclinedForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_record_patient_declined(
+                version, acting_user=user, reason=form.cleaned_data["patient_declined_reason"]
+            )
+        except ValidationError as exc:
+            # The reason was valid: what is left is the version's state (already signed, not signed yet).
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "Recorded that the patient declined to sign. This version is the plan in force.")
+        return redirect("plans:version", version.public_id)
+    _viewed(request, version.plan.patient, version)
+    context = {**_version_context(request, version), "decline_form": form}
+    return render(request, "plans/version.html", context, status=422)
 
 
 @staff_view(Cap.VIEW_CLINICAL)
@@ -585,6 +615,8 @@ class EpisodePlan:
     status: queries.PlanStatus | None
     open_version: PlanVersion | None
     active: PlanVersion | None
+    # Between the clinician's signature and the patient's: what the tab says about being in force.
+    waiting: queries.SignatureState | None = None
 
 
 def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
@@ -606,5 +638,9 @@ def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCar
         open_version = next((v for v in versions if v.status in queries.OPEN_VERSION), None)
         active = next((v for v in versions if v.status == PlanVersion.Status.ACTIVE), None)
         status = queries.plan_status(plan, today, due) if episode.is_open else None
-        rows.append(EpisodePlan(episode, plan, versions, reviews, status, open_version, active))
+        signing = next((v for v in (open_version, active) if v is not None and actions.awaits_patient(v)), None)
+        if signing is not None:
+            signing.plan = plan
+        waiting = queries.signature_state(signing) if signing is not None else None
+        rows.append(EpisodePlan(episode, plan, versions, reviews, status, open_version, active, waiting))
     return {"episode_plans": rows, "request_review_form": RequestReviewForm()}

@@ -25,6 +25,8 @@ PROGRAM_FIELDS = (
     "weekly_dose_hours",
     "max_length_weeks",
     "group_size_cap",
+    "signing_credentials",
+    "supervised_signing_credentials",
 )
 TRACK_FIELDS = ("name", "kind", "weekdays", "start_time", "end_time")
 ORGANIZATION_FIELDS = ("name", "phone", "website", "mrn_prefix")

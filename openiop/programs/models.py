@@ -77,6 +77,13 @@ class Program(BaseModel):
     )
     max_length_weeks = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(104)])
     group_size_cap = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(100)])
+    # Empty: the organization-wide lists in OPENIOP_DEFAULTS (docs/clinical-rules.md#scope-of-practice).
+    signing_credentials = models.JSONField(
+        default=list, blank=True, help_text="Credentials that may sign clinical documents on their own."
+    )
+    supervised_signing_credentials = models.JSONField(
+        default=list, blank=True, help_text="Credentials that may sign when a supervisor co-signs."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

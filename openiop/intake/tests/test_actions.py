@@ -223,7 +223,9 @@ def test_signing_locks_the_assessment_and_changes_become_addenda(clinic, patient
 def test_signing_moves_the_referral_to_assessed(clinic, patient):
     referral = make_referral(clinic, stage=Referral.Stage.SCREENING)
     do_link_patient(referral, acting_user=clinic.intake, patient=patient)
-    assessment = signed(patient, clinic.intake, referral=referral)
+    # The intake coordinator drafts; the clinician signs (scope of practice).
+    draft = complete(start(patient, clinic.intake, referral=referral), clinic.intake)
+    assessment = do_sign_assessment(draft, acting_user=clinic.clinician)
     referral.refresh_from_db()
     assert referral.stage == Referral.Stage.ASSESSED
     assert assessment.referral == referral

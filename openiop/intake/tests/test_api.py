@@ -131,6 +131,7 @@ def test_an_assessment_started_from_a_referral_marks_it_assessed_when_signed(cli
     from openiop.intake.models import IntakeAssessment
 
     complete(IntakeAssessment.objects.get(public_id=response.json()["id"]), clinic.intake)
+    client = login(client, clinic.clinician)  # the coordinator drafts, the clinician signs (scope of practice)
     assert client.post(api(f"/intake/{response.json()['id']}/sign")).status_code == 200
     referral.refresh_from_db()
     assert referral.stage == Referral.Stage.ASSESSED

@@ -96,6 +96,8 @@ CASES = [
     Case("cosign", lambda c: reverse("plans:cosign", args=[c.draft.public_id]), "post"),
     Case("return", lambda c: reverse("plans:return", args=[c.draft.public_id]), "post"),
     Case("patient_sign_form", lambda c: reverse("plans:patient_sign", args=[c.draft.public_id])),
+    Case("patient_declined", lambda c: reverse("plans:patient_declined", args=[c.draft.public_id]), "post",
+         lambda c: {"patient_declined_reason": "Does not want to sign anything today."}),
     Case("request_review", lambda c: reverse("plans:request_review", args=[c.done.plan.public_id]), "post",
          lambda c: {"trigger": "recertification"}),
 ]  # fmt: skip
