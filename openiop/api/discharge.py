@@ -29,6 +29,7 @@ from openiop.discharge.queries import (
     get_follow_up_for_user,
     get_summary_for_user,
 )
+from openiop.patients import events
 from openiop.patients.queries import get_episode_for_user
 
 router = Router(tags=["discharge"])
@@ -63,6 +64,15 @@ class AftercareOut(Schema):
     locked_at: datetime | None
 
 
+class ConsequenceOut(Schema):
+    """What the discharge did in another app (``patients.events.Consequence``)."""
+
+    app: str
+    key: str
+    count: int
+    label: str
+
+
 class DischargeOut(Schema):
     id: UUID
     episode: UUID
@@ -80,6 +90,8 @@ class DischargeOut(Schema):
     aftercare: AftercareOut | None
     follow_ups: list[FollowUpOut]
     signing_problems: dict[str, str]
+    # Filled only by the request that discharged the episode (signing, or starting with discharge_now).
+    consequences: list[ConsequenceOut] = []
 
 
 class StartIn(Schema):
@@ -165,8 +177,9 @@ def get_discharge(request: HttpRequest, episode_id: UUID) -> dict[str, Any]:
 def start_discharge(request: HttpRequest, episode_id: UUID, payload: StartIn) -> Any:
     user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
-    summary = actions.do_start_discharge(episode, acting_user=user, **payload.dict())
-    return Status(201, _out(get_summary_for_user(user, summary.public_id)))
+    done: list[events.Consequence] = []
+    summary = actions.do_start_discharge(episode, acting_user=user, consequences=done, **payload.dict())
+    return Status(201, {**_out(get_summary_for_user(user, summary.public_id)), "consequences": done})
 
 
 @router.patch("/discharge/{summary_id}/summary", response=DischargeOut)
@@ -192,8 +205,9 @@ def update_aftercare(request: HttpRequest, summary_id: UUID, payload: AftercareI
 def sign_discharge(request: HttpRequest, summary_id: UUID) -> dict[str, Any]:
     user = request_user(request)
     summary = get_summary_for_user(user, summary_id, Cap.EDIT_CLINICAL)
-    actions.do_sign_discharge(summary, acting_user=user)
-    return _out(get_summary_for_user(user, summary_id))
+    done: list[events.Consequence] = []
+    actions.do_sign_discharge(summary, acting_user=user, consequences=done)
+    return {**_out(get_summary_for_user(user, summary_id)), "consequences": done}
 
 
 @router.get("/discharge/follow-ups", response=list[FollowUpOut])

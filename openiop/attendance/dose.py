@@ -25,7 +25,7 @@ the bottom half loads what it needs for many episodes in a fixed number of queri
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -89,16 +89,22 @@ def prorated_minimum(
     first_day: date | None,
     last_day: date | None,
     meeting_days: Iterable[int] = (),
+    off_days: Collection[date] = (),
 ) -> Proration:
-    """The minimum for a week the episode covers only in part (admission or discharge inside it).
+    """The minimum for a week the episode covers only in part (admission or discharge inside it, or a hold).
 
-    full minimum x (meeting days from ``first_day`` to ``last_day`` in the week) / (meeting days in the week),
-    rounded half up to a minute. Meeting days are the track's weekdays; none given means every calendar day.
+    full minimum x (meeting days from ``first_day`` to ``last_day`` in the week, less the ``off_days`` on hold) /
+    (meeting days in the week), rounded half up to a minute. Meeting days are the track's weekdays; none given means
+    every calendar day. A week wholly on hold owes nothing (``DoseStatus.NOT_DUE``).
     """
     weekdays = set(meeting_days) or set(range(DAYS_PER_WEEK))
     days = [week_start + timedelta(days=i) for i in range(DAYS_PER_WEEK)]
     meeting = [d for d in days if d.weekday() in weekdays]
-    due = [d for d in meeting if (first_day is None or d >= first_day) and (last_day is None or d <= last_day)]
+    due = [
+        d
+        for d in meeting
+        if (first_day is None or d >= first_day) and (last_day is None or d <= last_day) and d not in off_days
+    ]
     if len(due) == len(meeting):
         return Proration(full_minimum, len(due), len(meeting))
     share = (Decimal(full_minimum) * len(due) / len(meeting)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
@@ -354,6 +360,7 @@ def evaluate_week(
     last_day: date | None = None,
     meeting_days: Iterable[int] = (),
     minimum_source: str = "",
+    off_days: Collection[date] = (),
 ) -> WeekDose:
     """One patient-week from its slots (those outside the week's local days are ignored)."""
     end = start + timedelta(days=DAYS_PER_WEEK)
@@ -363,7 +370,7 @@ def evaluate_week(
         ends_at=week_bounds(start, tz)[1],
         full_minimum=full_minimum,
         proration=prorated_minimum(
-            full_minimum, start, first_day=first_day, last_day=last_day, meeting_days=meeting_days
+            full_minimum, start, first_day=first_day, last_day=last_day, meeting_days=meeting_days, off_days=off_days
         ),
         slots=inside,
         now=now.astimezone(UTC),
@@ -562,7 +569,16 @@ def _week_dose(
         last_day=last_day,
         meeting_days=(track.weekdays or []) if track is not None else (),
         minimum_source=source,
+        off_days=hold_days(episode, start),
     )
+
+
+def hold_days(episode: EpisodeOfCare, week_start: date) -> frozenset[date]:
+    """The days of the week starting ``week_start`` the episode spent on hold (``EpisodeOfCare.holds``)."""
+    if not episode.holds:
+        return frozenset()
+    days = (week_start + timedelta(days=i) for i in range(DAYS_PER_WEEK))
+    return frozenset(d for d in days if episode.on_hold_on(d))
 
 
 @dataclass

@@ -30,6 +30,7 @@ from openiop.discharge.models import (
     StepDownLevel,
 )
 from openiop.discharge.snapshot import attendance_snapshot, goals_snapshot, measures_snapshot
+from openiop.patients import events
 from openiop.patients.actions import do_change_episode_status
 from openiop.patients.models import EpisodeOfCare
 from openiop.worklist.actions import do_close_task, do_close_task_not_needed, do_raise_task
@@ -95,6 +96,7 @@ def do_start_discharge(
     reason: str,
     discharge_on: date | None,
     discharge_now: bool = False,
+    consequences: list[events.Consequence] | None = None,
 ) -> DischargeSummary:
     """Draft the summary and the aftercare plan.
 
@@ -119,7 +121,7 @@ def do_start_discharge(
             raise ValidationError({"discharge_on": "A discharge that has happened cannot be dated in the future."})
         episode = do_change_episode_status(
             episode, acting_user=acting_user, status=EpisodeOfCare.Status.DISCHARGED, on_date=discharge_on,
-            discharge_reason=reason,
+            discharge_reason=reason, consequences=consequences,
         )  # fmt: skip
     summary = DischargeSummary(
         episode=episode,
@@ -264,9 +266,12 @@ def signing_problems(summary: DischargeSummary, plan: AftercarePlan | None) -> d
 
 
 @transaction.atomic
-def do_sign_discharge(summary: DischargeSummary, *, acting_user: User) -> DischargeSummary:
+def do_sign_discharge(
+    summary: DischargeSummary, *, acting_user: User, consequences: list[events.Consequence] | None = None
+) -> DischargeSummary:
     """Sign the summary and lock the aftercare plan; an open episode is discharged now (coded reason, date) and the
-    follow-ups and their tasks are scheduled, all in this one transaction."""
+    follow-ups and their tasks are scheduled, all in this one transaction. The discharge's consequences in the other
+    apps (bookings, waitlists, reminders, tasks, measures) are appended to ``consequences`` when given."""
     episode = _locked_episode(summary.episode)
     summary = _editable(summary)
     plan = AftercarePlan.objects.select_for_update(of=("self",)).filter(episode=episode).first()
@@ -279,7 +284,7 @@ def do_sign_discharge(summary: DischargeSummary, *, acting_user: User) -> Discha
             raise ValidationError({"discharge_on": "Sign on or after the discharge date; change the date if needed."})
         episode = do_change_episode_status(
             episode, acting_user=acting_user, status=EpisodeOfCare.Status.DISCHARGED, on_date=summary.discharge_on,
-            discharge_reason=summary.reason,
+            discharge_reason=summary.reason, consequences=consequences,
         )  # fmt: skip
     elif episode.status != EpisodeOfCare.Status.DISCHARGED:
         raise ValidationError("Only an admitted episode can be discharged.")

@@ -47,6 +47,7 @@ from openiop.discharge.queries import (
     get_summary_for_user,
     patient_discharges,
 )
+from openiop.patients import events
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
 from openiop.programs.queries import get_program_for_user
@@ -77,6 +78,12 @@ def discharge_tab(request: HttpRequest, patient: Patient, episodes: list[Episode
     }
 
 
+def _tell_consequences(request: HttpRequest, done: list[events.Consequence]) -> None:
+    """What the discharge did elsewhere (sessions cancelled, seats offered, reminders, tasks), so staff see it."""
+    if done:
+        messages.info(request, f"Discharge carried out: {events.describe(done)}.")
+
+
 # --- Start ----------------------------------------------------------------------------------------------------
 
 
@@ -92,12 +99,14 @@ def start(request: HttpRequest, public_id: UUID) -> HttpResponse:
         initial = {"discharge_on": episode.discharged_on, "reason": episode.discharge_reason}
     form = StartForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        done: list[events.Consequence] = []
         try:
-            summary = actions.do_start_discharge(episode, acting_user=user, **form.action_fields())
+            summary = actions.do_start_discharge(episode, acting_user=user, consequences=done, **form.action_fields())
         except ValidationError as exc:
             add_action_errors(form, exc)
         else:
             messages.success(request, "Discharge summary and aftercare plan drafted.")
+            _tell_consequences(request, done)
             return redirect(summary.get_absolute_url())
     audit.record(
         action=AuditAction.RECORD_VIEWED, acting_user=user, patient=episode.patient, obj=episode,
@@ -214,13 +223,15 @@ def save_section(request: HttpRequest, public_id: UUID, section: str) -> HttpRes
 def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
     summary = get_summary_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    done: list[events.Consequence] = []
     try:
-        actions.do_sign_discharge(summary, acting_user=user)
+        actions.do_sign_discharge(summary, acting_user=user, consequences=done)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
         return redirect(summary.get_absolute_url())
     messages.success(request, "Discharge summary signed; the episode is discharged and the follow-ups are scheduled.")
+    _tell_consequences(request, done)
     return redirect(summary.get_absolute_url())
 
 

@@ -174,6 +174,11 @@ def do_cancel_administration(administration: Administration, *, acting_user: Use
     administration = _locked(administration)
     if not administration.is_open:
         raise ValidationError({"administration": "Only a due or started questionnaire can be cancelled."})
+    _cancel(administration, acting_user=acting_user)
+
+
+def _cancel(administration: Administration, *, acting_user: User | None) -> None:
+    """Cancel a locked open administration: its unused links revoked, partial answers kept, audited."""
     administration.status = Administration.Status.CANCELLED
     administration.save(update_fields=["status", "updated_at"])
     AdministrationLink.objects.filter(
@@ -186,6 +191,27 @@ def do_cancel_administration(administration: Administration, *, acting_user: Use
         obj=administration,
         changed_fields=["status"],
     )
+
+
+# Occasions that belong to the stay itself; the discharge measure and the follow-ups outlive it.
+IN_TREATMENT_OCCASIONS = (Occasion.INTAKE, Occasion.WEEKLY, Occasion.AD_HOC)
+
+
+@transaction.atomic
+def do_stop_in_treatment_measures(episode: EpisodeOfCare, *, acting_user: User | None) -> int:
+    """The discharge's part for measures: open in-treatment questionnaires (intake, weekly, unscheduled) are
+    cancelled and their links revoked, partial answers kept; the discharge and follow-up ones stay due. The schedule
+    itself stops by the dates (``schedules.due_dates`` creates no weekly occasion after the discharge date)."""
+    count = 0
+    for administration in (
+        Administration.objects.select_for_update()
+        .filter(episode=episode, status__in=Administration.OPEN, occasion__in=IN_TREATMENT_OCCASIONS)
+        .select_related("patient")
+        .order_by("pk")
+    ):
+        _cancel(administration, acting_user=acting_user)
+        count += 1
+    return count
 
 
 # --- Answers, completion and alerts ------------------------------------------------------------------------------

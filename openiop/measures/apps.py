@@ -8,9 +8,13 @@ class MeasuresConfig(AppConfig):
     def ready(self) -> None:
         from openiop.core import registry
         from openiop.core.roles import Cap
+        from openiop.measures import episode_events
         from openiop.measures.header import alerts_flag, nothing_measured, scores_flag
         from openiop.measures.trends import attach_sparklines
         from openiop.measures.views import measures_tab
+        from openiop.patients import events
+
+        events.register(events.EpisodeDischarged, episode_events.on_discharged, order=40, app="measures")
 
         registry.chart_tabs.register(
             registry.ChartTab(

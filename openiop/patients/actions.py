@@ -385,8 +385,12 @@ def do_change_episode_status(
     status: str,
     on_date: date,
     discharge_reason: str = "",
+    consequences: list[events.Consequence] | None = None,
 ) -> EpisodeOfCare:
-    """Admit from the waitlist, hold, resume or discharge. A discharged episode is closed for good."""
+    """Admit from the waitlist, hold, resume or discharge. A discharged episode is closed for good.
+
+    The apps above do their part in the event's handlers, in this transaction; pass ``consequences`` (a list) to
+    read what they did (bookings cancelled, tasks closed...) for the confirmation."""
     episode = EpisodeOfCare.objects.select_for_update().select_related("program__site", "patient").get(pk=episode.pk)
     current = EpisodeOfCare.Status(episode.status)
     if status not in EpisodeOfCare.Status.values:
@@ -401,13 +405,27 @@ def do_change_episode_status(
         if episode.expected_discharge_on is None or episode.expected_discharge_on < on_date:
             episode.expected_discharge_on = on_date + timedelta(weeks=episode.program.max_length_weeks)
         changed += ["admitted_on", "expected_discharge_on"]
+    if target == EpisodeOfCare.Status.ON_HOLD:
+        episode.holds = [*(episode.holds or []), [on_date.isoformat(), None]]
+        changed.append("holds")
+    elif current == EpisodeOfCare.Status.ON_HOLD and episode.holds and episode.holds[-1][1] is None:
+        # Resumed: the hold ends the day before. Discharged while on hold: the hold lasts to the discharge day.
+        last = on_date - timedelta(days=1) if target == EpisodeOfCare.Status.ACTIVE else on_date
+        start = episode.holds[-1][0]
+        episode.holds = [*episode.holds[:-1], [start, max(start, last.isoformat())]]
+        changed.append("holds")
     if target == EpisodeOfCare.Status.DISCHARGED:
         episode.discharged_on = on_date
         episode.discharge_reason = discharge_reason
         changed += ["discharged_on", "discharge_reason"]
     _check_episode(episode)
     episode.save()
-    events.emit(_transition_event(episode, current, acting_user=acting_user, on_date=on_date))
+    events.emit(
+        _transition_event(
+            episode, current, acting_user=acting_user, on_date=on_date,
+            consequences=consequences if consequences is not None else [],
+        )
+    )  # fmt: skip
     audit.record(
         action=AuditAction.STATUS_CHANGED,
         acting_user=acting_user,
@@ -443,10 +461,17 @@ def do_link_readmission(
 
 
 def _transition_event(
-    episode: EpisodeOfCare, previous: EpisodeOfCare.Status, *, acting_user: User, on_date: date
+    episode: EpisodeOfCare,
+    previous: EpisodeOfCare.Status,
+    *,
+    acting_user: User,
+    on_date: date,
+    consequences: list[events.Consequence],
 ) -> events.EpisodeEvent:
     """The event for a status change EPISODE_TRANSITIONS allows (checked before this is called)."""
-    common: dict[str, Any] = {"episode": episode, "acting_user": acting_user, "effective_on": on_date}
+    common: dict[str, Any] = {
+        "episode": episode, "acting_user": acting_user, "effective_on": on_date, "consequences": consequences,
+    }  # fmt: skip
     S = EpisodeOfCare.Status
     if episode.status == S.DISCHARGED:
         return events.EpisodeDischarged(**common, reason=episode.discharge_reason, previous_status=previous.value)

@@ -50,15 +50,43 @@ if TYPE_CHECKING:
     from openiop.programs.models import Track
 
 
+@dataclass(frozen=True)
+class Consequence:
+    """What one handler did, for the confirmation the person who made the transition sees ("12 future sessions
+    cancelled"). ``key`` is stable (tests, the API), ``label`` is the staff wording after the count."""
+
+    app: str
+    key: str
+    count: int
+    label: str
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.label}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class EpisodeEvent:
     """What every episode event carries. ``effective_on`` is the date the transition takes effect (admission,
-    discharge, hold date...; the program's today for a track change); ``occurred_at`` is when it was recorded."""
+    discharge, hold date...; the program's today for a track change); ``occurred_at`` is when it was recorded.
+
+    ``consequences`` is the one mutable part: handlers ``report`` what they did there, and the emitting action's
+    caller may pass its own list in to read it afterwards (the discharge confirmation)."""
 
     episode: EpisodeOfCare
     acting_user: User | None
     effective_on: date
     occurred_at: datetime = field(default_factory=timezone.now)
+    consequences: list[Consequence] = field(default_factory=list, compare=False, repr=False)
+
+    def report(self, app: str, key: str, count: int, label: str) -> None:
+        """Note what a handler did; nothing is noted for a count of 0 (the confirmation lists only what happened)."""
+        if count:
+            self.consequences.append(Consequence(app=app, key=key, count=count, label=label))
+
+
+def describe(consequences: list[Consequence]) -> str:
+    """The consequences as one sentence for a confirmation message ("" when nothing happened)."""
+    return "; ".join(str(c) for c in consequences)
 
 
 @dataclass(frozen=True, kw_only=True)

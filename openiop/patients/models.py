@@ -196,6 +196,10 @@ class EpisodeOfCare(BaseModel):
     previous_episode = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="readmissions"
     )
+    # The episode's holds as [[first day, last day or null while it lasts], ...] (ISO dates), written by the status
+    # change: the dose engine owes no dose on those days. A list on the row, not a history table: the dose pages read
+    # many episodes in a fixed number of queries, and holds are few.
+    holds = models.JSONField(default=list, blank=True, editable=False)
     care_team: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CareTeamMember", related_name="care_team_episodes", blank=True
     )
@@ -224,6 +228,11 @@ class EpisodeOfCare(BaseModel):
         if self.admitted_on is None or not self.is_open or self.status == self.Status.WAITLIST:
             return None
         return max((today - self.admitted_on).days, 0) // 7 + 1
+
+    def on_hold_on(self, day: date) -> bool:
+        """Whether ``day`` falls in one of the episode's holds (an open hold lasts until today and beyond)."""
+        key = day.isoformat()
+        return any(start <= key and (end is None or key <= end) for start, end in self.holds or [])
 
     def allowed_next_statuses(self) -> list[EpisodeOfCare.Status]:
         """Waitlist -> active admits; active <-> on hold; anything open may be discharged; discharged is final."""

@@ -32,6 +32,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.registry import ChartTab
 from openiop.core.roles import Cap
+from openiop.patients import events
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -599,13 +600,18 @@ def episode_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect(_chart_url(episode.patient, "episodes"))
     form = EpisodeStatusForm(_posted(request), episode=episode)
 
+    done: list[events.Consequence] = []
+
     def write() -> EpisodeOfCare:
         d = form.cleaned_data
         return do_change_episode_status(
-            episode, acting_user=user, status=d["status"], on_date=d["on_date"], discharge_reason=d["discharge_reason"]
-        )
+            episode, acting_user=user, status=d["status"], on_date=d["on_date"], discharge_reason=d["discharge_reason"],
+            consequences=done,
+        )  # fmt: skip
 
     if _save(request, form, write, "Episode status changed."):
+        if done:
+            messages.info(request, f"Also done: {events.describe(done)}.")
         return redirect(_chart_url(episode.patient, "episodes"))
     context = {"form": form, "episode": episode, "cancel_url": _chart_url(episode.patient, "episodes")}
     return _patient_page(request, "patients/episode_status.html", episode.patient, context, obj=episode)

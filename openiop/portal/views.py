@@ -339,6 +339,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "multiple": len(doses) > 1,
         "needs_makeup": any(d.needs_makeup for d in doses),
         "upcoming": queries.next_bookings(account.patient, now=now),
+        # After a discharge there is no "next sessions" to promise (discharge cancelled them): say the program ended.
+        "in_care": bool(episodes),
         **home_cards(account),
     }
     return render(request, "portal/home.html", context)

@@ -9,7 +9,11 @@ class WorklistConfig(AppConfig):
         from openiop.attendance.hooks import attendance_recorded
         from openiop.core import registry
         from openiop.core.roles import Cap
+        from openiop.patients import events
+        from openiop.worklist import episode_events
         from openiop.worklist.absence import on_attendance_recorded
+
+        events.register(events.EpisodeDischarged, episode_events.on_discharged, order=30, app="worklist")
 
         # Order 10, 20, 30 (worklist, billing, notes) keeps the order the signal receivers ran in (INSTALLED_APPS).
         attendance_recorded.register(on_attendance_recorded, order=10, app="worklist")
