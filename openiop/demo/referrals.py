@@ -108,7 +108,7 @@ def _plan_one(
     zone = program.site.time_zone
     made: list[Referral] = []
 
-    def at(day: date, moment: time, step: Callable[[], object]) -> None:
+    def at(day: date, moment: time, step: Callable[[], None]) -> None:
         timeline.at(local_moment(day, moment, zone), step)
 
     def receive() -> None:
