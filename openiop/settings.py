@@ -169,6 +169,17 @@ else:
         }
     }
 
+# --- Cache ----------------------------------------------------------------------------------------------
+# Shared by every process, because what it holds must hold across them (Book Now's rate limit): the database cache by
+# default (its table is made by core's migration 0004, so `migrate` is enough), or Redis when CACHE_URL names one
+# (redis:// or rediss://; Django's RedisCache on redis-py). docs/decisions/0013-shared-cache.md
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHE_TABLE = "openiop_cache"
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+
 # --- Authentication and sessions -------------------------------------------------------------------------
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

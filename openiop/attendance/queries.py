@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -149,13 +149,21 @@ class ProgramDay:
     program: Program
     day: date
     sessions: list[Session] = field(default_factory=list)
+    is_today: bool = True  # False: the program has no session today and ``day`` is its next session day
+
+
+# How far ahead Today looks for a program's next session day when it has none today (a weekend, a holiday week).
+NEXT_DAY_HORIZON_DAYS = 14
 
 
 def todays_sessions(user: User, now: datetime | None = None) -> list[ProgramDay]:
-    """Each of the user's programs with its sessions of the program-local today, and their counts.
+    """Each of the user's programs with its sessions of the program-local today, and their counts; a program with
+    no session today shows its next session day instead (``is_today`` False), so on a weekend the page still says
+    what comes next and leads to those rosters.
 
     One query for the programs, one for every session of every program (each program's own local day), one
-    for the facilitators and two for the counts (``roster_counts``), whatever the numbers.
+    for the facilitators and two for the counts (``roster_counts``), whatever the numbers; when some program has
+    no session today, three more (the next session day of each, their sessions, and their facilitators).
     """
     require(user, Cap.VIEW_CENSUS)
     now = now or timezone.now()
@@ -175,6 +183,14 @@ def todays_sessions(user: User, now: datetime | None = None) -> list[ProgramDay]
         end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz)
         days[program.pk] = ProgramDay(program, today)
         window |= Q(program_id=program.pk, starts_at__gte=start, starts_at__lt=end)
+    _add_sessions(days, window)
+    idle = [pk for pk, day in days.items() if not day.sessions]
+    if idle:
+        _add_next_days(days, idle, now)
+    return list(days.values())
+
+
+def _add_sessions(days: dict[int, ProgramDay], window: Q) -> None:
     sessions = (
         Session.objects.filter(window)
         .select_related("program__site", "session_type", "room", "track", "group")
@@ -183,7 +199,34 @@ def todays_sessions(user: User, now: datetime | None = None) -> list[ProgramDay]
     )
     for session in sessions:
         days[session.program_id].sessions.append(session)
-    return list(days.values())
+
+
+def _add_next_days(days: dict[int, ProgramDay], idle: list[int], now: datetime) -> None:
+    """Fill the programs without a session today with their next session day (a cancelled session alone does not
+    make a day one). Any session after ``now`` of such a program is on a later local day."""
+    firsts = (
+        Session.objects.filter(
+            program_id__in=idle,
+            status=Session.Status.SCHEDULED,
+            starts_at__gt=now,
+            starts_at__lt=now + timedelta(days=NEXT_DAY_HORIZON_DAYS),
+        )
+        .values("program_id")
+        .annotate(first=Min("starts_at"))
+        .values_list("program_id", "first")
+        .order_by()
+    )
+    window = Q()
+    for program_id, first in firsts:
+        day = days[program_id]
+        tz = day.program.tz()
+        day.day, day.is_today = first.astimezone(tz).date(), False
+        start = datetime.combine(day.day, time(0), tzinfo=tz)
+        end = datetime.combine(day.day + timedelta(days=1), time(0), tzinfo=tz)
+        window |= Q(program_id=program_id, starts_at__gte=start, starts_at__lt=end)
+    if not window:
+        return
+    _add_sessions(days, window)
 
 
 def records_for_user(user: User, cap: Cap = Cap.VIEW_PATIENTS) -> QuerySet[AttendanceRecord]:

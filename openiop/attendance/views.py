@@ -255,7 +255,8 @@ def record_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_GET
 @staff_view(Cap.VIEW_CENSUS)
 def today(request: HttpRequest) -> HttpResponse:
-    """The user's programs' sessions of their local today with live counts; HTMX polls the body."""
+    """The user's programs' sessions of their local today with live counts (a program with none today shows its
+    next session day); HTMX polls the body."""
     user = request_user(request)
     days = queries.todays_sessions(user)
     counts = queries.roster_counts([s for d in days for s in d.sessions])
@@ -275,7 +276,9 @@ def today(request: HttpRequest) -> HttpResponse:
                     "over": session.ends_at <= now,
                 }
             )
-        programs.append({"program": day.program, "day": day.day, "items": items, "tz_name": str(tz)})
+        programs.append(
+            {"program": day.program, "day": day.day, "is_today": day.is_today, "items": items, "tz_name": str(tz)}
+        )
     context = {
         "nav": "today",
         "programs": programs,

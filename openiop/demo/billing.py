@@ -2,8 +2,9 @@
 
 The numbers are the published ones (docs/clinical-rules.md#billable-days): Medicare pays per diem for 3-service days
 and more for 4-or-more-service days (CMHC APC 5851/5852); S9480 is the commercial psychiatric IOP per diem; H0015 is
-SUD IOP, "at least 3 hours a day and at least 3 days a week". A session counting as a service from 15 minutes is the
-demo's own choice, not a payer's; a real clinic enters its contracts here.
+SUD IOP, "at least 3 hours a day and at least 3 days a week". The adolescent program's rule (2 services and 120
+minutes a day) is the demo's stand-in for a payer's adolescent contract. A session counting as a service from 15
+minutes is the demo's own choice, not a payer's; a real clinic enters its contracts here.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ DEMO_RULES: list[dict[str, Any]] = [
         "code": "S9480",
         "min_services_per_day": 3,
         "min_minutes_per_day": 180,
+        "min_minutes_per_service": 15,
+    },
+    {
+        # The after-school track is two one-hour groups a day, three days a week (the adolescent 6-hour week), so the
+        # adult 3-services-and-180-minutes day would make no adolescent day billable. Payers that cover adolescent IOP
+        # contract a shorter day (ASAM level 2.1 for adolescents is at least 6 hours a week); this program rule
+        # stands in for such a contract, and a payer's own rule (Medicare) still comes first.
+        "name": "Adolescent IOP",
+        "program": "teen",
+        "payer_kind": "",
+        "code": "S9480",
+        "min_services_per_day": 2,
+        "min_minutes_per_day": 120,
         "min_minutes_per_service": 15,
     },
     {

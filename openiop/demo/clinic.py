@@ -157,8 +157,16 @@ def plan_demo_clinic(
 ) -> DemoClinic:
     """Set up the organization (at once, under the clock at its setup date) and put every patient's registration,
     admission and discharge on ``timeline``; the caller runs it, inside a transaction. ``on_admitted`` is called
-    with each active episode the moment it is opened (the calendar enrolls it)."""
-    return _Builder(today, timeline, on_admitted).build()
+    with each active episode the moment it is opened (the calendar enrolls it). The admission-day consents go on
+    the same timeline, so they are signed on the day, not when the demo is built; so do the referrals' stories."""
+    # Imported here: these demos read the planned clinic this module defines.
+    from openiop.demo.consents import plan_demo_consents
+    from openiop.demo.referrals import plan_demo_referrals
+
+    clinic = _Builder(today, timeline, on_admitted).build()
+    plan_demo_consents(timeline, clinic.patients, today)
+    plan_demo_referrals(timeline, clinic, today)
+    return clinic
 
 
 def local_moment(day: date, at: time, zone: str) -> datetime:
@@ -652,9 +660,9 @@ class _Builder:
 
 def seed_demo_records(org: Organization, today: date) -> None:
     """The clinic's other records, each through its own app's actions; every seeder is idempotent, so a second run
-    changes nothing. They run after the replayed past, at the real time."""
+    changes nothing. They run after the replayed past, at the real time (the consents are on the timeline, signed on
+    each admission day: ``plan_demo_clinic``)."""
     # Imported here: these apps' demos read the clinic this module builds.
-    from openiop.demo.consents import seed_demo_consents
     from openiop.demo.discharge import ensure_demo_discharges
     from openiop.demo.family import ensure_demo_family
     from openiop.demo.intake import seed_demo_intake
@@ -667,7 +675,6 @@ def seed_demo_records(org: Organization, today: date) -> None:
     from openiop.demo.skills import ensure_demo_practice
 
     seed_demo_intake(org, today)
-    seed_demo_consents(org, today)
     ensure_demo_measures(org, today)
     ensure_demo_referrals(org, today)
     ensure_demo_discharges(org, today)

@@ -1,22 +1,77 @@
 """Demo consents: treatment and privacy-notice consents, a Part 2 TPO consent, releases and one revoked release.
 
-Called once from core.demo when the demo clinic is built. PDFs are not rendered here (that would slow the seed);
-the download view renders each one on first download.
+Signed on each patient's admission morning, as a clinic does: :func:`plan_demo_consents` puts the signatures on the
+demo's timeline (``core.clock``), so ``signed_at`` and the audit rows carry the admission date, not the day the demo
+was built, and the one revocation comes weeks later. PDFs are not rendered here (that would slow the seed); the
+download view renders each one on first download.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Any
 
 from openiop.accounts.models import User
 from openiop.consents.actions import SignatureInput, do_record_consent, do_revoke_consent
 from openiop.consents.models import Consent
+from openiop.core.clock import Timeline
 from openiop.core.roles import Role
+from openiop.demo.clinic import PlannedPatient, local_moment
+from openiop.demo.specs import PROGRAMS, SITES
 from openiop.patients.models import EpisodeOfCare
-from openiop.programs.models import Organization, Program
+from openiop.programs.models import Program
 
 PER_PROGRAM = 3
+
+
+# After the admission (7:30) and the enrollment (7:45), before the first group of the day.
+SIGNED_AT = time(8)
+REVOKED_AT = time(11)
+
+
+def plan_demo_consents(timeline: Timeline, patients: list[PlannedPatient], today: date) -> None:
+    """Put the consents of the first ``PER_PROGRAM`` admitted patients of each program on ``timeline``, signed on
+    their admission morning; the second one's release is revoked halfway between the admission and today."""
+    by_program: dict[str, list[PlannedPatient]] = {}
+    for planned in patients:
+        if planned.status == EpisodeOfCare.Status.ACTIVE and planned.admitted_on is not None:
+            by_program.setdefault(planned.program_key, []).append(planned)
+    for planned_list in by_program.values():
+        # The earliest admitted first, as the record's MRNs were handed out at registration.
+        chosen = sorted(planned_list, key=lambda p: p.admitted_on or today)[:PER_PROGRAM]
+        for number, planned in enumerate(chosen):
+            _plan_one(timeline, planned, number, today)
+
+
+def _plan_one(timeline: Timeline, planned: PlannedPatient, number: int, today: date) -> None:
+    admitted_on = planned.admitted_on
+    assert admitted_on is not None
+    released: list[Consent] = []
+
+    def sign() -> None:
+        assert planned.episode is not None  # opened at 7:30 the same day
+        release = _record(planned.episode, number)
+        if release is not None:
+            released.append(release)
+
+    def revoke() -> None:
+        if released:
+            desk = _desk(released[0].program) or released[0].recorded_by
+            do_revoke_consent(
+                released[0], acting_user=desk, statement="Please stop sharing my information with this person."
+            )
+
+    zone = _zone(planned)
+    timeline.at(local_moment(admitted_on, SIGNED_AT, zone), sign)
+    if number == 1:
+        # Before today, so the demo's past stays in the past (the history ends before today's first minute).
+        revoked_on = admitted_on + timedelta(days=(today - admitted_on).days // 2)
+        timeline.at(local_moment(revoked_on, REVOKED_AT, zone), revoke)
+
+
+def _zone(planned: PlannedPatient) -> str:
+    site = next(p.site for p in PROGRAMS if p.key == planned.program_key)
+    return next(s.time_zone for s in SITES if s.key == site)
 
 
 def _staff(program: Program, *roles: str) -> User | None:
@@ -28,70 +83,55 @@ def _staff(program: Program, *roles: str) -> User | None:
     return None
 
 
-def seed_demo_consents(organization: Organization, today: date) -> int:
-    """Consents for the first admitted patients of each program; returns how many were recorded (0 when the clinic
-    already has consents, so a second `openiop demo` changes nothing)."""
-    if Consent.objects.filter(patient__organization=organization).exists():
-        return 0
-    made = 0
-    for program in Program.objects.filter(site__organization=organization).select_related("site"):
-        clinician = _staff(program, Role.CLINICIAN, Role.DIRECTOR, Role.INTAKE)
-        desk = _staff(program, Role.FRONT_DESK, Role.INTAKE) or clinician
-        if clinician is None or desk is None:
-            continue
-        episodes = (
-            EpisodeOfCare.objects.filter(program=program, status=EpisodeOfCare.Status.ACTIVE)
-            .select_related("patient")
-            .order_by("patient__mrn")[:PER_PROGRAM]
+def _desk(program: Program) -> User | None:
+    return _staff(program, Role.FRONT_DESK, Role.INTAKE)
+
+
+def _record(episode: EpisodeOfCare, number: int) -> Consent | None:
+    """The patient's consents (and a release to their first support contact); returns the release, if any."""
+    program = episode.program
+    clinician = _staff(program, Role.CLINICIAN, Role.DIRECTOR, Role.INTAKE)
+    desk = _desk(program) or clinician
+    if clinician is None or desk is None:
+        return None
+    patient = episode.patient
+    sign = SignatureInput(signer_name=patient.legal_name, method="typed", agreed=True)
+    if program.population == Program.Population.ADOLESCENT:
+        sign = SignatureInput(
+            signer_name=patient.emergency_contact_name or "Parent of record", method="typed", agreed=True,
+            signer_relationship="guardian",
+        )  # fmt: skip
+    common: dict[str, Any] = {"signature": sign, "episode": episode, "render_pdf": False}
+    do_record_consent(patient, acting_user=clinician, kind="treatment", **common)
+    do_record_consent(patient, acting_user=desk, kind="hipaa_notice", **common)
+    if number == 0:
+        do_record_consent(patient, acting_user=clinician, kind="telehealth", **common)
+    if program.is_substance_use:
+        do_record_consent(
+            patient,
+            acting_user=clinician,
+            kind="part2",
+            information_description=f"My substance use disorder treatment records at {program.name}.",
+            data_classes=["all_records"],
+            recipient_kind="tpo_general",
+            purposes=["treatment", "payment", "operations"],
+            expiry_kind="none",
+            redisclosure_form="short",
+            **common,
         )
-        for number, episode in enumerate(episodes):
-            patient = episode.patient
-            sign = SignatureInput(signer_name=patient.legal_name, method="typed", agreed=True)
-            if program.population == Program.Population.ADOLESCENT:
-                sign = SignatureInput(
-                    signer_name=patient.emergency_contact_name or "Parent of record", method="typed", agreed=True,
-                    signer_relationship="guardian",
-                )  # fmt: skip
-            common: dict[str, Any] = {"signature": sign, "episode": episode, "render_pdf": False}
-            do_record_consent(patient, acting_user=clinician, kind="treatment", **common)
-            do_record_consent(patient, acting_user=desk, kind="hipaa_notice", **common)
-            made += 2
-            if number == 0:
-                do_record_consent(patient, acting_user=clinician, kind="telehealth", **common)
-                made += 1
-            if program.is_substance_use:
-                do_record_consent(
-                    patient,
-                    acting_user=clinician,
-                    kind="part2",
-                    information_description=f"My substance use disorder treatment records at {program.name}.",
-                    data_classes=["all_records"],
-                    recipient_kind="tpo_general",
-                    purposes=["treatment", "payment", "operations"],
-                    expiry_kind="none",
-                    redisclosure_form="short",
-                    **common,
-                )
-                made += 1
-            contact = patient.support_contacts.filter(is_active=True).order_by("name").first()
-            if contact is None:
-                continue
-            kind = "part2" if program.is_substance_use else "release"
-            scope: dict[str, Any] = {
-                "data_classes": ["attendance", "treatment_plan"],
-                "recipient_kind": "support_contact",
-                "recipient_contact": contact,
-                "purposes": ["treatment"],
-                "expiry_kind": "event",
-                "expiry_event": "Discharge from the program",
-            }
-            if kind == "part2":
-                scope["information_description"] = "Whether I attend the program, and my treatment plan."
-                scope["redisclosure_form"] = "long"
-            release = do_record_consent(patient, acting_user=clinician, kind=kind, **scope, **common)
-            made += 1
-            if number == 1:
-                do_revoke_consent(
-                    release, acting_user=desk, statement="Please stop sharing my information with this person."
-                )
-    return made
+    contact = patient.support_contacts.filter(is_active=True).order_by("name").first()
+    if contact is None:
+        return None
+    kind = "part2" if program.is_substance_use else "release"
+    scope: dict[str, Any] = {
+        "data_classes": ["attendance", "treatment_plan"],
+        "recipient_kind": "support_contact",
+        "recipient_contact": contact,
+        "purposes": ["treatment"],
+        "expiry_kind": "event",
+        "expiry_event": "Discharge from the program",
+    }
+    if kind == "part2":
+        scope["information_description"] = "Whether I attend the program, and my treatment plan."
+        scope["redisclosure_form"] = "long"
+    return do_record_consent(patient, acting_user=clinician, kind=kind, **scope, **common)

@@ -42,16 +42,16 @@ class DemoAftercare:
 
 # Used in turn; the transferred episode steps up instead (see _aftercare).
 AFTERCARE = [
-    DemoAftercare(StepDownLevel.OUTPATIENT_THERAPY, "Dr. Alba Mockridge", "Northside Counseling (fictional)",
-                  "555-0142", "12 Example Lane, Suite 3", (("SMART Recovery", "Tuesdays 7 pm"),)),
-    DemoAftercare(StepDownLevel.ASAM_1, "Lee Counselor, LPC", "Sample Therapy Group (fictional)", "555-0157",
-                  "400 Placeholder Ave", (("Alcoholics Anonymous, Riverside Home Group", "Mondays and Thursdays 8 pm"),
+    DemoAftercare(StepDownLevel.OUTPATIENT_THERAPY, "Dr. Alba Moreno", "Northside Counseling (fictional)",
+                  "555-0142", "12 Mill Street, Suite 3", (("SMART Recovery", "Tuesdays 7 pm"),)),
+    DemoAftercare(StepDownLevel.ASAM_1, "Lee Harmon, LPC", "Cedar Point Therapy Group (fictional)", "555-0157",
+                  "400 Orchard Avenue", (("Alcoholics Anonymous, Riverside Home Group", "Mondays and Thursdays 8 pm"),
                                           ("Family support group", "Saturdays 10 am"))),
-    DemoAftercare(StepDownLevel.OUTPATIENT_THERAPY, "Jo Pretendo, LCSW", "Valley Family Practice (fictional)",
-                  "555-0163", "88 Invented Road", (("DBSA peer support", "Wednesdays 6 pm"),)),
+    DemoAftercare(StepDownLevel.OUTPATIENT_THERAPY, "Jo Patterson, LCSW", "Valley Family Practice (fictional)",
+                  "555-0163", "88 Meadow Road", (("DBSA peer support", "Wednesdays 6 pm"),)),
 ]  # fmt: skip
 TRANSFER_AFTERCARE = DemoAftercare(
-    StepDownLevel.RESIDENTIAL, "Admissions team", "Lakeside Residential (fictional)", "555-0171", "1 Notreal Way", ()
+    StepDownLevel.RESIDENTIAL, "Admissions team", "Lakeside Residential (fictional)", "555-0171", "1 Lakeside Drive", ()
 )
 COURSE = {
     Reason.COMPLETED: "Attended the group schedule with few absences; learned and practised DBT distress-tolerance "

@@ -233,13 +233,14 @@ def details(request: HttpRequest, program_id: UUID) -> HttpResponse:
     )
     next_slots: list[IntakeSlot] = []
     if request.method == "POST":
-        if not ratelimit.hit(request):
-            return _render(request, "rate_limited.html", organization, status=429)
         if form.is_bot:
             # Pretend it worked, store nothing: a bot learns nothing from the answer.
             slot = IntakeSlot.objects.filter(public_id=flow["slot"]).select_related("site", "program__site").first()
             return _finish(request, slot, email="")
         if form.is_valid():
+            # Counted only once the form is valid: a typo sent back with its errors is not an attempt.
+            if not ratelimit.hit(request):
+                return _render(request, "rate_limited.html", organization, status=429)
             slot = form.cleaned_data["slot"]
             try:
                 result = do_book_now(
@@ -291,7 +292,9 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     reschedule = RescheduleForm(request.POST if action == "reschedule" else None, slots=slots)
     cancel = CancelForm(request.POST if action == "cancel" else None)
     next_slots: list[IntakeSlot] = []
-    if action and not ratelimit.hit(request, "manage"):
+    # As on the details page, only a valid change counts towards the limit.
+    submitted = {"cancel": cancel, "reschedule": reschedule}.get(action or "")
+    if submitted is not None and submitted.is_valid() and not ratelimit.hit(request, "manage"):
         return _render(request, "rate_limited.html", organization, status=429)
     if action == "cancel" and cancel.is_valid():
         do_cancel_intake(appointment, acting_user=None, reason="Cancelled through the emailed link")

@@ -1,8 +1,10 @@
-"""A fixed-window counter per client address for the public Book Now pages (Django's cache).
+"""A fixed-window counter per client address for the public Book Now pages, kept in Django's cache.
 
-The limit (``OPENIOP_BOOKNOW_MAX_PER_HOUR``, default 5 booking attempts an hour) is read at call time. The cache is
-the project's default: per-process memory unless ``CACHES`` names a shared one (the database cache), which a
-deployment with several worker processes should set so the limit holds across them.
+The limit (``OPENIOP_BOOKNOW_MAX_PER_HOUR``, default 5 booking attempts an hour) is read at call time. Only
+submissions that pass the form's validation count (the views call :func:`hit` after ``is_valid()``): a typo that
+sends the form back with errors costs the person nothing, while what the limit guards against, bookings and the
+e-mails they send, still needs a valid form each time. The cache is the project's shared one (the database cache, or
+Redis with ``CACHE_URL``; settings.py), so the count holds across every worker process, not per process.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def _key(request: HttpRequest, scope: str) -> str:
 
 
 def hit(request: HttpRequest, scope: str = "book") -> bool:
-    """Count one attempt; False when the address has used up its attempts for this window."""
+    """Count one valid submission; False when the address has used up its attempts for this window."""
     key = _key(request, scope)
     cache.add(key, 0, timeout=WINDOW_SECONDS)
     try:

@@ -129,6 +129,9 @@ def check_it_shows_outreach_discharge_review_corrections_and_a_non_billable_day(
         > days.filter(is_billable=False, program__name__startswith="Adult").count()
     )
     assert days.filter(is_billable=False, program__name__startswith="Adult", reason__contains="2 services").exists()
+    # The after-school program bills under its own shorter day (two groups), not the adults' 180 minutes.
+    teen = days.filter(program__population="adolescent")
+    assert teen.filter(is_billable=True).count() > teen.count() / 2
 
 
 def check_someones_week_is_at_risk_with_make_up_suggestions(demo):

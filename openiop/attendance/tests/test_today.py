@@ -113,3 +113,27 @@ def test_today_costs_the_same_queries_for_2_and_6_sessions(client, clinic):
     two = _today_queries(client, clinic, 2)
     # A fresh program each time would change nothing either; the same program with more sessions must not.
     assert _today_queries(client, clinic, 4) == two
+
+
+def test_a_program_without_sessions_today_shows_its_next_session_day(client, clinic):
+    """On a weekend or a closed day the page says so and shows the next day's sessions, with their rosters."""
+    later = session_at(clinic.mh, local_at(clinic.mh, 3, 9), title="Group in three days")
+    session_at(clinic.mh, local_at(clinic.mh, 3, 13), title="Afternoon in three days")
+    session_at(clinic.mh, local_at(clinic.mh, 5, 9), title="Group in five days")
+    client.force_login(clinic.frontdesk)
+    body = client.get(URL).content.decode()
+    day = later.starts_at.astimezone(clinic.mh.tz()).date()
+    assert f"No sessions today — next: {day:%A} {day.day} {day:%b}" in body
+    assert "Group in three days" in body and "Afternoon in three days" in body
+    assert "Group in five days" not in body
+    assert reverse("attendance:roster", args=[later.public_id]) in body
+    # Check-in opens on the day: the link reads Roster, not Take attendance.
+    assert "Take attendance" not in body
+
+
+def test_a_program_with_a_session_today_does_not_show_the_next_day(client, clinic):
+    session_at(clinic.mh, local_at(clinic.mh, 0, 23, 30), minutes=20, title="Late group today")
+    session_at(clinic.mh, local_at(clinic.mh, 1, 9), title="Tomorrow group")
+    client.force_login(clinic.frontdesk)
+    body = client.get(URL).content.decode()
+    assert "Late group today" in body and "Tomorrow group" not in body

@@ -160,22 +160,54 @@ def test_a_filled_honeypot_pretends_success_and_stores_nothing(client, clinic):
     assert slot.booked_count == 0
 
 
-def test_too_many_attempts_from_one_address_get_a_friendly_429(client, clinic, settings):
+def book_again(client, program, hour: int, **extra):
+    """Walk the flow from the start to a fresh slot and submit valid details (the flow ends at each booking)."""
+    slot = make_slot(program, 3, hour)
+    start(client, program, slot)
+    return client.post(f"{base(program)}/details/", details_data(slot, **extra))
+
+
+def test_typos_sent_back_with_errors_do_not_count_towards_the_limit(client, clinic, settings):
     settings.OPENIOP_BOOKNOW_MAX_PER_HOUR = 2
     slot = make_slot(clinic.mh)
     start(client, clinic.mh, slot)
     bad = details_data(slot, first_name="")
-    for _ in range(2):
+    for _ in range(5):  # the trial's lock-out: five typos used to cost the person an hour
         assert client.post(f"{base(clinic.mh)}/details/", bad).status_code == 200
     response = client.post(f"{base(clinic.mh)}/details/", details_data(slot))
+    assert response.status_code == 302 and response["Location"] == "/book/done/"
+    assert Referral.objects.count() == 1
+
+
+def test_too_many_valid_submissions_from_one_address_get_a_friendly_429(client, clinic, settings):
+    settings.OPENIOP_BOOKNOW_MAX_PER_HOUR = 2
+    for hour, name in ((9, "Ines"), (11, "Jonah")):
+        assert book_again(client, clinic.mh, hour, first_name=name).status_code == 302
+    response = book_again(client, clinic.mh, 13, first_name="Kofi")
     assert response.status_code == 429
     assert "Please wait a little" in response.content.decode()
     assert "tel:988" in response.content.decode()
-    assert not Referral.objects.exists()
+    assert not Referral.objects.filter(first_name="Kofi").exists()
     # Another address is not affected.
     other = client.__class__(REMOTE_ADDR="203.0.113.9")
-    start(other, clinic.mh, slot)
-    assert other.post(f"{base(clinic.mh)}/details/", details_data(slot)).status_code == 302
+    assert book_again(other, clinic.mh, 14, first_name="Lena").status_code == 302
+
+
+def test_the_count_is_kept_in_the_shared_cache_not_in_process_memory(client, clinic, settings):
+    """Two clients (two browsers, or two worker processes' requests) from one address share one count, and the count
+    is a row of the database cache, which every process reads."""
+    from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
+    from django.db import connection
+
+    assert isinstance(caches["default"], DatabaseCache)
+    settings.OPENIOP_BOOKNOW_MAX_PER_HOUR = 1
+    assert book_again(client, clinic.mh, 9, first_name="Ines").status_code == 302
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {settings.CACHE_TABLE} WHERE cache_key LIKE %s", ["%openiop:booknow:%"])
+        assert cursor.fetchone()[0] == 1
+    second = client.__class__()  # same address, new session
+    assert book_again(second, clinic.mh, 11, first_name="Jonah").status_code == 429
 
 
 def test_bad_details_re_render_with_field_errors_and_keep_what_was_typed(client, clinic):

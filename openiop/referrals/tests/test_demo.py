@@ -10,6 +10,7 @@ from django.utils import timezone
 from openiop.demo.clinic import ensure_demo_clinic
 from openiop.demo.referrals import REFERRALS, ensure_demo_referrals
 from openiop.referrals.models import IntakeAppointment, IntakeSlot, Referral
+from openiop.referrals.queries import metrics
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,14 @@ def test_the_demo_pipeline_is_deterministic_and_idempotent():
     slots = IntakeSlot.objects.filter(program__site__organization=demo.organization)
     first = (slots.count(), sorted(referrals.values_list("last_name", flat=True)))
     assert all(s.starts_at.date() <= today + timedelta(days=15) for s in slots)
+
+    # Dated along their stories: received over the last weeks, and the assessed ones seen at a past intake.
+    received = {r.received_at.date() for r in referrals}
+    assert len(received) > 8 and max(received) < today
+    director = next(u for u in demo.staff if u.username == "director")
+    kpis = metrics(director)
+    assert kpis.served >= 2 and kpis.median_to_first_service_days is not None
+    assert kpis.median_to_first_service_days > 1
 
     assert ensure_demo_referrals(demo.organization, today) is False
     assert (slots.count(), sorted(referrals.values_list("last_name", flat=True))) == first
