@@ -177,11 +177,11 @@ def test_the_rules_list_query_count_does_not_grow(client, clinic, django_assert_
     assert "Rule 7" in html
 
 
-def test_the_demo_seeds_the_three_default_rules_once(clinic):
+def test_the_demo_seeds_the_four_default_rules_once(clinic):
     programs = {"mh": clinic.mh, "su": clinic.su, "teen": clinic.teen}
     made = ensure_demo_payer_rules(clinic.org, programs, acting_user=None)
-    assert [r.name for r in made] == ["Medicare IOP (CMHC)", "Commercial psychiatric IOP", "SUD IOP"]
-    medicare, commercial, sud = made
+    assert [r.name for r in made] == ["Medicare IOP (CMHC)", "Commercial psychiatric IOP", "Adolescent IOP", "SUD IOP"]
+    medicare, commercial, teen, sud = made
     assert (medicare.payer_kind, medicare.code, medicare.min_services_per_day, medicare.high_tier_services) == (
         "medicare",
         "APC 5851/5852",
@@ -194,5 +194,12 @@ def test_the_demo_seeds_the_three_default_rules_once(clinic):
         clinic.su,
         180,
         Decimal("9"),
+    )
+    # The adolescent program's own shorter day (two services, 120 minutes), so its after-school track is billable.
+    assert (teen.code, teen.program, teen.min_services_per_day, teen.min_minutes_per_day) == (
+        "S9480",
+        clinic.teen,
+        2,
+        120,
     )
     assert ensure_demo_payer_rules(clinic.org, programs, acting_user=None) == []
