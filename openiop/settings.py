@@ -335,6 +335,43 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "adolescent_weekly_dose_hours": 6,
     "max_length_weeks": 12,
     "group_size_cap": 12,
+    # Levels of care a program may run (docs/clinical-rules.md#level-of-care): ``rank`` orders them (higher is more
+    # intensive, so a move to a lower rank is a step down), ``asam`` and ``locus`` are the levels they correspond to
+    # (shown beside the intake's ratings, never computed from them), ``ub04_condition_code`` is the institutional
+    # claim's condition code for the level (empty: none), and ``weekly_dose_hours`` the minimum a new program of the
+    # level starts with per population (absent: adult_weekly_dose_hours / adolescent_weekly_dose_hours).
+    "levels_of_care": [
+        {
+            "code": "php",
+            "label": "Partial hospitalization (PHP)",
+            "short": "PHP",
+            "rank": 3,
+            "asam": "2.5",
+            "locus": "4",
+            "ub04_condition_code": "41",
+            "weekly_dose_hours": {"adult": 20, "adolescent": 20},
+        },
+        {
+            "code": "iop",
+            "label": "Intensive outpatient (IOP)",
+            "short": "IOP",
+            "rank": 2,
+            "asam": "2.1",
+            "locus": "3",
+            "ub04_condition_code": "92",
+        },
+        {
+            "code": "op",
+            "label": "Outpatient (OP)",
+            "short": "OP",
+            "rank": 1,
+            "asam": "1",
+            "locus": "2",
+            "ub04_condition_code": "",
+            "weekly_dose_hours": {"adult": 1, "adolescent": 1},
+        },
+    ],
+    "default_level_of_care": "iop",
     # Attendance policy (docs/clinical-rules.md#weekly-dose and #absence-policy): a program without its own
     # AttendancePolicy row uses these.
     "week_starts_on": 0,  # Monday

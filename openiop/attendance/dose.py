@@ -466,7 +466,9 @@ class WeeklyMinimums(Protocol):
 
 
 class ProgramMinimums:
-    """The program's own weekly minimum: the fallback until billing provides its payer rules (billing/apps.py)."""
+    """The weekly minimum of the episode's level of care that day (``EpisodeOfCare.dose_hours_on``: the program's,
+    or the earlier program's before a step down or up): the fallback until billing provides its payer rules
+    (billing/apps.py)."""
 
     def __init__(self, episodes: Sequence[EpisodeOfCare]) -> None:
         pass
@@ -475,7 +477,8 @@ class ProgramMinimums:
         return self.with_source(episode, day)[0]
 
     def with_source(self, episode: EpisodeOfCare, day: date) -> tuple[Decimal, str]:
-        return episode.program.weekly_dose_hours, ""
+        # The level of care in force that day: weeks before a step down or up keep the old level's minimum.
+        return episode.dose_hours_on(day), ""
 
 
 # Payers may set their own weekly minimum; billing (above attendance) owns the payer rules and provides them here.

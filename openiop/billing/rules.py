@@ -47,12 +47,12 @@ def rule_for(episode: EpisodeOfCare, day: date, payer_kind: str | None = None) -
 
 
 def weekly_minimum_hours(episode: EpisodeOfCare, day: date) -> Decimal:
-    """The payer's weekly minimum when its rule sets one, else the program's (9 adult, 6 adolescent:
-    docs/clinical-rules.md#weekly-dose)."""
+    """The payer's weekly minimum when its rule sets one, else that of the episode's level of care on ``day`` (the
+    program's: 9 adult, 6 adolescent in IOP; docs/clinical-rules.md#weekly-dose and #level-of-care)."""
     rule = rule_for(episode, day)
     if rule is not None and rule.weekly_dose_hours is not None:
         return rule.weekly_dose_hours
-    return episode.program.weekly_dose_hours
+    return episode.dose_hours_on(day)
 
 
 class Minimums:
@@ -103,4 +103,4 @@ class Minimums:
         rule = self.rule(episode, day)
         if rule is not None and rule.weekly_dose_hours is not None:
             return rule.weekly_dose_hours, rule.name
-        return episode.program.weekly_dose_hours, ""
+        return episode.dose_hours_on(day), ""

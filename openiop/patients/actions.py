@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from openiop.patients.models import (
     Patient,
     SupportContact,
 )
+from openiop.programs import levels
 from openiop.programs.models import Organization, Program, Track
 
 PATIENT_FIELDS = (
@@ -296,6 +298,7 @@ def do_open_episode(
         waitlisted_on=waitlisted_on,
         expected_discharge_on=expected_discharge_on,
         primary_clinician=primary_clinician,
+        level_of_care=program.level_of_care,
     )
     _check_episode(episode)
     if patient.episodes.filter(program=program).exclude(status=EpisodeOfCare.Status.DISCHARGED).exists():
@@ -329,7 +332,7 @@ def do_open_episode(
         acting_user=acting_user,
         patient=patient,
         obj=episode,
-        changed_fields=["status", "program", *set_fields, *(["care_team"] if members else [])],
+        changed_fields=["status", "program", "level_of_care", *set_fields, *(["care_team"] if members else [])],
     )
     return episode
 
@@ -432,6 +435,141 @@ def do_change_episode_status(
         patient=episode.patient,
         obj=episode,
         changed_fields=changed,
+    )
+    return episode
+
+
+MAX_LEVEL_REASON = 500
+
+
+def _level_period(on: date, program: Program, *, reason: str = "", dose_hours: Decimal | None = None) -> dict[str, Any]:
+    return {
+        "from": on.isoformat(),
+        "level": program.level_of_care,
+        "program": str(program.public_id),
+        "dose_hours": str(program.weekly_dose_hours if dose_hours is None else dose_hours),
+        "reason": reason,
+    }
+
+
+def _check_level_change(
+    episode: EpisodeOfCare, program: Program, track: Track, *, effective_on: date, reason: str
+) -> None:
+    errors: dict[str, str] = {}
+    if episode.status != EpisodeOfCare.Status.ACTIVE:
+        errors["episode"] = "Only an active episode can step down or up: admit or resume it first."
+    if program.site.organization_id != episode.patient.organization_id:
+        errors["track"] = "Pick a track of one of this organization's programs."
+    elif program.pk == episode.program_id:
+        errors["track"] = (
+            "This track is in the episode's own program, at the same level of care: change the track instead."
+        )
+    elif not program.is_active:
+        errors["track"] = f"{program.name} is not taking patients."
+    elif not track.is_active:
+        errors["track"] = "This track is no longer running; pick another."
+    elif program.level_of_care == episode.level_of_care:
+        errors["track"] = (
+            f"{program.name} runs the same level of care ({levels.short_label(program.level_of_care)}) as the "
+            "episode: a step down or up moves to a program at another level."
+        )
+    elif episode.patient.episodes.filter(program=program).exclude(status=EpisodeOfCare.Status.DISCHARGED).exists():
+        errors["track"] = f"The patient already has an open episode in {program.name}: close it first."
+    elif (
+        episode.primary_clinician_id is not None
+        and not program.memberships.filter(user_id=episode.primary_clinician_id, user__is_active=True).exists()
+    ):
+        errors["track"] = (
+            f"The primary clinician is not staff of {program.name}: add them to it or change the primary "
+            "clinician first."
+        )
+    today = episode.program.now().date()
+    history = episode.level_history or []
+    if effective_on < today:
+        errors["effective_on"] = "A change of level takes effect today or later; past sessions keep their record."
+    elif episode.expected_discharge_on is not None and effective_on > episode.expected_discharge_on:
+        errors["effective_on"] = "Change on or before the expected discharge date."
+    elif history and history[-1]["from"] > effective_on.isoformat():
+        errors["effective_on"] = "The level of care already changes later than that; pick that day or later."
+    if not reason:
+        errors["reason"] = "Say why the level of care changes."
+    elif len(reason) > MAX_LEVEL_REASON:
+        errors["reason"] = f"Keep the reason under {MAX_LEVEL_REASON} characters."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def do_change_level_of_care(
+    episode: EpisodeOfCare,
+    *,
+    acting_user: User | None,
+    track: Track,
+    effective_on: date,
+    reason: str,
+    groups: Iterable[Any] = (),
+    consequences: list[events.Consequence] | None = None,
+) -> EpisodeOfCare:
+    """Step the episode down or up a level of care: from ``effective_on`` it belongs to ``track`` and its program
+    (which runs another level), keeping one episode (docs/clinical-rules.md#level-of-care).
+
+    The episode's program, track, level and level history change together; the apps above do their part in the
+    ``LevelOfCareChanged`` handlers in this transaction (scheduling moves the enrollment and bookings into
+    ``groups`` of the new track, or a group with a seat, and refuses when it cannot book anything), so the change
+    and all its consequences commit together or not at all. Pass ``consequences`` (a list) to read what they did.
+    """
+    episode = (
+        EpisodeOfCare.objects.select_for_update()
+        .select_related("program__site", "patient", "track", "primary_clinician")
+        .get(pk=episode.pk)
+    )
+    program = Program.objects.select_related("site").get(pk=track.program_id)
+    reason = (reason or "").strip()
+    _check_level_change(episode, program, track, effective_on=effective_on, reason=reason)
+    old_program, old_track, old_level = episode.program, episode.track, episode.level_of_care
+    history = [dict(p) for p in episode.level_history or []]
+    if not history:
+        # The first change writes the period it ends, from the admission, at the level the episode had.
+        history.append(_level_period(episode.admitted_on or effective_on, old_program))
+        history[0]["level"] = old_level
+    if history[-1]["from"] == effective_on.isoformat():
+        history.pop()  # changed again the same day: the day goes to the new level
+    else:
+        # The period that ends keeps the minimum in force until now; only the current period reads it live.
+        history[-1]["dose_hours"] = str(old_program.weekly_dose_hours)
+    history.append(_level_period(effective_on, program, reason=reason))
+    episode.program, episode.track = program, track
+    episode.level_of_care = program.level_of_care
+    episode.level_history = history
+    _check_episode(episode)
+    try:
+        with transaction.atomic():
+            episode.save()
+    except IntegrityError as exc:  # a concurrent admission to that program won the one-open-episode index
+        raise ValidationError(
+            {"track": f"The patient already has an open episode in {program.name}: close it first."}
+        ) from exc
+    events.emit(
+        events.LevelOfCareChanged(
+            episode=episode,
+            acting_user=acting_user,
+            effective_on=effective_on,
+            consequences=consequences if consequences is not None else [],
+            old_level=old_level,
+            new_level=episode.level_of_care,
+            old_program=old_program,
+            old_track=old_track,
+            new_track=track,
+            groups=tuple(groups),
+            reason=reason,
+        )
+    )
+    audit.record(
+        action=AuditAction.UPDATED,
+        acting_user=acting_user,
+        patient=episode.patient,
+        obj=episode,
+        changed_fields=["program", "track", "level_of_care", "level_history"],
     )
     return episode
 

@@ -24,8 +24,10 @@ Who emits what (``patients.actions``):
 - ``EpisodeReadmitted``: ``do_link_readmission``, when referrals' admission opens a new episode within the
   readmission window of a discharge (after that episode's ``EpisodeAdmitted``; a discharged episode is closed for
   good, so a readmission is always a new episode pointing at the old one through ``previous_episode``).
-- ``LevelOfCareChanged``: nothing emits it yet (there is no level-of-care field); the type is defined so the
-  upcoming feature emits it from its action.
+- ``LevelOfCareChanged``: ``do_change_level_of_care``, a step down or up: the episode moves to a track of a program
+  at another level of care (its program, track, level and level history change together; no ``TrackChanged`` is
+  emitted for that move). Scheduling's handler moves the enrollment and bookings, so a refusal there (no seat)
+  rolls the whole change back.
 
 Dispatch is on the exact event type (no subclass matching). An event is emitted after the episode row is saved and
 before the transition's own audit row, keeping the lock order of the actions: domain rows first, the audit chain
@@ -43,11 +45,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.utils import timezone
 
 from openiop.core.hooks import Hook, Registration
+from openiop.programs import levels
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
     from openiop.patients.models import EpisodeOfCare
-    from openiop.programs.models import Track
+    from openiop.programs.models import Program, Track
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,23 @@ class EpisodeReadmitted(EpisodeEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class LevelOfCareChanged(EpisodeEvent):
-    """Not emitted yet (see the module docstring): the upcoming level-of-care feature emits it."""
+    """A step down or up: the episode moved from ``old_program`` (at ``old_level``, in ``old_track``) to
+    ``new_track`` of its new program (``episode.program``, at ``new_level``) from ``effective_on``. ``groups`` are
+    the new track's groups the person asked to join (scheduling's ``Group`` rows, typed Any since patients sits
+    below scheduling; empty: scheduling picks the open group with a seat). ``reason`` is the clinician's."""
 
     old_level: str
     new_level: str
+    old_program: Program
+    old_track: Track | None
+    new_track: Track
+    groups: tuple[Any, ...] = ()
     reason: str = ""
+
+    @property
+    def direction(self) -> str:
+        """ "step_down", "step_up" or "same" (programs/levels.py ranks the levels)."""
+        return levels.direction(self.old_level, self.new_level)
 
 
 EVENT_TYPES: tuple[type[EpisodeEvent], ...] = (

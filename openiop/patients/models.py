@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from openiop.core.models import BaseModel
+from openiop.programs import levels
 
 
 class Patient(BaseModel):
@@ -200,6 +202,13 @@ class EpisodeOfCare(BaseModel):
     # change: the dose engine owes no dose on those days. A list on the row, not a history table: the dose pages read
     # many episodes in a fixed number of queries, and holds are few.
     holds = models.JSONField(default=list, blank=True, editable=False)
+    # The level of care the episode is at (a code of programs/levels.py): the program's when the episode opens, then
+    # what a step down or up moved it to. ``level_history`` holds its periods once it has changed, oldest first, as
+    # [{"from": ISO date, "level": code, "program": program public id, "dose_hours": "9.0", "reason": text}, ...]
+    # (empty: never changed, the whole stay is at ``level_of_care`` in ``program``). On the row, like ``holds``,
+    # so the dose engine reads the minimum in force each week for many episodes without a query.
+    level_of_care = models.CharField(max_length=20, default="iop")
+    level_history = models.JSONField(default=list, blank=True, editable=False)
     care_team: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CareTeamMember", related_name="care_team_episodes", blank=True
     )
@@ -233,6 +242,35 @@ class EpisodeOfCare(BaseModel):
         """Whether ``day`` falls in one of the episode's holds (an open hold lasts until today and beyond)."""
         key = day.isoformat()
         return any(start <= key and (end is None or key <= end) for start, end in self.holds or [])
+
+    def level_period_on(self, day: date) -> dict[str, Any] | None:
+        """The ``level_history`` period in force on ``day`` (the first one for a day before it), None without one."""
+        history = self.level_history or []
+        if not history:
+            return None
+        key = day.isoformat()
+        return next((p for p in reversed(history) if p["from"] <= key), history[0])
+
+    def dose_hours_on(self, day: date) -> Decimal:
+        """The weekly minimum of the level of care in force on ``day`` (docs/clinical-rules.md#level-of-care): the
+        minimum recorded when an earlier period began, and the current program's (read live, so a program's change
+        applies) for the current period or an episode whose level never changed."""
+        period = self.level_period_on(day)
+        if period is None or period is self.level_history[-1]:
+            return self.program.weekly_dose_hours
+        return Decimal(str(period["dose_hours"]))
+
+    def level_on(self, day: date) -> str:
+        period = self.level_period_on(day)
+        return str(period["level"]) if period is not None else self.level_of_care
+
+    @property
+    def level_short(self) -> str:
+        return levels.short_label(self.level_of_care)
+
+    @property
+    def level_label(self) -> str:
+        return levels.label(self.level_of_care)
 
     def allowed_next_statuses(self) -> list[EpisodeOfCare.Status]:
         """Waitlist -> active admits; active <-> on hold; anything open may be discharged; discharged is final."""

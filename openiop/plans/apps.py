@@ -9,13 +9,16 @@ class PlansConfig(AppConfig):
         from openiop.core import registry
         from openiop.core.roles import Cap
         from openiop.measures.hooks import safety_alert_raised
+        from openiop.patients import events
         from openiop.patients.models import before_admission
-        from openiop.plans.deadlines import on_safety_alert_raised
+        from openiop.plans.deadlines import on_level_of_care_changed, on_safety_alert_raised
         from openiop.plans.templatetags.plans import plan_badges_context
         from openiop.plans.views import plan_tab
 
         # Measures sits below plans and cannot call it: a new safety alert reaches plans through this hook.
         safety_alert_raised.register(on_safety_alert_raised, order=10, app="plans")
+        # A step down or up raises its review in the change's transaction (after the work queue moved, order 30).
+        events.register(events.LevelOfCareChanged, on_level_of_care_changed, order=40, app="plans")
         registry.chart_tabs.register(
             registry.ChartTab(
                 "plan",

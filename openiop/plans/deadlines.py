@@ -1,4 +1,5 @@
-"""The ``plan_deadlines`` job: plans for admitted episodes, their due tasks, and reviews raised by safety alerts.
+"""The ``plan_deadlines`` job: plans for admitted episodes, their due tasks, and reviews raised by safety alerts;
+and the review a change of level of care raises (``on_level_of_care_changed``, an episode event handler).
 
 Run daily (and safe to run any time: every step is idempotent). Admission lives in the referrals app, which does
 not know about plans, so the plan row is made here or when the chart is opened, whichever comes first. A safety
@@ -17,6 +18,7 @@ from django.db import transaction
 
 from openiop.measures.hooks import SafetyAlertRaised
 from openiop.measures.models import SafetyAlert
+from openiop.patients.events import LevelOfCareChanged
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import actions
 from openiop.plans.models import PlanVersion, ProgressReview, TreatmentPlan
@@ -62,6 +64,22 @@ def on_safety_alert_raised(event: SafetyAlertRaised) -> None:
     """
     alert = event.alert
     transaction.on_commit(lambda: review_for_alert(alert), robust=True)
+
+
+def on_level_of_care_changed(event: LevelOfCareChanged) -> None:
+    """A step down or up calls for an unscheduled progress review (trigger "level-of-care change"), raised in the
+    change's own transaction so the two commit together (docs/clinical-rules.md#treatment-plans-and-reviews). A plan
+    with no version in force yet gets none: the plan still being written covers the new level."""
+    plan = TreatmentPlan.objects.filter(episode_id=event.episode.pk).first()
+    if plan is None or plan.current_version_id is None:
+        return
+    _, created = actions.do_request_review(
+        plan,
+        acting_user=event.acting_user,
+        trigger=ProgressReview.Trigger.LEVEL_OF_CARE_CHANGE,
+        trigger_key=f"level_of_care:{event.effective_on.isoformat()}:{event.new_level}",
+    )
+    event.report("plans", "review_raised", int(created), "plan review raised (level-of-care change)")
 
 
 def ensure_tasks(result: DeadlineRun) -> None:

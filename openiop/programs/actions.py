@@ -10,6 +10,7 @@ from django.db import models, transaction
 from openiop.core import audit
 from openiop.core.actions import apply_changes, field_error, validate
 from openiop.core.models import AuditAction
+from openiop.programs import levels
 from openiop.programs.models import Organization, Program, Site, Track
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ PROGRAM_FIELDS = (
     "description",
     "focus",
     "population",
+    "level_of_care",
     "time_zone",
     "weekly_dose_hours",
     "max_length_weeks",
@@ -83,6 +85,8 @@ def _check_program(program: Program) -> None:
         Program.objects.filter(site_id=program.site_id),
         "This site already has a program with this name.",
     )
+    if levels.get(program.level_of_care) is None:
+        raise ValidationError({"level_of_care": "Pick one of the levels of care in the catalog."})
 
 
 def _check_track(track: Track) -> None:

@@ -18,6 +18,7 @@ from openiop.accounts.actions import SUPERVISOR_ROLES
 from openiop.accounts.models import User
 from openiop.core.forms import StyledFormMixin, TimeInput
 from openiop.core.roles import Role
+from openiop.programs import levels
 from openiop.programs.models import WEEKDAYS, Organization, Program, Site, Track, validate_time_zone
 
 # Offered as suggestions in the time zone field; any IANA name is accepted.
@@ -102,6 +103,11 @@ class ProgramForm(AdminForm):
     description = model_field(Program, "description", widget=forms.Textarea(attrs={"rows": 3}))
     focus = model_field(Program, "focus")
     population = model_field(Program, "population")
+    level_of_care = forms.ChoiceField(
+        label="Level of care",
+        help_text="The minimum dose below is this level's: PHP 20 or more hours a week, IOP 9 (adolescents 6) to 19, "
+        "OP under 9.",
+    )
     weekly_dose_hours = model_field(
         Program,
         "weekly_dose_hours",
@@ -125,6 +131,7 @@ class ProgramForm(AdminForm):
         "description",
         "focus",
         "population",
+        "level_of_care",
         "weekly_dose_hours",
         "max_length_weeks",
         "group_size_cap",
@@ -134,6 +141,8 @@ class ProgramForm(AdminForm):
     def configure(self) -> None:
         super().configure()
         self.fields["time_zone"].widget.attrs["list"] = "time-zones"
+        # The catalog is read at form time, so a clinic's own list shows at once.
+        self.fields["level_of_care"].choices = levels.choices()  # type: ignore[attr-defined]
 
 
 class ProgramCreateForm(ProgramForm):
@@ -157,7 +166,8 @@ class ProgramCreateForm(ProgramForm):
         adult = Program.default_dose_hours(Program.Population.ADULT)
         adolescent = Program.default_dose_hours(Program.Population.ADOLESCENT)
         placeholders = {
-            "weekly_dose_hours": f"{plain_number(adult)} adult / {plain_number(adolescent)} adolescent",
+            "weekly_dose_hours": f"{plain_number(adult)} adult / {plain_number(adolescent)} adolescent in IOP; "
+            "the level's own minimum otherwise",
             "max_length_weeks": str(defaults["max_length_weeks"]),
             "group_size_cap": str(defaults["group_size_cap"]),
             "time_zone": "The site's time zone",
@@ -168,6 +178,9 @@ class ProgramCreateForm(ProgramForm):
             field.widget.attrs["placeholder"] = placeholder
             field.help_text = "Leave blank for the default shown."
         self.fields["time_zone"].help_text = "Leave blank to use the site's time zone (IANA name)."
+        level = self.fields["level_of_care"]
+        level.required = False
+        level.initial = levels.default_code()
 
 
 def plain_number(value: Decimal) -> str:

@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 
 from openiop.core.models import BaseModel
+from openiop.programs import levels
 
 
 def validate_time_zone(value: str) -> None:
@@ -68,6 +69,13 @@ class Program(BaseModel):
     description = models.TextField(blank=True)
     focus = models.CharField(max_length=20, choices=Focus.choices, default=Focus.MENTAL_HEALTH)
     population = models.CharField(max_length=20, choices=Population.choices, default=Population.ADULT)
+    # A code of the level-of-care catalog (programs/levels.py, OPENIOP_DEFAULTS["levels_of_care"]); not a choices
+    # field, so a clinic's own list needs no migration. Checked by the actions.
+    level_of_care = models.CharField(
+        max_length=20,
+        default=levels.default_code,
+        help_text="The level of care the program runs; its minimum dose is that level's.",
+    )
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     weekly_dose_hours = models.DecimalField(
         max_digits=4,
@@ -113,8 +121,22 @@ class Program(BaseModel):
 
         return timezone.now().astimezone(self.tz())
 
+    @property
+    def level_label(self) -> str:
+        return levels.label(self.level_of_care)
+
+    @property
+    def level_short(self) -> str:
+        return levels.short_label(self.level_of_care)
+
     @staticmethod
-    def default_dose_hours(population: str) -> Decimal:
+    def default_dose_hours(population: str, level_of_care: str = "") -> Decimal:
+        """The level's own minimum for the population when the catalog sets one (PHP: 20 h), else the
+        population's (9 adult, 6 adolescent: docs/clinical-rules.md#weekly-dose)."""
+        level = levels.get(level_of_care) if level_of_care else None
+        own = level.dose_hours_for(population) if level is not None else None
+        if own is not None:
+            return own
         defaults = settings.OPENIOP_DEFAULTS
         key = (
             "adolescent_weekly_dose_hours"
@@ -128,8 +150,10 @@ class Program(BaseModel):
         defaults = settings.OPENIOP_DEFAULTS
         if not self.time_zone and self.site_id:
             self.time_zone = self.site.time_zone
+        if not self.level_of_care:
+            self.level_of_care = levels.default_code()
         if self.weekly_dose_hours is None:
-            self.weekly_dose_hours = self.default_dose_hours(self.population)
+            self.weekly_dose_hours = self.default_dose_hours(self.population, self.level_of_care)
         if self.max_length_weeks is None:
             self.max_length_weeks = int(defaults["max_length_weeks"])
         if self.group_size_cap is None:

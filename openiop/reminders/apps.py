@@ -13,6 +13,7 @@ class RemindersConfig(AppConfig):
 
         events.register(events.EpisodeDischarged, episode_events.on_discharged, order=20, app="reminders")
         events.register(events.EpisodePutOnHold, episode_events.on_put_on_hold, order=20, app="reminders")
+        events.register(events.LevelOfCareChanged, episode_events.on_level_of_care_changed, order=20, app="reminders")
 
         # Channel choices and delivery status only (no content): front desk and billing keep contact details too.
         registry.chart_tabs.register(

@@ -2,8 +2,9 @@
 
 - **Discharged**: every pending reminder of the patient in the episode's program is dropped (appointments,
   questionnaires, plan signatures) except the aftercare follow-up check-ins, which exist because of the discharge.
-- **On hold**: the pending appointment reminders of the episode's bookings are dropped (the bookings are released
-  by scheduling's handler, which runs first); questionnaire and signature reminders stay.
+- **On hold** and **level of care changed**: the pending appointment reminders of the episode's cancelled bookings
+  are dropped (the bookings are released by scheduling's handler, which runs first; the new track's bookings get
+  theirs from the planner); questionnaire and signature reminders stay.
 
 Dropping here rather than waiting for the planner's sweep means no reminder goes out between the transition and the
 next sweep. Like the sweep, the outbox rows are not audited one by one (they hold no clinical content); the
@@ -45,6 +46,14 @@ def on_discharged(event: events.EpisodeDischarged) -> None:
 
 
 def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
+    _drop_released_sessions(event)
+
+
+def on_level_of_care_changed(event: events.LevelOfCareChanged) -> None:
+    _drop_released_sessions(event)
+
+
+def _drop_released_sessions(event: events.EpisodeEvent) -> None:
     # The bookings scheduling released just before (order 10): a seat in a session already started keeps its row.
     bookings = Booking.objects.filter(episode=event.episode, status=Booking.Status.CANCELLED).values("pk")
     pending = Reminder.objects.filter(

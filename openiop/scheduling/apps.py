@@ -16,6 +16,7 @@ class SchedulingConfig(AppConfig):
         events.register(events.EpisodeDischarged, episode_events.on_discharged, order=10, app="scheduling")
         events.register(events.EpisodePutOnHold, episode_events.on_put_on_hold, order=10, app="scheduling")
         events.register(events.EpisodeResumed, episode_events.on_resumed, order=10, app="scheduling")
+        events.register(events.LevelOfCareChanged, episode_events.on_level_of_care_changed, order=10, app="scheduling")
 
         registry.chart_tabs.register(
             registry.ChartTab("schedule", "Schedule", 50, "scheduling/partials/tab_schedule.html", schedule_tab)

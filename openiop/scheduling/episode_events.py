@@ -6,6 +6,10 @@
 - **On hold**: the upcoming bookings are released the same way, and an outstanding offer goes back to the line (the
   enrollment and the waitlist entries stay: ``offer_next`` skips episodes that are not active while on hold).
 - **Resumed**: the current enrollment is booked again from now to its horizon (``do_book_new_sessions``).
+- **Level of care changed** (a step down or up): every booking in the old program from the effective day is
+  cancelled, the enrollment ends the day before, the episode joins the new track (and the chosen groups, or the
+  group admission would pick) and is booked to its horizon; its old program's waitlist entries are withdrawn and the
+  freed seats offered on. Nothing bookable refuses the whole change (``enrollment.move_to_level``).
 
 Sessions that already started keep their booking: attendance and notes hang off it.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -23,8 +28,9 @@ from openiop.core.models import AuditAction
 from openiop.patients import events
 from openiop.patients.models import EpisodeOfCare
 from openiop.scheduling.actions import booking as booking_actions
-from openiop.scheduling.actions.enrollment import current_enrollment, do_book_new_sessions
+from openiop.scheduling.actions.enrollment import current_enrollment, do_book_new_sessions, move_to_level, track_label
 from openiop.scheduling.models import Booking, Enrollment, Session, WaitlistEntry
+from openiop.scheduling.placement import groups_for_admission
 
 APP = "scheduling"
 DISCHARGE_REASON = "Episode discharged"
@@ -120,6 +126,36 @@ def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
     offered = _offer_seats([b.session_id for b in freed] + passed_on, acting_user=user)
     event.report(APP, "bookings_cancelled", len(freed), "upcoming sessions released")
     event.report(APP, "seats_offered", offered, "freed seats offered to the waitlist")
+
+
+def on_level_of_care_changed(event: events.LevelOfCareChanged) -> None:
+    """Move the enrollment and bookings to the new level's track (``enrollment.move_to_level``). Without chosen
+    groups the person joins the group admission would pick (a seat free, fitting their hours first); with none
+    free the whole change is refused, as an admission is."""
+    episode, track = event.episode, event.new_track
+    groups = list(event.groups)
+    if not groups:
+        groups, seat = groups_for_admission(episode, track)
+        if not seat:
+            raise ValidationError(
+                {"groups": f"No group in the {track_label(track)} has a free seat: pick a group to wait for a seat "
+                 "in, or another track."}
+            )  # fmt: skip
+    moved = move_to_level(
+        episode,
+        acting_user=event.acting_user,
+        old_program_id=event.old_program.pk,
+        track=track,
+        groups=groups,
+        on=event.effective_on,
+    )
+    result = moved.result
+    event.report(APP, "bookings_cancelled", moved.cancelled, f"future sessions in {event.old_program.name} cancelled")
+    event.report(APP, "sessions_booked", len(result.booked), f"sessions booked in the {track_label(track)}")
+    event.report(APP, "waitlisted", len(result.waitlisted), "waitlists joined for full sessions")
+    event.report(APP, "seats_offered", moved.offered, "freed seats offered to the waitlist")
+    event.report(APP, "waitlist_withdrawn", moved.withdrawn, "waitlist entries withdrawn")
+    event.report(APP, "enrollments_ended", int(moved.ended), "enrollment ended")
 
 
 def on_resumed(event: events.EpisodeResumed) -> None:

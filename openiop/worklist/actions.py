@@ -6,6 +6,7 @@ as "not needed" (its trigger was corrected away) may be reopened by the system w
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from openiop.core.models import AuditAction
 from openiop.core.roles import Role
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import PRIMARY_CLINICIAN_ROLES
+from openiop.programs.models import Program
 from openiop.worklist.models import WorkTask
 
 Outcome = WorkTask.Outcome
@@ -131,6 +133,31 @@ def do_close_task_not_needed(task: WorkTask, *, acting_user: User | None, note: 
         return False
     _close(task, acting_user=acting_user, outcome=Outcome.NOT_NEEDED, note=note[:NOTE_MAX])
     return True
+
+
+@transaction.atomic
+def do_move_open_tasks(
+    episode: EpisodeOfCare, *, acting_user: User | None, program: Program, keep: Collection[str] = ()
+) -> int:
+    """Move the episode's open tasks (except the ``keep`` kinds) to ``program``'s work queue: the episode moved to
+    it (a step down or up), so its staff now own the work. How many moved; each with its audit row."""
+    moved = 0
+    for task in (
+        WorkTask.objects.select_for_update()
+        .filter(episode=episode, status=WorkTask.Status.OPEN)
+        .exclude(program=program)
+        .exclude(kind__in=list(keep))
+        .select_related("patient")
+        .order_by("pk")
+    ):
+        task.program = program
+        task.save(update_fields=["program", "updated_at"])
+        audit.record(
+            action=AuditAction.UPDATED, acting_user=acting_user, patient=task.patient, obj=task,
+            changed_fields=["program"],
+        )  # fmt: skip
+        moved += 1
+    return moved
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ class WorklistConfig(AppConfig):
         from openiop.worklist.absence import on_attendance_recorded
 
         events.register(events.EpisodeDischarged, episode_events.on_discharged, order=30, app="worklist")
+        events.register(events.LevelOfCareChanged, episode_events.on_level_of_care_changed, order=30, app="worklist")
 
         # Order 10, 20, 30 (worklist, billing, notes) keeps the order the signal receivers ran in (INSTALLED_APPS).
         attendance_recorded.register(on_attendance_recorded, order=10, app="worklist")

@@ -235,12 +235,11 @@ def test_a_refused_transition_emits_nothing(clinic, episode):
     assert admitted == resumed == []
 
 
-def test_the_types_waiting_for_their_features_are_registered_hooks(episode):
-    # The hooks exist whether or not anything has emitted yet (referrals' admission emits EpisodeReadmitted;
-    # nothing emits LevelOfCareChanged yet).
+def test_every_event_type_has_its_hook_and_a_level_change_knows_its_direction(clinic, episode):
     for event_type in (events.EpisodeReadmitted, events.LevelOfCareChanged):
         assert events.hook(event_type).name == f"patients.{event_type.__name__}"
     change = events.LevelOfCareChanged(
-        episode=episode, acting_user=None, effective_on=date(2026, 11, 9), old_level="IOP", new_level="PHP"
-    )
-    assert change.reason == ""
+        episode=episode, acting_user=None, effective_on=date(2026, 11, 9), old_level="php", new_level="iop",
+        old_program=clinic.mh, old_track=None, new_track=clinic.day,
+    )  # fmt: skip
+    assert (change.reason, change.groups, change.direction) == ("", (), "step_down")

@@ -39,6 +39,7 @@ def _edit_data(program, **overrides):
         "description": program.description,
         "focus": program.focus,
         "population": program.population,
+        "level_of_care": program.level_of_care,
         "weekly_dose_hours": str(program.weekly_dose_hours),
         "max_length_weeks": str(program.max_length_weeks),
         "group_size_cap": str(program.group_size_cap),
@@ -62,6 +63,7 @@ def test_blank_settings_take_the_defaults_and_the_site_time_zone(client, clinic)
 
 def test_defaults_are_read_from_settings_when_the_program_is_created(client, clinic, settings):
     settings.OPENIOP_DEFAULTS = {
+        "levels_of_care": settings.OPENIOP_DEFAULTS["levels_of_care"],
         "adult_weekly_dose_hours": 11,
         "adolescent_weekly_dose_hours": 7,
         "max_length_weeks": 10,
@@ -78,7 +80,9 @@ def test_the_create_form_shows_the_current_defaults_as_placeholders(client, clin
     settings.OPENIOP_DEFAULTS = {**settings.OPENIOP_DEFAULTS, "max_length_weeks": 16, "adult_weekly_dose_hours": 9.5}
     form = login(client, clinic.sysadmin).get(CREATE).context["form"]
     assert form.fields["max_length_weeks"].widget.attrs["placeholder"] == "16"
-    assert form.fields["weekly_dose_hours"].widget.attrs["placeholder"] == "9.5 adult / 6 adolescent"
+    assert form.fields["weekly_dose_hours"].widget.attrs["placeholder"] == (
+        "9.5 adult / 6 adolescent in IOP; the level's own minimum otherwise"
+    )
     assert form.fields["time_zone"].widget.attrs["placeholder"] == "The site's time zone"
     assert not form.fields["weekly_dose_hours"].required
 
@@ -220,3 +224,19 @@ def test_detail_hides_the_switch_from_non_administrators(client, clinic, who):
     assert reverse("programs:program_set_active", args=[clinic.mh.public_id]) not in page
     edit = reverse("programs:program_edit", args=[clinic.mh.public_id])
     assert (edit in page) is (who == "director")
+
+
+def test_a_program_runs_a_level_of_care_from_the_catalog(client, clinic):
+    login(client, clinic.sysadmin)
+    client.post(CREATE, _create_data(clinic, name="Adult PHP", level_of_care="php"))
+    php = Program.objects.get(name="Adult PHP")
+    # A new PHP program starts with the level's own minimum, not the IOP floor.
+    assert (php.level_of_care, php.weekly_dose_hours) == ("php", Decimal("20"))
+    assert "Partial hospitalization (PHP)" in client.get(php.get_absolute_url()).content.decode()
+    response = client.post(
+        reverse("programs:program_edit", args=[php.public_id]), _edit_data(php, level_of_care="inpatient")
+    )
+    assert "level_of_care" in response.context["form"].errors
+    client.post(reverse("programs:program_edit", args=[php.public_id]), _edit_data(php, level_of_care="op"))
+    php.refresh_from_db()
+    assert php.level_of_care == "op"

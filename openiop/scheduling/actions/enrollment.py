@@ -250,11 +250,13 @@ def _release_future(
 
 def _after_release(
     episode: EpisodeOfCare, freed: list[Booking], waitlists: Q | None, *, acting_user: User | None
-) -> None:
+) -> tuple[int, int]:
     """What follows freeing seats, after the audit rows of the new seats: the releases' audit rows, the episode's
-    waitlist entries for what it left withdrawn, and each freed seat offered to the next person waiting."""
+    waitlist entries for what it left withdrawn, and each freed seat offered to the next person waiting.
+    Returns (waitlist entries withdrawn, seats offered)."""
     for booking in freed:
         booking_actions.audit_release(booking, acting_user)
+    withdrawn = offered = 0
     if waitlists is not None:
         for entry in WaitlistEntry.objects.filter(
             waitlists,
@@ -262,9 +264,11 @@ def _after_release(
             status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED],
         ).select_related("episode__patient"):
             booking_actions.set_waitlist_entry(entry, acting_user, status=WaitlistEntry.Status.WITHDRAWN)
+            withdrawn += 1
     for booking in freed:
         session = Session.objects.select_related("program").get(pk=booking.session_id)
-        booking_actions.offer_next(session, acting_user=acting_user)
+        offered += booking_actions.offer_next(session, acting_user=acting_user) is not None
+    return withdrawn, offered
 
 
 def _move(
@@ -291,6 +295,62 @@ def _move(
     _audit_ended(current, episode, acting_user)
     _after_release(episode, freed, Q(track=old_track) | Q(group__track=old_track), acting_user=acting_user)
     return result
+
+
+LEVEL_CHANGE_REASON = "Level of care changed"
+
+
+@dataclass
+class LevelMove:
+    """What moving an episode to the track of its new level did (``move_to_level``)."""
+
+    result: EnrollmentResult
+    cancelled: int
+    withdrawn: int
+    offered: int
+    ended: bool
+
+
+def move_to_level(
+    episode: EpisodeOfCare,
+    *,
+    acting_user: User | None,
+    old_program_id: int,
+    track: Track,
+    groups: list[Group],
+    on: date,
+) -> LevelMove:
+    """Scheduling's part of a step down or up (``episode.program`` is already the new program): every booking of
+    the old program from ``on`` is cancelled (sessions already started keep theirs), the current enrollment ends
+    the day before, the episode joins ``track`` and ``groups`` and is booked to its horizon, its old program's
+    waitlist entries are withdrawn and every freed seat is offered on. Refuses, naming the reason, when nothing
+    could be booked (the caller rolls the whole change back)."""
+    label = track_label(track)
+    current = Enrollment.objects.filter(episode=episode, ends_on__isnull=True).select_related("track").first()
+    if current is not None and on <= current.starts_on:
+        raise ValidationError(
+            {"effective_on": f"Change on a later day than the current enrollment started ({current.starts_on:%b %-d})."}
+        )
+    old_program = Q(session__program_id=old_program_id)
+    cutoff = max(_local_start(on, track), timezone.now())
+    freed = _release_future(episode, old_program, cutoff, acting_user=acting_user, reason=LEVEL_CHANGE_REASON)
+    if current is not None:
+        Enrollment.objects.filter(pk=current.pk).update(ends_on=on - timedelta(days=1), updated_at=timezone.now())
+    result = _enroll(episode, acting_user=acting_user, track=track, groups=groups, starts_on=on)
+    if not result.booked:
+        why = (
+            f"Every upcoming session of the {label} is full"
+            if result.full
+            else f"The {label} has no sessions scheduled before the expected discharge"
+        )
+        raise ValidationError({"track": f"{why}: pick another track or group, or schedule sessions."})
+    if current is not None:
+        _audit_ended(current, episode, acting_user)
+    waitlists = Q(track__program_id=old_program_id) | Q(group__track__program_id=old_program_id)
+    withdrawn, offered = _after_release(
+        episode, freed, waitlists | Q(session__program_id=old_program_id), acting_user=acting_user
+    )
+    return LevelMove(result, cancelled=len(freed), withdrawn=withdrawn, offered=offered, ended=current is not None)
 
 
 def _audit_ended(enrollment: Enrollment, episode: EpisodeOfCare, acting_user: User | None) -> None:
