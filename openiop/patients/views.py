@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -72,6 +74,8 @@ from openiop.patients.queries import (
     record_activity,
     visible_episodes,
 )
+from openiop.programs import levels
+from openiop.programs.models import Program
 from openiop.programs.queries import get_program_for_user
 
 LIST_PAGE_SIZE = 25
@@ -288,7 +292,28 @@ def _episodes(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCa
             readmissions[e.pk] = {"days": gap, "window": readmission_window_days()}
     for e in episodes:
         e.readmission = readmissions.get(e.pk)  # type: ignore[attr-defined]
+    _attach_level_periods(episodes)
     return {"episode_list": episodes, "has_open_episode": bool(open_programs)}
+
+
+def _attach_level_periods(episodes: list[EpisodeOfCare]) -> None:
+    """Each episode's level history as rows to show (``e.level_periods``), newest first, with the program names
+    from one query for every episode."""
+    ids = {p["program"] for e in episodes for p in e.level_history or []}
+    names = dict(Program.objects.filter(public_id__in=ids).values_list("public_id", "name")) if ids else {}
+    by_id = {str(k): v for k, v in names.items()}
+    for e in episodes:
+        e.level_periods = [  # type: ignore[attr-defined]
+            {
+                "from": date.fromisoformat(p["from"]),
+                "level": levels.short_label(p["level"]),
+                "level_label": levels.label(p["level"]),
+                "program": by_id.get(p["program"], ""),
+                "dose_hours": Decimal(str(p["dose_hours"])) if i < len(e.level_history) - 1 else None,
+                "reason": p.get("reason", ""),
+            }
+            for i, p in reversed(list(enumerate(e.level_history or [])))
+        ]
 
 
 # Record types as staff say them; the audit trail stores model names (and tab names for tab views).

@@ -116,7 +116,7 @@ def patient_bookings(user: User, patient: Patient) -> list[Booking]:
 def patient_enrollments(user: User, patient: Patient) -> list[Enrollment]:
     return list(
         Enrollment.objects.filter(episode__patient=patient, episode__program_id__in=program_ids_for(user))
-        .select_related("track", "episode__program")
+        .select_related("track__program", "episode__program")
         .prefetch_related("groups")
         .order_by("-starts_on", "-pk")
     )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from openiop.scheduling import views
+from openiop.scheduling import level_views, views
 
 app_name = "scheduling"
 
@@ -21,6 +21,11 @@ urlpatterns += [
         "patients/<uuid:public_id>/enrollments/<uuid:enrollment_id>/groups/",
         views.enrollment_groups,
         name="enrollment_groups",
+    ),
+    path(
+        "patients/<uuid:public_id>/episodes/<uuid:episode_id>/level/",
+        level_views.level_change,
+        name="level_change",
     ),
     path("my-feed/", views.my_feed, name="my_feed"),
     path("my-feed/new/", views.my_feed_create, name="my_feed_create"),

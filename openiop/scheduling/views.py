@@ -39,6 +39,7 @@ from openiop.scheduling import calendar as cal
 from openiop.scheduling import feeds
 from openiop.scheduling.actions.enrollment import do_change_groups
 from openiop.scheduling.curriculum import curriculum_report
+from openiop.scheduling.level_views import can_change_level
 from openiop.scheduling.models import CalendarFeed, Enrollment, Group, Room
 from openiop.scheduling.queries import get_session_for_user
 
@@ -323,6 +324,8 @@ def schedule_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeO
         "past": past,
         "enrollments": enrollments,
         "curriculum_reports": reports,
+        # Only the episodes the user may step (a query per active episode: there is one, rarely two).
+        "level_change_episodes": [e for e in episodes if can_change_level(user, e)],
         **_patient_feed_context(user, patient),
     }
 

@@ -83,7 +83,7 @@ def test_week_of_stay_dose_plan_and_next_session(client, clinic, patient):
     header = _header(client, patient)
     today = clinic.mh.now().date()
     week = (today - date(2026, 11, 2)).days // 7 + 1
-    assert f"Week {week} of {clinic.mh.max_length_weeks} · Day track" in header
+    assert f"IOP · week {week} of {clinic.mh.max_length_weeks} · Day track" in header
     assert 'data-flag="dose"' in header and "Dose 0/9 h" in header
     assert 'data-flag="next-session"' in header and "DBT skills" in header
     assert f"{session.starts_at.astimezone(clinic.mh.tz()):%b} " in header
