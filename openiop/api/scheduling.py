@@ -17,10 +17,13 @@ from ninja import Field, Query, Router, Schema, Status
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.api.problems import Conflict
+from openiop.api.schemas import ConsequenceOut, EpisodeOut
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
+from openiop.patients import events
+from openiop.patients.actions import do_change_level_of_care
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import get_episode_for_user, get_patient_for_user
 from openiop.programs.models import Program, Track
@@ -299,6 +302,51 @@ def enroll(request: HttpRequest, episode_id: UUID, payload: EnrollmentIn) -> Any
             episode, acting_user=user, track=track, groups=groups, on=payload.starts_on
         )
     return Status(201, _enrollment_out(result))
+
+
+class LevelChangeIn(Schema):
+    track: UUID = Field(description="A track of a program at another level of care, in your programs")
+    groups: list[UUID] = Field([], description="Groups of that track; empty: the group with the most free seats")
+    effective_on: date
+    reason: str
+
+
+class LevelChangeOut(Schema):
+    episode: EpisodeOut
+    consequences: list[ConsequenceOut] = []
+
+
+@router.post("/episodes/{episode_id}/level-of-care", response=LevelChangeOut)
+def change_level_of_care(request: HttpRequest, episode_id: UUID, payload: LevelChangeIn) -> Any:
+    """Step the episode down or up a level of care: it moves to the track's program from ``effective_on``, its old
+    program's upcoming bookings are cancelled (seats offered on) and the new track booked, in one transaction
+    (refused, naming the field, when nothing can be booked). Returns the episode and what was done."""
+    user = request_user(request)
+    episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
+    track = (
+        Track.objects.filter(program_id__in=program_ids_for(user), public_id=payload.track)
+        .select_related("program")
+        .first()
+    )
+    if track is None:
+        raise ValidationError({"track": "Unknown track in your programs."})
+    groups = list(Group.objects.filter(track=track, public_id__in=payload.groups))
+    if len(groups) != len(set(payload.groups)):
+        raise ValidationError({"groups": "Unknown group for this track."})
+    done: list[events.Consequence] = []
+    changed = do_change_level_of_care(
+        episode,
+        acting_user=user,
+        track=track,
+        groups=groups,
+        effective_on=payload.effective_on,
+        reason=payload.reason,
+        consequences=done,
+    )
+    changed = EpisodeOfCare.objects.select_related("program", "patient", "track", "primary_clinician").get(
+        pk=changed.pk
+    )
+    return {"episode": changed, "consequences": [vars(c) for c in done]}
 
 
 class GroupsIn(Schema):

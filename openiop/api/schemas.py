@@ -24,6 +24,7 @@ class ProgramOut(Schema):
     site: str = Field(alias="site.name")
     focus: str
     population: str
+    level_of_care: str = Field(description="A code of the level-of-care catalog (php, iop, op...)")
     time_zone: str
     weekly_dose_hours: Decimal
     max_length_weeks: int
@@ -162,6 +163,25 @@ class EpisodeIn(Schema):
     primary_clinician: UUID | None = None
 
 
+class LevelPeriodOut(Schema):
+    """One period of an episode at one level of care (``EpisodeOfCare.level_history``); the reason stays on the
+    chart."""
+
+    starts_on: date
+    level: str
+    program: UUID
+    dose_hours: Decimal | None = Field(None, description="The weekly minimum of a past period; null for the current")
+
+
+class ConsequenceOut(Schema):
+    """What a transition did in another app (``patients.events.Consequence``)."""
+
+    app: str
+    key: str
+    count: int
+    label: str
+
+
 class EpisodeOut(Schema):
     id: UUID = Field(alias="public_id")
     patient: UUID = Field(alias="patient.public_id")
@@ -175,6 +195,24 @@ class EpisodeOut(Schema):
     discharged_on: date | None
     discharge_reason: str
     primary_clinician: UUID | None = None
+    level_of_care: str
+    level_history: list[LevelPeriodOut] = Field(
+        [], description="The level's periods once it has changed (a step down or up), oldest first"
+    )
+
+    @staticmethod
+    def resolve_level_history(obj: object) -> list[dict[str, object]]:
+        history = getattr(obj, "level_history", None) or []
+        return [
+            {
+                "starts_on": p["from"],
+                "level": p["level"],
+                "program": p["program"],
+                # The current period's minimum is the program's own (weekly_dose_hours), read live.
+                "dose_hours": p["dose_hours"] if i < len(history) - 1 else None,
+            }
+            for i, p in enumerate(history)
+        ]
 
     @staticmethod
     def resolve_track(obj: object) -> UUID | None:
