@@ -519,7 +519,8 @@ def do_change_level_of_care(
     and all its consequences commit together or not at all. Pass ``consequences`` (a list) to read what they did.
     """
     episode = (
-        EpisodeOfCare.objects.select_for_update()
+        # Only the episode row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of the track's join.
+        EpisodeOfCare.objects.select_for_update(of=("self",))
         .select_related("program__site", "patient", "track", "primary_clinician")
         .get(pk=episode.pk)
     )
