@@ -13,6 +13,7 @@ from openiop.scheduling.actions.setup import do_create_room, do_create_session_t
 from openiop.scheduling.models import Enrollment, Group, SessionType
 from openiop.testing.browser import screenshot, sign_in
 from openiop.testing.fixtures import build_clinic
+from openiop.testing.levels import add_php
 from openiop.testing.scheduling import admit, local_at, make_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,3 +80,27 @@ def test_a_clinician_changes_groups_on_the_schedule_tab(page, live_server, setti
     assert page.get_by_text("Groups changed: 1 session booked.").is_visible()
     assert Enrollment.objects.filter(episode=episode).count() == 2
     screenshot(page, "scheduling-tab-groups-changed")
+
+
+def test_a_clinician_steps_a_patient_up_from_the_schedule_tab(page, live_server, settings):
+    settings.MFA_REQUIRED_ROLES = []
+    clinic = build_clinic()
+    php = add_php(clinic)
+    episode = admit(clinic, "Ana")
+    assert episode.admitted_on is not None
+    make_session(clinic.mh, local_at(clinic.mh, 2, 9), track=clinic.day)
+    do_enroll(episode, acting_user=clinic.clinician, track=clinic.day, starts_on=episode.admitted_on)
+    sign_in(page, live_server, "clinician", viewport=TABLET)
+    page.goto(f"{live_server.url}{episode.patient.get_absolute_url()}?tab=schedule")
+    page.get_by_role("link", name="Step down / step up").click()
+    assert page.get_by_text("1 upcoming session in Adult Mental Health IOP is cancelled").is_visible()
+    page.get_by_label("Move to").select_option(
+        label="Step up to PHP: Adult Mental Health PHP · PHP day (Mon/Tue/Wed/Thu/Fri 09:00-15:00)"
+    )
+    page.get_by_label("Reason").fill("Needs more structure")
+    screenshot(page, "scheduling-level-change")
+    page.get_by_role("button", name="Change level of care").click()
+    assert page.get_by_text("Step up: PHP in Adult Mental Health PHP").is_visible()
+    episode.refresh_from_db()
+    assert (episode.program, episode.level_of_care) == (php.program, "php")
+    assert Enrollment.objects.get(episode=episode, ends_on__isnull=True).track == php.track
