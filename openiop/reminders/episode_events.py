@@ -41,7 +41,9 @@ def on_discharged(event: events.EpisodeDischarged) -> None:
         .exclude(kind=Kind.FOLLOW_UP)
         .values("pk")
     )
-    event.report(APP, "reminders_cancelled", _drop(pending), "pending reminders cancelled")
+    event.report(
+        APP, "reminders_cancelled", _drop(pending), "pending reminders cancelled", "pending reminder cancelled"
+    )
 
 
 def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
@@ -50,4 +52,6 @@ def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
     pending = Reminder.objects.filter(
         kind=Kind.SESSION, object_type=targets.BOOKING, object_id__in=bookings, status=Reminder.Status.PENDING
     ).values("pk")
-    event.report(APP, "reminders_cancelled", _drop(pending), "appointment reminders cancelled")
+    event.report(
+        APP, "reminders_cancelled", _drop(pending), "appointment reminders cancelled", "appointment reminder cancelled"
+    )

@@ -97,10 +97,12 @@ def on_discharged(event: events.EpisodeDischarged) -> None:
             changed_fields=["ends_on"],
         )  # fmt: skip
     offered = _offer_seats([b.session_id for b in freed] + passed_on, acting_user=user)
-    event.report(APP, "bookings_cancelled", len(freed), "future sessions cancelled")
-    event.report(APP, "seats_offered", offered, "freed seats offered to the waitlist")
-    event.report(APP, "waitlist_withdrawn", withdrawn, "waitlist entries withdrawn")
-    event.report(APP, "enrollments_ended", len(ended), "enrollment ended")
+    event.report(APP, "bookings_cancelled", len(freed), "future sessions cancelled", "future session cancelled")
+    event.report(
+        APP, "seats_offered", offered, "freed seats offered to the waitlist", "freed seat offered to the waitlist"
+    )
+    event.report(APP, "waitlist_withdrawn", withdrawn, "waitlist entries withdrawn", "waitlist entry withdrawn")
+    event.report(APP, "enrollments_ended", len(ended), "enrollments ended", "enrollment ended")
 
 
 def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
@@ -118,8 +120,10 @@ def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
     for booking in freed:
         booking_actions.audit_release(booking, user)
     offered = _offer_seats([b.session_id for b in freed] + passed_on, acting_user=user)
-    event.report(APP, "bookings_cancelled", len(freed), "upcoming sessions released")
-    event.report(APP, "seats_offered", offered, "freed seats offered to the waitlist")
+    event.report(APP, "bookings_cancelled", len(freed), "upcoming sessions released", "upcoming session released")
+    event.report(
+        APP, "seats_offered", offered, "freed seats offered to the waitlist", "freed seat offered to the waitlist"
+    )
 
 
 def on_resumed(event: events.EpisodeResumed) -> None:
@@ -127,4 +131,4 @@ def on_resumed(event: events.EpisodeResumed) -> None:
     if enrollment is None:
         return
     booked = do_book_new_sessions(enrollment, acting_user=event.acting_user)
-    event.report(APP, "sessions_booked", len(booked), "sessions booked again")
+    event.report(APP, "sessions_booked", len(booked), "sessions booked again", "session booked again")

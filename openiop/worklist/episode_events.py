@@ -29,4 +29,4 @@ def on_discharged(event: events.EpisodeDischarged) -> None:
         .order_by("pk")
     ):
         closed += do_close_task_not_needed(task, acting_user=event.acting_user, note=DISCHARGE_NOTE)
-    event.report(APP, "tasks_closed", closed, "open tasks closed")
+    event.report(APP, "tasks_closed", closed, "open tasks closed", "open task closed")

@@ -244,3 +244,9 @@ def test_the_types_waiting_for_their_features_are_registered_hooks(episode):
         episode=episode, acting_user=None, effective_on=date(2026, 11, 9), old_level="IOP", new_level="PHP"
     )
     assert change.reason == ""
+
+
+def test_a_consequence_of_one_reads_in_the_singular():
+    several = events.Consequence(app="a", key="k", count=3, label="freed seats offered", singular="freed seat offered")
+    one = events.Consequence(app="a", key="k", count=1, label="freed seats offered", singular="freed seat offered")
+    assert events.describe([several, one]) == "3 freed seats offered; 1 freed seat offered"
