@@ -103,7 +103,7 @@ class DetailsForm(SlotPickForm):
     emergency_relationship = forms.ChoiceField(
         choices=[("", "—"), *SupportContact.Relationship.choices], required=False, label="Their relationship to you"
     )
-    emergency_phone = forms.CharField(max_length=40, required=False, label="Their phone")
+    emergency_phone = forms.CharField(max_length=40, required=False, label="Their number")
     website = forms.CharField(required=False, label="Leave this empty")
 
     field_order = [
