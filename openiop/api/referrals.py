@@ -51,6 +51,9 @@ class ReferralOut(Schema):
     referrer_name: str
     referrer_organization: str
     referrer_phone: str
+    emergency_name: str
+    emergency_relationship: str
+    emergency_phone: str
     patient: UUID | None = None
     episode: UUID | None = None
     outcome_reason: str
@@ -90,6 +93,9 @@ class ReferralIn(Schema):
     referrer_name: str = ""
     referrer_organization: str = ""
     referrer_phone: str = ""
+    emergency_name: str = ""
+    emergency_relationship: str = ""
+    emergency_phone: str = ""
     notes: str = ""
 
 

@@ -67,6 +67,21 @@ def _audit(
     )
 
 
+BEFORE_ASSESSMENT = ("inquiry", "screening", "scheduled")
+
+
+def awaiting_assessment(patient: Patient, program: Program) -> Any:
+    """The patient's latest referral to ``program`` still waiting for its assessment, if any: an assessment started
+    from the chart belongs to it, so signing the assessment moves that referral on."""
+    from openiop.referrals.models import Referral
+
+    return (
+        Referral.objects.filter(patient=patient, program=program, stage__in=BEFORE_ASSESSMENT)
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def do_start_assessment(
     patient: Patient,
@@ -85,6 +100,8 @@ def do_start_assessment(
         referral.organization_id != patient.organization_id or referral.patient_id not in (None, patient.pk)
     ):
         raise ValidationError({"referral": "That referral is for someone else."})
+    if referral is None:
+        referral = awaiting_assessment(patient, program)
     assessment = IntakeAssessment.objects.create(
         patient=patient,
         program=program,
@@ -347,15 +364,10 @@ def do_sign_assessment(assessment: IntakeAssessment, *, acting_user: User) -> In
     _audit(assessment, acting_user, AuditAction.STATUS_CHANGED, ["status", "signed_at", "signed_by"])
     if assessment.referral_id is not None:
         from openiop.referrals.actions import do_mark_assessed
-        from openiop.referrals.models import Referral
 
         referral = assessment.referral
         # A referral already past assessment (waitlisted, admitted) keeps its stage: the intake was late paperwork.
-        if referral is not None and referral.stage in (
-            Referral.Stage.INQUIRY,
-            Referral.Stage.SCREENING,
-            Referral.Stage.SCHEDULED,
-        ):
+        if referral is not None and referral.stage in BEFORE_ASSESSMENT:
             do_mark_assessed(referral, acting_user=acting_user)
     return assessment
 

@@ -12,4 +12,6 @@ APP = "measures"
 
 def on_discharged(event: events.EpisodeDischarged) -> None:
     stopped = do_stop_in_treatment_measures(event.episode, acting_user=event.acting_user)
-    event.report(APP, "measures_stopped", stopped, "in-treatment questionnaires stopped")
+    event.report(
+        APP, "measures_stopped", stopped, "in-treatment questionnaires stopped", "in-treatment questionnaire stopped"
+    )

@@ -62,9 +62,10 @@ class Consequence:
     key: str
     count: int
     label: str
+    singular: str = ""  # the wording after a count of 1, when it differs ("1 freed seat offered")
 
     def __str__(self) -> str:
-        return f"{self.count} {self.label}"
+        return f"{self.count} {self.singular if self.count == 1 and self.singular else self.label}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,10 +82,11 @@ class EpisodeEvent:
     occurred_at: datetime = field(default_factory=timezone.now)
     consequences: list[Consequence] = field(default_factory=list, compare=False, repr=False)
 
-    def report(self, app: str, key: str, count: int, label: str) -> None:
-        """Note what a handler did; nothing is noted for a count of 0 (the confirmation lists only what happened)."""
+    def report(self, app: str, key: str, count: int, label: str, singular: str = "") -> None:
+        """Note what a handler did; nothing is noted for a count of 0 (the confirmation lists only what happened).
+        ``label`` follows a count of several, ``singular`` (when given) a count of 1."""
         if count:
-            self.consequences.append(Consequence(app=app, key=key, count=count, label=label))
+            self.consequences.append(Consequence(app=app, key=key, count=count, label=label, singular=singular))
 
 
 def describe(consequences: list[Consequence]) -> str:

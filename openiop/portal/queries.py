@@ -110,9 +110,12 @@ def _bookings(patient: Patient) -> QuerySet[Booking]:
 
 
 def next_bookings(patient: Patient, *, now: datetime, limit: int = UPCOMING_SHOWN_ON_HOME) -> list[Booking]:
+    """The sessions still to come or under way, in episodes still open: a discharge cancels what had not started,
+    and the session under way when it was signed is no "next session" for someone whose program has ended."""
     return list(
         _bookings(patient)
         .filter(session__ends_at__gt=now, session__status=Session.Status.SCHEDULED)
+        .exclude(episode__status=EpisodeOfCare.Status.DISCHARGED)
         .order_by("session__starts_at", "pk")[:limit]
     )
 

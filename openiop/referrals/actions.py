@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 REFERRAL_FIELDS = (
     "program", "source", "first_name", "last_name", "date_of_birth", "phone", "email", "preferred_contact",
     "payer_kind", "payer_name", "member_id", "prescreen", "prescreen_result", "referrer_name",
-    "referrer_organization", "referrer_phone", "notes",
+    "referrer_organization", "referrer_phone", "emergency_name", "emergency_relationship", "emergency_phone",
+    "notes",
 )  # fmt: skip
 REASON_MAX = 300
 
@@ -53,6 +54,11 @@ def _check_referral(referral: Referral) -> None:
         errors.setdefault("phone", "Give the phone number to call or text.")
     if referral.date_of_birth is not None and referral.date_of_birth > timezone.localdate():
         errors["date_of_birth"] = "Date of birth cannot be in the future."
+    named = referral.emergency_name.strip()
+    if (referral.emergency_phone.strip() or referral.emergency_relationship) and not named:
+        errors["emergency_name"] = "Give the emergency contact's name."
+    if named and not referral.emergency_phone.strip():
+        errors["emergency_phone"] = "Give the emergency contact's phone number."
     if errors:
         raise ValidationError(errors)
 
@@ -238,9 +244,9 @@ def _same(a: str, b: str) -> bool:
 
 def carry_into_record(referral: Referral, patient: Patient, *, acting_user: User) -> list[str]:
     """Copy what the person or referrer told us onto the patient's record, once: the insurance as a Coverage (the
-    next free priority), a family member who referred them as a SupportContact, and a phone or email the record
-    lacks. Skips what the record already holds (same payer and member id; same contact name), so linking or
-    admitting again adds nothing. Returns what was added, for the caller's message."""
+    next free priority), a family member who referred them and the emergency contact as SupportContacts, and a
+    phone or email the record lacks. Skips what the record already holds (same payer and member id; same contact
+    name), so linking or admitting again adds nothing. Returns what was added, for the caller's message."""
     added: list[str] = []
     if referral.payer_name.strip() and referral.member_id.strip():
         coverages = list(Coverage.objects.filter(patient=patient))
@@ -261,16 +267,23 @@ def carry_into_record(referral: Referral, patient: Patient, *, acting_user: User
                     priority=free[0],
                 )
                 added.append("coverage")
+    contacts: list[tuple[str, str, str, str]] = []
     if referral.source == Referral.Source.FAMILY and referral.referrer_name.strip():
-        exists = SupportContact.objects.filter(patient=patient, name__iexact=referral.referrer_name.strip()).exists()
-        if not exists:
+        contacts.append(
+            (
+                referral.referrer_name,
+                SupportContact.Relationship.RELATIVE,
+                referral.referrer_phone,
+                "Referred the patient",
+            )
+        )
+    if referral.emergency_name.strip():
+        relationship = referral.emergency_relationship or SupportContact.Relationship.OTHER
+        contacts.append((referral.emergency_name, relationship, referral.emergency_phone, "Emergency contact"))
+    for name, relationship, phone, notes in contacts:
+        if not SupportContact.objects.filter(patient=patient, name__iexact=name.strip()).exists():
             do_add_support_contact(
-                patient,
-                acting_user=acting_user,
-                name=referral.referrer_name.strip(),
-                relationship=SupportContact.Relationship.RELATIVE,
-                phone=referral.referrer_phone,
-                notes="Referred the patient",
+                patient, acting_user=acting_user, name=name.strip(), relationship=relationship, phone=phone, notes=notes
             )
             added.append("support contact")
     filled = {}

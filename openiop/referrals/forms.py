@@ -9,7 +9,7 @@ from django import forms
 
 from openiop.accounts.models import User
 from openiop.core.forms import DateInput, StyledFormMixin, TimeInput
-from openiop.patients.models import Coverage
+from openiop.patients.models import Coverage, SupportContact
 from openiop.patients.queries import programs_for_user, staff_of_program, tracks_for_program
 from openiop.programs.models import WEEKDAYS, Program, Track
 from openiop.referrals.models import STAGE_TRANSITIONS, IntakeSlot, Referral
@@ -40,6 +40,11 @@ class ReferralForm(StyledFormMixin, forms.Form):
     referrer_name = forms.CharField(max_length=150, required=False)
     referrer_organization = forms.CharField(max_length=150, required=False)
     referrer_phone = forms.CharField(max_length=40, required=False)
+    emergency_name = forms.CharField(max_length=150, required=False, label="Emergency contact")
+    emergency_relationship = forms.ChoiceField(
+        choices=[("", "—"), *SupportContact.Relationship.choices], required=False, label="Relationship"
+    )
+    emergency_phone = forms.CharField(max_length=40, required=False, label="Emergency contact's phone")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args: Any, user: User, referral: Referral | None = None, **kwargs: Any) -> None:

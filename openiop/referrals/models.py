@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
 from openiop.core.models import BaseModel
-from openiop.patients.models import Coverage
+from openiop.patients.models import Coverage, SupportContact
 
 
 class Referral(BaseModel):
@@ -73,6 +73,10 @@ class Referral(BaseModel):
     referrer_name = models.CharField(max_length=150, blank=True)
     referrer_organization = models.CharField(max_length=150, blank=True)
     referrer_phone = models.CharField(max_length=40, blank=True)
+    # Who to call in an emergency, as the person gave it; registering the patient makes it a support contact.
+    emergency_name = models.CharField(max_length=150, blank=True)
+    emergency_relationship = models.CharField(max_length=20, choices=SupportContact.Relationship.choices, blank=True)
+    emergency_phone = models.CharField(max_length=40, blank=True)
     notes = models.TextField(blank=True)
     patient = models.ForeignKey(
         "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from openiop.core.forms import DateInput, StyledFormMixin
-from openiop.patients.models import Coverage
+from openiop.patients.models import Coverage, SupportContact
 from openiop.referrals.models import IntakeSlot, Referral
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -99,11 +99,17 @@ class DetailsForm(SlotPickForm):
     )
     payer_name = forms.CharField(max_length=150, required=False, label="Insurance company")
     member_id = forms.CharField(max_length=60, required=False, label="Member ID")
+    emergency_name = forms.CharField(max_length=150, required=False, label="Emergency contact's name")
+    emergency_relationship = forms.ChoiceField(
+        choices=[("", "—"), *SupportContact.Relationship.choices], required=False, label="Their relationship to you"
+    )
+    emergency_phone = forms.CharField(max_length=40, required=False, label="Their number")
     website = forms.CharField(required=False, label="Leave this empty")
 
     field_order = [
         "slot", "first_name", "last_name", "date_of_birth", "phone", "email", "preferred_contact",
-        "payer_kind", "payer_name", "member_id", "website",
+        "payer_kind", "payer_name", "member_id", "emergency_name", "emergency_relationship", "emergency_phone",
+        "website",
     ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -127,11 +133,22 @@ class DetailsForm(SlotPickForm):
         data = super().clean() or {}
         if not data.get("phone") and not data.get("email"):
             self.add_error("phone", "Give a phone number or an email address so we can reach you.")
+        if (data.get("emergency_phone") or data.get("emergency_relationship")) and not data.get("emergency_name"):
+            self.add_error("emergency_name", "Give your emergency contact's name.")
+        if data.get("emergency_name") and not data.get("emergency_phone"):
+            self.add_error("emergency_phone", "Give your emergency contact's phone number.")
         return data
 
     def details(self) -> dict[str, Any]:
         names = ["first_name", "last_name", "date_of_birth", "phone", "email", "preferred_contact"]
-        names += ["payer_kind", "payer_name", "member_id"]
+        names += [
+            "payer_kind",
+            "payer_name",
+            "member_id",
+            "emergency_name",
+            "emergency_relationship",
+            "emergency_phone",
+        ]
         return {name: self.cleaned_data[name] for name in names}
 
 

@@ -42,7 +42,9 @@ def on_discharged(event: events.EpisodeDischarged) -> None:
         .exclude(kind=Kind.FOLLOW_UP)
         .values("pk")
     )
-    event.report(APP, "reminders_cancelled", _drop(pending), "pending reminders cancelled")
+    event.report(
+        APP, "reminders_cancelled", _drop(pending), "pending reminders cancelled", "pending reminder cancelled"
+    )
 
 
 def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
@@ -59,4 +61,6 @@ def _drop_released_sessions(event: events.EpisodeEvent) -> None:
     pending = Reminder.objects.filter(
         kind=Kind.SESSION, object_type=targets.BOOKING, object_id__in=bookings, status=Reminder.Status.PENDING
     ).values("pk")
-    event.report(APP, "reminders_cancelled", _drop(pending), "appointment reminders cancelled")
+    event.report(
+        APP, "reminders_cancelled", _drop(pending), "appointment reminders cancelled", "appointment reminder cancelled"
+    )

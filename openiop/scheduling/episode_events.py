@@ -103,10 +103,12 @@ def on_discharged(event: events.EpisodeDischarged) -> None:
             changed_fields=["ends_on"],
         )  # fmt: skip
     offered = _offer_seats([b.session_id for b in freed] + passed_on, acting_user=user)
-    event.report(APP, "bookings_cancelled", len(freed), "future sessions cancelled")
-    event.report(APP, "seats_offered", offered, "freed seats offered to the waitlist")
-    event.report(APP, "waitlist_withdrawn", withdrawn, "waitlist entries withdrawn")
-    event.report(APP, "enrollments_ended", len(ended), "enrollment ended")
+    event.report(APP, "bookings_cancelled", len(freed), "future sessions cancelled", "future session cancelled")
+    event.report(
+        APP, "seats_offered", offered, "freed seats offered to the waitlist", "freed seat offered to the waitlist"
+    )
+    event.report(APP, "waitlist_withdrawn", withdrawn, "waitlist entries withdrawn", "waitlist entry withdrawn")
+    event.report(APP, "enrollments_ended", len(ended), "enrollments ended", "enrollment ended")
 
 
 def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
@@ -124,8 +126,10 @@ def on_put_on_hold(event: events.EpisodePutOnHold) -> None:
     for booking in freed:
         booking_actions.audit_release(booking, user)
     offered = _offer_seats([b.session_id for b in freed] + passed_on, acting_user=user)
-    event.report(APP, "bookings_cancelled", len(freed), "upcoming sessions released")
-    event.report(APP, "seats_offered", offered, "freed seats offered to the waitlist")
+    event.report(APP, "bookings_cancelled", len(freed), "upcoming sessions released", "upcoming session released")
+    event.report(
+        APP, "seats_offered", offered, "freed seats offered to the waitlist", "freed seat offered to the waitlist"
+    )
 
 
 def on_level_of_care_changed(event: events.LevelOfCareChanged) -> None:
@@ -150,12 +154,16 @@ def on_level_of_care_changed(event: events.LevelOfCareChanged) -> None:
         on=event.effective_on,
     )
     result = moved.result
-    event.report(APP, "bookings_cancelled", moved.cancelled, f"future sessions in {event.old_program.name} cancelled")
-    event.report(APP, "sessions_booked", len(result.booked), f"sessions booked in the {track_label(track)}")
-    event.report(APP, "waitlisted", len(result.waitlisted), "waitlists joined for full sessions")
-    event.report(APP, "seats_offered", moved.offered, "freed seats offered to the waitlist")
-    event.report(APP, "waitlist_withdrawn", moved.withdrawn, "waitlist entries withdrawn")
-    event.report(APP, "enrollments_ended", int(moved.ended), "enrollment ended")
+    event.report(APP, "bookings_cancelled", moved.cancelled, f"future sessions in {event.old_program.name} cancelled",
+        f"future session in {event.old_program.name} cancelled",
+    )
+    event.report(APP, "sessions_booked", len(result.booked), f"sessions booked in the {track_label(track)}",
+        f"session booked in the {track_label(track)}",
+    )
+    event.report(APP, "waitlisted", len(result.waitlisted), "waitlists joined for full sessions", "waitlist joined for a full session")
+    event.report(APP, "seats_offered", moved.offered, "freed seats offered to the waitlist", "freed seat offered to the waitlist")
+    event.report(APP, "waitlist_withdrawn", moved.withdrawn, "waitlist entries withdrawn", "waitlist entry withdrawn")
+    event.report(APP, "enrollments_ended", int(moved.ended), "enrollments ended", "enrollment ended")
 
 
 def on_resumed(event: events.EpisodeResumed) -> None:
@@ -163,4 +171,4 @@ def on_resumed(event: events.EpisodeResumed) -> None:
     if enrollment is None:
         return
     booked = do_book_new_sessions(enrollment, acting_user=event.acting_user)
-    event.report(APP, "sessions_booked", len(booked), "sessions booked again")
+    event.report(APP, "sessions_booked", len(booked), "sessions booked again", "session booked again")

@@ -33,7 +33,7 @@ def on_discharged(event: events.EpisodeDischarged) -> None:
         .order_by("pk")
     ):
         closed += do_close_task_not_needed(task, acting_user=event.acting_user, note=DISCHARGE_NOTE)
-    event.report(APP, "tasks_closed", closed, "open tasks closed")
+    event.report(APP, "tasks_closed", closed, "open tasks closed", "open task closed")
 
 
 # Work about sessions held in the old program stays with the old program's queue.
@@ -44,4 +44,6 @@ def on_level_of_care_changed(event: events.LevelOfCareChanged) -> None:
     moved = do_move_open_tasks(
         event.episode, acting_user=event.acting_user, program=event.episode.program, keep=STAY_WITH_OLD_PROGRAM
     )
-    event.report(APP, "tasks_moved", moved, f"open tasks moved to {event.episode.program.name}")
+    event.report(APP, "tasks_moved", moved, f"open tasks moved to {event.episode.program.name}",
+        f"open task moved to {event.episode.program.name}",
+    )

@@ -162,8 +162,8 @@ def test_the_sign_confirmation_shows_what_the_discharge_did(client, stay):
     response = client.post(reverse("discharge:sign", args=[summary.public_id]), follow=True)
     html = response.content.decode()
     assert "3 future sessions cancelled" in html
-    assert "1 freed seats offered to the waitlist" in html
-    assert "1 waitlist entries withdrawn" in html
+    assert "1 freed seat offered to the waitlist" in html
+    assert "1 waitlist entry withdrawn" in html
     assert "3 pending reminders cancelled" in html
     assert "2 open tasks closed" in html
     stay.ana.refresh_from_db()

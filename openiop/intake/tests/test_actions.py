@@ -237,3 +237,29 @@ def test_a_referral_for_someone_else_is_refused(clinic, patient):
     with pytest.raises(ValidationError) as exc:
         start(patient, clinic.intake, referral=referral)
     assert "referral" in exc.value.message_dict
+
+
+def test_an_assessment_started_from_the_chart_belongs_to_the_referral_waiting_for_it(client, clinic, patient):
+    """The chart's Start (no referral named) links the patient's referral to the same program that awaits its
+    assessment, so signing moves it to "assessed"; a referral to another program or already assessed is left."""
+    elsewhere = do_link_patient(make_referral(clinic, program=clinic.su), acting_user=clinic.intake, patient=patient)
+    waiting = do_link_patient(
+        make_referral(clinic, stage=Referral.Stage.SCREENING), acting_user=clinic.intake, patient=patient
+    )
+    client.force_login(clinic.clinician)
+    response = client.post(
+        f"/intake/patients/{patient.public_id}/new/",
+        {"program": str(clinic.mh.public_id), "assessed_on": clinic.mh.now().date().isoformat()},
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    assessment = IntakeAssessment.objects.get(patient=patient)
+    assert assessment.referral == waiting
+    created = AuditEvent.objects.get(object_id=str(assessment.public_id), action=AuditAction.CREATED)
+    assert "referral" in created.changed_fields
+    complete(assessment, clinic.clinician)
+    assessment = do_sign_assessment(assessment, acting_user=clinic.clinician)
+    waiting.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert (waiting.stage, elsewhere.stage) == (Referral.Stage.ASSESSED, Referral.Stage.INQUIRY)
+    # The next assessment finds no referral waiting any more.
+    assert start(patient, clinic.clinician).referral is None

@@ -243,3 +243,9 @@ def test_every_event_type_has_its_hook_and_a_level_change_knows_its_direction(cl
         old_program=clinic.mh, old_track=None, new_track=clinic.day,
     )  # fmt: skip
     assert (change.reason, change.groups, change.direction) == ("", (), "step_down")
+
+
+def test_a_consequence_of_one_reads_in_the_singular():
+    several = events.Consequence(app="a", key="k", count=3, label="freed seats offered", singular="freed seat offered")
+    one = events.Consequence(app="a", key="k", count=1, label="freed seats offered", singular="freed seat offered")
+    assert events.describe([several, one]) == "3 freed seats offered; 1 freed seat offered"

@@ -75,3 +75,22 @@ def test_home_cards_link_the_aftercare_once_discharged(clinic):
 
 def test_family_accounts_get_no_care_cards(clinic, patient):
     assert home_cards(family_account(patient)) == {}
+
+
+def test_after_a_discharge_signed_during_a_session_home_says_the_program_ended(client, clinic):
+    """The discharge cancels what has not started; the session under way when it was signed is not a "next
+    session" for someone whose program has ended."""
+    from datetime import timedelta
+
+    from openiop.scheduling.models import Booking
+    from openiop.testing.scheduling import make_booking, make_session
+
+    episode = admit(clinic, "Casey", admitted_days_ago=40)
+    under_way = make_session(clinic.mh, timezone.now() - timedelta(minutes=20), minutes=55)
+    make_booking(under_way, episode.patient, episode=episode)
+    client.force_login(patient_account(episode.patient).user)
+    assert "Your next sessions" in client.get(reverse("portal:home")).content.decode()
+    signed(episode, clinic.clinician)
+    assert Booking.objects.get(session=under_way).status == Booking.Status.BOOKED  # it had started: kept
+    page = client.get(reverse("portal:home")).content.decode()
+    assert "Your program has ended" in page and "Your next sessions" not in page

@@ -404,3 +404,12 @@ def test_a_placement_request_picks_the_group_that_fits_the_persons_hours(clinic,
     do_change_stage(assessed, acting_user=clinic.intake, stage="waitlisted")
     episode = admit(clinic, assessed)
     assert admission_summary(episode) == (3, ["Day Group B"])
+
+
+def test_the_referral_action_refuses_an_emergency_contact_without_a_phone(clinic):
+    with pytest.raises(ValidationError) as refused:
+        make_referral(clinic, emergency_name="Robin Example")
+    assert "emergency_phone" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        make_referral(clinic, emergency_phone="555-0162", emergency_relationship="partner")
+    assert "emergency_name" in refused.value.message_dict

@@ -316,3 +316,41 @@ def test_the_manage_page_view_is_audited_without_a_user(client, clinic, book):
     client.get(f"/book/manage/{token}/")
     event = AuditEvent.objects.filter(action=AuditAction.RECORD_VIEWED, object_type="intakeappointment").get()
     assert event.actor is None and event.organization_id_ref == clinic.org.pk
+
+
+def test_an_emergency_contact_given_on_book_now_is_kept_and_carried_to_the_record(client, clinic):
+    from openiop.patients.models import SupportContact
+    from openiop.referrals.actions import do_create_patient_from_referral, do_link_patient
+
+    slot = make_slot(clinic.mh, 3, 10)
+    start(client, clinic.mh, slot)
+    emergency = {"emergency_name": "Robin Example", "emergency_relationship": "partner", "emergency_phone": "555-0162"}
+    response = client.post(f"{base(clinic.mh)}/details/", details_data(slot, **emergency))
+    assert response.status_code == 302
+    referral = Referral.objects.get(source=Referral.Source.BOOK_NOW)
+    assert (referral.emergency_name, referral.emergency_relationship, referral.emergency_phone) == (
+        "Robin Example", "partner", "555-0162",
+    )  # fmt: skip
+    client.force_login(clinic.intake)
+    assert "Robin Example (Spouse / partner) · 555-0162" in client.get(referral.get_absolute_url()).content.decode()
+
+    patient = do_create_patient_from_referral(referral, acting_user=clinic.intake, home_program=clinic.mh)
+    contact = SupportContact.objects.get(patient=patient)
+    assert (contact.name, contact.relationship, contact.phone, contact.notes) == (
+        "Robin Example", "partner", "555-0162", "Emergency contact",
+    )  # fmt: skip
+    referral.refresh_from_db()
+    do_link_patient(referral, acting_user=clinic.intake, patient=patient)  # again: nothing new
+    assert SupportContact.objects.filter(patient=patient).count() == 1
+
+
+def test_an_emergency_contact_needs_a_name_and_a_phone_and_keeps_what_was_typed(client, clinic):
+    slot = make_slot(clinic.mh, 3, 10)
+    start(client, clinic.mh, slot)
+    response = client.post(f"{base(clinic.mh)}/details/", details_data(slot, emergency_name="Robin Example"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Give your emergency contact&#x27;s phone number." in html and 'value="Robin Example"' in html
+    response = client.post(f"{base(clinic.mh)}/details/", details_data(slot, emergency_phone="555-0162"))
+    assert "Give your emergency contact&#x27;s name." in response.content.decode()
+    assert not Referral.objects.exists()
