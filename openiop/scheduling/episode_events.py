@@ -154,14 +154,30 @@ def on_level_of_care_changed(event: events.LevelOfCareChanged) -> None:
         on=event.effective_on,
     )
     result = moved.result
-    event.report(APP, "bookings_cancelled", moved.cancelled, f"future sessions in {event.old_program.name} cancelled",
+    event.report(
+        APP,
+        "bookings_cancelled",
+        moved.cancelled,
+        f"future sessions in {event.old_program.name} cancelled",
         f"future session in {event.old_program.name} cancelled",
     )
-    event.report(APP, "sessions_booked", len(result.booked), f"sessions booked in the {track_label(track)}",
+    event.report(
+        APP,
+        "sessions_booked",
+        len(result.booked),
+        f"sessions booked in the {track_label(track)}",
         f"session booked in the {track_label(track)}",
     )
-    event.report(APP, "waitlisted", len(result.waitlisted), "waitlists joined for full sessions", "waitlist joined for a full session")
-    event.report(APP, "seats_offered", moved.offered, "freed seats offered to the waitlist", "freed seat offered to the waitlist")
+    event.report(
+        APP,
+        "waitlisted",
+        len(result.waitlisted),
+        "waitlists joined for full sessions",
+        "waitlist joined for a full session",
+    )
+    event.report(
+        APP, "seats_offered", moved.offered, "freed seats offered to the waitlist", "freed seat offered to the waitlist"
+    )
     event.report(APP, "waitlist_withdrawn", moved.withdrawn, "waitlist entries withdrawn", "waitlist entry withdrawn")
     event.report(APP, "enrollments_ended", int(moved.ended), "enrollments ended", "enrollment ended")
 

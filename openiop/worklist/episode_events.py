@@ -44,6 +44,10 @@ def on_level_of_care_changed(event: events.LevelOfCareChanged) -> None:
     moved = do_move_open_tasks(
         event.episode, acting_user=event.acting_user, program=event.episode.program, keep=STAY_WITH_OLD_PROGRAM
     )
-    event.report(APP, "tasks_moved", moved, f"open tasks moved to {event.episode.program.name}",
+    event.report(
+        APP,
+        "tasks_moved",
+        moved,
+        f"open tasks moved to {event.episode.program.name}",
         f"open task moved to {event.episode.program.name}",
     )

@@ -228,11 +228,21 @@ def _change_status(page, live_server, patient, label: str) -> str:
     return " ".join(page.locator(".alert").all_inner_texts())
 
 
-def _step_down(page, live_server, episode) -> None:
-    """The level-of-care step-down (IOP to a lower level) inside the same episode."""
-    # step-down lands with the level-of-care change
-    episode.refresh_from_db()
-    assert episode.status == "active"
+def _step_down(page, live_server, patient, op) -> str:
+    """The level-of-care step-down from the Schedule tab: IOP to the clinic's OP evening track, in the same episode;
+    returns what the page says was done."""
+    page.goto(f"{live_server.url}{patient.get_absolute_url()}?tab=schedule")
+    page.get_by_role("link", name="Step down / step up").click()
+    move_to = page.get_by_label("Move to")
+    choice = move_to.locator("option", has_text=f"Step down to OP: {op.program.name}").inner_text()
+    move_to.select_option(label=choice.strip())
+    page.get_by_label("From").fill((MONDAY.date() + timedelta(days=1)).isoformat())  # tomorrow's sessions move
+    page.get_by_label("Reason").fill("Stable for two weeks; keeps the gains with fewer hours.")
+    screenshot(page, "journey-19-step-down")
+    page.get_by_role("button", name="Change level of care").click()
+    page.get_by_text(f"Step down: OP in {op.program.name}").first.wait_for()
+    screenshot(page, "journey-19-stepped-down")
+    return page.locator("main").inner_text()
 
 
 def _discharge(page, live_server, patient) -> str:
@@ -392,18 +402,29 @@ def test_an_episode_from_book_now_to_discharge_and_readmission(page, live_server
     screenshot(page, "journey-18-resumed")
     assert booked() == len(sessions) and f"{upcoming} sessions booked again" in resumed, resumed
 
-    # 8. The step-down.
-    _step_down(page, live_server, episode)
+    # 8. The step-down to the outpatient program: the IOP's upcoming sessions cancelled, the OP's booked.
+    from openiop.scheduling.models import Enrollment
+    from openiop.testing.levels import add_op
 
-    # 9. Discharge. Before it, Friday week's group is full and Sam waits for a seat in it.
+    op = add_op(clinic, days_ahead=(1, 3, 8, 10))
+    stepped = _step_down(page, live_server, patient, op)
+    episode.refresh_from_db()
+    assert (episode.program, episode.level_of_care) == (op.program, "op")
+    assert [p["level"] for p in episode.level_history] == ["iop", "op"]
+    assert Enrollment.objects.get(episode=episode, ends_on__isnull=True).track == op.track
+    assert f"{upcoming} future sessions in {clinic.mh.name} cancelled" in stepped, stepped
+    assert booked() == 1 + len(op.sessions)  # this morning's group, started before the change, keeps its seat
+    upcoming = len(op.sessions)
+
+    # 9. Discharge. Before it, the OP group's last session is full and Sam waits for a seat in it.
     from openiop.reminders.models import Reminder
     from openiop.scheduling.actions.booking import do_join_waitlist
     from openiop.scheduling.models import Session, WaitlistEntry
     from openiop.testing.scheduling import admit
 
-    full = sessions[-1]
+    full = op.sessions[-1]
     Session.objects.filter(pk=full.pk).update(capacity=1)
-    sam = admit(clinic, "Sam", legal_last_name="Waiting", admitted_days_ago=0)
+    sam = admit(clinic, "Sam", program=op.program, legal_last_name="Waiting", admitted_days_ago=0)
     waiting = do_join_waitlist(sam, acting_user=clinic.frontdesk, session=full)
     from openiop.reminders.actions import do_set_reminder_preferences
     from openiop.reminders.planner import plan_reminders
