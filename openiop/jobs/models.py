@@ -61,3 +61,22 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class IntegrityReport(models.Model):
+    """One run of the episode invariant checks (``jobs.integrity``): when, how many violations per check, and the
+    first of them by code and public id. Operational data: ids only, never a name or a date of care."""
+
+    checked_at = models.DateTimeField(db_index=True)
+    counts = models.JSONField(default=dict, blank=True)  # check code -> violations found (every check run)
+    errors = models.PositiveIntegerField(default=0)
+    warnings = models.PositiveIntegerField(default=0)
+    # [{code, severity, object_type, object_id, message, episode_id, patient_id}, ...], at most integrity.LIST_MAX
+    violations = models.JSONField(default=list, blank=True)
+    left_out = models.PositiveIntegerField(default=0)  # violations found beyond the stored list
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"integrity report {self.checked_at:%Y-%m-%d %H:%M}"

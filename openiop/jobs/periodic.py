@@ -220,6 +220,12 @@ DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
         "Re-decide the recent billable days of every active program (late coverage, changed payer rules)",
     ),
     PeriodicJob(
+        "check_integrity",
+        "openiop.jobs.integrity.run_daily",
+        "Check the episode invariants (no seat, offer or reminder left to a closed episode, seat counts); the report "
+        "is below",
+    ),
+    PeriodicJob(
         "audit_verify",
         "openiop.jobs.builtin.audit_verify",
         "Walk the audit trail's hash chain; fails (and shows here) if any row was altered, inserted or deleted",

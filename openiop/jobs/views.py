@@ -13,4 +13,5 @@ from openiop.jobs import queries
 @staff_view(Cap.MANAGE_PROGRAMS)
 def status(request: HttpRequest) -> HttpResponse:
     data = queries.overview(request.user)  # type: ignore[arg-type]
-    return render(request, "jobs/status.html", {"overview": data, "nav": "admin"})
+    panel = queries.integrity_panel(request.user)  # type: ignore[arg-type]
+    return render(request, "jobs/status.html", {"overview": data, "integrity": panel, "nav": "admin"})

@@ -118,3 +118,17 @@ def make_group_sessions(group: Group, days_ahead: tuple[int, ...] = (1, 3, 5), h
         make_session(program, local_at(program, day, hour), track=group.track, group=group, capacity=group.capacity)
         for day in days_ahead
     ]
+
+
+def admit_enrolled(clinic: Any, first_name: str, group: Group, **fields: Any) -> EpisodeOfCare:
+    """A patient admitted a week ago and enrolled today in ``group``'s track and group (booked into its upcoming
+    sessions by the enrollment action), as an admission from a referral leaves them."""
+    from django.utils import timezone
+
+    from openiop.scheduling.actions.enrollment import do_enroll
+
+    episode = admit(clinic, first_name, program=group.track.program, **fields)
+    today = timezone.localdate(timezone=group.track.program.tz())
+    do_enroll(episode, acting_user=None, track=group.track, groups=[group], starts_on=today)
+    episode.refresh_from_db()
+    return episode
