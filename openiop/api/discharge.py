@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
+from openiop.api.schemas import ConsequenceOut
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import require
@@ -62,15 +63,6 @@ class AftercareOut(Schema):
     relapse_prevention: dict[str, list[str]]
     family_supports: str
     locked_at: datetime | None
-
-
-class ConsequenceOut(Schema):
-    """What the discharge did in another app (``patients.events.Consequence``)."""
-
-    app: str
-    key: str
-    count: int
-    label: str
 
 
 class DischargeOut(Schema):

@@ -21,6 +21,7 @@ from openiop.api.schemas import (
     EpisodeIn,
     EpisodeOut,
     EpisodeStatusIn,
+    EpisodeStatusOut,
     MeOut,
     PatientIn,
     PatientOut,
@@ -34,6 +35,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients import actions as patient_actions
+from openiop.patients.events import Consequence
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import (
     find_possible_duplicates,
@@ -220,21 +222,27 @@ def get_episode(request: HttpRequest, episode_id: UUID) -> EpisodeOfCare:
     return episode
 
 
-@router.post("/episodes/{episode_id}/status", response=EpisodeOut, tags=["episodes"])
-def change_episode_status(request: HttpRequest, episode_id: UUID, payload: EpisodeStatusIn) -> EpisodeOfCare:
+@router.post("/episodes/{episode_id}/status", response=EpisodeStatusOut, tags=["episodes"])
+def change_episode_status(request: HttpRequest, episode_id: UUID, payload: EpisodeStatusIn) -> Any:
+    """Admit from the waitlist, hold, resume or discharge; ``consequences`` lists what the other apps did (future
+    sessions cancelled, seats offered, tasks closed...), as the Episodes tab's confirmation does."""
     user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
     if payload.status not in EpisodeOfCare.Status.values:
         raise ValidationError({"status": f"Use one of {', '.join(EpisodeOfCare.Status.values)}."})
     if payload.discharge_reason and payload.discharge_reason not in EpisodeOfCare.DischargeReason.values:
         raise ValidationError({"discharge_reason": "Use a TEDS-D discharge reason code 1-7."})
+    done: list[Consequence] = []
     patient_actions.do_change_episode_status(
         episode,
         acting_user=user,
         status=payload.status,
         on_date=payload.on_date,
         discharge_reason=payload.discharge_reason,
+        consequences=done,
     )
-    return get_object_or_404(
+    fresh = get_object_or_404(
         EpisodeOfCare.objects.select_related("patient", "program", "track", "primary_clinician"), pk=episode.pk
     )
+    fresh.consequences = done  # type: ignore[attr-defined]
+    return fresh

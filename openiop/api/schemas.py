@@ -187,6 +187,22 @@ class EpisodeOut(Schema):
         return user.public_id if user is not None else None
 
 
+class ConsequenceOut(Schema):
+    """What an episode transition did in another app (``patients.events.Consequence``): a stable ``key``, the
+    ``count`` and the staff ``label`` after it ("3 future sessions cancelled")."""
+
+    app: str
+    key: str
+    count: int
+    label: str
+
+
+class EpisodeStatusOut(EpisodeOut):
+    """The episode after a status change, with what the change did elsewhere (nothing listed for a count of 0)."""
+
+    consequences: list[ConsequenceOut] = []
+
+
 class EpisodeStatusIn(Schema):
     status: str
     on_date: date
