@@ -33,6 +33,15 @@ from openiop.plans.models import (
 OPEN_VERSION = (PlanVersion.Status.DRAFT, PlanVersion.Status.AWAITING_COSIGN, PlanVersion.Status.AWAITING_PATIENT)
 
 
+def awaiting_patient_q() -> Q:
+    """Versions waiting for the patient to sign or decline, as a filter (``actions.awaits_patient``): signed by the
+    clinician and not yet in force (patient-signature rule), or in force already (clinician-signature rule)."""
+    V = PlanVersion.Status
+    return (Q(status=V.AWAITING_PATIENT) | Q(status=V.ACTIVE, clinician_signed_at__isnull=False)) & Q(
+        patient_signed_at__isnull=True, patient_declined_at__isnull=True
+    )
+
+
 def plans_for_user(user: User) -> QuerySet[TreatmentPlan]:
     if user.organization_id is None:
         return TreatmentPlan.objects.none()
