@@ -17,12 +17,14 @@ from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
+from openiop.api.schemas import HandOverIn, HandoverOut, SignerOut, api_field_errors, signer_for
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.plans import actions, content_actions, queries
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
+from openiop.worklist import handover
 
 router = Router(tags=["plans"])
 KINDS: dict[str, Any] = {"problem": Problem, "goal": Goal, "objective": Objective, "intervention": Intervention}
@@ -102,10 +104,18 @@ class VersionOut(VersionSummary):
     barriers: str
     patient_words: str
     problems: list[ProblemOut]
+    # A draft's open hand-over for signing (scope of practice), or null.
+    handed_over: HandoverOut | None = None
 
     @staticmethod
     def resolve_problems(obj: PlanVersion) -> list[Any]:
         return list(obj.problems.all())
+
+    @staticmethod
+    def resolve_handed_over(obj: PlanVersion) -> Any:
+        if obj.status != PlanVersion.Status.DRAFT:
+            return None
+        return handover.current_handover(actions.HANDOVER_KIND, obj.public_id)
 
 
 class PlanOut(Schema):
@@ -290,6 +300,25 @@ def remove_item(request: HttpRequest, kind: str, item_id: UUID) -> Any:
 def sign(request: HttpRequest, version_id: UUID) -> PlanVersion:
     user = request_user(request)
     actions.do_sign_version(_version(user, version_id, Cap.EDIT_CLINICAL), acting_user=user)
+    return _version(user, version_id)
+
+
+@router.get("/plan-versions/{version_id}/signers", response=list[SignerOut])
+def signers(request: HttpRequest, version_id: UUID) -> list[User]:
+    """Who may sign the version: the program's active staff within scope of practice."""
+    user = request_user(request)
+    return actions.version_signers(_version(user, version_id, Cap.EDIT_CLINICAL))
+
+
+@router.post("/plan-versions/{version_id}/hand-over", response=VersionOut)
+def hand_over(request: HttpRequest, version_id: UUID, payload: HandOverIn) -> PlanVersion:
+    """Hand a draft to a clinician who may sign it: a work task for them, closed when they sign."""
+    user = request_user(request)
+    version = _version(user, version_id, Cap.EDIT_CLINICAL)
+    try:
+        actions.do_hand_over_version(version, acting_user=user, to=signer_for(user, payload.to))
+    except ValidationError as exc:
+        raise api_field_errors(exc, handed_to="to") from None
     return _version(user, version_id)
 
 

@@ -35,7 +35,8 @@ from openiop.plans.models import (
     ProgressReview,
     TreatmentPlan,
 )
-from openiop.programs.signing import signing_refusal
+from openiop.programs.signing import signers_for, signing_refusal
+from openiop.worklist import handover
 from openiop.worklist.actions import do_close_task_not_needed, do_raise_task, do_reassign_task
 from openiop.worklist.models import WorkTask
 
@@ -284,7 +285,7 @@ def signing_problems(version: PlanVersion, signer: User | None = None) -> dict[s
     also whether that person may sign a plan in this program (scope of practice)."""
     problems: dict[str, str] = {}
     if signer is not None:
-        refusal = signing_refusal(signer, version.plan.episode.program, "a treatment plan")
+        refusal = signing_refusal(signer, version.plan.episode.program, DOCUMENT)
         if refusal:
             problems["author"] = refusal
     rows = list(version.problems.prefetch_related("goals__objectives__interventions"))
@@ -338,10 +339,44 @@ def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
     audit_plan(
         version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "author", "clinician_signed_at"], version
     )
+    handover.close_handovers(HANDOVER_KIND, version.public_id, acting_user=acting_user, note="Treatment plan signed")
     if version.status == V.AWAITING_COSIGN:
         raise_cosign_task(version, acting_user)
     else:
         _activate_if_clinician_rule(version, acting_user)
+    return version
+
+
+HANDOVER_KIND = "plan"
+DOCUMENT = "a treatment plan"  # the scope-of-practice wording (programs/signing.py)
+
+
+def version_signers(version: PlanVersion, *, exclude: User | None = None) -> list[User]:
+    """Whom a draft may be handed to: the episode's program's active staff who may sign a treatment plan."""
+    return signers_for(version.plan.episode.program, DOCUMENT, exclude=exclude)
+
+
+@transaction.atomic
+def do_hand_over_version(version: PlanVersion, *, acting_user: User, to: User | None) -> PlanVersion:
+    """Hand a draft to a clinician who may sign it: a work task for them, closed when they sign (the signer becomes
+    the author), audited on the version as ``handed_over_to``."""
+    version = locked_draft(version)
+    if to is None:
+        raise ValidationError({"handed_to": "Choose the clinician who signs it."})
+    episode = version.plan.episode
+    handover.do_raise_handover(
+        acting_user=acting_user,
+        kind=HANDOVER_KIND,
+        document_id=version.public_id,
+        label=f"treatment plan version {version.number}",
+        to=to,
+        signers=version_signers(version),
+        program=episode.program,
+        patient=version.plan.patient,
+        episode=episode,
+        today=policy.local_today(episode.program),
+    )
+    audit_plan(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["handed_over_to"], version)
     return version
 
 

@@ -39,9 +39,10 @@ def supervised_credentials(program: Program) -> list[str]:
     return own or _norm(settings.OPENIOP_DEFAULTS["supervised_signing_credentials"])
 
 
-def signing_refusal(user: User, program: Program, document: str) -> str:
+def signing_refusal(user: User, program: Program, document: str, *, handed_over: bool = True) -> str:
     """Why ``user`` may not sign ``document`` ("an assessment", "a treatment plan", "a progress note") in
-    ``program``; empty when they may."""
+    ``program``; empty when they may. ``handed_over`` False for a document nobody else may sign for them (a progress
+    note, signed by the clinician who gave the service): the message then offers no hand-over."""
     accepted = accepted_credentials(program)
     allowed = set(accepted)
     if user.role == Role.SUPERVISED_CLINICIAN:
@@ -53,7 +54,22 @@ def signing_refusal(user: User, program: Program, document: str) -> str:
     why = f"yours: {', '.join(sorted(held)) or 'none'}"
     if user.role not in CLINICAL_ROLES:
         why += f" ({user.get_role_display().lower()} is not a clinical role)"
-    return (
-        f"Signing {document} needs a clinical credential this program accepts ({shown}); {why}. "
-        "Save it as a draft and hand it over."
+    then = "Save it as a draft and hand it over." if handed_over else "A clinician within scope writes and signs it."
+    return f"Signing {document} needs a clinical credential this program accepts ({shown}); {why}. {then}"
+
+
+def may_sign(user: User, program: Program, document: str) -> bool:
+    return not signing_refusal(user, program, document)
+
+
+def signers_for(program: Program, document: str, *, exclude: User | None = None) -> list[User]:
+    """The program's active staff who may sign ``document``, by name: whom a draft is handed over to. One query
+    (the credential check is done here, on the few clinical staff of the program)."""
+    staff = (
+        User.objects.filter(is_active=True, role__in=CLINICAL_ROLES, memberships__program_id=program.pk)
+        .order_by("last_name", "first_name", "username")
+        .distinct()
     )
+    if exclude is not None:
+        staff = staff.exclude(pk=exclude.pk)
+    return [u for u in staff if may_sign(u, program, document)]
