@@ -87,6 +87,30 @@ def cosign_key(version: PlanVersion) -> str:
     return f"{cosign_key_prefix()}{version.public_id}"
 
 
+def patient_signature_key(version: PlanVersion) -> str:
+    return f"{WorkTask.Kind.PLAN_PATIENT_SIGNATURE}:{version.public_id}"
+
+
+def raise_patient_signature_task(version: PlanVersion, today: date) -> bool:
+    """A version still waiting for the patient's signature (or documented refusal) after its deadline, under the
+    patient-signature rule (it is not in force): a task for the primary clinician, once. True when made now."""
+    plan = version.plan
+    program = plan.episode.program
+    due_on = policy.patient_signature_due_on(program, version.clinician_signed_at)
+    if version.status != V.AWAITING_PATIENT or due_on is None or today <= due_on:
+        return False
+    _, created = do_raise_task(
+        acting_user=None,
+        episode=plan.episode,
+        kind=WorkTask.Kind.PLAN_PATIENT_SIGNATURE,
+        trigger_key=patient_signature_key(version),
+        reason=f"Plan version {version.number} awaiting the patient's signature past its deadline ({due_on:%b} "
+        f"{due_on.day}): the patient signs, or record that they declined",
+        due_on=due_on,
+    )
+    return created
+
+
 def _close_task(key: str, acting_user: User | None, note: str) -> None:
     task = WorkTask.objects.filter(trigger_key=key, status=WorkTask.Status.OPEN).first()
     if task is not None:
@@ -420,6 +444,7 @@ def do_return_to_draft(version: PlanVersion, *, acting_user: User) -> PlanVersio
     version.save(update_fields=["status", "clinician_signed_at", "cosigned_by", "cosigned_at", "updated_at"])
     audit_plan(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "clinician_signed_at"], version)
     _close_task(cosign_key(version), acting_user, "Returned to draft")
+    _close_task(patient_signature_key(version), acting_user, "Returned to draft")
     return version
 
 
@@ -494,8 +519,10 @@ def do_patient_sign(
     # The signature's audit row names who signed, with the request's address and browser (core.audit).
     fields = ["patient_signed_at", "patient_signature_name", "patient_signature_method"]
     audit_plan(version.plan, acting_user, AuditAction.UPDATED, fields, version)
+    system = None if self_signed else acting_user
+    _close_task(patient_signature_key(version), system, "The patient signed")
     if version.status == V.AWAITING_PATIENT:  # already in force under the clinician-signature rule otherwise
-        _activate(version, None if self_signed else acting_user)
+        _activate(version, system)
     return version
 
 
@@ -528,6 +555,7 @@ def do_record_patient_declined(version: PlanVersion, *, acting_user: User, reaso
     audit_plan(
         version.plan, acting_user, AuditAction.UPDATED, ["patient_declined_at", "patient_declined_reason"], version
     )
+    _close_task(patient_signature_key(version), acting_user, "The patient declined to sign (recorded)")
     if version.status == V.AWAITING_PATIENT:
         _activate(version, acting_user)
     return version
