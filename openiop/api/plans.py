@@ -24,6 +24,7 @@ from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.plans import actions, content_actions, queries
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
+from openiop.programs.queries import get_program_for_user
 from openiop.worklist import handover
 
 router = Router(tags=["plans"])
@@ -343,3 +344,41 @@ def complete_review(request: HttpRequest, review_id: UUID, payload: CompleteIn) 
     review = queries.get_review_for_user(user, review_id, Cap.EDIT_CLINICAL)
     actions.do_complete_review(review, acting_user=user, **payload.dict())
     return queries.get_review_for_user(user, review_id)
+
+
+class PlanPolicyOut(Schema):
+    """When a signed plan comes into force, the patient's signature deadline and the review interval of a program
+    (its own, or the organization's defaults while ``is_default``)."""
+
+    program: UUID = Field(alias="program.public_id")
+    in_force_at: str
+    patient_signature_due_days: int
+    plan_review_interval_days: int
+    is_default: bool
+
+    @staticmethod
+    def resolve_is_default(obj: Any) -> bool:
+        return obj.pk is None
+
+
+class PlanPolicyIn(Schema):
+    in_force_at: str | None = None
+    patient_signature_due_days: int | None = None
+    plan_review_interval_days: int | None = None
+
+
+@router.get("/programs/{program_id}/plan-policy", response=PlanPolicyOut, tags=["programs"])
+def get_plan_policy(request: HttpRequest, program_id: UUID) -> Any:
+    """Program admins (MANAGE_PROGRAMS) of the programs they configure."""
+    program = get_program_for_user(request_user(request), program_id, Cap.MANAGE_PROGRAMS)
+    return actions.policy_or_default(program)
+
+
+@router.put("/programs/{program_id}/plan-policy", response=PlanPolicyOut, tags=["programs"])
+def set_plan_policy(request: HttpRequest, program_id: UUID, payload: PlanPolicyIn) -> Any:
+    """Change any of the three (a field left out is kept); audited as a configuration change."""
+    user = request_user(request)
+    program = get_program_for_user(user, program_id, Cap.MANAGE_PROGRAMS)
+    fields = {name: value for name, value in payload.dict().items() if value is not None}
+    actions.do_set_plan_policy(program, acting_user=user, **fields)
+    return actions.policy_or_default(program)

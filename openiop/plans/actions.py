@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.actions import apply_changes
 from openiop.core.models import AuditAction
-from openiop.core.roles import Role
+from openiop.core.roles import Cap, Role
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import policy
 from openiop.plans.models import (
@@ -35,6 +35,7 @@ from openiop.plans.models import (
     ProgressReview,
     TreatmentPlan,
 )
+from openiop.programs.models import Program
 from openiop.programs.signing import signers_for, signing_refusal
 from openiop.worklist import handover
 from openiop.worklist.actions import do_close_task_not_needed, do_raise_task, do_reassign_task
@@ -132,6 +133,52 @@ def locked_draft(version: PlanVersion) -> PlanVersion:
     if fresh.status != V.DRAFT:
         raise ValidationError({"status": "This version is signed; start a new version to change it."})
     return fresh
+
+
+# --- The program's plan policy ---------------------------------------------------------------------------------------
+
+POLICY_FIELDS = ("in_force_at", "patient_signature_due_days", "plan_review_interval_days")
+
+
+def policy_or_default(program: Program) -> PlanPolicy:
+    """The program's saved policy, or an unsaved one holding the organization's defaults (read at call time)."""
+    saved = PlanPolicy.objects.filter(program=program).first()
+    if saved is not None:
+        return saved
+    return PlanPolicy(
+        program=program,
+        in_force_at=policy.in_force_at(program),
+        patient_signature_due_days=policy.patient_signature_due_days(program),
+        plan_review_interval_days=policy.review_interval_days(program),
+    )
+
+
+@transaction.atomic
+def do_set_plan_policy(program: Program, *, acting_user: User, **fields: Any) -> list[str]:
+    """Save the program's plan policy (made from the defaults on first save); returns the changed fields. Audited as
+    a configuration change on the program, field names only. Plans already signed keep their state; the new rule
+    applies to the next signature, deadline and review."""
+    if not acting_user.can(Cap.MANAGE_PROGRAMS):
+        raise PermissionDenied
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise TypeError(f"PlanPolicy does not accept {sorted(unknown)}")
+    row = PlanPolicy.objects.select_for_update().filter(program=program).first() or policy_or_default(program)
+    changed = [name for name, value in fields.items() if getattr(row, name) != value]
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.full_clean(exclude=["program"])
+    if changed or row.pk is None:
+        row.save()
+        audit.record(
+            action=AuditAction.CONFIG_CHANGED,
+            acting_user=acting_user,
+            obj=program,
+            object_type="planpolicy",
+            changed_fields=changed,
+            organization_id=program.site.organization_id,
+        )
+    return changed
 
 
 # --- The plan ----------------------------------------------------------------------------------------------------

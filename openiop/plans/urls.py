@@ -13,6 +13,7 @@ urlpatterns = [
     path("versions/<uuid:public_id>/text/", views.save_text, name="text"),
     path("versions/<uuid:public_id>/sign/", views.sign, name="sign"),
     path("versions/<uuid:public_id>/hand-over/", views.hand_over, name="hand_over"),
+    path("programs/<uuid:public_id>/policy/", views.program_policy, name="program_policy"),
     path("versions/<uuid:public_id>/cosign/", views.cosign, name="cosign"),
     path("versions/<uuid:public_id>/return/", views.return_to_draft, name="return"),
     path("versions/<uuid:public_id>/patient-sign/", views.patient_sign, name="patient_sign"),

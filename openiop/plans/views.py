@@ -42,6 +42,7 @@ from openiop.plans.forms import (
     ObjectiveStatusForm,
     PatientDeclinedForm,
     PatientSignForm,
+    PlanPolicyForm,
     ProblemForm,
     RequestReviewForm,
     ReviewForm,
@@ -49,6 +50,7 @@ from openiop.plans.forms import (
 )
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
 from openiop.plans.review import gather
+from openiop.programs.queries import get_program_for_user
 from openiop.programs.signing import may_sign
 from openiop.worklist import handover
 from openiop.worklist.forms import HandOverForm
@@ -689,3 +691,29 @@ def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCar
         waiting = queries.signature_state(signing) if signing is not None else None
         rows.append(EpisodePlan(episode, plan, versions, reviews, status, open_version, active, waiting))
     return {"episode_plans": rows, "request_review_form": RequestReviewForm()}
+
+
+# --- The program's plan policy (administration) ----------------------------------------------------------------
+
+
+@staff_view(Cap.MANAGE_PROGRAMS)
+def program_policy(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A program admin sets when a signed plan comes into force, the patient's signature deadline and the review
+    interval; linked from the program's administration page."""
+    user = request_user(request)
+    program = get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
+    form = PlanPolicyForm(
+        request.POST if request.method == "POST" else None, instance=actions.policy_or_default(program)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = actions.do_set_plan_policy(
+                program, acting_user=user, **{name: form.cleaned_data[name] for name in actions.POLICY_FIELDS}
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, "Treatment plan settings saved." if changed else "Nothing changed.")
+            return redirect(program.get_absolute_url())
+    # Errors come back on the form with what was typed (200, as the other administration pages).
+    return render(request, "plans/program_policy.html", {"nav": "admin", "program": program, "form": form})
