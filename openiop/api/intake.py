@@ -1,4 +1,4 @@
-"""Intake API: read, start, save sections, rate a framework, add diagnoses, sign.
+"""Intake API: read, start, save sections, rate a framework, add diagnoses, sign, hand over for signing.
 
 Access as in the HTML views (intake.queries): VIEW_CLINICAL reads, EDIT_CLINICAL writes, 404 outside the user's
 programs. Every write goes through intake.actions, so a signed assessment refuses changes here too.
@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
+from openiop.api.schemas import HandOverIn, HandoverOut, SignerOut, api_field_errors, signer_for
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
@@ -26,6 +27,7 @@ from openiop.intake.queries import get_assessment_for_user, patient_assessments
 from openiop.patients.models import EpisodeOfCare
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program, Track
+from openiop.worklist import handover
 
 router = Router(tags=["intake"])
 
@@ -96,6 +98,8 @@ class AssessmentOut(AssessmentSummary):
     referral_to: str
     level_ratings: list[RatingOut]
     diagnoses: list[DiagnosisOut]
+    # The open hand-over for signing (scope of practice), or null.
+    handed_over: HandoverOut | None = None
 
     @staticmethod
     def resolve_episode(obj: IntakeAssessment) -> UUID | None:
@@ -120,6 +124,10 @@ class AssessmentOut(AssessmentSummary):
     @staticmethod
     def resolve_diagnoses(obj: IntakeAssessment) -> list[Any]:
         return list(obj.diagnoses.all())
+
+    @staticmethod
+    def resolve_handed_over(obj: IntakeAssessment) -> Any:
+        return None if obj.is_signed else handover.current_handover(actions.HANDOVER_KIND, obj.public_id)
 
 
 class StartIn(Schema):
@@ -274,4 +282,24 @@ def sign(request: HttpRequest, assessment_id: UUID) -> IntakeAssessment:
     user = request_user(request)
     assessment = get_assessment_for_user(user, assessment_id, Cap.EDIT_CLINICAL)
     actions.do_sign_assessment(assessment, acting_user=user)
+    return get_assessment_for_user(user, assessment_id)
+
+
+@router.get("/intake/{assessment_id}/signers", response=list[SignerOut])
+def signers(request: HttpRequest, assessment_id: UUID) -> list[User]:
+    """Who may sign the assessment: the assessing program's active staff within scope of practice."""
+    user = request_user(request)
+    assessment = get_assessment_for_user(user, assessment_id, Cap.EDIT_CLINICAL)
+    return actions.assessment_signers(assessment)
+
+
+@router.post("/intake/{assessment_id}/hand-over", response=AssessmentOut)
+def hand_over(request: HttpRequest, assessment_id: UUID, payload: HandOverIn) -> IntakeAssessment:
+    """Hand the draft to a clinician who may sign it: a work task for them, closed when it is signed."""
+    user = request_user(request)
+    assessment = get_assessment_for_user(user, assessment_id, Cap.EDIT_CLINICAL)
+    try:
+        actions.do_hand_over_assessment(assessment, acting_user=user, to=signer_for(user, payload.to))
+    except ValidationError as exc:
+        raise api_field_errors(exc, handed_to="to") from None
     return get_assessment_for_user(user, assessment_id)

@@ -17,12 +17,15 @@ from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
+from openiop.api.schemas import HandOverIn, HandoverOut, SignerOut, api_field_errors, signer_for
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
 from openiop.plans import actions, content_actions, queries
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
+from openiop.programs.queries import get_program_for_user
+from openiop.worklist import handover
 
 router = Router(tags=["plans"])
 KINDS: dict[str, Any] = {"problem": Problem, "goal": Goal, "objective": Objective, "intervention": Intervention}
@@ -102,10 +105,18 @@ class VersionOut(VersionSummary):
     barriers: str
     patient_words: str
     problems: list[ProblemOut]
+    # A draft's open hand-over for signing (scope of practice), or null.
+    handed_over: HandoverOut | None = None
 
     @staticmethod
     def resolve_problems(obj: PlanVersion) -> list[Any]:
         return list(obj.problems.all())
+
+    @staticmethod
+    def resolve_handed_over(obj: PlanVersion) -> Any:
+        if obj.status != PlanVersion.Status.DRAFT:
+            return None
+        return handover.current_handover(actions.HANDOVER_KIND, obj.public_id)
 
 
 class PlanOut(Schema):
@@ -293,6 +304,25 @@ def sign(request: HttpRequest, version_id: UUID) -> PlanVersion:
     return _version(user, version_id)
 
 
+@router.get("/plan-versions/{version_id}/signers", response=list[SignerOut])
+def signers(request: HttpRequest, version_id: UUID) -> list[User]:
+    """Who may sign the version: the program's active staff within scope of practice."""
+    user = request_user(request)
+    return actions.version_signers(_version(user, version_id, Cap.EDIT_CLINICAL))
+
+
+@router.post("/plan-versions/{version_id}/hand-over", response=VersionOut)
+def hand_over(request: HttpRequest, version_id: UUID, payload: HandOverIn) -> PlanVersion:
+    """Hand a draft to a clinician who may sign it: a work task for them, closed when they sign."""
+    user = request_user(request)
+    version = _version(user, version_id, Cap.EDIT_CLINICAL)
+    try:
+        actions.do_hand_over_version(version, acting_user=user, to=signer_for(user, payload.to))
+    except ValidationError as exc:
+        raise api_field_errors(exc, handed_to="to") from None
+    return _version(user, version_id)
+
+
 @router.post("/plan-versions/{version_id}/cosign", response=VersionOut)
 def cosign(request: HttpRequest, version_id: UUID) -> PlanVersion:
     user = request_user(request)
@@ -314,3 +344,41 @@ def complete_review(request: HttpRequest, review_id: UUID, payload: CompleteIn) 
     review = queries.get_review_for_user(user, review_id, Cap.EDIT_CLINICAL)
     actions.do_complete_review(review, acting_user=user, **payload.dict())
     return queries.get_review_for_user(user, review_id)
+
+
+class PlanPolicyOut(Schema):
+    """When a signed plan comes into force, the patient's signature deadline and the review interval of a program
+    (its own, or the organization's defaults while ``is_default``)."""
+
+    program: UUID = Field(alias="program.public_id")
+    in_force_at: str
+    patient_signature_due_days: int
+    plan_review_interval_days: int
+    is_default: bool
+
+    @staticmethod
+    def resolve_is_default(obj: Any) -> bool:
+        return obj.pk is None
+
+
+class PlanPolicyIn(Schema):
+    in_force_at: str | None = None
+    patient_signature_due_days: int | None = None
+    plan_review_interval_days: int | None = None
+
+
+@router.get("/programs/{program_id}/plan-policy", response=PlanPolicyOut, tags=["programs"])
+def get_plan_policy(request: HttpRequest, program_id: UUID) -> Any:
+    """Program admins (MANAGE_PROGRAMS) of the programs they configure."""
+    program = get_program_for_user(request_user(request), program_id, Cap.MANAGE_PROGRAMS)
+    return actions.policy_or_default(program)
+
+
+@router.put("/programs/{program_id}/plan-policy", response=PlanPolicyOut, tags=["programs"])
+def set_plan_policy(request: HttpRequest, program_id: UUID, payload: PlanPolicyIn) -> Any:
+    """Change any of the three (a field left out is kept); audited as a configuration change."""
+    user = request_user(request)
+    program = get_program_for_user(user, program_id, Cap.MANAGE_PROGRAMS)
+    fields = {name: value for name, value in payload.dict().items() if value is not None}
+    actions.do_set_plan_policy(program, acting_user=user, **fields)
+    return actions.policy_or_default(program)

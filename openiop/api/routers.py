@@ -21,6 +21,7 @@ from openiop.api.schemas import (
     EpisodeIn,
     EpisodeOut,
     EpisodeStatusIn,
+    EpisodeStatusOut,
     MeOut,
     PatientIn,
     PatientOut,
@@ -34,6 +35,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients import actions as patient_actions
+from openiop.patients.events import Consequence
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import (
     find_possible_duplicates,
@@ -42,7 +44,10 @@ from openiop.patients.queries import (
     patients_for_user,
     search_patients,
 )
+from openiop.programs import signing
+from openiop.programs.actions import do_update_program
 from openiop.programs.models import Program, Track
+from openiop.programs.queries import get_program_for_user
 
 router = Router()
 MAX_LIMIT = 200
@@ -77,6 +82,53 @@ def me(request: HttpRequest) -> dict[str, Any]:
 def list_programs(request: HttpRequest) -> Any:
     user = request_user(request)
     return Program.objects.filter(pk__in=program_ids_for(user)).select_related("site").prefetch_related("tracks")
+
+
+class SigningOut(Schema):
+    """Who may sign the program's clinical documents (scope of practice). ``own_*`` is what the program keeps
+    (empty: the organization's default), ``signing_credentials`` and ``supervised_signing_credentials`` what
+    applies, ``known`` what may be chosen."""
+
+    own_signing_credentials: list[str]
+    own_supervised_signing_credentials: list[str]
+    signing_credentials: list[str]
+    supervised_signing_credentials: list[str]
+    known: list[str]
+
+
+class SigningIn(Schema):
+    signing_credentials: list[str] | None = None
+    supervised_signing_credentials: list[str] | None = None
+
+
+def _signing(program: Program) -> dict[str, Any]:
+    return {
+        "own_signing_credentials": list(program.signing_credentials or []),
+        "own_supervised_signing_credentials": list(program.supervised_signing_credentials or []),
+        "signing_credentials": signing.accepted_credentials(program),
+        "supervised_signing_credentials": signing.supervised_credentials(program),
+        "known": signing.known_credentials(program),
+    }
+
+
+@router.get("/programs/{program_id}/signing", response=SigningOut, tags=["programs"])
+def get_signing(request: HttpRequest, program_id: UUID) -> Any:
+    """The program's signing credentials: program admins (MANAGE_PROGRAMS) of the programs they configure."""
+    program = get_program_for_user(request_user(request), program_id, Cap.MANAGE_PROGRAMS)
+    return _signing(program)
+
+
+@router.put("/programs/{program_id}/signing", response=SigningOut, tags=["programs"])
+def set_signing(request: HttpRequest, program_id: UUID, payload: SigningIn) -> Any:
+    """Change either list (a field left out is kept; an empty list follows the organization's default). Audited as
+    a configuration change, field names only."""
+    user = request_user(request)
+    program = get_program_for_user(user, program_id, Cap.MANAGE_PROGRAMS)
+    fields = {
+        name: signing.checked_list(program, name, value) for name, value in payload.dict().items() if value is not None
+    }
+    do_update_program(program, acting_user=user, **fields)
+    return _signing(program)
 
 
 class PatientFilter(Schema):
@@ -220,21 +272,27 @@ def get_episode(request: HttpRequest, episode_id: UUID) -> EpisodeOfCare:
     return episode
 
 
-@router.post("/episodes/{episode_id}/status", response=EpisodeOut, tags=["episodes"])
-def change_episode_status(request: HttpRequest, episode_id: UUID, payload: EpisodeStatusIn) -> EpisodeOfCare:
+@router.post("/episodes/{episode_id}/status", response=EpisodeStatusOut, tags=["episodes"])
+def change_episode_status(request: HttpRequest, episode_id: UUID, payload: EpisodeStatusIn) -> Any:
+    """Admit from the waitlist, hold, resume or discharge; ``consequences`` lists what the other apps did (future
+    sessions cancelled, seats offered, tasks closed...), as the Episodes tab's confirmation does."""
     user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
     if payload.status not in EpisodeOfCare.Status.values:
         raise ValidationError({"status": f"Use one of {', '.join(EpisodeOfCare.Status.values)}."})
     if payload.discharge_reason and payload.discharge_reason not in EpisodeOfCare.DischargeReason.values:
         raise ValidationError({"discharge_reason": "Use a TEDS-D discharge reason code 1-7."})
+    done: list[Consequence] = []
     patient_actions.do_change_episode_status(
         episode,
         acting_user=user,
         status=payload.status,
         on_date=payload.on_date,
         discharge_reason=payload.discharge_reason,
+        consequences=done,
     )
-    return get_object_or_404(
+    fresh = get_object_or_404(
         EpisodeOfCare.objects.select_related("patient", "program", "track", "primary_clinician"), pk=episode.pk
     )
+    fresh.consequences = done  # type: ignore[attr-defined]
+    return fresh

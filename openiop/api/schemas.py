@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from ninja import Field, Schema
+
+from openiop.accounts.models import User
 
 
 class TrackOut(Schema):
@@ -31,6 +35,55 @@ class ProgramOut(Schema):
     group_size_cap: int
     is_active: bool
     tracks: list[TrackOut]
+
+
+class SignerOut(Schema):
+    """A staff member who may sign a document (scope of practice): whom a draft is handed over to."""
+
+    id: UUID = Field(alias="public_id")
+    display_name: str
+    credentials: str
+
+
+class HandOverIn(Schema):
+    to: UUID
+
+
+class HandoverOut(Schema):
+    """A document's open hand-over for signing (``worklist.handover.Handover``)."""
+
+    to: UUID | None
+    to_name: str
+    on: datetime
+    task: UUID
+
+    @staticmethod
+    def resolve_to(obj: Any) -> UUID | None:
+        return obj.to.public_id if obj.to is not None else None
+
+    @staticmethod
+    def resolve_to_name(obj: Any) -> str:
+        return obj.to.display_name if obj.to is not None else ""
+
+    @staticmethod
+    def resolve_task(obj: Any) -> UUID:
+        return obj.task.public_id
+
+
+def signer_for(user: User, public_id: UUID) -> User:
+    """The staff member a document is handed to, in the user's organization; a problem naming ``to`` otherwise
+    (the action then checks they may sign it)."""
+    found = User.objects.filter(public_id=public_id, organization__isnull=False, is_active=True).first()
+    if found is None or found.organization_id != user.organization_id:
+        raise ValidationError({"to": "Unknown staff member."})
+    return found
+
+
+def api_field_errors(exc: ValidationError, **renamed: str) -> ValidationError:
+    """An action's errors keyed by the API's field names (the form's ``handed_to`` is the API's ``to``)."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({renamed.get(field, field): errors for field, errors in exc.error_dict.items()})
 
 
 class MeOut(Schema):
@@ -223,6 +276,22 @@ class EpisodeOut(Schema):
     def resolve_primary_clinician(obj: object) -> UUID | None:
         user = getattr(obj, "primary_clinician", None)
         return user.public_id if user is not None else None
+
+
+class ConsequenceOut(Schema):
+    """What an episode transition did in another app (``patients.events.Consequence``): a stable ``key``, the
+    ``count`` and the staff ``label`` after it ("3 future sessions cancelled")."""
+
+    app: str
+    key: str
+    count: int
+    label: str
+
+
+class EpisodeStatusOut(EpisodeOut):
+    """The episode after a status change, with what the change did elsewhere (nothing listed for a count of 0)."""
+
+    consequences: list[ConsequenceOut] = []
 
 
 class EpisodeStatusIn(Schema):

@@ -35,7 +35,8 @@ from openiop.intake.models import (
 )
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program, Track
-from openiop.programs.signing import signing_refusal
+from openiop.programs.signing import signers_for, signing_refusal
+from openiop.worklist import handover
 
 RECOMMENDATION_FIELDS = (
     "recommendation", "recommended_program", "recommended_track", "other_level_of_care", "recommendation_reason",
@@ -362,6 +363,7 @@ def do_sign_assessment(assessment: IntakeAssessment, *, acting_user: User) -> In
     assessment.signed_by = acting_user
     assessment.save(update_fields=["status", "signed_at", "signed_by", "updated_at"])
     _audit(assessment, acting_user, AuditAction.STATUS_CHANGED, ["status", "signed_at", "signed_by"])
+    handover.close_handovers(HANDOVER_KIND, assessment.public_id, acting_user=acting_user, note="Assessment signed")
     if assessment.referral_id is not None:
         from openiop.referrals.actions import do_mark_assessed
 
@@ -369,6 +371,40 @@ def do_sign_assessment(assessment: IntakeAssessment, *, acting_user: User) -> In
         # A referral already past assessment (waitlisted, admitted) keeps its stage: the intake was late paperwork.
         if referral is not None and referral.stage in BEFORE_ASSESSMENT:
             do_mark_assessed(referral, acting_user=acting_user)
+    return assessment
+
+
+HANDOVER_KIND = "intake"
+DOCUMENT = "an assessment"  # the scope-of-practice wording (programs/signing.py)
+
+
+def assessment_signers(assessment: IntakeAssessment, *, exclude: User | None = None) -> list[User]:
+    """Whom the draft may be handed to: the assessing program's active staff who may sign an assessment."""
+    return signers_for(assessment.program, DOCUMENT, exclude=exclude)
+
+
+@transaction.atomic
+def do_hand_over_assessment(assessment: IntakeAssessment, *, acting_user: User, to: User | None) -> IntakeAssessment:
+    """Hand the draft to a clinician who may sign it: a work task for them (closed when the assessment is signed),
+    audited on the assessment as ``handed_over_to``. Anyone who may edit it may hand it over; it stays a draft that
+    either of them may go on editing."""
+    assessment = _locked(assessment)
+    if to is None:
+        raise ValidationError({"handed_to": "Choose the clinician who signs it."})
+    program = assessment.program
+    handover.do_raise_handover(
+        acting_user=acting_user,
+        kind=HANDOVER_KIND,
+        document_id=assessment.public_id,
+        label="the intake assessment",
+        to=to,
+        signers=assessment_signers(assessment),
+        program=program,
+        patient=assessment.patient,
+        episode=assessment.episode,
+        today=timezone.localtime(timezone.now(), program.tz()).date(),
+    )
+    _audit(assessment, acting_user, AuditAction.STATUS_CHANGED, ["handed_over_to"])
     return assessment
 
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("<uuid:public_id>/diagnoses/", views.add_diagnosis, name="diagnosis_add"),
     path("diagnoses/<uuid:public_id>/remove/", views.remove_diagnosis, name="diagnosis_remove"),
     path("<uuid:public_id>/sign/", views.sign, name="sign"),
+    path("<uuid:public_id>/hand-over/", views.hand_over, name="hand_over"),
     path("<uuid:public_id>/addenda/", views.add_addendum, name="addendum"),
 ]

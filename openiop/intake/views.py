@@ -49,6 +49,9 @@ from openiop.measures.models import Administration, Occasion
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, programs_for_user
 from openiop.programs.models import Program
+from openiop.programs.signing import may_sign
+from openiop.worklist import handover
+from openiop.worklist.forms import HandOverForm
 
 
 def _audit_view(request: HttpRequest, assessment: IntakeAssessment) -> None:
@@ -171,8 +174,26 @@ def _edit_context(
         "sections": sections,
         "grids": grids,
         "diagnosis_form": forms.get("diagnosis") or DiagnosisForm(),
-        "problems": actions.signing_problems(assessment, request_user(request)),
+        **sign_context(request, assessment, forms.get("handover")),
         **_instruments_context(assessment),
+    }
+
+
+def sign_context(
+    request: HttpRequest, assessment: IntakeAssessment, handover_form: BaseForm | None = None
+) -> dict[str, Any]:
+    """What the sign panel shows: what signing still needs, and either the sign button (for someone who may sign)
+    or the hand-over to a clinician who may (scope of practice), with the open hand-over if any."""
+    user = request_user(request)
+    can_sign = may_sign(user, assessment.program, actions.DOCUMENT)
+    signers = [] if can_sign else actions.assessment_signers(assessment, exclude=user)
+    return {
+        "problems": actions.signing_problems(assessment, user),
+        "can_sign": can_sign,
+        "handover": handover.current_handover(actions.HANDOVER_KIND, assessment.public_id),
+        "handover_signers": signers,
+        "handover_form": handover_form or HandOverForm(signers=signers),
+        "handover_url": reverse("intake:hand_over", args=[assessment.public_id]) if user.can(Cap.EDIT_CLINICAL) else "",
     }
 
 
@@ -274,7 +295,7 @@ def save_section(request: HttpRequest, public_id: UUID, section: str) -> HttpRes
         "section": spec,
         "form": form,
         "saved": saved,
-        "problems": actions.signing_problems(assessment, request_user(request)),
+        **sign_context(request, assessment),
         "oob_sign": True,
     }
     # 200 even with errors: HTMX swaps only successful responses, and the fragment carries the errors.
@@ -309,7 +330,7 @@ def save_ratings(request: HttpRequest, public_id: UUID, framework: str) -> HttpR
         "assessment": assessment,
         "grid": form,
         "saved": saved,
-        "problems": actions.signing_problems(assessment, request_user(request)),
+        **sign_context(request, assessment),
         "oob_sign": True,
     }
     return render(request, "intake/partials/ratings.html", context)
@@ -326,7 +347,7 @@ def _diagnoses_response(
     context = {
         "assessment": fresh,
         "diagnosis_form": form,
-        "problems": actions.signing_problems(fresh, request_user(request)),
+        **sign_context(request, fresh),
         "oob_sign": True,
     }
     return render(request, "intake/partials/diagnoses.html", context)
@@ -374,6 +395,29 @@ def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect("intake:edit", assessment.public_id)
     messages.success(request, "Assessment signed.")
     return redirect(assessment.get_absolute_url())
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def hand_over(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Hand the draft to a clinician who may sign it (a work task for them); the page keeps the choice on error."""
+    user = request_user(request)
+    assessment = get_assessment_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    if assessment.is_signed:
+        messages.info(request, "This assessment is already signed.")
+        return redirect(assessment.get_absolute_url())
+    form = HandOverForm(request.POST, signers=actions.assessment_signers(assessment, exclude=user))
+    if form.is_valid():
+        to = form.cleaned_data["handed_to"]
+        try:
+            actions.do_hand_over_assessment(assessment, acting_user=user, to=to)
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, f"Handed over to {to.display_name} for signing.")
+            return redirect("intake:edit", assessment.public_id)
+    _audit_view(request, assessment)
+    return render(request, "intake/edit.html", _edit_context(request, assessment, {"handover": form}), status=422)
 
 
 @require_POST

@@ -158,7 +158,7 @@ def signing_problems(
     person may sign a note in this program (scope of practice)."""
     problems: dict[str, str] = {}
     if signer is not None:
-        refusal = signing_refusal(signer, note.episode.program, "a progress note")
+        refusal = signing_refusal(signer, note.episode.program, "a progress note", handed_over=False)
         if refusal:
             problems["author"] = refusal
     for name, label in narrative_fields(note.format):

@@ -307,7 +307,7 @@ def do_sign_group_note(group_note: GroupNote, *, acting_user: User) -> GroupNote
     if group_note.signatures.filter(facilitator=acting_user).exists():
         raise ValidationError({"facilitators": "You have signed this group note already."})
     # Each participant's part is a clinical note in their chart: the same scope of practice as a progress note.
-    refusal = signing_refusal(acting_user, session.program, "a group note")
+    refusal = signing_refusal(acting_user, session.program, "a group note", handed_over=False)
     if refusal:
         raise ValidationError({"facilitators": refusal})
     problems = group_signing_problems(group_note)

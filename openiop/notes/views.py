@@ -137,7 +137,7 @@ def _note_form_context(
         "narrative": [form[name] for name, _ in narrative_fields(note.format)],
         "problems": actions.signing_problems(note, diagnoses) if not form.is_bound else {},
         # Only the author signs a note, so the button answers for them (scope of practice).
-        "sign_refusal": signing_refusal(note.author, note.episode.program, "a progress note"),
+        "sign_refusal": signing_refusal(note.author, note.episode.program, "a progress note", handed_over=False),
         "no_plan": actions.objectives_problem(note.episode) if not objectives else "",
         "tz_name": str(note.episode.program.tz()),
         "now": timezone.now(),
@@ -305,7 +305,7 @@ def _group_page(
             rows=rows,
             signatures=view.signatures,
             has_signed=user.pk in signed_ids,
-            sign_refusal=signing_refusal(user, program, "a group note"),
+            sign_refusal=signing_refusal(user, program, "a group note", handed_over=False),
             is_facilitator=user.pk in {f.pk for f in context["facilitators"]},
             frozen=group_note.is_locked or bool(view.signatures),
             shared_form=shared_form

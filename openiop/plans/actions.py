@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.actions import apply_changes
 from openiop.core.models import AuditAction
-from openiop.core.roles import Role
+from openiop.core.roles import Cap, Role
 from openiop.patients.models import EpisodeOfCare
 from openiop.plans import policy
 from openiop.plans.models import (
@@ -35,7 +35,9 @@ from openiop.plans.models import (
     ProgressReview,
     TreatmentPlan,
 )
-from openiop.programs.signing import signing_refusal
+from openiop.programs.models import Program
+from openiop.programs.signing import signers_for, signing_refusal
+from openiop.worklist import handover
 from openiop.worklist.actions import do_close_task_not_needed, do_raise_task, do_reassign_task
 from openiop.worklist.models import WorkTask
 
@@ -86,6 +88,30 @@ def cosign_key(version: PlanVersion) -> str:
     return f"{cosign_key_prefix()}{version.public_id}"
 
 
+def patient_signature_key(version: PlanVersion) -> str:
+    return f"{WorkTask.Kind.PLAN_PATIENT_SIGNATURE}:{version.public_id}"
+
+
+def raise_patient_signature_task(version: PlanVersion, today: date) -> bool:
+    """A version still waiting for the patient's signature (or documented refusal) after its deadline, under the
+    patient-signature rule (it is not in force): a task for the primary clinician, once. True when made now."""
+    plan = version.plan
+    program = plan.episode.program
+    due_on = policy.patient_signature_due_on(program, version.clinician_signed_at)
+    if version.status != V.AWAITING_PATIENT or due_on is None or today <= due_on:
+        return False
+    _, created = do_raise_task(
+        acting_user=None,
+        episode=plan.episode,
+        kind=WorkTask.Kind.PLAN_PATIENT_SIGNATURE,
+        trigger_key=patient_signature_key(version),
+        reason=f"Plan version {version.number} awaiting the patient's signature past its deadline ({due_on:%b} "
+        f"{due_on.day}): the patient signs, or record that they declined",
+        due_on=due_on,
+    )
+    return created
+
+
 def _close_task(key: str, acting_user: User | None, note: str) -> None:
     task = WorkTask.objects.filter(trigger_key=key, status=WorkTask.Status.OPEN).first()
     if task is not None:
@@ -107,6 +133,52 @@ def locked_draft(version: PlanVersion) -> PlanVersion:
     if fresh.status != V.DRAFT:
         raise ValidationError({"status": "This version is signed; start a new version to change it."})
     return fresh
+
+
+# --- The program's plan policy ---------------------------------------------------------------------------------------
+
+POLICY_FIELDS = ("in_force_at", "patient_signature_due_days", "plan_review_interval_days")
+
+
+def policy_or_default(program: Program) -> PlanPolicy:
+    """The program's saved policy, or an unsaved one holding the organization's defaults (read at call time)."""
+    saved = PlanPolicy.objects.filter(program=program).first()
+    if saved is not None:
+        return saved
+    return PlanPolicy(
+        program=program,
+        in_force_at=policy.in_force_at(program),
+        patient_signature_due_days=policy.patient_signature_due_days(program),
+        plan_review_interval_days=policy.review_interval_days(program),
+    )
+
+
+@transaction.atomic
+def do_set_plan_policy(program: Program, *, acting_user: User, **fields: Any) -> list[str]:
+    """Save the program's plan policy (made from the defaults on first save); returns the changed fields. Audited as
+    a configuration change on the program, field names only. Plans already signed keep their state; the new rule
+    applies to the next signature, deadline and review."""
+    if not acting_user.can(Cap.MANAGE_PROGRAMS):
+        raise PermissionDenied
+    unknown = set(fields) - set(POLICY_FIELDS)
+    if unknown:
+        raise TypeError(f"PlanPolicy does not accept {sorted(unknown)}")
+    row = PlanPolicy.objects.select_for_update().filter(program=program).first() or policy_or_default(program)
+    changed = [name for name, value in fields.items() if getattr(row, name) != value]
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.full_clean(exclude=["program"])
+    if changed or row.pk is None:
+        row.save()
+        audit.record(
+            action=AuditAction.CONFIG_CHANGED,
+            acting_user=acting_user,
+            obj=program,
+            object_type="planpolicy",
+            changed_fields=changed,
+            organization_id=program.site.organization_id,
+        )
+    return changed
 
 
 # --- The plan ----------------------------------------------------------------------------------------------------
@@ -284,7 +356,7 @@ def signing_problems(version: PlanVersion, signer: User | None = None) -> dict[s
     also whether that person may sign a plan in this program (scope of practice)."""
     problems: dict[str, str] = {}
     if signer is not None:
-        refusal = signing_refusal(signer, version.plan.episode.program, "a treatment plan")
+        refusal = signing_refusal(signer, version.plan.episode.program, DOCUMENT)
         if refusal:
             problems["author"] = refusal
     rows = list(version.problems.prefetch_related("goals__objectives__interventions"))
@@ -338,10 +410,44 @@ def do_sign_version(version: PlanVersion, *, acting_user: User) -> PlanVersion:
     audit_plan(
         version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "author", "clinician_signed_at"], version
     )
+    handover.close_handovers(HANDOVER_KIND, version.public_id, acting_user=acting_user, note="Treatment plan signed")
     if version.status == V.AWAITING_COSIGN:
         raise_cosign_task(version, acting_user)
     else:
         _activate_if_clinician_rule(version, acting_user)
+    return version
+
+
+HANDOVER_KIND = "plan"
+DOCUMENT = "a treatment plan"  # the scope-of-practice wording (programs/signing.py)
+
+
+def version_signers(version: PlanVersion, *, exclude: User | None = None) -> list[User]:
+    """Whom a draft may be handed to: the episode's program's active staff who may sign a treatment plan."""
+    return signers_for(version.plan.episode.program, DOCUMENT, exclude=exclude)
+
+
+@transaction.atomic
+def do_hand_over_version(version: PlanVersion, *, acting_user: User, to: User | None) -> PlanVersion:
+    """Hand a draft to a clinician who may sign it: a work task for them, closed when they sign (the signer becomes
+    the author), audited on the version as ``handed_over_to``."""
+    version = locked_draft(version)
+    if to is None:
+        raise ValidationError({"handed_to": "Choose the clinician who signs it."})
+    episode = version.plan.episode
+    handover.do_raise_handover(
+        acting_user=acting_user,
+        kind=HANDOVER_KIND,
+        document_id=version.public_id,
+        label=f"treatment plan version {version.number}",
+        to=to,
+        signers=version_signers(version),
+        program=episode.program,
+        patient=version.plan.patient,
+        episode=episode,
+        today=policy.local_today(episode.program),
+    )
+    audit_plan(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["handed_over_to"], version)
     return version
 
 
@@ -385,6 +491,7 @@ def do_return_to_draft(version: PlanVersion, *, acting_user: User) -> PlanVersio
     version.save(update_fields=["status", "clinician_signed_at", "cosigned_by", "cosigned_at", "updated_at"])
     audit_plan(version.plan, acting_user, AuditAction.STATUS_CHANGED, ["status", "clinician_signed_at"], version)
     _close_task(cosign_key(version), acting_user, "Returned to draft")
+    _close_task(patient_signature_key(version), acting_user, "Returned to draft")
     return version
 
 
@@ -459,8 +566,10 @@ def do_patient_sign(
     # The signature's audit row names who signed, with the request's address and browser (core.audit).
     fields = ["patient_signed_at", "patient_signature_name", "patient_signature_method"]
     audit_plan(version.plan, acting_user, AuditAction.UPDATED, fields, version)
+    system = None if self_signed else acting_user
+    _close_task(patient_signature_key(version), system, "The patient signed")
     if version.status == V.AWAITING_PATIENT:  # already in force under the clinician-signature rule otherwise
-        _activate(version, None if self_signed else acting_user)
+        _activate(version, system)
     return version
 
 
@@ -493,6 +602,7 @@ def do_record_patient_declined(version: PlanVersion, *, acting_user: User, reaso
     audit_plan(
         version.plan, acting_user, AuditAction.UPDATED, ["patient_declined_at", "patient_declined_reason"], version
     )
+    _close_task(patient_signature_key(version), acting_user, "The patient declined to sign (recorded)")
     if version.status == V.AWAITING_PATIENT:
         _activate(version, acting_user)
     return version

@@ -20,7 +20,7 @@ from openiop.measures.hooks import SafetyAlertRaised
 from openiop.measures.models import SafetyAlert
 from openiop.patients.events import LevelOfCareChanged
 from openiop.patients.models import EpisodeOfCare
-from openiop.plans import actions
+from openiop.plans import actions, policy, queries
 from openiop.plans.models import PlanVersion, ProgressReview, TreatmentPlan
 from openiop.worklist.actions import do_close_task_not_needed
 from openiop.worklist.models import WorkTask
@@ -98,6 +98,13 @@ def ensure_tasks(result: DeadlineRun) -> None:
     waiting = PlanVersion.objects.filter(plan__in=open_plans, status=V.AWAITING_COSIGN)
     for version in waiting.select_related("plan__episode__program__site", "author__supervisor"):
         result.tasks_raised += actions.raise_cosign_task(version, None)
+    # Past the patient-signature deadline, not in force: the primary clinician follows it up.
+    unsigned = PlanVersion.objects.filter(
+        queries.awaiting_patient_q(), plan__in=open_plans, status=V.AWAITING_PATIENT
+    ).select_related("plan__episode__program__site")
+    for version in unsigned:
+        today = policy.local_today(version.plan.episode.program)
+        result.tasks_raised += actions.raise_patient_signature_task(version, today)
 
     stale: list[WorkTask] = []
     tasks = WorkTask.objects.filter(status=WorkTask.Status.OPEN).select_related("episode")
@@ -112,6 +119,12 @@ def ensure_tasks(result: DeadlineRun) -> None:
     still_waiting = {actions.cosign_key(v) for v in PlanVersion.objects.filter(status=V.AWAITING_COSIGN)}
     cosign = tasks.filter(kind=WorkTask.Kind.COSIGN_NEEDED, trigger_key__startswith=actions.cosign_key_prefix())
     stale += [t for t in cosign if t.trigger_key not in still_waiting]
+    still_unsigned = {
+        actions.patient_signature_key(v)
+        for v in PlanVersion.objects.filter(queries.awaiting_patient_q(), status=V.AWAITING_PATIENT)
+    }
+    signature = tasks.filter(kind=WorkTask.Kind.PLAN_PATIENT_SIGNATURE)
+    stale += [t for t in signature if t.trigger_key not in still_unsigned]
     for task in stale:
         result.tasks_closed += do_close_task_not_needed(task, acting_user=None, note="Done in the treatment plan")
 

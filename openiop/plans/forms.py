@@ -10,7 +10,7 @@ from openiop.accounts.models import User
 from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.intake.models import Diagnosis
 from openiop.plans.content_actions import goal_instruments
-from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, ProgressReview
+from openiop.plans.models import Goal, Intervention, Objective, PlanPolicy, PlanVersion, ProgressReview
 
 
 def measure_choices() -> list[tuple[str, str]]:
@@ -117,3 +117,18 @@ UNSCHEDULED = [(v, label) for v, label in ProgressReview.Trigger.choices if v !=
 
 class RequestReviewForm(StyledFormMixin, forms.Form):
     trigger = forms.ChoiceField(label="Why", choices=UNSCHEDULED)
+
+
+class PlanPolicyForm(StyledFormMixin, forms.ModelForm):
+    """A program's plan rules: when a signed plan comes into force, the patient's signature deadline, the review
+    interval (docs/clinical-rules.md#treatment-plans-and-reviews)."""
+
+    class Meta:
+        model = PlanPolicy
+        fields = ["in_force_at", "patient_signature_due_days", "plan_review_interval_days"]
+        labels = {
+            "in_force_at": "A signed plan comes into force",
+            "patient_signature_due_days": "Patient signs (or declines) within (days after the clinician's signature)",
+            "plan_review_interval_days": "Progress review every (days)",
+        }
+        widgets = {"in_force_at": forms.RadioSelect(attrs={"class": "form-check-input"})}

@@ -33,6 +33,15 @@ from openiop.plans.models import (
 OPEN_VERSION = (PlanVersion.Status.DRAFT, PlanVersion.Status.AWAITING_COSIGN, PlanVersion.Status.AWAITING_PATIENT)
 
 
+def awaiting_patient_q() -> Q:
+    """Versions waiting for the patient to sign or decline, as a filter (``actions.awaits_patient``): signed by the
+    clinician and not yet in force (patient-signature rule), or in force already (clinician-signature rule)."""
+    V = PlanVersion.Status
+    return (Q(status=V.AWAITING_PATIENT) | Q(status=V.ACTIVE, clinician_signed_at__isnull=False)) & Q(
+        patient_signed_at__isnull=True, patient_declined_at__isnull=True
+    )
+
+
 def plans_for_user(user: User) -> QuerySet[TreatmentPlan]:
     if user.organization_id is None:
         return TreatmentPlan.objects.none()
@@ -118,12 +127,19 @@ class SignatureState:
     patient_due_on: date | None = None
 
 
-def signature_state(version: PlanVersion) -> SignatureState:
+def signature_due_words(due_on: date | None, today: date) -> str:
+    """ "(due 12 Dec)", or "(overdue: due 12 Dec)" once the day has passed; "" without a date."""
+    if due_on is None:
+        return ""
+    day = f"{due_on.day} {due_on:%b}"
+    return f"(overdue: due {day})" if today > due_on else f"(due {day})"
+
+
+def signature_state(version: PlanVersion, today: date | None = None) -> SignatureState:
     V = PlanVersion.Status
     program = version.plan.episode.program
     due_on = policy.patient_signature_due_on(program, version.clinician_signed_at)
-    day = f"{due_on.day} {due_on:%b}" if due_on else ""
-    due = f" (due {day})" if due_on else ""
+    due = signature_due_words(due_on, today or policy.local_today(program))
     if version.status == V.DRAFT:
         return SignatureState(False, "Draft: not signed, not in force")
     if version.status == V.AWAITING_COSIGN:
@@ -131,7 +147,7 @@ def signature_state(version: PlanVersion) -> SignatureState:
     if version.status == V.AWAITING_PATIENT:
         return SignatureState(
             False,
-            f"Signed by clinician; waiting for the patient's signature{due} — in force once the patient signs",
+            f"Signed by clinician; waiting for the patient's signature {due} — in force once the patient signs",
             due_on,
         )
     if version.status == V.SUPERSEDED:
@@ -140,7 +156,7 @@ def signature_state(version: PlanVersion) -> SignatureState:
         return SignatureState(True, "In force; the patient declined to sign (reason recorded)")
     if version.patient_signed_at is None and version.clinician_signed_at is not None:
         return SignatureState(
-            True, f"In force since the clinician's signature; the patient signs or declines by {day}", due_on
+            True, f"In force since the clinician's signature; awaiting the patient's signature {due}", due_on
         )
     return SignatureState(True, "In force")
 
@@ -177,7 +193,7 @@ def plan_status(plan: TreatmentPlan, today: date, next_review: ProgressReview | 
             # Signed, but not in force until the patient signs: say so rather than "Plan due".
             due_on = policy.patient_signature_due_on(plan.episode.program, waiting.clinician_signed_at)
             state = policy.due_state(due_on, today) or "due"
-            return PlanStatus(state, "Plan signed; waiting for the patient's signature", due_on)
+            return PlanStatus(state, "Plan awaiting patient signature", due_on)
         state = policy.due_state(plan.due_on, today)
         words = {"overdue": "Plan overdue", "due_today": "Plan due today", "due": "Plan due"}[state]
         return PlanStatus(state, words, plan.due_on)

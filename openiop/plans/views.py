@@ -42,6 +42,7 @@ from openiop.plans.forms import (
     ObjectiveStatusForm,
     PatientDeclinedForm,
     PatientSignForm,
+    PlanPolicyForm,
     ProblemForm,
     RequestReviewForm,
     ReviewForm,
@@ -49,6 +50,10 @@ from openiop.plans.forms import (
 )
 from openiop.plans.models import Goal, Intervention, Objective, PlanVersion, Problem, ProgressReview, TreatmentPlan
 from openiop.plans.review import gather
+from openiop.programs.queries import get_program_for_user
+from openiop.programs.signing import may_sign
+from openiop.worklist import handover
+from openiop.worklist.forms import HandOverForm
 
 KINDS: dict[str, Any] = {"problem": Problem, "goal": Goal, "objective": Objective, "intervention": Intervention}
 
@@ -184,6 +189,10 @@ def _version_context(
         "text_form": text_form,
         "add_problem": add_problem,
         "problems": actions.signing_problems(version, user) if editing else {},
+        **(_handover_context(user, version, bound.get("handover")) if editing else {}),
+        "open_handover": handover.current_handover(actions.HANDOVER_KIND, version.public_id)
+        if version.status == PlanVersion.Status.DRAFT and not editing
+        else None,
         "can_cosign": version.status == PlanVersion.Status.AWAITING_COSIGN and actions.cosigners_ok(version, user),
         "can_return": version.status in (PlanVersion.Status.AWAITING_COSIGN, PlanVersion.Status.AWAITING_PATIENT)
         and user.can(Cap.EDIT_CLINICAL)
@@ -193,6 +202,20 @@ def _version_context(
         "signature_state": queries.signature_state(version),
         "awaits_patient": actions.awaits_patient(version),
         "decline_form": PatientDeclinedForm(),
+    }
+
+
+def _handover_context(user: User, version: PlanVersion, form: BaseForm | None) -> dict[str, Any]:
+    """The sign panel of a draft: the sign button for someone who may sign a plan, else the hand-over to a clinician
+    who may (scope of practice); the open hand-over either way."""
+    can_sign = may_sign(user, version.plan.episode.program, actions.DOCUMENT)
+    signers = [] if can_sign else actions.version_signers(version, exclude=user)
+    return {
+        "can_sign": can_sign,
+        "handover": handover.current_handover(actions.HANDOVER_KIND, version.public_id),
+        "handover_signers": signers,
+        "handover_form": form or HandOverForm(signers=signers),
+        "handover_url": reverse("plans:hand_over", args=[version.public_id]),
     }
 
 
@@ -365,6 +388,30 @@ def sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
     else:
         messages.success(request, "Signed. Ask the patient to sign: it comes into force once they do.")
     return redirect("plans:version", version.public_id)
+
+
+@require_POST
+@staff_view(Cap.EDIT_CLINICAL)
+def hand_over(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Hand a draft to a clinician who may sign it (a work task for them); the page keeps the choice on error."""
+    user = request_user(request)
+    version = queries.get_version_for_user(user, public_id, Cap.EDIT_CLINICAL)
+    if version.status != PlanVersion.Status.DRAFT:
+        messages.info(request, "This version is signed already.")
+        return redirect("plans:version", version.public_id)
+    form = HandOverForm(request.POST, signers=actions.version_signers(version, exclude=user))
+    if form.is_valid():
+        to = form.cleaned_data["handed_to"]
+        try:
+            actions.do_hand_over_version(version, acting_user=user, to=to)
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, f"Handed over to {to.display_name} for signing.")
+            return redirect("plans:version", version.public_id)
+    _viewed(request, version.plan.patient, version)
+    context = _version_context(request, version, {"handover": form})
+    return render(request, "plans/version.html", context, status=422)
 
 
 @require_POST
@@ -644,3 +691,29 @@ def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCar
         waiting = queries.signature_state(signing) if signing is not None else None
         rows.append(EpisodePlan(episode, plan, versions, reviews, status, open_version, active, waiting))
     return {"episode_plans": rows, "request_review_form": RequestReviewForm()}
+
+
+# --- The program's plan policy (administration) ----------------------------------------------------------------
+
+
+@staff_view(Cap.MANAGE_PROGRAMS)
+def program_policy(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A program admin sets when a signed plan comes into force, the patient's signature deadline and the review
+    interval; linked from the program's administration page."""
+    user = request_user(request)
+    program = get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
+    form = PlanPolicyForm(
+        request.POST if request.method == "POST" else None, instance=actions.policy_or_default(program)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = actions.do_set_plan_policy(
+                program, acting_user=user, **{name: form.cleaned_data[name] for name in actions.POLICY_FIELDS}
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, "Treatment plan settings saved." if changed else "Nothing changed.")
+            return redirect(program.get_absolute_url())
+    # Errors come back on the form with what was typed (200, as the other administration pages).
+    return render(request, "plans/program_policy.html", {"nav": "admin", "program": program, "form": form})

@@ -23,8 +23,9 @@ from openiop.measures import instruments, trends
 from openiop.measures.models import Administration
 from openiop.measures.schedules import family
 from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.plans.actions import awaits_patient
 from openiop.plans.models import PlanVersion
-from openiop.plans.queries import with_content
+from openiop.plans.queries import awaiting_patient_q, with_content
 from openiop.portal.models import PortalAccount
 from openiop.skills.models import PracticeEntry
 
@@ -151,13 +152,16 @@ def plan_versions(patient: Patient) -> list[PlanVersion]:
         current = chosen.get(version.plan_id)
         if current is None or version.status == PlanVersion.Status.AWAITING_PATIENT:
             chosen[version.plan_id] = version
+    for version in chosen.values():
+        # Waiting for the patient's signature: before it applies (the patient-signature rule) or after (the
+        # clinician-signature rule, where the plan is in force and the patient still reads and signs it).
+        version.awaits_patient = awaits_patient(version)  # type: ignore[attr-defined]
     return list(chosen.values())
 
 
 def get_awaiting_version(patient: Patient, public_id: UUID | str) -> PlanVersion:
-    return get_object_or_404(
-        with_content(_versions(patient).filter(status=PlanVersion.Status.AWAITING_PATIENT)), public_id=public_id
-    )
+    """A version the patient may sign: waiting for them, whether or not it is in force yet (the program's rule)."""
+    return get_object_or_404(with_content(_versions(patient).filter(awaiting_patient_q())), public_id=public_id)
 
 
 # --- Aftercare ---------------------------------------------------------------------------------------------------
@@ -210,7 +214,7 @@ def home_cards(account: PortalAccount) -> dict[str, Any]:
     due = list(open_administrations(patient))
     to_sign = list(
         PlanVersion.objects.filter(
-            plan__patient=patient, plan__episode__status__in=OPEN_EPISODE, status=PlanVersion.Status.AWAITING_PATIENT
+            awaiting_patient_q(), plan__patient=patient, plan__episode__status__in=OPEN_EPISODE
         ).order_by("plan_id")
     )
     last = PracticeEntry.objects.filter(patient=patient).order_by("-practiced_at", "-id").first()

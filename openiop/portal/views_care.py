@@ -227,6 +227,7 @@ def plan_sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """The patient signs their plan themself: a typed name, with the time, address and browser in the audit row."""
     patient = _account(request).patient
     version = care.get_awaiting_version(patient, public_id)
+    in_force = version.status == PlanVersion.Status.ACTIVE  # the clinician-signature rule: it applies already
     form = PlanSignForm(request.POST)
     if form.is_valid():
         try:
@@ -241,7 +242,12 @@ def plan_sign(request: HttpRequest, public_id: UUID) -> HttpResponse:
         except ValidationError as exc:
             add_action_errors(form, exc)
         else:
-            messages.success(request, "Thank you. You signed your treatment plan; it is now your plan in force.")
+            messages.success(
+                request,
+                "Thank you. You signed your treatment plan."
+                if in_force
+                else "Thank you. You signed your treatment plan; it is now your plan in force.",
+            )
             return redirect("portal:plan")
     return _plan_page(request, form, status=422)
 

@@ -18,7 +18,7 @@ from openiop.accounts.actions import SUPERVISOR_ROLES
 from openiop.accounts.models import User
 from openiop.core.forms import StyledFormMixin, TimeInput
 from openiop.core.roles import Role
-from openiop.programs import levels
+from openiop.programs import levels, signing
 from openiop.programs.models import WEEKDAYS, Organization, Program, Site, Track, validate_time_zone
 
 # Offered as suggestions in the time zone field; any IANA name is accepted.
@@ -339,3 +339,45 @@ class StaffCreateForm(StaffForm):
 
     def password(self) -> str | None:
         return self.cleaned_data.get("password1") or None
+
+
+class SigningCredentialsForm(AdminForm):
+    """Who may sign a program's clinical documents (scope of practice): the credentials accepted on their own, and
+    those accepted from a supervised clinician. Ticking exactly the default list (or nothing) keeps following the
+    organization's default, so a later change of the default reaches the program."""
+
+    signing_credentials = forms.MultipleChoiceField(
+        label="Credentials that sign on their own",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    supervised_signing_credentials = forms.MultipleChoiceField(
+        label="Credentials that sign with a supervisor's co-signature",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        self.program = program
+        self.defaults = {
+            "signing_credentials": signing.default_credentials(),
+            "supervised_signing_credentials": signing.default_supervised_credentials(),
+        }
+        super().__init__(*args, **kwargs)
+
+    def configure(self) -> None:
+        super().configure()
+        choices = [(c, c) for c in signing.known_credentials(self.program)]
+        for name, default in self.defaults.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.MultipleChoiceField)
+            field.choices = choices
+            field.help_text = f"None ticked: the default list ({', '.join(default)})."
+            field.initial = signing.own_or_default(getattr(self.program, name), default)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name, default in self.defaults.items():
+            if name in data and sorted(data[name]) == sorted(default):
+                data[name] = []  # the default: keep following it
+        return data

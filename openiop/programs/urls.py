@@ -14,6 +14,7 @@ urlpatterns = [
     path("programs/new/", views.program_create, name="program_create"),
     path("programs/<uuid:public_id>/", views.program_detail, name="program_detail"),
     path("programs/<uuid:public_id>/edit/", views.program_edit, name="program_edit"),
+    path("programs/<uuid:public_id>/signing/", views.program_signing, name="program_signing"),
     path("programs/<uuid:public_id>/active/", views.program_set_active, name="program_set_active"),
     path("programs/<uuid:public_id>/tracks/new/", views.track_create, name="track_create"),
     path("tracks/<uuid:public_id>/", views.track_edit, name="track_edit"),

@@ -22,7 +22,7 @@ from openiop.accounts.models import User
 from openiop.core.forms import add_action_errors
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import COMMON_CREDENTIALS, Cap
-from openiop.programs import queries
+from openiop.programs import queries, signing
 from openiop.programs.actions import (
     do_create_program,
     do_create_site,
@@ -40,6 +40,7 @@ from openiop.programs.forms import (
     OrganizationForm,
     ProgramCreateForm,
     ProgramForm,
+    SigningCredentialsForm,
     SiteForm,
     StaffCreateForm,
     StaffForm,
@@ -226,6 +227,9 @@ def program_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "tracks": tracks,
             "staff": staff,
             "can_edit": user.can(Cap.MANAGE_PROGRAMS),
+            "signing": signing.accepted_credentials(program),
+            "supervised_signing": signing.supervised_credentials(program),
+            "signing_is_default": not program.signing_credentials and not program.supervised_signing_credentials,
             # Placement lists patients: members of the program who place or configure only.
             "can_place": program.pk in program_ids_for(user)
             and (user.can(Cap.EDIT_CLINICAL) or user.can(Cap.MANAGE_PROGRAMS)),
@@ -252,6 +256,23 @@ def program_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         form = ProgramForm(initial=initial_from(program, ProgramForm.field_names))
     return _form_page(request, "programs/program_form.html", form, {"program": program})
+
+
+@staff_view(Cap.MANAGE_PROGRAMS)
+def program_signing(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Who may sign the program's assessments, plans and notes (docs/clinical-rules.md#scope-of-practice)."""
+    user: User = request.user  # type: ignore[assignment]
+    program = queries.get_program_for_user(user, public_id, Cap.MANAGE_PROGRAMS)
+    form = SigningCredentialsForm(request.POST if request.method == "POST" else None, program=program)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = do_update_program(program, acting_user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, "Signing credentials saved." if changed else "Nothing changed.")
+            return redirect(program.get_absolute_url())
+    return _form_page(request, "programs/signing_form.html", form, {"program": program})
 
 
 @staff_view(Cap.MANAGE_ORGANIZATION)

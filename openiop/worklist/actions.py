@@ -17,7 +17,7 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Role
-from openiop.patients.models import EpisodeOfCare
+from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import PRIMARY_CLINICIAN_ROLES
 from openiop.programs.models import Program
 from openiop.worklist.models import WorkTask
@@ -52,13 +52,19 @@ def assignee_for(episode: EpisodeOfCare) -> User | None:
 def do_raise_task(
     *,
     acting_user: User | None,
-    episode: EpisodeOfCare,
+    episode: EpisodeOfCare | None,
     kind: str,
     trigger_key: str,
     reason: str,
     due_on: date,
+    program: Program | None = None,
+    patient: Patient | None = None,
+    assigned_to: User | None = None,
 ) -> tuple[WorkTask, bool]:
     """The task for ``trigger_key``, made now unless it exists: (task, created).
+
+    Assigned to ``assigned_to`` when given, else by ``assignee_for(episode)``. A task about a document written
+    before admission has no episode: it names the ``program`` and ``patient`` instead (and its assignee).
 
     The insert runs in a savepoint, so when a concurrent transaction made the same trigger's task first the unique
     key rejects ours and we return theirs, leaving the caller's transaction intact.
@@ -66,16 +72,19 @@ def do_raise_task(
     existing = WorkTask.objects.filter(trigger_key=trigger_key).first()
     if existing is not None:
         return existing, False
-    program = episode.program
+    if episode is not None:
+        program, patient = episode.program, episode.patient
+    if program is None or patient is None:
+        raise ValueError("A task needs an episode, or a program and a patient.")
     task = WorkTask(
         organization_id=program.site.organization_id,
         program=program,
         episode=episode,
-        patient_id=episode.patient_id,
+        patient=patient,
         kind=kind,
         reason=reason[:REASON_MAX],
         trigger_key=trigger_key,
-        assigned_to=assignee_for(episode),
+        assigned_to=assigned_to if assigned_to is not None else assignee_for(episode) if episode else None,
         due_on=due_on,
     )
     try:
@@ -86,7 +95,7 @@ def do_raise_task(
     audit.record(
         action=AuditAction.CREATED,
         acting_user=acting_user,
-        patient=episode.patient,
+        patient=patient,
         obj=task,
         changed_fields=["kind", "reason", "assigned_to", "due_on"],
     )

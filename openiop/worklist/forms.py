@@ -55,3 +55,24 @@ class ReassignTaskForm(StyledFormMixin, forms.Form):
             "last_name", "first_name", "username"
         )
         field.label_from_instance = lambda u: u.display_name  # type: ignore[attr-defined]
+
+
+class HandOverForm(StyledFormMixin, forms.Form):
+    """Hand a draft over for signing: choose one of the program's staff who may sign it (``signers``)."""
+
+    handed_to = forms.ModelChoiceField(
+        label="Clinician who signs it",
+        queryset=User.objects.none(),
+        to_field_name="public_id",
+        empty_label="Choose…",
+        error_messages={"required": "Choose the clinician who signs it.", "invalid_choice": "Choose one of the list."},
+    )
+
+    def __init__(self, *args: Any, signers: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["handed_to"]
+        assert isinstance(field, forms.ModelChoiceField)
+        # The label is the display name, which carries the credentials ("Clinician Tester, LCSW").
+        field.queryset = User.objects.filter(pk__in=[u.pk for u in signers]).order_by(
+            "last_name", "first_name", "username"
+        )

@@ -27,6 +27,8 @@ class WorkTask(BaseModel):
         COSIGN_NEEDED = "cosign_needed", "Co-signature needed"
         FOLLOW_UP = "follow_up", "Aftercare follow-up check-in"
         DOSE_AT_RISK = "dose_at_risk", "Weekly dose at risk"
+        SIGN_HANDOVER = "sign_handover", "Handed over for signing"
+        PLAN_PATIENT_SIGNATURE = "plan_patient_signature", "Plan awaiting the patient's signature past its deadline"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -41,7 +43,10 @@ class WorkTask(BaseModel):
 
     organization = models.ForeignKey("programs.Organization", on_delete=models.PROTECT, related_name="+")
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="work_tasks")
-    episode = models.ForeignKey("patients.EpisodeOfCare", on_delete=models.PROTECT, related_name="work_tasks")
+    # None only for a task about a document written before admission (an intake assessment handed over for signing).
+    episode = models.ForeignKey(
+        "patients.EpisodeOfCare", null=True, blank=True, on_delete=models.PROTECT, related_name="work_tasks"
+    )
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="work_tasks")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     # Why it fired, in staff words without other patients' details, e.g. "Missed 2 sessions in a row (Mon, Wed)".

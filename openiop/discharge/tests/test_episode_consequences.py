@@ -181,6 +181,35 @@ def test_the_sign_api_answers_with_the_consequences(client, stay):
     assert keys["bookings_cancelled"] == 3 and keys["tasks_closed"] == 2
 
 
+def test_the_episode_status_api_answers_with_the_consequences(client, stay):
+    login(client, stay.clinic.clinician)
+    response = client.post(
+        f"/api/v1/episodes/{stay.ana.public_id}/status",
+        {"status": "discharged", "on_date": timezone.localdate().isoformat(), "discharge_reason": "1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == DISCHARGED and body["id"] == str(stay.ana.public_id)
+    keys = {c["key"]: c for c in body["consequences"]}
+    assert keys["bookings_cancelled"]["count"] == 3 and keys["bookings_cancelled"]["app"] == "scheduling"
+    assert keys["bookings_cancelled"]["label"] == "future sessions cancelled"
+    assert keys["waitlist_withdrawn"]["count"] == 1
+    # The contract names the shape.
+    schema = client.get("/api/v1/openapi.json").json()
+    operation = schema["paths"]["/api/v1/episodes/{episode_id}/status"]["post"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert "consequences" in schema["components"]["schemas"][ref]["properties"]
+    # A hold reports what it released; a transition that does nothing elsewhere lists nothing.
+    other = admit(stay.clinic, "Dana")
+    quiet = client.post(
+        f"/api/v1/episodes/{other.public_id}/status",
+        {"status": "on_hold", "on_date": timezone.localdate().isoformat()},
+        content_type="application/json",
+    )
+    assert quiet.status_code == 200 and quiet.json()["consequences"] == []
+
+
 def test_the_portal_lists_no_sessions_after_discharge(client, stay):
     from openiop.portal.tests.conftest import portal_login
 

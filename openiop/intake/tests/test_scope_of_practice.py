@@ -54,11 +54,12 @@ def test_the_programs_list_is_configurable(clinic, patient):
     assert "(MD)" in message and "yours: LCSW" in message
 
 
-def test_the_sign_view_refuses_and_the_button_says_why(client, clinic, patient):
+def test_the_sign_view_refuses_and_the_page_offers_the_hand_over(client, clinic, patient):
     assessment = complete(start(patient, clinic.intake), clinic.intake)
     client = login(client, clinic.intake)
     page = client.get(reverse("intake:edit", args=[assessment.public_id])).content.decode()
-    assert 'type="submit" disabled>Sign and lock the assessment' in page
+    # No page offers an action the user cannot take: the hand-over instead of the sign button, saying why.
+    assert "Sign and lock the assessment" not in page and "Hand over for signing" in page
     assert "Signing an assessment needs a clinical credential" in page
     response = client.post(reverse("intake:sign", args=[assessment.public_id]), follow=True)
     assert response.status_code == 200 and "Save it as a draft and hand it over." in response.content.decode()
@@ -75,7 +76,26 @@ def test_a_plan_is_signed_only_within_scope(client, clinic, patient):
         plan_actions.do_sign_version(version, acting_user=clinic.intake)
     assert "Signing a treatment plan needs a clinical credential" in exc.value.message_dict["author"][0]
     page = login(client, clinic.intake).get(reverse("plans:version", args=[version.public_id])).content.decode()
-    assert "disabled>Sign as the clinician" in page and "Signing a treatment plan needs" in page
+    assert "Sign as the clinician" not in page and "Signing a treatment plan needs" in page
+    assert "Hand over for signing" in page
     # The intern signs within scope, and the version waits for the supervisor as before.
     signed = plan_actions.do_sign_version(version, acting_user=clinic.intern)
     assert signed.status == PlanVersion.Status.AWAITING_COSIGN
+
+
+def test_a_note_author_outside_scope_is_not_offered_the_sign_button(client, clinic):
+    from openiop.notes.actions import do_create_note
+    from openiop.testing.notes import attend, individual_session
+    from openiop.testing.scheduling import admit
+
+    session = individual_session(clinic.mh, days_ago=1, facilitators=(clinic.clinician,))
+    episode = admit(clinic, "Robin", program=clinic.mh, admitted_days_ago=5)
+    attend(session, episode, clinic.frontdesk)
+    note = do_create_note(episode.patient, acting_user=clinic.clinician, episode=episode, session=session)
+    url = reverse("notes:edit", args=[note.public_id])
+    assert 'value="sign">Sign and lock' in login(client, clinic.clinician).get(url).content.decode()
+    do_update_program(clinic.mh, acting_user=clinic.sysadmin, signing_credentials=["MD"])
+    page = client.get(url).content.decode()
+    # A note is the author's own record: no sign button and no hand-over, only why.
+    assert "Sign and lock" not in page and "Signing a progress note needs" in page
+    assert "hand it over" not in page and "A clinician within scope writes and signs it." in page

@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 
 from openiop.core.roles import Cap
 from openiop.plans import policy, queries
+from openiop.plans.actions import awaits_patient
 from openiop.plans.models import PlanVersion, ProgressReview
 
 register = template.Library()
@@ -29,7 +30,7 @@ def plan_badges_context(request: Any, patient: Any) -> dict[str, Any]:
     plans = (
         queries.plans_for_user(user)
         .filter(patient=patient, episode__status__in=["active", "on_hold"])
-        .select_related("episode__program__site")
+        .select_related("episode__program__site", "current_version")
         .prefetch_related(
             Prefetch(
                 "reviews",
@@ -48,15 +49,24 @@ def plan_badges_context(request: Any, patient: Any) -> dict[str, Any]:
         due: list[ProgressReview] = getattr(plan, "due_reviews", [])  # set by the Prefetch above
         waiting: list[PlanVersion] = getattr(plan, "pending_versions", [])
         review = due[0] if due else None
-        status = queries.plan_status(plan, policy.local_today(plan.episode.program), review)
+        today = policy.local_today(plan.episode.program)
+        status = queries.plan_status(plan, today, review)
         pending = waiting[0] if waiting else None
+        # The patient's signature still owed, with its deadline: the version waiting for it (patient-signature
+        # rule), or the version in force (clinician-signature rule).
+        unsigned = next((v for v in (pending, plan.current_version) if v is not None and awaits_patient(v)), None)
+        signature = ""
+        if unsigned is not None:
+            due_on = policy.patient_signature_due_on(plan.episode.program, unsigned.clinician_signed_at)
+            signature = f"awaiting patient signature {queries.signature_due_words(due_on, today)}".strip()
         badges.append(
             {
                 "status": status,
+                "signature": signature,
                 # The version on its way in (a first draft, or a revision waiting for signatures).
                 "stage": STAGE_WORDS.get(pending.status, "") if pending else "",
                 "in_force": plan.current_version_id is not None,
-                "colour": _colour(status.state, plan.current_version_id is not None),
+                "colour": _colour(status.state, plan.current_version_id is not None, "overdue" in signature),
                 "program": plan.episode.program,
                 "url": patient.get_absolute_url(),
             }
@@ -72,9 +82,9 @@ STAGE_WORDS: dict[str, str] = {
 }
 
 
-def _colour(state: str, in_force: bool) -> str:
+def _colour(state: str, in_force: bool, signature_overdue: bool = False) -> str:
     if state == "overdue":
         return "text-bg-danger"
-    if state == "due_today" or not in_force:
+    if state == "due_today" or not in_force or signature_overdue:
         return "text-bg-warning"
     return "text-bg-success"

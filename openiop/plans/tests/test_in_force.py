@@ -75,7 +75,7 @@ def test_waiting_for_the_patient_is_shown_and_named_in_the_notes_check(client, c
     tab = client.get(reverse("patients:chart_tab", args=[episode.patient.public_id, "plan"]), HTTP_HX_REQUEST="true")
     assert "waiting for the patient&#x27;s signature" in tab.content.decode()
     chart = client.get(episode.patient.get_absolute_url()).content.decode()
-    assert "Plan signed; waiting for the patient&#x27;s signature" in chart
+    assert "Plan awaiting patient signature (due " in chart
     problem = note_actions.signing_problems(
         note_actions.do_update_note(_note(clinic, visit), acting_user=clinic.clinician, **NOTE)
     )

@@ -120,3 +120,34 @@ def test_a_revision_waiting_for_signature_is_shown_instead_of_the_version_in_for
     assert "ready for your signature (version 2)" in page and "Evening shifts." in page
     assert page.count("What we are working on:") == 2 and "In force since" not in page
     assert two_problems == one_problem
+
+
+def test_under_the_clinician_signature_rule_the_patient_still_reads_and_signs(logged_in, clinic, patient):
+    """The plan is in force once the clinician signs; the portal offers the signature without saying the plan
+    waits for the patient, and signing changes nothing but the signature."""
+    from openiop.plans.models import PlanPolicy
+
+    PlanPolicy.objects.create(program=patient.home_program, in_force_at=PlanPolicy.InForceAt.CLINICIAN_SIGNATURE)
+    version = signed_by_clinician(patient, clinic.clinician)
+    assert version.status == PlanVersion.Status.ACTIVE and version.patient_signed_at is None
+    page = logged_in.get(reverse("portal:plan")).content.decode()
+    assert "Your care team put this plan in place on" in page and "Sign my plan" in page
+    assert "ready for your signature" not in page and "it is now your plan in force" not in page
+    home = logged_in.get(reverse("portal:home")).content.decode()
+    assert "Read and sign my plan" in home
+    response = logged_in.post(
+        reverse("portal:plan_sign", args=[version.public_id]),
+        {"patient_signature_name": "Jordan Rivera", "agreed": "on"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "Thank you. You signed your treatment plan." in page
+    assert "it is now your plan in force" not in page and "Sign my plan" not in page
+    version.refresh_from_db()
+    assert version.status == PlanVersion.Status.ACTIVE and version.patient_signed_at is not None
+    assert version.plan.reviews.filter(status="due").count() == 1  # the review made at activation, not a second
+    # Signed: nothing more to sign.
+    again = logged_in.post(
+        reverse("portal:plan_sign", args=[version.public_id]), {"patient_signature_name": "J R", "agreed": "on"}
+    )
+    assert again.status_code == 404

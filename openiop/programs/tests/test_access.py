@@ -29,6 +29,10 @@ WRITE_PROGRAMS: list[Route] = [
     ("programs:track_edit", "day", "get"),
     ("programs:track_edit", "day", "post"),
     ("programs:track_set_active", "day", "post"),
+    ("programs:program_signing", "mh", "get"),
+    ("programs:program_signing", "mh", "post"),
+    ("plans:program_policy", "mh", "get"),
+    ("plans:program_policy", "mh", "post"),
 ]
 WRITE_ORGANIZATION: list[Route] = [
     ("programs:organization_edit", None, "get"),

@@ -101,7 +101,29 @@ def _book_into(
 ) -> dict[tuple[str, int], Session]:
     """Claim a seat in every upcoming session of the groups and the whole track (seats already held are kept).
     Returns the waitlists the full sessions point to; the caller joins them after writing its audit rows."""
+    booked, full, overlapping = _claim_seats(episode, track, groups, starts_on, acting_user=acting_user)
+    result.booked.extend(booked)
+    result.full.extend(full)
+    result.overlapping.extend(overlapping)
     full_targets: dict[tuple[str, int], Session] = {}
+    for session in full:
+        if full_to == SESSION_WAITLIST:
+            key = ("session", session.pk)
+        else:
+            key = ("group", session.group_id) if session.group_id else ("track", track.pk)
+        full_targets.setdefault(key, session)
+    return full_targets
+
+
+def _claim_seats(
+    episode: EpisodeOfCare, track: Track, groups: list[Group], starts_on: date, *, acting_user: User | None
+) -> tuple[list[Booking], list[Session], list[Session]]:
+    """Claim a seat in every session to book from ``starts_on``, each in its own savepoint, in start order (the
+    booking lock order): the bookings made now (seats already held are kept, not returned), the sessions that were
+    full, and those that clash with another booking of the person. No audit rows: the caller writes them last."""
+    booked: list[Booking] = []
+    full: list[Session] = []
+    overlapping: list[Session] = []
     for session in _sessions_to_book(episode, track, groups, starts_on):
         try:
             with transaction.atomic():
@@ -113,19 +135,14 @@ def _book_into(
                     idempotency_key=None,
                 )
         except booking_actions.NoSeatLeft:
-            result.full.append(session)
-            if full_to == SESSION_WAITLIST:
-                key = ("session", session.pk)
-            else:
-                key = ("group", session.group_id) if session.group_id else ("track", track.pk)
-            full_targets.setdefault(key, session)
+            full.append(session)
             continue
         except ValidationError:
-            result.overlapping.append(session)
+            overlapping.append(session)
             continue
         if created:
-            result.booked.append(booking)
-    return full_targets
+            booked.append(booking)
+    return booked, full, overlapping
 
 
 def _join_waitlists(
@@ -577,21 +594,7 @@ def do_book_new_sessions(enrollment: Enrollment, *, acting_user: User | None) ->
         track = enrollment.track
         groups = list(enrollment.groups.all())
         starts_on = max(enrollment.starts_on, timezone.localdate())
-        booked: list[Booking] = []
-        for session in _sessions_to_book(episode, track, groups, starts_on):
-            try:
-                with transaction.atomic():
-                    booking, created = booking_actions.claim_seat(
-                        session,
-                        episode,
-                        acting_user=acting_user,
-                        source=Booking.Source.ENROLLMENT,
-                        idempotency_key=None,
-                    )
-            except (booking_actions.NoSeatLeft, ValidationError):
-                continue
-            if created:
-                booked.append(booking)
+        booked, _, _ = _claim_seats(episode, track, groups, starts_on, acting_user=acting_user)
         for booking in booked:
             booking_actions.audit_booking(booking, acting_user)
         return booked
