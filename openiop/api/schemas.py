@@ -227,12 +227,17 @@ class LevelPeriodOut(Schema):
 
 
 class ConsequenceOut(Schema):
-    """What a transition did in another app (``patients.events.Consequence``)."""
+    """What an episode transition did in another app (``patients.events.Consequence``): a stable ``key``, the
+    ``count`` and the staff ``label`` after it ("3 future sessions cancelled", "1 future session cancelled")."""
 
     app: str
     key: str
     count: int
     label: str
+
+    @staticmethod
+    def resolve_label(obj: Any) -> str:
+        return str(obj.wording if hasattr(obj, "wording") else obj["label"])
 
 
 class EpisodeOut(Schema):
@@ -276,16 +281,6 @@ class EpisodeOut(Schema):
     def resolve_primary_clinician(obj: object) -> UUID | None:
         user = getattr(obj, "primary_clinician", None)
         return user.public_id if user is not None else None
-
-
-class ConsequenceOut(Schema):
-    """What an episode transition did in another app (``patients.events.Consequence``): a stable ``key``, the
-    ``count`` and the staff ``label`` after it ("3 future sessions cancelled")."""
-
-    app: str
-    key: str
-    count: int
-    label: str
 
 
 class EpisodeStatusOut(EpisodeOut):

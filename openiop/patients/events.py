@@ -64,8 +64,13 @@ class Consequence:
     label: str
     singular: str = ""  # the wording after a count of 1, when it differs ("1 freed seat offered")
 
+    @property
+    def wording(self) -> str:
+        """The words after the count: the singular for a count of 1 when there is one."""
+        return self.singular if self.count == 1 and self.singular else self.label
+
     def __str__(self) -> str:
-        return f"{self.count} {self.singular if self.count == 1 and self.singular else self.label}"
+        return f"{self.count} {self.wording}"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -195,6 +195,7 @@ def test_the_episode_status_api_answers_with_the_consequences(client, stay):
     assert keys["bookings_cancelled"]["count"] == 3 and keys["bookings_cancelled"]["app"] == "scheduling"
     assert keys["bookings_cancelled"]["label"] == "future sessions cancelled"
     assert keys["waitlist_withdrawn"]["count"] == 1
+    assert keys["waitlist_withdrawn"]["label"] == "waitlist entry withdrawn"  # a count of 1 reads in the singular
     # The contract names the shape.
     schema = client.get("/api/v1/openapi.json").json()
     operation = schema["paths"]["/api/v1/episodes/{episode_id}/status"]["post"]
