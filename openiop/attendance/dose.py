@@ -561,7 +561,14 @@ def _week_dose(
     last_day = episode_last_day(episode, start)
     minimum_day = max(start, episode.admitted_on) if episode.admitted_on else start
     track = episode.track
-    hours, source = minimums.with_source(episode, minimum_day)
+    # The week a level of care changes owes the lower minimum of its first and last day
+    # (docs/clinical-rules.md#level-of-care): never hours the schedule did not offer that week.
+    week_end = last_day if last_day is not None else start + timedelta(days=DAYS_PER_WEEK - 1)
+    hours, source = min(
+        minimums.with_source(episode, minimum_day),
+        minimums.with_source(episode, max(week_end, minimum_day)),
+        key=lambda found: found[0],
+    )
     return evaluate_week(
         slots,
         start=start,

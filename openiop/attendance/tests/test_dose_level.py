@@ -15,7 +15,7 @@ from openiop.patients.actions import do_change_level_of_care
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.actions import do_update_program
 from openiop.scheduling.actions.enrollment import do_enroll
-from openiop.testing.levels import add_php
+from openiop.testing.levels import add_op, add_php
 from openiop.testing.scheduling import admit
 
 
@@ -47,6 +47,21 @@ def test_weeks_before_the_change_keep_the_old_dose_and_later_weeks_follow_the_ne
     fresh = EpisodeOfCare.objects.select_related("program").get(pk=episode.pk)
     assert fresh.dose_hours_on(admitted) == Decimal(9)
     assert fresh.dose_hours_on(today + timedelta(days=7)) == Decimal(22)
+
+
+def test_the_week_of_a_step_down_owes_the_lower_level(clinic):
+    op = add_op(clinic, days_ahead=(1, 3, 8))
+    episode = admit(clinic, "Bo", admitted_days_ago=15)
+    do_enroll(episode, acting_user=clinic.clinician, track=clinic.day, starts_on=episode.admitted_on)
+    today = timezone.localdate()
+    do_change_level_of_care(episode, acting_user=clinic.director, track=op.track, effective_on=today, reason="Down")
+    (dose,) = episode_doses([EpisodeOfCare.objects.get(pk=episode.pk)], now=timezone.now() + timedelta(days=14))
+    op_minimum = minutes_from_hours(op.program.weekly_dose_hours)
+    assert op_minimum < minutes_from_hours(Decimal(9))
+    for week in dose.weeks:
+        changed_by_week_end = today <= week.start + timedelta(days=6)
+        expected = op_minimum if changed_by_week_end else minutes_from_hours(Decimal(9))
+        assert week.full_minimum == expected, week.start
 
 
 def test_query_counts_do_not_grow_with_stepped_episodes(clinic):
