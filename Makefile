@@ -16,9 +16,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(DEVSTAMP): $(STAMP)
+# One install for both (a fresh clone, as in CI, would otherwise build the package twice).
+$(DEVSTAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $@
+	touch $(STAMP) $@
 
 install: $(STAMP)
 dev: $(DEVSTAMP)

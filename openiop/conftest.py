@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from openiop.testing import flush
+from openiop.testing import demo, flush
 from openiop.testing.fixtures import Clinic, build_clinic, make_patient
 
 
@@ -15,7 +15,23 @@ def pytest_configure(config):
     flush.install()
 
 
+# The demo states shared between tests (openiop/testing/demo.py): the fixtures below, in the order they run.
+SHARED_DEMO_STATES = ("demo_clinic", "demo_command")
+
+
+# First: xdist's own hook (on each worker) reads the xdist_group marks added here into the test ids it schedules by.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    # The tests of each shared demo state run one after another, on one xdist worker, so a run builds it once.
+    # They go first: the group is long, and xdist hands out the larger groups first anyway.
+    def shared_state(item) -> int:
+        names = [i for i, name in enumerate(SHARED_DEMO_STATES) if name in item.fixturenames]
+        return names[0] if names else len(SHARED_DEMO_STATES)
+
+    items.sort(key=shared_state)  # stable: otherwise the collection order
+    for item in items:
+        if shared_state(item) < len(SHARED_DEMO_STATES):
+            item.add_marker(pytest.mark.xdist_group("demo"))
     # Under `--dist loadgroup` one xdist worker runs all the process tests, one after another: each starts several
     # worker processes and times their kills and leases, so two such tests at once on a 2-core machine would starve
     # each other (and the worker subprocesses) into timeouts. Other tests still run beside them on the other worker.
@@ -27,6 +43,59 @@ def pytest_collection_modifyitems(config, items):
         # assertion or server error still fails at once, and a second timeout fails too.
         if item.get_closest_marker("browser") and not item.get_closest_marker("flaky"):
             item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=[PlaywrightTimeout]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    # The shared demo state's fixture, torn down in here, stays open only when the next test asks for it too.
+    _next_test[0] = nextitem
+    try:
+        return (yield)
+    finally:
+        _next_test[0] = None
+
+
+_next_test: list[pytest.Item | None] = [None]
+
+
+def _shared_demo(request, name, django_db_blocker, build):
+    value = demo.shared_state(name, django_db_blocker, build)
+    try:
+        request.getfixturevalue("db")  # each test in a savepoint inside the shared transaction
+    except BaseException:
+        demo.close_shared_state()  # this fixture's teardown will not run
+        raise
+    yield value
+    # Torn down after the test's own transaction (set up after this), so only the shared one is left.
+    demo.release(name, _next_test[0])
+
+
+@pytest.fixture
+def demo_clinic(request, django_db_setup, django_db_blocker):
+    """The demo clinic built today (``build_demo_clinic``), shared (openiop/testing/demo.py). Take it instead of db."""
+    from django.utils import timezone
+
+    from openiop.demo.clinic import build_demo_clinic
+
+    yield from _shared_demo(request, "demo_clinic", django_db_blocker, lambda: build_demo_clinic(timezone.localdate()))
+
+
+@pytest.fixture
+def demo_command(request, django_db_setup, django_db_blocker):
+    """The database after `openiop demo --skip-schedule` ran today: the clinic and every other app's demo records,
+    without the calendar. Its organization, shared (openiop/testing/demo.py). Take it instead of db."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from openiop.demo.clinic import DEMO_ORGANIZATION
+    from openiop.programs.models import Organization
+
+    def build():
+        call_command("demo", "--skip-schedule", stdout=StringIO())
+        return Organization.objects.get(name=DEMO_ORGANIZATION)
+
+    yield from _shared_demo(request, "demo_command", django_db_blocker, build)
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from openiop.demo.clinic import ensure_demo_clinic, seed_demo_records
 from openiop.intake.models import IntakeAssessment
 
 
-def test_the_demo_has_signed_intakes_and_consents_with_a_revoked_release(db):
+def test_the_demo_has_signed_intakes_and_consents_with_a_revoked_release(demo_command):
     demo = ensure_demo_clinic()
     org = demo.organization
     seed_demo_records(org, timezone.localdate())

@@ -48,7 +48,9 @@ def test_two_builds_on_the_same_day_give_the_same_clinic(db):
     assert len({(r[1], r[2]) for r in first}) == 60
 
 
-def test_output_lists_every_login_with_the_url_and_password(db, monkeypatch):
+# The output tests run the command over the shared demo (the demo_command fixture, built by the same command from an
+# empty database): the logins and the MFA lines are printed on every run, the first or a later one.
+def test_output_lists_every_login_with_the_url_and_password(demo_command, monkeypatch):
     monkeypatch.setenv("PORT", "8123")
 
     output = run_demo()
@@ -69,7 +71,7 @@ def test_output_lists_every_login_with_the_url_and_password(db, monkeypatch):
     assert "Program director" in output
 
 
-def test_output_says_who_must_enrol_an_authenticator_app(db, settings):
+def test_output_says_who_must_enrol_an_authenticator_app(demo_command, settings):
     settings.MFA_REQUIRED_ROLES = ["clinician"]
 
     output = run_demo()
@@ -81,7 +83,7 @@ def test_output_says_who_must_enrol_an_authenticator_app(db, settings):
     assert "MFA_REQUIRED_ROLES is clinician" in output
 
 
-def test_output_says_mfa_is_off_when_no_role_requires_it(db, settings):
+def test_output_says_mfa_is_off_when_no_role_requires_it(demo_command, settings):
     settings.MFA_REQUIRED_ROLES = []
 
     output = run_demo()

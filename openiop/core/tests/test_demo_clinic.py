@@ -1,15 +1,13 @@
 """The demo clinic as `openiop demo --skip-schedule` builds it, checked by many read-only tests.
 
-Building it takes seconds, so it is built once for the module (openiop.testing.demo.seeded_once); what a test
-changes is rolled back before the next. The command's output and its refusals, which need an empty database, are
-in test_demo.py.
+Building it takes seconds, so it is built once and shared (the demo_command fixture, openiop/testing/demo.py); what
+a test changes is rolled back before the next. The command's output and its refusals are in test_demo.py.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -21,24 +19,16 @@ from openiop.core.audit import verify_chain
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Role
 from openiop.core.tests.test_demo import run_demo
-from openiop.demo.clinic import DEMO_ORGANIZATION, DEMO_PASSWORD
+from openiop.demo.clinic import DEMO_PASSWORD
 from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
 from openiop.programs.models import Organization, Program, Site, Track
-from openiop.testing.demo import seeded_once
 
 FICTIONAL_PHONE = re.compile(r"^\d{3}-555-01\d\d$")
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker) -> Iterator[Organization]:
-    with seeded_once(django_db_blocker):
-        run_demo()
-        yield Organization.objects.get(name=DEMO_ORGANIZATION)
-
-
-@pytest.fixture(autouse=True)
-def _db(db):
-    """Every test here reads the database (inside the module's transaction)."""
+@pytest.fixture
+def demo(demo_command) -> Organization:
+    return demo_command
 
 
 def test_demo_builds_the_clinic_as_specified(demo):

@@ -12,15 +12,13 @@ from openiop.demo.discharge import ensure_demo_discharges
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
 from openiop.patients.models import EpisodeOfCare
 
-pytestmark = pytest.mark.django_db
-
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def test_the_demo_discharges_are_signed_followed_up_and_idempotent():
+def test_the_demo_discharges_are_signed_followed_up_and_idempotent(demo_clinic):
     today = timezone.localdate()
     demo = ensure_demo_clinic(today)
     episodes = EpisodeOfCare.objects.filter(patient__organization=demo.organization, status="discharged")

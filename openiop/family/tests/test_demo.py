@@ -16,15 +16,13 @@ from openiop.demo.scheduling import ensure_demo_schedule
 from openiop.family.models import EducationMaterial
 from openiop.portal.models import PortalAccount
 
-pytestmark = pytest.mark.django_db
-
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def test_the_demo_family_login_sees_the_family_set_and_a_second_run_changes_nothing():
+def test_the_demo_family_login_sees_the_family_set_and_a_second_run_changes_nothing(demo_clinic):
     today = timezone.localdate()
     demo = ensure_demo_clinic(today)
     org = demo.organization

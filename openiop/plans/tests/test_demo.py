@@ -14,15 +14,13 @@ from openiop.patients.models import EpisodeOfCare
 from openiop.plans.diff import diff_versions
 from openiop.plans.models import Goal, Intervention, PlanVersion, Problem, ProgressReview, TreatmentPlan
 
-pytestmark = pytest.mark.django_db
-
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def test_the_demo_plans_cover_every_state_and_are_idempotent():
+def test_the_demo_plans_cover_every_state_and_are_idempotent(demo_clinic):
     today = timezone.localdate()
     demo = ensure_demo_clinic(today)
     org = demo.organization

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from openiop.demo.clinic import ensure_demo_clinic
@@ -12,10 +11,8 @@ from openiop.demo.referrals import REFERRALS, ensure_demo_referrals
 from openiop.referrals.models import IntakeAppointment, IntakeSlot, Referral
 from openiop.referrals.queries import metrics
 
-pytestmark = pytest.mark.django_db
 
-
-def test_the_demo_pipeline_is_deterministic_and_idempotent():
+def test_the_demo_pipeline_is_deterministic_and_idempotent(demo_clinic):
     today = timezone.localdate()
     demo = ensure_demo_clinic(today)
     assert ensure_demo_referrals(demo.organization, today) is True

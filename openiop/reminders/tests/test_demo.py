@@ -14,7 +14,7 @@ def _run() -> None:
     call_command("demo", "--skip-schedule", stdout=StringIO())
 
 
-def test_demo_opts_patients_in_and_plans_without_sending_and_is_idempotent(db, settings):
+def test_demo_opts_patients_in_and_plans_without_sending_and_is_idempotent(demo_command, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     _run()
     prefs = ReminderPreference.objects.count()

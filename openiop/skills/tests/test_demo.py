@@ -14,15 +14,13 @@ from openiop.plans.models import PlanVersion
 from openiop.programs.models import Program
 from openiop.skills.models import PracticeEntry
 
-pytestmark = pytest.mark.django_db
-
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def test_the_demo_practice_and_plan_to_sign_are_idempotent():
+def test_the_demo_practice_and_plan_to_sign_are_idempotent(demo_clinic):
     today = timezone.localdate()
     org = ensure_demo_clinic(today).organization
     seed_demo_intake(org, today)
