@@ -33,6 +33,8 @@ def next_session_flag(request: HttpRequest, patient: Patient) -> dict[str, Any] 
     session = booking.session
     return {
         "session": session,
+        # A session under way is still the one to know about, but it is not "next".
+        "under_way": session.starts_at <= timezone.now(),
         "starts_at": session.starts_at.astimezone(session.program.tz()),
         "name": session.group.name if session.group else (session.title or session.session_type.name),
         "schedule_url": f"{patient.get_absolute_url()}?tab=schedule",

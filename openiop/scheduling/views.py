@@ -40,7 +40,7 @@ from openiop.scheduling import feeds
 from openiop.scheduling.actions.enrollment import do_change_groups
 from openiop.scheduling.curriculum import curriculum_report
 from openiop.scheduling.level_views import can_change_level
-from openiop.scheduling.models import CalendarFeed, Enrollment, Group, Room
+from openiop.scheduling.models import Booking, CalendarFeed, Enrollment, Group, Room
 from openiop.scheduling.queries import get_session_for_user
 
 WEEK = "week"
@@ -301,11 +301,23 @@ def enrollment_groups(request: HttpRequest, public_id: UUID, enrollment_id: UUID
     )
 
 
+def one_row_per_session(bookings: list[Booking]) -> list[Booking]:
+    """A seat released and booked again (a hold and a resume, a step down) leaves several rows for one session; the
+    schedule shows one: the live booking, else the latest of the others."""
+    chosen: dict[int, Booking] = {}
+    for booking in bookings:
+        kept = chosen.get(booking.session_id)
+        live = booking.status == Booking.Status.BOOKED
+        if kept is None or (live, booking.pk) > (kept.status == Booking.Status.BOOKED, kept.pk):
+            chosen[booking.session_id] = booking
+    return [b for b in bookings if chosen[b.session_id] is b]
+
+
 def schedule_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     """Context for patients/…/tab_schedule: upcoming and past sessions, enrollments, curriculum, the feed."""
     user = request_user(request)
     now = timezone.now()
-    bookings = cal.patient_bookings(user, patient)
+    bookings = one_row_per_session(cal.patient_bookings(user, patient))
     upcoming = sorted((b for b in bookings if b.session.ends_at > now), key=lambda b: b.session.starts_at)
     past = [b for b in bookings if b.session.ends_at <= now]
     if episodes is None:

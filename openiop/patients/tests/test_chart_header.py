@@ -176,3 +176,19 @@ def test_an_unsigned_note_past_its_deadline_shows_as_overdue(client, clinic, pat
     login(client, clinic.clinician)
     header = _header(client, patient)
     assert 'data-flag="overdue-notes"' in header and "1 note overdue" in header
+
+
+def test_a_session_under_way_reads_now_not_next(clinic, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    patient = make_patient(clinic, clinic.mh)
+    started = timezone.now() - timedelta(minutes=20)
+    session = make_session(clinic.mh, started, track=clinic.day)
+    make_booking(session, patient)
+    login(client, clinic.clinician)
+    header = _header(client, patient)
+    local = started.astimezone(clinic.mh.tz())
+    assert 'data-flag="next-session"' in header and f"Now: since {local:%-I:%M %p}" in header, header
+    assert "Next:" not in header

@@ -55,3 +55,21 @@ def test_hold_releases_seats_and_reminders_and_resume_books_again(clinic):
     rebooked = Booking.objects.filter(episode=ana, status=Booking.Status.BOOKED)
     assert set(rebooked.values_list("session_id", flat=True)) == {s.pk for s in sessions}
     assert {c.key: c.count for c in done} == {"sessions_booked": 2}
+
+
+def test_the_schedule_tab_lists_a_session_released_and_booked_again_once(clinic, client):
+    from openiop.conftest import login
+
+    ana = admit(clinic, "Ana")
+    sessions = [make_session(clinic.mh, local_at(clinic.mh, d, 9), track=clinic.day) for d in (1, 3)]
+    do_enroll(ana, acting_user=clinic.clinician, track=clinic.day, starts_on=timezone.localdate())
+    for status in (S.ON_HOLD, S.ACTIVE, S.ON_HOLD):
+        _status(ana, status, timezone.localdate())
+    assert Booking.objects.filter(episode=ana).count() == 2 * len(sessions)  # each session: a row per booking
+    login(client, clinic.clinician)
+    upcoming = client.get(f"{ana.patient.get_absolute_url()}?tab=schedule").context["upcoming"]
+    assert [b.session_id for b in upcoming] == [s.pk for s in sessions]
+    assert {b.status for b in upcoming} == {Booking.Status.CANCELLED}
+    _status(ana, S.ACTIVE, timezone.localdate())
+    upcoming = client.get(f"{ana.patient.get_absolute_url()}?tab=schedule").context["upcoming"]
+    assert [(b.session_id, b.status) for b in upcoming] == [(s.pk, Booking.Status.BOOKED) for s in sessions]
