@@ -78,7 +78,7 @@ def test_a_step_up_shows_on_the_schedule_episodes_tab_and_header(client, clinic,
     )
     page = response.content.decode()
     assert "Step up: PHP in Adult Mental Health PHP, PHP day track" in page
-    assert "Also done: 1 future sessions in Adult Mental Health IOP cancelled; 3 sessions booked" in page
+    assert "Also done: 1 future session in Adult Mental Health IOP cancelled; 3 sessions booked" in page
     assert Booking.objects.filter(episode=episode, session__in=php.sessions, status=Booking.Status.BOOKED).count() == 3
     assert 'data-flag="stay"' in page and "PHP · week" in page
     assert 'data-flag="intake-level"' in page and "ASAM 2.1" in page
