@@ -1,7 +1,9 @@
-"""The demo's attendance history: replayed through the actions, deterministic, idempotent, and showing each feature.
+"""The demo's attendance history: replayed through the actions, idempotent, and showing each feature.
 
 Built for a fixed Thursday with two weeks of history (the full twelve take a minute; `make demo` builds those).
-Building takes a while, so one test builds it and checks each property with the helpers below.
+Building takes a while, so one test builds it once and checks each property with the helpers below. That two builds
+on one day agree is checked where a build is cheaper (measures' and referrals' demo tests): the history draws every
+choice from the same seeded generator.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -50,12 +51,8 @@ def history_rows(org: Organization) -> list[tuple]:
 def test_the_demo_history(db, monkeypatch):
     # The seeding after the history books the weeks after TODAY, which the real clock would make the past.
     moving_clock(monkeypatch, local_moment(TODAY, time(11), "America/New_York"))
-    with transaction.atomic():
-        rolled_back = history_rows(build_demo(TODAY, history_weeks=WEEKS).clinic.organization)
-        transaction.set_rollback(True)
     demo = build_demo(TODAY, history_weeks=WEEKS).clinic.organization
-    # Two builds on the same day give the same records.
-    assert rolled_back and history_rows(demo) == rolled_back
+    assert history_rows(demo)
     check_the_calendar_starts_with_the_history_and_every_past_seat_is_recorded(demo)
     check_the_history_goes_through_the_actions_in_time_order(demo)
     check_the_history_is_mostly_present_with_some_late_early_and_absent(demo)

@@ -24,7 +24,7 @@ def demo(django_db_setup, django_db_blocker) -> Iterator[DemoClinic]:
         yield build_demo_clinic(TODAY)
 
 
-def test_demo_gains_twelve_weeks_of_sessions_and_enrollments(db, demo):
+def test_demo_gains_twelve_weeks_of_sessions_and_enrollments_once(db, demo):
     assert ensure_demo_schedule(demo.organization, TODAY) is True
     monday = TODAY - timedelta(days=TODAY.weekday())
     sessions = Session.objects.filter(program__site__organization=demo.organization)
@@ -40,10 +40,7 @@ def test_demo_gains_twelve_weeks_of_sessions_and_enrollments(db, demo):
     booked = Booking.objects.filter(session__in=sessions, status=Booking.Status.BOOKED)
     assert booked.count() == sum(s.booked_count for s in sessions) > 0
     assert verify_chain() == []
-
-
-def test_demo_schedule_is_idempotent(db, demo):
-    ensure_demo_schedule(demo.organization, TODAY)
+    # A second run (the next `openiop demo`) adds nothing; checked on the same build, as building it takes a while.
     before = (Session.objects.count(), Booking.objects.count(), SessionSeries.objects.count())
     assert ensure_demo_schedule(demo.organization, TODAY) is False
     assert (Session.objects.count(), Booking.objects.count(), SessionSeries.objects.count()) == before
