@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from openiop.testing import demo, flush
+from openiop.testing import demo, flush, snapshot
 from openiop.testing.fixtures import Clinic, build_clinic, make_patient
 
 
@@ -98,23 +98,37 @@ def demo_command(request, django_db_setup, django_db_blocker):
     yield from _shared_demo(request, "demo_command", django_db_blocker, build)
 
 
+# Most tests log in with force_login; the MFA tests switch enforcement back on. Argon2 is deliberately slow (that is
+# its job): tests hash with a fast hasher, and core/tests/test_settings.py checks that the real settings use Argon2.
+# Tasks run inline, so a test sees what an enqueued task did at once; openiop/jobs/tests switch to the database and
+# Redis backends (and real worker processes) where the queue itself is under test.
+TEST_SETTINGS = {
+    "MFA_REQUIRED_ROLES": [],
+    "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+}
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    """Most tests log in with force_login; the MFA tests switch enforcement back on.
+    for name, value in TEST_SETTINGS.items():
+        setattr(settings, name, value)
 
-    Argon2 is deliberately slow (that is its job); tests hash with a fast hasher, and
-    core/tests/test_settings.py checks that the real settings use Argon2.
-    """
-    settings.MFA_REQUIRED_ROLES = []
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Tasks run inline, so a test sees what an enqueued task did at once; openiop/jobs/tests switch to the
-    # database and Redis backends (and real worker processes) where the queue itself is under test.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+@pytest.fixture(scope="session")
+def _clinic_rows(django_db_setup, django_db_blocker) -> snapshot.Snapshot[Clinic]:
+    # Session-scoped, so it is taken before any test's own fixtures write rows (openiop/testing/snapshot.py).
+    from django.test import override_settings
+
+    # The tests' settings: _test_settings is function-scoped, so not yet in force here.
+    with django_db_blocker.unblock(), override_settings(**TEST_SETTINGS):
+        return snapshot.take(build_clinic)
 
 
 @pytest.fixture
-def clinic(db) -> Clinic:
-    return build_clinic()
+def clinic(_clinic_rows, db) -> Clinic:
+    """The small clinic of openiop/testing/fixtures.py, built once per test process and restored for each test."""
+    return _clinic_rows.restore()
 
 
 @pytest.fixture
