@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import tempfile
+import uuid
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -110,6 +114,10 @@ def _test_settings(settings):
     # Tasks run inline, so a test sees what an enqueued task did at once; openiop/jobs/tests switch to the
     # database and Redis backends (and real worker processes) where the queue itself is under test.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Audit anchors (core/audit.py) go to a file of the test's own, never var/'s: a demo's anchors name rows that a
+    # test database does not hold. Only a test that anchors creates it.
+    settings.AUDIT_ANCHOR_PATH = Path(tempfile.gettempdir()) / f"openiop-test-anchors-{uuid.uuid4().hex}.jsonl"
+    settings.AUDIT_ANCHOR_COPY_PATH = None
 
 
 @pytest.fixture
