@@ -230,13 +230,18 @@ def verify_chain(batch_size: int = 5000, anchors: Sequence[Anchor] = ()) -> list
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is None:
         breaks.append(ChainBreak(None, None, "chain head row is missing"))
+    elif head.last_index > last_index:
+        missing = f"rows {last_index + 1}-{head.last_index} are missing"
+        breaks.append(
+            ChainBreak(last_index + 1, None, f"{missing}: the head says the chain ends at #{head.last_index}")
+        )
     elif head.last_index != last_index or head.last_hash != prev_hash:
         breaks.append(
             ChainBreak(
                 None,
                 None,
                 f"head says the chain ends at #{head.last_index}, rows end at #{last_index} "
-                "(rows deleted from the end, or the head was altered)",
+                "(rows added without moving the head, or the head was altered)",
             )
         )
     return _first_first(breaks)

@@ -158,6 +158,16 @@ def test_row_appended_without_the_head_is_detected(db):
     assert f"rows end at #{forged.chain_index}" in breaks[-1].reason
 
 
+def test_truncated_tail_is_named_through_the_head(db):
+    rows = _rows(3)
+    _disable_guard()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [rows[-1].pk])
+    breaks = verify_chain()
+    assert [(b.chain_index, b.event_id) for b in breaks] == [(rows[-1].chain_index, None)]
+    assert "the head says the chain ends" in breaks[0].reason
+
+
 def test_truncated_tail_is_named_through_the_anchor_even_with_the_head_moved_back(db, anchors):
     rows = _rows(4)
     anchor = write_anchor()
