@@ -188,12 +188,7 @@ def verify_chain(batch_size: int = 5000, anchors: Sequence[Anchor] = ()) -> list
     for event in _iter_events(batch_size):
         if event.chain_index != expected_index:
             if event.chain_index > expected_index:
-                missing = (
-                    f"{expected_index}"
-                    if event.chain_index == expected_index + 1
-                    else (f"{expected_index}-{event.chain_index - 1}")
-                )
-                reason = f"rows {missing} are missing before it (deleted)"
+                reason = f"{_missing(expected_index, event.chain_index - 1)} before it (deleted)"
             else:
                 reason = f"position out of order (expected {expected_index})"
             breaks.append(ChainBreak(event.chain_index, event.pk, reason))
@@ -223,7 +218,7 @@ def verify_chain(batch_size: int = 5000, anchors: Sequence[Anchor] = ()) -> list
             ChainBreak(
                 last_index + 1,
                 None,
-                f"rows {last_index + 1}-{furthest.chain_index} are missing: the chain ends at #{last_index} but "
+                f"{_missing(last_index + 1, furthest.chain_index)}: the chain ends at #{last_index} but "
                 f"was anchored at {furthest} (tail deleted)",
             )
         )
@@ -231,7 +226,7 @@ def verify_chain(batch_size: int = 5000, anchors: Sequence[Anchor] = ()) -> list
     if head is None:
         breaks.append(ChainBreak(None, None, "chain head row is missing"))
     elif head.last_index > last_index:
-        missing = f"rows {last_index + 1}-{head.last_index} are missing"
+        missing = _missing(last_index + 1, head.last_index)
         breaks.append(
             ChainBreak(last_index + 1, None, f"{missing}: the head says the chain ends at #{head.last_index}")
         )
@@ -245,6 +240,10 @@ def verify_chain(batch_size: int = 5000, anchors: Sequence[Anchor] = ()) -> list
             )
         )
     return _first_first(breaks)
+
+
+def _missing(first: int, last: int) -> str:
+    return f"row {first} is missing" if first == last else f"rows {first}-{last} are missing"
 
 
 def _first_first(breaks: list[ChainBreak]) -> list[ChainBreak]:

@@ -115,7 +115,7 @@ def test_deleted_row_is_named(db):
         cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [victim.pk])
     first = verify_chain()[0]
     assert (first.chain_index, first.event_id) == (rows[2].chain_index, rows[2].pk)
-    assert f"rows {victim.chain_index} are missing" in first.reason
+    assert f"row {victim.chain_index} is missing" in first.reason
 
 
 def test_row_inserted_mid_chain_with_a_plain_sha_hash_is_named(db):
