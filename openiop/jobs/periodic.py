@@ -228,7 +228,8 @@ DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         "audit_verify",
         "openiop.jobs.builtin.audit_verify",
-        "Walk the audit trail's hash chain; fails (and shows here) if any row was altered, inserted or deleted",
+        "Walk the audit trail's keyed chain and check it against its anchors; fails (and shows here) if any row was "
+        "altered, inserted or deleted",
         max_attempts=1,
     ),
     PeriodicJob(
