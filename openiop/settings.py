@@ -7,6 +7,7 @@ demo: SQLite in ./var, no HTTPS. With DEBUG off the secure defaults switch on, a
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,32 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+
+# --- Audit trail keys and anchors (docs/decisions/0006-audit-hash-chain.md, docs/operations.md) ---------------------
+# Each audit row carries an HMAC-SHA256 under a key kept outside the database, named by its id in the row, so a
+# database writer cannot forge rows. AUDIT_HMAC_KEYS="id:secret,id2:secret2" (or AUDIT_HMAC_KEYS_FILE) lists every
+# key rows were ever written with; AUDIT_HMAC_KEY_ID names the one new rows use (default: the last listed).
+# Without them, a key derived from SECRET_KEY (id "dev"): fine for the demo and tests, refused when HTTPS is on.
+AUDIT_HMAC_KEYS: dict[str, str] = {}
+for _item in envsecret("AUDIT_HMAC_KEYS").split(","):
+    _id, _sep, _secret = (part.strip() for part in _item.partition(":"))
+    if not _item.strip():
+        continue
+    if not _sep or not 1 <= len(_id) <= 32 or len(_secret) < 32:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEYS entries are id:secret (an id of 1-32 characters, a secret of 32+).")
+    AUDIT_HMAC_KEYS[_id] = _secret
+if not AUDIT_HMAC_KEYS:
+    if HTTPS and not envbool("OPENIOP_ALLOW_DEV_KEY", False):
+        # Derived from SECRET_KEY it would live wherever the settings do; production keeps it apart, and rotates it.
+        raise ImproperlyConfigured("Set AUDIT_HMAC_KEYS (or AUDIT_HMAC_KEYS_FILE) when HTTPS is on.")
+    AUDIT_HMAC_KEYS = {"dev": hashlib.sha256(f"openiop-audit-hmac:{SECRET_KEY}".encode()).hexdigest()}
+AUDIT_HMAC_KEY_ID = os.environ.get("AUDIT_HMAC_KEY_ID") or list(AUDIT_HMAC_KEYS)[-1]
+if AUDIT_HMAC_KEY_ID not in AUDIT_HMAC_KEYS:
+    raise ImproperlyConfigured(f"AUDIT_HMAC_KEY_ID {AUDIT_HMAC_KEY_ID!r} is not one of AUDIT_HMAC_KEYS.")
+# `openiop audit_anchor` (daily, and by hand) appends the chain's position to this file; a second copy, e.g. on
+# another machine's mount or write-once storage, survives an attacker who can edit the first.
+AUDIT_ANCHOR_PATH = Path(os.environ.get("AUDIT_ANCHOR_PATH") or VAR_DIR / "audit-anchors.jsonl")
+AUDIT_ANCHOR_COPY_PATH = Path(_copy) if (_copy := os.environ.get("AUDIT_ANCHOR_COPY_PATH")) else None
 
 # --- Authentication and sessions -------------------------------------------------------------------------
 PASSWORD_HASHERS = [

@@ -73,6 +73,8 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=32, blank=True)
     prev_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64)
+    # Which AUDIT_HMAC_KEYS entry keyed row_hash; LEGACY_KEY_ID for rows written before the chain was keyed.
+    key_id = models.CharField(max_length=32)
 
     class Meta:
         ordering = ["chain_index"]
@@ -87,7 +89,10 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """A single row: the last chain position and hash. Locking it orders every audit write."""
+    """A single row: the last chain position and hash. Locking it orders every audit write.
+
+    Database triggers (core migration 0005) let it move only one row forward, onto the row just appended.
+    """
 
     last_index = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)

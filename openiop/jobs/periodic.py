@@ -228,7 +228,15 @@ DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         "audit_verify",
         "openiop.jobs.builtin.audit_verify",
-        "Walk the audit trail's hash chain; fails (and shows here) if any row was altered, inserted or deleted",
+        "Walk the audit trail's keyed chain and check it against its anchors; fails (and shows here) if any row was "
+        "altered, inserted or deleted",
+        max_attempts=1,
+    ),
+    PeriodicJob(
+        "audit_anchor",
+        "openiop.jobs.builtin.audit_anchor",
+        "Write the audit chain's position to the anchor file outside the database (AUDIT_ANCHOR_PATH); fails if the "
+        "chain does not verify",
         max_attempts=1,
     ),
 )

@@ -1,8 +1,9 @@
 """Let the test runner's flush empty the audit table, quickly.
 
 Transactional tests (real commits, for races) end with Django's flush, which deletes every row; the
-append-only triggers rightly refuse that. Only in the test process, the flush lifts the guard for its own
-statements and restores it in the same transaction. Production code never imports this.
+append-only triggers (and the chain head's, core migration 0005) rightly refuse that. Only in the test process, the
+flush lifts the guards for its own statements and restores them in the same transaction. Production code never
+imports this.
 
 On PostgreSQL the flush is one ``TRUNCATE`` of every table, which gives each table and index a new file: about 0.7 s
 for the few rows a test leaves. Deleting the rows takes a tenth of that, so the flush deletes them instead, with the
@@ -18,8 +19,8 @@ from typing import Any
 from django.db.backends.base.operations import BaseDatabaseOperations
 
 GENESIS = "0" * 64  # constant, not input: the f-string below builds no query from user data
-_PG_OFF = "ALTER TABLE core_auditevent DISABLE TRIGGER USER"
-_PG_ON = "ALTER TABLE core_auditevent ENABLE TRIGGER USER"
+_PG_OFF = "ALTER TABLE core_auditevent DISABLE TRIGGER USER; ALTER TABLE core_auditchainhead DISABLE TRIGGER USER"
+_PG_ON = "ALTER TABLE core_auditevent ENABLE TRIGGER USER; ALTER TABLE core_auditchainhead ENABLE TRIGGER USER"
 _TRUNCATE = re.compile(r"^TRUNCATE (?P<tables>.+?)(?: CASCADE)?;$")
 
 
@@ -39,7 +40,7 @@ def install() -> None:
         return
 
     def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> Any:
-        guard = importlib.import_module("openiop.core.migrations.0002_audit_head_and_append_only")
+        guard = importlib.import_module("openiop.core.migrations.0005_audit_keyed_chain")
 
         if not any("core_auditevent" in sql for sql in sql_list):
             return original(self, sql_list)

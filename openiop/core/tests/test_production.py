@@ -42,6 +42,7 @@ def _production_env(tmp_path) -> dict[str, str]:
             "HTTPS": "true",
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "AUDIT_HMAC_KEYS": f"k1:{secrets.token_urlsafe(40)}",
             "ALLOWED_HOSTS": "testserver",
             "OPENIOP_VAR_DIR": str(tmp_path / "var"),
             "STATIC_ROOT": str(tmp_path / "static"),

@@ -29,6 +29,7 @@ def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
             "DEBUG": "false",
             "HTTPS": "true",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "AUDIT_HMAC_KEYS": f"k1:{secrets.token_urlsafe(40)}",
             "ALLOWED_HOSTS": "iop.example.org",
             "OPENIOP_VAR_DIR": str(tmp_path),
         }
@@ -48,12 +49,14 @@ def test_production_refuses_the_development_secret_key(tmp_path):
 def test_secret_key_can_come_from_a_file(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text(secrets.token_urlsafe(50))
+    key_file.with_name("audit").write_text(f"2026:{secrets.token_urlsafe(40)}\n")
     result = _run_check(
         {
             "HTTPS": "true",
             "ALLOWED_HOSTS": "iop.example.org",
             "OPENIOP_VAR_DIR": str(tmp_path),
             "SECRET_KEY_FILE": str(key_file),
+            "AUDIT_HMAC_KEYS_FILE": str(key_file.with_name("audit")),
         }
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -107,3 +110,43 @@ def test_email_links_follow_the_served_port_unless_site_url_is_set():
     assert _site_url({"PORT": "8123"}) == "http://127.0.0.1:8123"
     assert _site_url({}) == "http://127.0.0.1:8000"
     assert _site_url({"PORT": "8123", "SITE_URL": "https://iop.example.org/"}) == "https://iop.example.org"
+
+
+def _settings_with(monkeypatch, **env: str) -> dict:
+    """Run settings.py afresh with ``env`` (no Django setup: the module is plain Python)."""
+    import runpy
+
+    from openiop import settings
+
+    for name in ("AUDIT_HMAC_KEYS", "AUDIT_HMAC_KEYS_FILE", "AUDIT_HMAC_KEY_ID", "OPENIOP_ALLOW_DEV_KEY", "HTTPS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(settings.__file__)
+
+
+def test_audit_keys_come_from_the_environment_and_rotate(monkeypatch):
+    loaded = _settings_with(monkeypatch, AUDIT_HMAC_KEYS=f"old:{'o' * 32}, new:{'n' * 32}")
+    assert loaded["AUDIT_HMAC_KEYS"] == {"old": "o" * 32, "new": "n" * 32}
+    assert loaded["AUDIT_HMAC_KEY_ID"] == "new"  # the last listed, unless AUDIT_HMAC_KEY_ID says otherwise
+    assert (
+        _settings_with(monkeypatch, AUDIT_HMAC_KEYS=f"a:{'a' * 32}", AUDIT_HMAC_KEY_ID="a")["AUDIT_HMAC_KEY_ID"] == "a"
+    )
+    # The demo and tests: a key derived from SECRET_KEY.
+    assert list(_settings_with(monkeypatch)["AUDIT_HMAC_KEYS"]) == ["dev"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HTTPS": "true", "SECRET_KEY": "s" * 50}, "Set AUDIT_HMAC_KEYS"),
+        ({"AUDIT_HMAC_KEYS": "short:abc"}, "a secret of 32+"),
+        ({"AUDIT_HMAC_KEYS": "x" * 40}, "entries are id:secret"),
+        ({"AUDIT_HMAC_KEYS": f"a:{'a' * 32}", "AUDIT_HMAC_KEY_ID": "b"}, "is not one of AUDIT_HMAC_KEYS"),
+    ],
+)
+def test_audit_keys_are_refused_when_missing_in_production_or_malformed(monkeypatch, env, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match=message):
+        _settings_with(monkeypatch, **env)

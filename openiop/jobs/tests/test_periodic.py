@@ -173,7 +173,14 @@ def test_the_registry_schedules_every_periodic_command_and_reminders():
     assert jobs["reminders"].path == "openiop.reminders.jobs.run_reminders"
     assert jobs["reminders"].every == MINUTE
     assert jobs["escalate_alerts"].every == MINUTE
-    for daily in ("extend_schedule", "schedule_measures", "plan_deadlines", "billable_days", "audit_verify"):
+    for daily in (
+        "extend_schedule",
+        "schedule_measures",
+        "plan_deadlines",
+        "billable_days",
+        "audit_verify",
+        "audit_anchor",
+    ):
         assert jobs[daily].daily, daily
     assert {"expire_offers", "note_deadlines", "dose_flags"} <= set(jobs)
     for j in jobs.values():
@@ -197,5 +204,32 @@ def test_the_builtin_jobs_run_on_an_empty_clinic():
     assert builtin.plan_deadlines()["plans_created"] == 0
     assert builtin.billable_days() == {"evaluated": 0, "changed": 0}
     assert builtin.audit_verify()["rows"] >= 0
+    assert builtin.audit_anchor() == {"anchored_index": 0}  # an empty chain: nothing to anchor
     assert "0 sessions created" in builtin.extend_schedule()["summary"]
     assert "0 task(s) raised" in builtin.note_deadlines()["summary"]
+
+
+@pytest.mark.django_db
+def test_the_anchor_job_anchors_a_sound_chain_and_refuses_a_broken_one(settings, tmp_path):
+    from django.db import connection
+
+    from openiop.core import audit
+    from openiop.core.models import AuditAction
+    from openiop.jobs import builtin
+
+    settings.AUDIT_ANCHOR_PATH = tmp_path / "anchors.jsonl"
+    row = audit.record(action=AuditAction.RECORD_VIEWED, acting_user=None, object_type="probe")
+    assert builtin.audit_anchor() == {"anchored_index": row.chain_index}
+    assert audit.load_anchors()[0][0].row_hash == row.row_hash
+    with connection.cursor() as cursor:  # a forged row at the head (the triggers let it in; its HMAC is wrong)
+        cursor.execute(
+            "INSERT INTO core_auditevent (chain_index, occurred_at, actor_label, action, object_type, object_id, "
+            "changed_fields, user_agent, request_id, prev_hash, row_hash, key_id) "
+            "VALUES (%s, %s, 'x', 200, '', '', '[]', '', '', %s, 'forged', %s)",
+            [row.chain_index + 1, row.occurred_at, row.row_hash, settings.AUDIT_HMAC_KEY_ID],
+        )
+    with pytest.raises(builtin.AuditChainBroken):
+        builtin.audit_anchor()
+    with pytest.raises(builtin.AuditChainBroken):
+        builtin.audit_verify()
+    assert len(settings.AUDIT_ANCHOR_PATH.read_text().splitlines()) == 1
