@@ -204,3 +204,17 @@ def test_an_outside_systems_reads_need_a_consent_and_are_accounted(client, clini
     internal = _token(capsys)  # the clinic's own system: its staff at work, not a disclosure
     assert client.get(attendance, headers=internal).status_code == 200
     assert Disclosure.objects.get().times == 1
+
+
+def test_every_export_page_says_it_is_for_internal_use(client, clinic):
+    """docs/clinical-rules.md#exports: the CSV exports are for the clinic's own staff and say so where they are
+    offered (their audit rows and access rules are tested with each app)."""
+    pages = [
+        (clinic.director, reverse("attendance:program_report", args=[clinic.mh.public_id])),
+        (clinic.director, reverse("measures:outcomes", args=[clinic.mh.public_id])),
+        (clinic.billing, reverse("billing:days")),
+        (clinic.auditor, reverse("core:audit_report")),
+    ]
+    for user, url in pages:
+        html = login(client, user).get(url).content.decode()
+        assert "For internal use by Riverside Recovery staff only" in html, url
