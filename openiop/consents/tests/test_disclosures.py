@@ -4,6 +4,7 @@ never for the patient's own access; the staff tab, the PDF, the portal page and 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -47,7 +48,9 @@ def provider_release(patient, user, classes=("attendance",)):
 
 def test_record_disclosure_folds_repeats_and_never_accounts_the_patient(clinic, patient, contact):
     release = family_release(patient, clinic.clinician, contact)
-    common = {"data_classes": ["attendance"], "purpose": "treatment", "channel": "family_portal", "consent": release}
+    common: dict[str, Any] = {
+        "data_classes": ["attendance"], "purpose": "treatment", "channel": "family_portal", "consent": release
+    }  # fmt: skip
     assert record_disclosure(patient, recipient="patient", acting_user=None, **common) is None
     first = record_disclosure(patient, recipient=f"contact:{contact.public_id}", acting_user=None, **common)
     again = registry.disclosure_recorder.get()(
@@ -70,7 +73,9 @@ def test_family_pages_are_disclosures_the_patients_own_portal_is_not(client, cli
     entry = Disclosure.objects.get()
     assert (entry.channel, entry.recipient_contact, entry.consent) == ("family_portal", contact, release)
     assert entry.times == 2
-    assert (entry.data_classes, entry.purpose, entry.actor.username) == (["attendance"], "treatment", "sam")
+    assert (entry.data_classes, entry.purpose, entry.actor and entry.actor.username) == (
+        ["attendance"], "treatment", "sam"
+    )  # fmt: skip
 
     client.logout()
     login(client, patient_account(patient).user)
@@ -122,7 +127,7 @@ def test_a_printed_copy_needs_a_consent_and_is_accounted(client, clinic, patient
 def test_staff_tab_pdf_and_access(client, clinic, patient, contact):
     release = family_release(patient, clinic.clinician, contact)
     old = timezone.now() - timedelta(days=40)
-    common = {"acting_user": None, "consent": release, "purpose": "treatment"}
+    common: dict[str, Any] = {"acting_user": None, "consent": release, "purpose": "treatment"}
     record_disclosure(patient, recipient=f"contact:{contact.public_id}", data_classes=["attendance"],
                       channel="family_portal", on=old, **common)  # fmt: skip
     record_disclosure(patient, recipient=f"contact:{contact.public_id}", data_classes=["schedule"],
