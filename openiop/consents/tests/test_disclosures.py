@@ -70,6 +70,7 @@ def test_family_pages_are_disclosures_the_patients_own_portal_is_not(client, cli
     assert client.get(reverse("family:attendance")).status_code == 200
     assert client.get(reverse("family:home")).status_code == 200  # what is shared, not the record
     assert client.get(reverse("family:plan")).status_code == 403  # not shared: nothing went out
+    assert client.get(reverse("portal:disclosures")).status_code == 403  # the patient's page, not the family's
     entry = Disclosure.objects.get()
     assert (entry.channel, entry.recipient_contact, entry.consent) == ("family_portal", contact, release)
     assert entry.times == 2
@@ -84,11 +85,16 @@ def test_family_pages_are_disclosures_the_patients_own_portal_is_not(client, cli
     assert Disclosure.objects.count() == 1 and Disclosure.objects.get().times == 2  # own access is not listed
     assert "Sam Rivera" in page and "Family portal" in page
     assert AuditEvent.objects.filter(patient=patient, object_type="disclosures").exists()
+    own_pdf = client.get(reverse("portal:disclosures_pdf"))
+    assert own_pdf.status_code == 200 and "Sam Rivera" in plain_text(own_pdf.content)
+    assert Disclosure.objects.count() == 1
 
     other = make_patient(clinic, legal_first_name="Riley", legal_last_name="Stone")
     client.logout()
     login(client, patient_account(other, username="riley").user)
     assert "Sam Rivera" not in client.get(reverse("portal:disclosures")).content.decode()
+    client.logout()
+    assert login(client, clinic.clinician).get(reverse("portal:disclosures")).status_code == 404
 
 
 def test_a_printed_copy_needs_a_consent_and_is_accounted(client, clinic, patient, contact):
