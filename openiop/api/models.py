@@ -26,6 +26,13 @@ class ApiToken(BaseModel):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Empty: a system of the clinic itself (its own warehouse, scripts). Otherwise the outside party the token's
+    # reads go to, in the consent check's spelling (treating_provider, payer, provider:<organization>[|<name>]):
+    # every patient record such a token reads must be covered by a consent and goes on the patient's accounting of
+    # disclosures (api/disclosures.py).
+    recipient = models.CharField(max_length=250, blank=True)
+    recipient_name = models.CharField(max_length=250, blank=True, help_text="Name and address, as the patient is told.")
+    purpose = models.CharField(max_length=20, blank=True, default="treatment")
 
     class Meta:
         ordering = ["-created_at"]
@@ -36,6 +43,10 @@ class ApiToken(BaseModel):
     @staticmethod
     def generate() -> str:
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_external(self) -> bool:
+        return bool(self.recipient)
 
     @property
     def is_usable(self) -> bool:

@@ -1,6 +1,6 @@
 from ninja import NinjaAPI
 
-from openiop.api import problems
+from openiop.api import disclosures, problems
 from openiop.api.attendance import router as attendance_router
 from openiop.api.auth import AUTH
 from openiop.api.billing import router as billing_router
@@ -38,3 +38,4 @@ api.add_router("", plans_router)
 api.add_router("", notes_router)
 api.add_router("", discharge_router)
 api.add_router("", skills_router)
+disclosures.install(api)

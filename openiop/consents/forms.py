@@ -160,3 +160,28 @@ class RevokeForm(StyledFormMixin, forms.Form):
 
 class ExpiryEventForm(StyledFormMixin, forms.Form):
     occurred_on = forms.DateField(label="The event happened on", widget=DateInput())
+
+
+class DisclosureWindowForm(StyledFormMixin, forms.Form):
+    """The dates of the accounting of disclosures (both optional: the whole lookback)."""
+
+    start = forms.DateField(required=False, label="From", widget=DateInput)
+    end = forms.DateField(required=False, label="To", widget=DateInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "The end date is before the start date.")
+        return data
+
+
+class CopyForForm(StyledFormMixin, forms.Form):
+    """Who a printed copy is for. Empty: the clinic's own file, not a disclosure. Choices are built per patient
+    (``disclosures.copy_choices``); values travel in the query string and carry ids, never names."""
+
+    to = forms.ChoiceField(required=False, label="Copy for")
+    purpose = forms.ChoiceField(required=False, label="Purpose", choices=Purpose.choices, initial=Purpose.TREATMENT)
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["to"]).choices = choices

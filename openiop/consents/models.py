@@ -227,3 +227,69 @@ class Signature(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} by {self.signer_name}"
+
+
+class Channel(models.TextChoices):
+    """The way the information left the clinic."""
+
+    FAMILY_PORTAL = "family_portal", "Family portal"
+    PDF = "pdf", "Printed copy (PDF)"
+    EXPORT = "export", "Export"
+    API = "api", "API (another system)"
+    FHIR = "fhir", "FHIR document"
+
+
+class DisclosureRecipient(models.TextChoices):
+    """Who received it (the patient is never one: their own access is not a disclosure)."""
+
+    SUPPORT_CONTACT = "contact", "Person in the support network"
+    OUTSIDE_PROVIDER = "provider", "Outside provider or organization"
+    TREATING_PROVIDER = "treating_provider", "Treating provider"
+    PAYER = "payer", "Health plan"
+
+
+class Disclosure(BaseModel):
+    """One entry of the accounting of disclosures (45 CFR §164.528, 42 CFR §2.24): when, to whom, what, why.
+
+    Written by ``consents.disclosures.record_disclosure`` on every path out of the clinic, never edited. Repeated
+    disclosures of the same information to the same recipient for the same purpose on one program-local day are
+    one row with ``times`` and ``last_at`` (§164.528(b)(3) allows that summary), so a family member reading the
+    attendance page ten times makes one line, not ten.
+    """
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="disclosures")
+    episode = models.ForeignKey(
+        "patients.EpisodeOfCare", null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    # The discloser: whose records went out. Scopes who sees the entry, like a consent (a Part 2 program's
+    # disclosures say the patient is in substance use treatment).
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="disclosures")
+    occurred_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    day = models.DateField(help_text="Program-local day of occurred_at: repeated disclosures that day are one row.")
+    times = models.PositiveIntegerField(default=1)
+    recipient_type = models.CharField(max_length=20, choices=DisclosureRecipient.choices)
+    recipient_contact = models.ForeignKey(
+        "patients.SupportContact", null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures"
+    )
+    recipient_name = models.CharField(max_length=250, help_text="Name and organization, as known.")
+    data_classes = models.JSONField(default=list)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    description = models.CharField(max_length=200, help_text="What went out, in a few words (never the content).")
+    # The consent it relied on; empty for a disclosure the law permits without one (none are recorded yet).
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.recipient_name} ({self.day:%Y-%m-%d})"
+
+    @property
+    def data_class_labels(self) -> list[str]:
+        return [DataClass(c).label for c in self.data_classes]

@@ -52,3 +52,12 @@ def render_consent_pdf(consent: Consent) -> bytes:
     # text a patient or staff typed can never make the server fetch a URL or read a local file.
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def render_disclosures_pdf(context: dict[str, Any]) -> bytes:
+    """The accounting of disclosures a patient is given (``disclosures.list_context``); text only, nothing fetched."""
+    import weasyprint  # imported here: it needs Pango (see the module docstring)
+
+    html = render_to_string("consents/pdf/disclosures.html", context)
+    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()

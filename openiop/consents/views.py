@@ -7,6 +7,7 @@ capabilities (queries.WRITE_CAPS). Lookups are scoped to the user's programs: 40
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -20,12 +21,12 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
-from openiop.consents import storage
+from openiop.consents import disclosures, storage
 from openiop.consents.actions import do_record_consent, do_record_expiry_event, do_revoke_consent, do_store_signed_pdf
-from openiop.consents.forms import ConsentForm, ExpiryEventForm, RevokeForm
+from openiop.consents.forms import ConsentForm, CopyForForm, DisclosureWindowForm, ExpiryEventForm, RevokeForm
 from openiop.consents.models import Consent, ConsentKind, ConsentStatus, ExpiryKind
 from openiop.consents.notices import REVOCATION_INSTRUCTIONS, SIGNATURE_ATTESTATION, STATEMENTS
-from openiop.consents.pdf import document_context
+from openiop.consents.pdf import document_context, render_disclosures_pdf
 from openiop.consents.queries import REVOKE_CAPS, WRITE_CAPS, can_record, get_consent_for_user, patient_consents
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
@@ -216,3 +217,48 @@ def revocation_document(request: HttpRequest, public_id: UUID) -> HttpResponse:
     )
     extension = consent.revocation_document_type.rsplit("/", 1)[1]
     return _private_file(data, consent.revocation_document_type, f"revocation.{extension}")
+
+
+# --- Accounting of disclosures ------------------------------------------------------------------------------------
+
+
+def _window(request: HttpRequest) -> tuple[DisclosureWindowForm, date, date]:
+    form = DisclosureWindowForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    start, end = disclosures.window_of(data.get("start"), data.get("end"))
+    return form, start, end
+
+
+def disclosures_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
+    """Context for the chart's Disclosures tab (registered in consents/apps.py): the accounting, between dates."""
+    form, start, end = _window(request)
+    rows = list(disclosures.disclosures_for_user(request_user(request), patient, start=start, end=end))
+    return {"window_form": form, "disclosure_rows": rows, "start": start, "end": end}
+
+
+@staff_view(Cap.VIEW_CLINICAL)
+def disclosures_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The accounting of disclosures as a PDF to give the patient (45 CFR §164.528, 42 CFR §2.24)."""
+    user = request_user(request)
+    patient = get_patient_for_user(user, public_id)
+    form, start, end = _window(request)
+    if form.errors:
+        return HttpResponse("Check the dates.", status=400, content_type="text/plain")
+    rows = list(disclosures.disclosures_for_user(user, patient, start=start, end=end))
+    data = render_disclosures_pdf(disclosures.list_context(patient, rows, start, end))
+    audit.record(
+        action=AuditAction.EXPORTED, acting_user=user, patient=patient, object_type="disclosures",
+        changed_fields=["pdf"],
+    )  # fmt: skip
+    return _private_file(data, "application/pdf", f"disclosures-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+
+
+def copy_form(request: HttpRequest, patient: Patient) -> CopyForForm:
+    """The "copy for" chooser next to a PDF link (the PDF views read what it sends)."""
+    return CopyForForm(initial={"to": ""}, choices=disclosures.copy_choices(patient, request_user(request)))
+
+
+def copy_refused(request: HttpRequest, patient: Patient, refusal: disclosures.CopyRefused) -> HttpResponse:
+    """The page a refused printed copy answers with: 400 (unknown recipient) or 403 with the consent check's reason."""
+    context = {"nav": "patients", "patient": patient, "reason": refusal.reason}
+    return render(request, "consents/copy_refused.html", context, status=refusal.status)

@@ -170,3 +170,14 @@ class Provider(Generic[T]):
 
     def get(self) -> T:
         return self._current if self._current is not None else self._default
+
+
+def _no_disclosure_recorder(patient: Any, **kwargs: Any) -> Any:
+    raise ImproperlyConfigured("No disclosure recorder: the consents app provides it in its ready().")
+
+
+# consents.disclosures.record_disclosure, for the apps below consents (attendance, billing, patients...) that send
+# patient data out of the clinic: they call ``registry.disclosure_recorder.get()(patient, recipient="payer", ...)``
+# with the recipient in the API's spelling, since they cannot import consents' Recipient. No fallback on purpose:
+# a disclosure that cannot be accounted for must fail, not vanish.
+disclosure_recorder: Provider[Callable[..., Any]] = Provider("disclosure recorder", _no_disclosure_recorder)

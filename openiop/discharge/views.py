@@ -22,6 +22,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
+from openiop.consents.disclosures import Copy, CopyRefused, authorize_copy
+from openiop.consents.models import DataClass
+from openiop.consents.views import copy_form, copy_refused
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
@@ -174,7 +177,9 @@ def _detail_context(
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     summary = get_summary_for_user(request_user(request), public_id)
     _audit_view(request, summary)
-    return render(request, "discharge/detail.html", _detail_context(request, summary))
+    context = _detail_context(request, summary)
+    context["copy_form"] = copy_form(request, summary.patient)  # who a printed copy is for (the PDFs ask)
+    return render(request, "discharge/detail.html", context)
 
 
 @require_POST
@@ -299,15 +304,29 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def _copy(request: HttpRequest, summary: DischargeSummary) -> Copy:
+    """Who the printed copy is for (``?to=``): a copy for someone outside the clinic needs their consent and goes
+    on the accounting of disclosures; the clinic's file and the patient's own copy do not."""
+    return authorize_copy(
+        request.GET, summary.patient, request_user(request), data_classes=[DataClass.DISCHARGE_SUMMARY],
+        episode=summary.episode,
+    )  # fmt: skip
+
+
 @staff_view(Cap.VIEW_CLINICAL)
 def summary_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
     summary = get_summary_for_user(user, public_id)
+    try:
+        copy = _copy(request, summary)
+    except CopyRefused as refusal:
+        return copy_refused(request, summary.patient, refusal)
     context = pdf.document_context(summary, aftercare_for(summary), follow_ups_for(summary))
-    data = pdf.render_summary_pdf(context)
+    data = pdf.render_summary_pdf({**context, "notice": copy.notice})
     audit.record(
         action=AuditAction.EXPORTED, acting_user=user, patient=summary.patient, obj=summary, changed_fields=["pdf"]
     )
+    copy.record(user, "Discharge summary")
     return _pdf_response(data, f"discharge-summary-{summary.discharge_on:%Y-%m-%d}.pdf")
 
 
@@ -319,10 +338,15 @@ def aftercare_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     plan = aftercare_for(summary)
     if plan is None:
         raise Http404
-    data = pdf.render_patient_copy_pdf(pdf.document_context(summary, plan, []))
+    try:
+        copy = _copy(request, summary)
+    except CopyRefused as refusal:
+        return copy_refused(request, summary.patient, refusal)
+    data = pdf.render_patient_copy_pdf({**pdf.document_context(summary, plan, []), "notice": copy.notice})
     audit.record(
         action=AuditAction.EXPORTED, acting_user=user, patient=summary.patient, obj=plan, changed_fields=["pdf"]
     )
+    copy.record(user, "Aftercare plan (patient copy)")
     return _pdf_response(data, f"aftercare-plan-{summary.discharge_on:%Y-%m-%d}.pdf")
 
 

@@ -9,7 +9,8 @@ A section whose data class no active release names answers **403 with the "not s
 a revoked, expired, never-signed or not-named release: the contact is not told which, since a patient may not want
 a contact to learn that they revoked). The home page always answers 200 and lists what is shared. Every family
 page view, allowed or refused, writes one ``RECORD_VIEWED`` audit row: acting user the family login, patient the
-patient, object the consent used (none when refused), ``changed_fields`` the page (and ``not_shared``).
+patient, object the consent used (none when refused), ``changed_fields`` the page (and ``not_shared``). A section
+page shown also goes on the patient's accounting of disclosures (``consents.disclosures``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from openiop.consents.checks import Decision, Recipient, may_disclose
-from openiop.consents.models import Consent, DataClass
+from openiop.consents.disclosures import record_disclosure
+from openiop.consents.models import Channel, Consent, DataClass
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.portal.access import portal_view
@@ -132,6 +134,25 @@ def record_view(request: HttpRequest, account: PortalAccount, page: str, consent
     )
 
 
+def record_family_disclosure(request: HttpRequest, account: PortalAccount, share: Share) -> None:
+    """A section page shown to a support contact is a disclosure: it goes on the patient's accounting, under the
+    consent and the first family purpose it names. The Overview is not: it shows what is shared, not the record."""
+    consent = share.consent
+    assert consent is not None and account.contact is not None
+    purpose = next((p for p in purposes() if p in consent.purposes), purposes()[0])
+    record_disclosure(
+        account.patient,
+        recipient=Recipient.contact(account.contact),
+        recipient_name=str(account.contact),
+        data_classes=[share.data_class],
+        purpose=purpose,
+        channel=Channel.FAMILY_PORTAL,
+        acting_user=request.user,  # type: ignore[arg-type]
+        consent=consent,
+        description=f"Family portal page: {share.title}",
+    )
+
+
 def base_context(request: HttpRequest, shares: list[Share], nav: str, **extra: Any) -> dict[str, Any]:
     account: PortalAccount = request.portal_account  # type: ignore[attr-defined]
     return {
@@ -166,6 +187,8 @@ def family_page(section: str | None = None) -> Callable[[V], V]:
             if response.status_code < 400:
                 consent = share.consent if share is not None else next((s.consent for s in shares if s.allowed), None)
                 record_view(request, account, section or "home", consent)
+                if share is not None:
+                    record_family_disclosure(request, account, share)
             return response
 
         return portal_view(AccountKind.FAMILY)(wrapped)  # type: ignore[return-value]

@@ -24,6 +24,9 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
+from openiop.consents.disclosures import CopyRefused, authorize_copy
+from openiop.consents.models import DataClass
+from openiop.consents.views import copy_form, copy_refused
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
@@ -240,7 +243,9 @@ def _editor_response(
 def version_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     version = queries.get_version_for_user(request_user(request), public_id)
     _viewed(request, version.plan.patient, version)
-    return render(request, "plans/version.html", _version_context(request, version))
+    context = _version_context(request, version)
+    context["copy_form"] = copy_form(request, version.plan.patient)  # who a printed copy is for (plans:pdf asks)
+    return render(request, "plans/version.html", context)
 
 
 @require_POST
@@ -532,8 +537,17 @@ def version_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
     user = request_user(request)
     version = queries.get_version_for_user(user, public_id)
+    patient = version.plan.patient
+    try:
+        # A copy for someone outside the clinic needs their consent and goes on the accounting of disclosures.
+        copy = authorize_copy(
+            request.GET, patient, user, data_classes=[DataClass.TREATMENT_PLAN], episode=version.plan.episode
+        )
+    except CopyRefused as refusal:
+        return copy_refused(request, patient, refusal)
     data = render_plan_pdf(version, printed_by=user)
-    audit.record(action=AuditAction.EXPORTED, acting_user=user, patient=version.plan.patient, obj=version)
+    audit.record(action=AuditAction.EXPORTED, acting_user=user, patient=patient, obj=version)
+    copy.record(user, f"Treatment plan, version {version.number}")
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="plan-{version.public_id}.pdf"'
     response["Cache-Control"] = "no-store"

@@ -15,4 +15,6 @@ urlpatterns: list[URLPattern] = [
     path("practice/<uuid:public_id>/", v.practice_edit, name="practice_edit"),
     path("aftercare/", v.aftercare, name="aftercare"),
     path("aftercare/<uuid:public_id>/plan.pdf", v.aftercare_pdf, name="aftercare_pdf"),
+    path("disclosures/", v.disclosure_list, name="disclosures"),
+    path("disclosures.pdf", v.disclosure_pdf, name="disclosures_pdf"),
 ]

@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
+from openiop.consents import disclosures
 from openiop.core import audit
 from openiop.core.forms import StyledFormMixin, add_action_errors
 from openiop.core.htmx import is_htmx
@@ -412,4 +413,45 @@ def aftercare_pdf(request: HttpRequest, public_id: UUID) -> HttpResponse:
     )
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="my-aftercare-plan-{summary.discharge_on:%Y-%m-%d}.pdf"'
+    return _private(response)
+
+
+# --- Disclosures ---------------------------------------------------------------------------------------------------
+
+
+def _disclosure_window(request: HttpRequest) -> tuple[Any, Any, Any]:
+    from openiop.consents.forms import DisclosureWindowForm
+
+    form = DisclosureWindowForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    start, end = disclosures.window_of(data.get("start"), data.get("end"))
+    return form, start, end
+
+
+@patient_page
+def disclosure_list(request: HttpRequest) -> HttpResponse:
+    """Who received information from my record (45 CFR §164.528, 42 CFR §2.24): every program's, since it is the
+    patient's own record. Their own portal pages are access, not disclosures, so they are not listed."""
+    patient = _account(request).patient
+    form, start, end = _disclosure_window(request)
+    rows = list(disclosures.disclosures_of(patient, start=start, end=end))
+    _viewed(request, patient, object_type="disclosures")
+    context = disclosures.list_context(patient, rows, start, end)
+    return _page(request, "portal/care/disclosures.html", {**context, "nav": "disclosures", "window_form": form})
+
+
+@patient_page
+def disclosure_pdf(request: HttpRequest) -> HttpResponse:
+    from openiop.consents.pdf import render_disclosures_pdf
+
+    patient = _account(request).patient
+    _form, start, end = _disclosure_window(request)
+    rows = list(disclosures.disclosures_of(patient, start=start, end=end))
+    data = render_disclosures_pdf(disclosures.list_context(patient, rows, start, end))
+    audit.record(
+        action=AuditAction.EXPORTED, acting_user=request_user(request), patient=patient, object_type="disclosures",
+        changed_fields=["pdf"],
+    )  # fmt: skip
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="my-disclosures-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'
     return _private(response)

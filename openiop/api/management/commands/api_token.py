@@ -22,6 +22,14 @@ class Command(BaseCommand):
         create.add_argument("username")
         create.add_argument("--name", required=True, help="what will use it")
         create.add_argument("--days", type=int, default=365, help="expiry in days (0 = never)")
+        create.add_argument(
+            "--recipient",
+            default="",
+            help="an outside system: who its reads go to (treating_provider, payer, provider:<organization>[|<name>]);"
+            " every patient record it reads then needs a consent and goes on the accounting of disclosures",
+        )
+        create.add_argument("--recipient-name", default="", help="the recipient's name and address, as patients see it")
+        create.add_argument("--purpose", default="treatment", choices=["treatment", "payment", "operations", "other"])
         listing = sub.add_parser("list", help="list a user's tokens")
         listing.add_argument("username")
         revoke = sub.add_parser("revoke", help="revoke a token by its id")
@@ -55,6 +63,9 @@ class Command(BaseCommand):
                     f"last used {token.last_used_at or 'never'}"
                 )
             return
+        recipient = options["recipient"].strip()
+        if recipient and not recipient.startswith(("treating_provider", "payer", "provider:")):
+            raise CommandError("--recipient: use treating_provider, payer or provider:<organization>[|<name>].")
         raw = ApiToken.generate()
         days = options["days"]
         with transaction.atomic():
@@ -64,6 +75,9 @@ class Command(BaseCommand):
                 token_hash=hash_token(raw),
                 hint=raw[:12],
                 expires_at=timezone.now() + timedelta(days=days) if days else None,
+                recipient=recipient,
+                recipient_name=options["recipient_name"],
+                purpose=options["purpose"],
             )
             audit.record(action=AuditAction.CREATED, acting_user=None, obj=token, organization_id=user.organization_id)
         self.stdout.write(f"token id {token.public_id}; copy the secret now, it is not shown again:")
