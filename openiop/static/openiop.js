@@ -28,3 +28,10 @@
   }
   if (window.htmx) { window.htmx.onLoad(apply); } else { apply(document); }
 })();
+
+// A read-only field to copy from (a questionnaire link) selects its whole text when focused; here, not in an
+// onfocus="" attribute, which the content security policy refuses like any inline script.
+document.addEventListener("focusin", function (event) {
+  var el = event.target;
+  if (el && el.matches && el.matches("input[data-select-on-focus]")) { el.select(); }
+});
