@@ -91,6 +91,7 @@ def page(live_server, _browser: _Browser) -> Iterator[object]:
     _browser.unpark()
     try:
         context = _browser.browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_init_script(REPORT_CSP_SOURCE)
         violations: list[str] = []
         try:
             pg = context.new_page()
@@ -107,6 +108,17 @@ def page(live_server, _browser: _Browser) -> Iterator[object]:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+# Chromium's own console message says what was blocked but not where; the page's securitypolicyviolation event
+# names the element and the script line that did it, which is what a failing test should print.
+REPORT_CSP_SOURCE = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  var el = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 200) : "";
+  console.error("Content Security Policy blocked " + e.effectiveDirective + " at " + (e.sourceFile || "the page") +
+    ":" + e.lineNumber + ":" + e.columnNumber + (e.sample ? " sample " + e.sample : "") + (el ? " on " + el : ""));
+}, true);
+"""
 
 
 def is_csp_violation(text: str) -> bool:
