@@ -3,6 +3,8 @@ the same on a staff page, a portal page, the sign-in page, an error and the API;
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from csp.middleware import CSPMiddleware
 from django.http import HttpResponse
@@ -70,5 +72,5 @@ def test_pdf_carries_no_policy(rf: RequestFactory, content_type, has_policy):
     def view(request):
         return HttpResponse(b"%PDF-1.7", content_type=content_type)
 
-    response = CSPMiddleware(SecurityHeadersMiddleware(view))(rf.get("/consents/x/pdf"))
+    response = cast(HttpResponse, CSPMiddleware(SecurityHeadersMiddleware(view))(rf.get("/consents/x/pdf")))
     assert ("Content-Security-Policy" in response) is has_policy
