@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import csp.constants as csp
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
@@ -108,6 +109,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (static files keep their own headers), above the rest (every page, error and redirect gets
+    # them): the content security policy, then the permissions policy and no-store (openiop/core/headers.py), then
+    # the API's own: 415 for a body that is not JSON, WWW-Authenticate on its 401s (openiop/api/guards.py).
+    "csp.middleware.CSPMiddleware",
+    "openiop.core.headers.SecurityHeadersMiddleware",
+    "openiop.api.guards.ApiGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -263,6 +270,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = False  # HTMX reads the token from the page, not the cookie, but keep Django's default.
+# The content security policy (django-csp): scripts, styles, images and fetches from this site only; no inline
+# script without the request's nonce ({{ request.csp_nonce }}; there is none today), no inline style at all (no
+# style="" attributes: classes in openiop.css, computed sizes through data-css-* and openiop.js), no plugins, no
+# framing, forms post only here. data: images are the drawn signatures and Bootstrap's built-in icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 # --- Internationalization ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

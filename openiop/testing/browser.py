@@ -91,18 +91,56 @@ def page(live_server, _browser: _Browser) -> Iterator[object]:
     _browser.unpark()
     try:
         context = _browser.browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_init_script(REPORT_CSP_SOURCE)
+        violations: list[str] = []
         try:
             pg = context.new_page()
             pg.set_default_timeout(STEP_TIMEOUT_MS)
+            watch_csp(pg, violations)
             yield pg
         finally:
             context.close()
+        if violations:
+            pytest.fail("Content Security Policy violations:\n" + "\n".join(violations), pytrace=False)
     finally:
         _browser.park()
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+# Chromium's own console message says what was blocked but not where; the page's securitypolicyviolation event
+# names the element and the script line that did it, which is what a failing test should print.
+REPORT_CSP_SOURCE = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  var el = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 200) : "";
+  console.error("Content Security Policy blocked " + e.effectiveDirective + " at " + (e.sourceFile || "the page") +
+    ":" + e.lineNumber + ":" + e.columnNumber + (e.sample ? " sample " + e.sample : "") + (el ? " on " + el : ""));
+}, true);
+"""
+
+
+def is_csp_violation(text: str) -> bool:
+    """Chromium reports each thing the policy blocked as a console error naming the Content Security Policy."""
+    return "Content Security Policy" in text
+
+
+def watch_csp(page: Any, violations: list[str]) -> None:
+    """Collect what the content security policy blocks on this page (and in its popups), so every browser test also
+    checks the policy on each screen it visits: a blocked style or script is a failure, not a silent glitch."""
+
+    def on_console(message: Any) -> None:
+        if is_csp_violation(message.text):
+            violations.append(f"{page.url}: {message.text}")
+
+    def on_error(error: Any) -> None:
+        if is_csp_violation(str(error)):
+            violations.append(f"{page.url}: {error}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_error)
+    page.on("popup", lambda popup: watch_csp(popup, violations))
 
 
 def screenshot(page: object, name: str) -> Path:
