@@ -133,6 +133,8 @@ def patient_under_grant(user: User, public_id: UUID | str) -> Patient | None:
 
 
 def episode_under_grant(user: User, public_id: UUID | str) -> EpisodeOfCare | None:
+    if user.organization_id is None:
+        return None
     episode = (
         EpisodeOfCare.objects.select_related("patient", "program__site", "track", "primary_clinician")
         .filter(public_id=public_id, patient__organization_id=user.organization_id)

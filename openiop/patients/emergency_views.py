@@ -74,6 +74,8 @@ def _grant(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     form = EmergencyGrantForm(request.POST)
     public_id = request.POST.get("patient", "")
+    if user.organization_id is None:
+        raise Http404
     try:
         patient = Patient.objects.select_related("home_program").get(
             public_id=UUID(public_id), organization_id=user.organization_id
