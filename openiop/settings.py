@@ -211,7 +211,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Roles whose members must use a second factor (they read clinical data). "" turns enforcement off.
 MFA_REQUIRED_ROLES = envlist(
     "MFA_REQUIRED_ROLES",
-    ["director", "clinician", "supervised_clinician", "intake", "auditor", "sysadmin"],
+    ["director", "clinician", "supervised_clinician", "intake", "auditor", "sysadmin", "privacy_officer"],
 )
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "OpenIOP")
 
