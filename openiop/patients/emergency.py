@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.core import audit
+from openiop.core.context import current_origin
 from openiop.core.hooks import Hook
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
@@ -54,6 +55,7 @@ Grant = EmergencyAccessGrant
 
 # The capabilities a grant stands in for: reading. Every other capability needs a program membership.
 READ_CAPS = frozenset({Cap.VIEW_PATIENTS, Cap.VIEW_CLINICAL})
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 REASON_MAX = 1000
 # The attribute the scoped lookups set on a patient (and episode) opened under a grant; ``core.audit.record`` reads
 # it to write EMERGENCY_VIEWED for every chart read of that patient, whichever app's page it is.
@@ -104,8 +106,13 @@ def grant_of(patient: Any) -> EmergencyAccessGrant | None:
 
 
 def active_grant(user: User, patient_q: Q) -> EmergencyAccessGrant | None:
-    """The user's grant in force now for the patient matched by ``patient_q`` (on ``patient__``), newest first."""
+    """The user's grant in force now for the patient matched by ``patient_q`` (on ``patient__``), newest first.
+
+    Only for a request that reads (GET, HEAD): a grant is read only, and a write path that looks its patient up with
+    a read capability (a calendar feed, a consent's patient) must still find nothing outside the user's programs."""
     if not user.is_authenticated or user.organization_id is None:
+        return None
+    if current_origin().method not in SAFE_METHODS:
         return None
     now = timezone.now()
     return (

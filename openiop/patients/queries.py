@@ -170,6 +170,14 @@ def episodes_in_view(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
     return qs if emergency.grant_of(patient) is not None else qs.filter(program_id__in=program_ids_for(user))
 
 
+def chart_program_ids(user: User, patient: Patient) -> list[int]:
+    """Programs whose records of ``patient`` the user may read on the chart: their own, or every one of the patient's
+    under emergency access. For the chart tabs' read-only lists; writes scope by ``program_ids_for`` as before."""
+    if emergency.grant_of(patient) is not None:
+        return list(emergency.patient_programs(patient))
+    return program_ids_for(user)
+
+
 def visible_episodes(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
     """The patient's episodes in the user's programs (all under emergency access), newest first, with care teams."""
     return (

@@ -16,6 +16,7 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.roles import Role
 from openiop.patients import emergency
 from openiop.patients.models import EmergencyAccessGrant
+from openiop.plans.models import TreatmentPlan
 from openiop.testing.clock import moving_clock
 from openiop.testing.consents import part2_tpo
 from openiop.testing.fixtures import make_patient, staff
@@ -93,13 +94,20 @@ def test_outsider_finds_the_patient_by_mrn_states_the_reason_and_reads_the_chart
         assert phi not in message.body and phi not in message.subject
 
 
-def test_the_grant_is_read_only(client, clinic, patient):
+def test_the_grant_is_read_only_and_shows_the_clinical_tabs(client, clinic, patient):
     login(client, clinic.outsider)
     _grant(client, patient)
     assert client.get(patient.get_absolute_url()).status_code == 200
     assert client.get(reverse("patients:edit", args=[patient.public_id])).status_code == 404
     episode = patient.episodes.get()
     assert client.get(reverse("patients:episode_edit", args=[episode.public_id])).status_code == 404
+    # A write path that looks the patient up with a read capability still finds nothing: grants serve GET only.
+    assert client.post(reverse("scheduling:patient_feed_create", args=[patient.public_id])).status_code == 404
+    # The clinical tabs read the patient's other programs; the Plan tab makes no plan for a reader under the grant.
+    for tab in ("notes", "measures", "plan"):
+        response = client.get(reverse("patients:chart_tab", args=[patient.public_id, tab]), HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, tab
+    assert not TreatmentPlan.objects.filter(patient=patient).exists()
 
 
 def test_the_grant_expires(client, clinic, patient, monkeypatch, settings):
