@@ -54,7 +54,7 @@ def test_request_read_and_review_through_the_api(client, clinic, patient, privac
     assert client.get(f"{GRANTS}/reviews", {"status": "nope"}).status_code == 422
 
 
-def test_api_access(client, clinic, patient, privacy):
+def test_api_access_and_part2_fields(client, clinic, patient, privacy):
     for name in ("frontdesk", "billing", "auditor"):
         login(client, clinic.people[name])
         assert _request(client, patient).status_code == 403, name
@@ -72,8 +72,7 @@ def test_api_access(client, clinic, patient, privacy):
     login(client, clinic.stranger)
     assert _post(client, f"{GRANTS}/{grant_id}/review", {"outcome": "appropriate"}).status_code == 404
 
-
-def test_part2_fields_are_named_when_missing(client, clinic):
+    # Part 2 records without a consent: the problem body names each §2.51 field.
     sud = make_patient(clinic, clinic.su, legal_first_name="Casey", legal_last_name="Morgan")
     login(client, clinic.outsider)
     response = _request(client, sud)
