@@ -67,6 +67,9 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
     if step == "grant":
         return _grant(request)
     active = list(emergency.active_grants_for(user).order_by("-expires_at"))
+    if active:
+        # The list names patients: one row for the request, as any patient list.
+        audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="emergencyaccessgrant")
     return render(request, "patients/emergency_lookup.html", {"nav": "patients", "form": lookup, "active": active})
 
 

@@ -205,6 +205,7 @@ def test_review_signs_the_grant_off_and_closes_the_directors_tasks(client, clini
     assert AuditEvent.objects.filter(action=AuditAction.EMERGENCY_ACCESS_REVIEWED, actor=privacy).exists()
     assert not WorkTask.objects.filter(kind=WorkTask.Kind.EMERGENCY_ACCESS_REVIEW, status=WorkTask.Status.OPEN)
     assert b'data-count="emergency"' not in client.get(reverse("patients:emergency_reviews")).content
+    assert client.get(reverse("core:home")).status_code == 200  # the privacy officer's home, with no program
     # The audit report filters the emergency reads.
     report = client.get(reverse("core:audit_report"), {"action": int(AuditAction.EMERGENCY_VIEWED)})
     assert report.status_code == 200
