@@ -127,6 +127,8 @@ def test_who_may_break_the_glass(client, clinic, patient, privacy):
         login(client, clinic.people[name])
         assert client.get(URL).status_code == 403, name
         assert _grant(client, patient).status_code == 403, name
+    # The sysadmin gives the privacy officer role on the staff page like any other.
+    assert b'value="privacy_officer"' in client.get(reverse("programs:staff_create")).content
     login(client, privacy)
     assert client.get(URL).status_code == 403
     # Another organization: the MRN finds nothing, and the patient's id is a 404.
