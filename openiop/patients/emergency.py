@@ -247,6 +247,8 @@ def do_grant_emergency_access(
         raise ValidationError("Your role cannot request emergency access.")
     if acting_user.organization_id is None or patient.organization_id != acting_user.organization_id:
         raise ValidationError("This patient is not in your organization.")
+    if in_users_programs(acting_user, patient):
+        raise ValidationError("This patient is in your programs: no emergency access is needed.")
     errors: dict[str, list[str]] = {}
     if reason_category not in EmergencyAccessGrant.ReasonCategory.values:
         errors["reason_category"] = ["Choose a reason."]

@@ -229,6 +229,8 @@ def test_who_may_review(client, clinic, patient, privacy):
         assert str(grant.public_id).encode() not in client.get(reverse("patients:emergency_reviews")).content
     login(client, clinic.director)
     assert client.get(review_url).status_code == 200
+    with pytest.raises(Exception, match="in your programs"):
+        emergency.do_grant_emergency_access(patient, acting_user=clinic.clinician, reason_category="other", reason="x")
     # Nobody signs off their own emergency access.
     with pytest.raises(Exception, match="Someone else"):
         emergency.do_review_emergency_access(grant, acting_user=clinic.outsider, outcome="appropriate")
