@@ -12,7 +12,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.api.problems import Conflict
@@ -81,7 +81,7 @@ class ReviewIn(Schema):
 
 
 @router.post("/emergency-access", response={201: GrantOut})
-def request_emergency_access(request: HttpRequest, payload: GrantIn) -> tuple[int, EmergencyAccessGrant]:
+def request_emergency_access(request: HttpRequest, payload: GrantIn) -> Any:
     user = request_user(request)
     require(user, Cap.VIEW_PATIENTS, Cap.REQUEST_EMERGENCY_ACCESS)
     if not payload.mrn.strip() and not (
@@ -111,7 +111,7 @@ def request_emergency_access(request: HttpRequest, payload: GrantIn) -> tuple[in
         part2_recipient_affiliation=payload.part2_recipient_affiliation,
         part2_emergency_nature=payload.part2_emergency_nature,
     )
-    return 201, grant
+    return Status(201, grant)
 
 
 @router.get("/emergency-access/reviews", response=GrantPage)
