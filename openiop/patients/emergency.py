@@ -44,7 +44,7 @@ from openiop.accounts.models import User
 from openiop.core import audit
 from openiop.core.context import current_origin
 from openiop.core.hooks import Hook
-from openiop.core.models import AuditAction
+from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.registry import Provider
 from openiop.core.roles import Cap, Role
@@ -217,6 +217,17 @@ def grants_for_reviewer(user: User, *, reviewed: bool | None = None) -> QuerySet
 def get_grant_for_reviewer(user: User, public_id: UUID | str) -> EmergencyAccessGrant:
     require(user, Cap.REVIEW_EMERGENCY_ACCESS)
     return get_object_or_404(grants_for_reviewer(user), public_id=public_id)
+
+
+def views_under(grant: EmergencyAccessGrant) -> QuerySet[AuditEvent]:
+    """What the grant's holder read under it (the EMERGENCY_VIEWED rows), for the reviewer, oldest first."""
+    return AuditEvent.objects.filter(
+        actor_id=grant.user_id,
+        patient_id=grant.patient_id,
+        action=AuditAction.EMERGENCY_VIEWED,
+        occurred_at__gte=grant.granted_at,
+        occurred_at__lte=grant.expires_at,
+    ).order_by("chain_index")
 
 
 def unreviewed_count(user: User) -> int:

@@ -23,6 +23,7 @@ from openiop.core.roles import Cap
 from openiop.patients import emergency
 from openiop.patients.forms import EmergencyGrantForm, EmergencyLookupForm, EmergencyReviewForm
 from openiop.patients.models import Patient
+from openiop.patients.views import record_type_label
 
 REVIEW_PAGE_SIZE = 50
 
@@ -131,5 +132,11 @@ def emergency_review(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return render(
         request,
         "patients/emergency_review.html",
-        {"nav": "emergency_reviews", "grant": grant, "form": form, "own": grant.user_id == user.pk},
+        {
+            "nav": "emergency_reviews",
+            "grant": grant,
+            "form": form,
+            "own": grant.user_id == user.pk,
+            "views": [(e, record_type_label(e.object_type)) for e in emergency.views_under(grant)],
+        },
     )

@@ -190,6 +190,7 @@ def test_a_part2_consent_for_treating_providers_stands_in_for_the_documentation(
 def test_review_signs_the_grant_off_and_closes_the_directors_tasks(client, clinic, patient, privacy):
     login(client, clinic.outsider)
     _grant(client, patient)
+    client.get(patient.get_absolute_url())
     grant = EmergencyAccessGrant.objects.get()
     review_url = reverse("patients:emergency_review", args=[grant.public_id])
 
@@ -197,7 +198,9 @@ def test_review_signs_the_grant_off_and_closes_the_directors_tasks(client, clini
     listing = client.get(reverse("patients:emergency_reviews"))
     assert listing.status_code == 200 and str(grant.public_id).encode() in listing.content
     assert b'data-count="emergency">1' in listing.content  # the nav count
-    assert REASON.encode() in client.get(review_url).content
+    review_page = client.get(review_url)
+    assert REASON.encode() in review_page.content
+    assert b"Viewed under this access (1)" in review_page.content
     needs_note = client.post(review_url, {"outcome": "inappropriate", "note": ""})
     assert needs_note.status_code == 200 and b"Say what was inappropriate" in needs_note.content
     done = client.post(review_url, {"outcome": "appropriate", "note": "Crisis walk-in, documented."})
