@@ -147,6 +147,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "openiop.core.context_processors.openiop",
                 "openiop.worklist.context_processors.worklist",
+                "openiop.patients.context_processors.emergency_reviews",
                 "openiop.measures.context_processors.safety_alerts",
             ],
         },
@@ -244,7 +245,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Roles whose members must use a second factor (they read clinical data). "" turns enforcement off.
 MFA_REQUIRED_ROLES = envlist(
     "MFA_REQUIRED_ROLES",
-    ["director", "clinician", "supervised_clinician", "intake", "auditor", "sysadmin"],
+    ["director", "clinician", "supervised_clinician", "intake", "auditor", "sysadmin", "privacy_officer"],
 )
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "OpenIOP")
 
@@ -385,6 +386,8 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     "adolescent_weekly_dose_hours": 6,
     "max_length_weeks": 12,
     "group_size_cap": 12,
+    # Break-the-glass: how long an emergency access to a chart outside one's programs lasts (patients/emergency.py).
+    "emergency_access_minutes": 60,
     # Levels of care a program may run (docs/clinical-rules.md#level-of-care): ``rank`` orders them (higher is more
     # intensive, so a move to a lower rank is a step down), ``asam`` and ``locus`` are the levels they correspond to
     # (shown beside the intake's ratings, never computed from them), ``ub04_condition_code`` is the institutional

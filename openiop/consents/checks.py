@@ -258,3 +258,12 @@ def _refusal(matching: list[Consent], moment: datetime, *, part2: bool, program:
     where = f" from {program.name}" if program is not None else ""
     what = "42 CFR Part 2 consent" if part2 else "consent or release"
     return Decision(False, f"No active {what}{where} covers this recipient, information and purpose.", part2=part2)
+
+
+def part2_consent_covers_treating_providers(patient: Patient) -> bool:
+    """Break-the-glass (``patients.emergency``): does an active Part 2 consent let the patient's treating providers
+    read all their records for treatment? Without one, emergency access needs the §2.51 medical-emergency
+    documentation."""
+    return may_disclose(
+        patient, recipient=Recipient.treating_provider(), data_class=DataClass.ALL_RECORDS, purpose=Purpose.TREATMENT
+    ).allowed

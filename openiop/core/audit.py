@@ -42,6 +42,12 @@ def _key(key_id: str) -> bytes:
     except KeyError:
         raise UnknownAuditKey(key_id) from None
 
+# Set by patients' scoped lookups on a patient opened under break-the-glass (patients/emergency.py). A chart read of
+# such a patient is written as EMERGENCY_VIEWED instead of CHART_VIEWED / RECORD_VIEWED, whichever app's page it is,
+# so the audit report lists every read made under emergency access apart.
+EMERGENCY_GRANT_ATTR = "emergency_grant"
+_READS = frozenset({AuditAction.CHART_VIEWED, AuditAction.RECORD_VIEWED})
+
 
 def _canonical(event: AuditEvent) -> bytes:
     payload = {
@@ -88,6 +94,8 @@ def record(
     ``obj`` names the record acted on by its model name and public id; its content is never stored.
     """
     origin = current_origin()
+    if action in _READS and getattr(patient, EMERGENCY_GRANT_ATTR, None) is not None:
+        action = AuditAction.EMERGENCY_VIEWED
     if obj is not None:
         object_type = object_type or obj._meta.model_name
         object_id = str(getattr(obj, "public_id", "") or obj.pk)

@@ -15,6 +15,9 @@ class RequestOrigin:
     ip_address: str | None = None
     user_agent: str = ""
     request_id: str = ""
+    # The HTTP method: emergency access (patients/emergency.py) opens a chart to safe methods only, so no write path
+    # can ride on it whatever capability its lookup names. Empty outside a request.
+    method: str = ""
 
 
 _NOWHERE = RequestOrigin()

@@ -20,6 +20,7 @@ class RequestContextMiddleware:
             ip_address=request.META.get("REMOTE_ADDR") or None,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
             request_id=uuid.uuid4().hex,
+            method=request.method or "",
         )
         token = set_origin(origin)
         try:

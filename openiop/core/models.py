@@ -46,6 +46,11 @@ class AuditAction(models.IntegerChoices):
     STAFF_CHANGED = 410, "Staff account changed"
     AUDIT_VIEWED = 500, "Audit report viewed"
     AUDIT_EXPORTED = 501, "Audit report exported"
+    # Break-the-glass (patients/emergency.py): every chart read under an emergency grant is EMERGENCY_VIEWED, not
+    # CHART_VIEWED / RECORD_VIEWED, so the audit report can list them on their own.
+    EMERGENCY_ACCESS_GRANTED = 600, "Emergency access granted"
+    EMERGENCY_VIEWED = 601, "Chart viewed under emergency access"
+    EMERGENCY_ACCESS_REVIEWED = 602, "Emergency access reviewed"
 
 
 class AuditEvent(models.Model):

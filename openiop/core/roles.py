@@ -20,6 +20,8 @@ class Role(models.TextChoices):
     FRONT_DESK = "front_desk", "Front desk"
     BILLING = "billing", "Billing"
     AUDITOR = "auditor", "Auditor (read-only)"
+    # Reviews emergency (break-the-glass) access and reads the audit trail, organization-wide; reads no chart.
+    PRIVACY_OFFICER = "privacy_officer", "Privacy officer"
     SYSADMIN = "sysadmin", "System administrator"
 
 
@@ -37,6 +39,9 @@ class Cap(StrEnum):
     RECORD_ATTENDANCE = "record_attendance"  # check people in on a session roster (front desk too)
     VIEW_BILLING = "view_billing"  # billable days, payer rules, later claims and authorizations
     MANAGE_BILLING = "manage_billing"  # payer rules and, later, claims
+    # Break-the-glass: open, for a limited time and read-only, the chart of a patient outside one's programs.
+    REQUEST_EMERGENCY_ACCESS = "request_emergency_access"
+    REVIEW_EMERGENCY_ACCESS = "review_emergency_access"  # sign off emergency access (directors: their programs)
 
 
 _CLINICAL_TEAM = {
@@ -50,10 +55,19 @@ _CLINICAL_TEAM = {
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
-    Role.DIRECTOR: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE, Cap.MANAGE_PROGRAMS, Cap.VIEW_BILLING}),
-    Role.CLINICIAN: frozenset(_CLINICAL_TEAM),
-    Role.SUPERVISED_CLINICIAN: frozenset(_CLINICAL_TEAM),
-    Role.INTAKE: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE}),
+    Role.DIRECTOR: frozenset(
+        _CLINICAL_TEAM
+        | {
+            Cap.EDIT_COVERAGE,
+            Cap.MANAGE_PROGRAMS,
+            Cap.VIEW_BILLING,
+            Cap.REQUEST_EMERGENCY_ACCESS,
+            Cap.REVIEW_EMERGENCY_ACCESS,
+        }
+    ),
+    Role.CLINICIAN: frozenset(_CLINICAL_TEAM | {Cap.REQUEST_EMERGENCY_ACCESS}),
+    Role.SUPERVISED_CLINICIAN: frozenset(_CLINICAL_TEAM | {Cap.REQUEST_EMERGENCY_ACCESS}),
+    Role.INTAKE: frozenset(_CLINICAL_TEAM | {Cap.EDIT_COVERAGE, Cap.REQUEST_EMERGENCY_ACCESS}),
     Role.FRONT_DESK: frozenset(
         {
             Cap.VIEW_PATIENTS,
@@ -69,6 +83,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
     ),
     Role.AUDITOR: frozenset({Cap.VIEW_PATIENTS, Cap.VIEW_CLINICAL, Cap.VIEW_CENSUS, Cap.VIEW_AUDIT, Cap.VIEW_BILLING}),
     Role.SYSADMIN: frozenset({Cap.MANAGE_ORGANIZATION, Cap.MANAGE_PROGRAMS, Cap.VIEW_AUDIT}),
+    Role.PRIVACY_OFFICER: frozenset({Cap.VIEW_AUDIT, Cap.REVIEW_EMERGENCY_ACCESS}),
 }
 
 # Credentials a clinician may hold; free text is allowed too, these feed the picker.

@@ -123,7 +123,7 @@ class StaffSpec:
 
 
 EVERY_PROGRAM = ("mh", "su", "teen")
-# Ten people cover every role: the medical director is the prescriber, so there is no separate psychiatrist.
+# Eleven people cover every role: the medical director is the prescriber, so there is no separate psychiatrist.
 # The sysadmin comes first because it creates everything else; sysadmins configure, they do not read charts.
 STAFF = [
     StaffSpec("sysadmin", Role.SYSADMIN, "Owen", "Price", "", "System administrator", ()),
@@ -137,6 +137,8 @@ STAFF = [
     StaffSpec("frontdesk", Role.FRONT_DESK, "Sam", "Okafor", "", "Front desk", EVERY_PROGRAM),
     StaffSpec("billing", Role.BILLING, "Linda", "Cho", "", "Billing and utilization review", EVERY_PROGRAM),
     StaffSpec("auditor", Role.AUDITOR, "Grace", "Feldman", "", "Compliance auditor", EVERY_PROGRAM),
+    # Organization-wide: signs off emergency (break-the-glass) access and reads the audit trail; no program.
+    StaffSpec("privacy", Role.PRIVACY_OFFICER, "Helen", "Nakagawa", "", "Privacy officer", ()),
 ]  # fmt: skip
 
 FEMALE_NAMES = [

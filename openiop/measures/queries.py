@@ -17,6 +17,7 @@ from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap, Role
 from openiop.measures.models import Administration, SafetyAlert
 from openiop.patients.models import CareTeamMember, Patient
+from openiop.patients.queries import chart_program_ids
 
 
 def administrations_for_user(user: User) -> QuerySet[Administration]:
@@ -36,10 +37,10 @@ def get_administration_for_user(user: User, public_id: UUID | str, cap: Cap = Ca
 
 
 def patient_administrations(user: User, patient: Patient) -> QuerySet[Administration]:
-    """The patient's administrations in the user's programs, oldest first (the caller checked VIEW_CLINICAL)."""
+    """The patient's administrations in the user's programs (all of them under emergency access), oldest first (the
+    caller checked VIEW_CLINICAL and found ``patient`` with ``get_patient_for_user``)."""
     return (
-        administrations_for_user(user)
-        .filter(patient=patient)
+        Administration.objects.filter(patient=patient, episode__program_id__in=chart_program_ids(user, patient))
         .select_related("episode__program", "entered_by")
         .order_by("due_on", "created_at")
     )

@@ -47,7 +47,7 @@ from openiop.measures.queries import (
 )
 from openiop.measures.schedules import config_for, enabled_codes, schedulable, schedules_for
 from openiop.patients.models import EpisodeOfCare, Patient
-from openiop.patients.queries import get_patient_for_user
+from openiop.patients.queries import chart_program_ids, get_patient_for_user
 from openiop.programs.models import Program
 from openiop.programs.queries import get_program_for_user, managed_program_ids
 
@@ -84,8 +84,7 @@ def measures_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeO
     administrations = list(patient_administrations(user, patient))
     open_ones = [a for a in administrations if a.is_open]
     alerts = list(
-        alerts_for_user(user)
-        .filter(patient=patient)
+        SafetyAlert.objects.filter(patient=patient, episode__program_id__in=chart_program_ids(user, patient))
         .exclude(status=SafetyAlert.Status.RESOLVED)
         .select_related("administration", "acknowledged_by")
     )

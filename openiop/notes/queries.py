@@ -29,6 +29,7 @@ from openiop.notes.diagnoses import diagnoses_by_episode
 from openiop.notes.models import GroupNote, GroupNoteSignature, NoteAddendum, NotePolicy, ProgressNote
 from openiop.notes.policy import default_policy, policy_for
 from openiop.patients.models import Patient
+from openiop.patients.queries import chart_program_ids
 from openiop.programs.models import Program
 from openiop.scheduling.models import Closure, Session, SessionType
 
@@ -82,9 +83,11 @@ def get_note_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CLI
 
 
 def patient_notes(user: User, patient: Patient) -> list[ProgressNote]:
-    """The patient's own notes in the user's programs, newest first; a fixed number of queries for any count."""
+    """The patient's own notes in the user's programs (all of them under emergency access), newest first; a fixed
+    number of queries for any count. ``patient`` came from ``get_patient_for_user``."""
     require(user, Cap.VIEW_CLINICAL)
-    return list(with_details(notes_for_user(user).filter(patient=patient)))
+    notes = ProgressNote.objects.filter(patient=patient, episode__program_id__in=chart_program_ids(user, patient))
+    return list(with_details(notes))
 
 
 def get_session_for_notes(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CLINICAL) -> Session:

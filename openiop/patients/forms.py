@@ -11,7 +11,14 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.patients.actions import CONTACT_FIELDS, COVERAGE_FIELDS, EARLIEST_BIRTH_DATE, PATIENT_FIELDS
-from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
+from openiop.patients.models import (
+    CareTeamMember,
+    Coverage,
+    EmergencyAccessGrant,
+    EpisodeOfCare,
+    Patient,
+    SupportContact,
+)
 from openiop.patients.queries import (
     CARE_TEAM_ROLES,
     PRIMARY_CLINICIAN_ROLES,
@@ -492,3 +499,64 @@ class CareTeamForm(PatientsForm):
 
     def members(self) -> list[tuple[User, str]]:
         return [(u, self.cleaned_data[self.field_name(u)]) for u in self.staff if self.cleaned_data[self.field_name(u)]]
+
+
+# --- Emergency access (break-the-glass) ----------------------------------------------------------------------
+
+
+class EmergencyLookupForm(PatientsForm):
+    """An exact MRN, or last and first name with the birth date: emergency access never browses."""
+
+    mrn = forms.CharField(label="MRN", max_length=32, required=False)
+    last = forms.CharField(label="Legal last name", max_length=100, required=False)
+    first = forms.CharField(label="Legal first name", max_length=100, required=False)
+    dob = forms.DateField(label="Date of birth", required=False, widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("mrn") or "").strip() and not (
+            (data.get("last") or "").strip() and (data.get("first") or "").strip() and data.get("dob")
+        ):
+            raise ValidationError("Enter the MRN, or the legal last name, first name and date of birth.")
+        return data
+
+
+class EmergencyGrantForm(PatientsForm):
+    patient = forms.UUIDField(widget=forms.HiddenInput)
+    reason_category = forms.ChoiceField(
+        label="Reason", choices=[("", "Choose a reason"), *EmergencyAccessGrant.ReasonCategory.choices]
+    )
+    reason = forms.CharField(
+        label="What is the emergency, and why can the patient's own team not help now?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    # 42 CFR §2.51(c): shown and required when the patient has Part 2 records without a consent that covers them.
+    part2_recipient_name = forms.CharField(
+        label="Medical personnel receiving the records", max_length=200, required=False
+    )
+    part2_recipient_affiliation = forms.CharField(label="Their affiliation", max_length=200, required=False)
+    part2_emergency_nature = forms.CharField(
+        label="Nature of the medical emergency",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand this access is recorded, reviewed, and limited to this emergency.", required=True
+    )
+
+    def action_fields(self) -> dict[str, Any]:
+        names = ("reason_category", "reason", "part2_recipient_name", "part2_recipient_affiliation")
+        return {n: self.cleaned_data[n] for n in (*names, "part2_emergency_nature")}
+
+
+class EmergencyReviewForm(PatientsForm):
+    outcome = forms.ChoiceField(label="Outcome", choices=EmergencyAccessGrant.Outcome.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label="Note",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when the access was inappropriate: what happened and what follows.",
+    )

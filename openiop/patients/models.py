@@ -340,3 +340,63 @@ class CareTeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_team_role_display()})"
+
+
+class EmergencyAccessGrant(BaseModel):
+    """Break-the-glass: a staff member outside the patient's programs reads the chart, for a limited time.
+
+    Read only, for ``expires_at - granted_at`` (``OPENIOP_DEFAULTS["emergency_access_minutes"]``); every chart read
+    under it is audited as EMERGENCY_VIEWED, and it waits for a director or privacy officer to sign it off. The rules
+    are in docs/clinical-rules.md#emergency-access-break-the-glass and ``patients/emergency.py``.
+    ``reason`` and the Part 2 documentation are free text that may hold PHI: never logged, never audited.
+    """
+
+    class ReasonCategory(models.TextChoices):
+        SAFETY_RISK = "safety_risk", "Imminent risk to the patient's or someone's safety"
+        MEDICAL_EMERGENCY = "medical_emergency", "Medical emergency"
+        CRISIS_CONTACT = "crisis_contact", "Crisis call or walk-in, treating team unreachable"
+        OTHER = "other", "Other urgent clinical need"
+
+    class Part2Basis(models.TextChoices):
+        NONE = "", "No Part 2 records"
+        CONSENT = "consent", "Active Part 2 consent"
+        MEDICAL_EMERGENCY = "medical_emergency", "Medical emergency (42 CFR §2.51)"
+
+    class Outcome(models.TextChoices):
+        APPROPRIATE = "appropriate", "Appropriate"
+        INAPPROPRIATE = "inappropriate", "Inappropriate"
+
+    organization = models.ForeignKey("programs.Organization", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="emergency_grants")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="emergency_grants")
+    reason_category = models.CharField(max_length=30, choices=ReasonCategory.choices)
+    reason = models.TextField(max_length=1000)
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    # Part 2 records (an episode or home program in a substance-use program): on what basis they were opened.
+    part2_basis = models.CharField(max_length=20, choices=Part2Basis.choices, blank=True)
+    # 42 CFR §2.51(c): who received the records and their affiliation, who disclosed them (``user``), when
+    # (``granted_at``) and the nature of the emergency.
+    part2_recipient_name = models.CharField(max_length=200, blank=True)
+    part2_recipient_affiliation = models.CharField(max_length=200, blank=True)
+    part2_emergency_nature = models.TextField(max_length=1000, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    review_note = models.TextField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        verbose_name = "emergency access"
+        indexes = [
+            models.Index(fields=["user", "patient", "expires_at"]),
+            models.Index(fields=["organization", "reviewed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"emergency access {self.public_id}"
+
+    def is_active(self, at: Any = None) -> bool:
+        return self.granted_at <= (at or timezone.now()) < self.expires_at

@@ -18,6 +18,7 @@ from openiop.accounts.models import User
 from openiop.core.models import AuditEvent
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap, Role
+from openiop.patients import emergency
 from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
 from openiop.programs.models import Program, Track
 
@@ -44,8 +45,18 @@ def patients_for_user(user: User) -> QuerySet[Patient]:
 
 
 def get_patient_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_PATIENTS) -> Patient:
+    """The patient in the user's programs; for reading (VIEW_PATIENTS, VIEW_CLINICAL) also one the user holds an
+    emergency access to (``emergency.grant_of(patient)`` then names it). The grant is looked up only on a miss, so a
+    member's read costs no extra query."""
     require(user, cap)
-    return get_object_or_404(patients_for_user(user).select_related("home_program"), public_id=public_id)
+    try:
+        return patients_for_user(user).select_related("home_program").get(public_id=public_id)
+    except Patient.DoesNotExist:
+        pass
+    patient = emergency.patient_under_grant(user, public_id) if cap in emergency.READ_CAPS else None
+    if patient is None:
+        raise Http404
+    return patient
 
 
 def programs_for_user(user: User, *, active_only: bool = True) -> QuerySet[Program]:
@@ -153,10 +164,24 @@ def list_patients(
     )
 
 
+def episodes_in_view(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
+    """The patient's episodes the user may see: those in their programs, or all of them under emergency access."""
+    qs = EpisodeOfCare.objects.filter(patient=patient)
+    return qs if emergency.grant_of(patient) is not None else qs.filter(program_id__in=program_ids_for(user))
+
+
+def chart_program_ids(user: User, patient: Patient) -> list[int]:
+    """Programs whose records of ``patient`` the user may read on the chart: their own, or every one of the patient's
+    under emergency access. For the chart tabs' read-only lists; writes scope by ``program_ids_for`` as before."""
+    if emergency.grant_of(patient) is not None:
+        return list(emergency.patient_programs(patient))
+    return program_ids_for(user)
+
+
 def visible_episodes(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
-    """The patient's episodes in the user's programs, newest first, with their care teams."""
+    """The patient's episodes in the user's programs (all under emergency access), newest first, with care teams."""
     return (
-        EpisodeOfCare.objects.filter(patient=patient, program_id__in=program_ids_for(user))
+        episodes_in_view(user, patient)
         .select_related("program", "track", "primary_clinician")
         .prefetch_related(
             Prefetch(
@@ -170,7 +195,7 @@ def visible_episodes(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
 
 def record_activity(user: User, patient: Patient) -> QuerySet[AuditEvent]:
     """The patient's audit rows, newest first, minus rows about episodes in programs the user is not in."""
-    hidden = EpisodeOfCare.objects.filter(patient=patient).exclude(program_id__in=program_ids_for(user))
+    hidden = EpisodeOfCare.objects.filter(patient=patient).exclude(pk__in=episodes_in_view(user, patient).values("pk"))
     hidden_ids = [str(u) for u in hidden.values_list("public_id", flat=True)]
     qs = AuditEvent.objects.filter(patient=patient).select_related("actor").order_by("-chain_index")
     if hidden_ids:
@@ -189,15 +214,22 @@ def find_possible_duplicates(organization_id: int, first: str, last: str, dob: d
 
 
 def get_episode_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_PATIENTS) -> EpisodeOfCare:
+    """The episode in one of the user's programs, or (for reading) of a patient under the user's emergency access."""
     require(user, cap)
     if user.organization_id is None:
         raise Http404
-    return get_object_or_404(
-        EpisodeOfCare.objects.select_related("patient", "program__site", "track", "primary_clinician").filter(
-            program_id__in=program_ids_for(user), patient__organization_id=user.organization_id
-        ),
-        public_id=public_id,
-    )
+    try:
+        return (
+            EpisodeOfCare.objects.select_related("patient", "program__site", "track", "primary_clinician")
+            .filter(program_id__in=program_ids_for(user), patient__organization_id=user.organization_id)
+            .get(public_id=public_id)
+        )
+    except EpisodeOfCare.DoesNotExist:
+        pass
+    episode = emergency.episode_under_grant(user, public_id) if cap in emergency.READ_CAPS else None
+    if episode is None:
+        raise Http404
+    return episode
 
 
 def get_coverage_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.EDIT_COVERAGE) -> Coverage:

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from openiop.patients import views
+from openiop.patients import emergency_views, views
 
 app_name = "patients"
 
 urlpatterns = [
     path("", views.patient_list, name="list"),
+    path("emergency/", emergency_views.emergency_access, name="emergency"),
+    path("emergency/reviews/", emergency_views.emergency_reviews, name="emergency_reviews"),
+    path("emergency/reviews/<uuid:public_id>/", emergency_views.emergency_review, name="emergency_review"),
     path("new/", views.patient_create, name="create"),
     path("<uuid:public_id>/", views.chart, name="chart"),
     path("<uuid:public_id>/tabs/<slug:tab>/", views.chart_tab, name="chart_tab"),

@@ -34,7 +34,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.registry import ChartTab
 from openiop.core.roles import Cap
-from openiop.patients import events
+from openiop.patients import emergency, events
 from openiop.patients.actions import (
     do_add_coverage,
     do_add_support_contact,
@@ -64,6 +64,7 @@ from openiop.patients.forms import (
 )
 from openiop.patients.models import EpisodeOfCare, Patient, current_episode, readmission_window_days
 from openiop.patients.queries import (
+    episodes_in_view,
     find_possible_duplicates,
     get_contact_for_user,
     get_coverage_for_user,
@@ -369,9 +370,7 @@ def _activity(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCa
 
 
 def _episode_states(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
-    return EpisodeOfCare.objects.filter(patient=patient, program_id__in=program_ids_for(user)).only(
-        "status", "admitted_on", "program", "patient"
-    )
+    return episodes_in_view(user, patient).only("status", "admitted_on", "program", "patient")
 
 
 def _first_tab() -> ChartTab:
@@ -382,13 +381,15 @@ def _tab_context(
     request: HttpRequest, patient: Patient, tab: ChartTab, episodes: list[EpisodeOfCare] | None
 ) -> dict[str, Any]:
     user = request_user(request)
+    grant = emergency.grant_of(patient)
     # The tab bar needs the episodes (to fold away empty tabs); the HTMX tab request has none yet, so one query.
     shown = episodes if episodes is not None else list(_episode_states(user, patient))
     return {
         "nav": "patients",
         "patient": patient,
         # The home program may be one the user is not in (they see the patient through an episode elsewhere).
-        "home_program_visible": patient.home_program_id in program_ids_for(user),
+        "home_program_visible": patient.home_program_id in program_ids_for(user) or grant is not None,
+        "emergency_grant": grant,
         "tabs": [t for t in registry.chart_tabs if t.visible_to(user) and not t.hidden_for(patient, shown)],
         "tab": tab,
         "chart_url": patient.get_absolute_url(),

@@ -19,6 +19,7 @@ from openiop.accounts.models import User
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap, Role
 from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.patients.queries import chart_program_ids
 from openiop.plans import policy
 from openiop.plans.models import (
     Goal,
@@ -110,9 +111,10 @@ def versions_of(plan: TreatmentPlan) -> list[PlanVersion]:
 
 
 def episodes_for_plans(user: User, patient: Patient) -> list[EpisodeOfCare]:
-    """The patient's admitted episodes in the user's programs, open ones first (each may have a plan)."""
+    """The patient's admitted episodes in the user's programs (all under emergency access), open ones first (each
+    may have a plan)."""
     episodes = EpisodeOfCare.objects.filter(
-        patient=patient, program_id__in=program_ids_for(user), admitted_on__isnull=False
+        patient=patient, program_id__in=chart_program_ids(user, patient), admitted_on__isnull=False
     ).select_related("program__site", "treatment_plan__current_version")
     return sorted(episodes, key=lambda e: (not e.is_open, -(e.admitted_on.toordinal() if e.admitted_on else 0)))
 

@@ -34,6 +34,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
 from openiop.intake.models import Diagnosis
+from openiop.patients.emergency import grant_of
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
 from openiop.plans import actions, content_actions, policy, queries
@@ -687,7 +688,8 @@ def plan_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCar
     rows = []
     for episode in queries.episodes_for_plans(user, patient):
         plan: TreatmentPlan | None = getattr(episode, "treatment_plan", None)
-        if plan is None and episode.is_open and episode.status in actions.OPEN_EPISODE:
+        # Never under emergency access: that is read only, and making the plan is a write.
+        if plan is None and episode.is_open and episode.status in actions.OPEN_EPISODE and grant_of(patient) is None:
             plan, _ = actions.do_ensure_plan(episode, acting_user=user)
         if plan is None:
             rows.append(EpisodePlan(episode, None, [], [], None, None, None))

@@ -29,6 +29,7 @@ class WorkTask(BaseModel):
         DOSE_AT_RISK = "dose_at_risk", "Weekly dose at risk"
         SIGN_HANDOVER = "sign_handover", "Handed over for signing"
         PLAN_PATIENT_SIGNATURE = "plan_patient_signature", "Plan awaiting the patient's signature past its deadline"
+        EMERGENCY_ACCESS_REVIEW = "emergency_review", "Emergency access to review"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

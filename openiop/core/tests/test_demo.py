@@ -66,6 +66,7 @@ def test_output_lists_every_login_with_the_url_and_password(demo_command, monkey
         "intake",
         "frontdesk",
         "billing",
+        "privacy",
     ]:
         assert re.search(rf"^  {username} ", output, re.MULTILINE)
     assert "Program director" in output
