@@ -160,7 +160,7 @@ def list_patients(request: HttpRequest, paging: Query[PatientPaging]) -> dict[st
     moved = [name for name in SEARCH_PARAMS_MOVED if name in request.GET]
     if moved:
         raise ValidationError(
-            {name: "Search terms never go in a URL: POST them to /api/v1/patients/search." for name in moved}
+            dict.fromkeys(moved, "Search terms never go in a URL: POST them to /api/v1/patients/search.")
         )
     return _patient_page(request, PatientSearchIn(limit=paging.limit, offset=paging.offset))
 
