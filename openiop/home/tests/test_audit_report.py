@@ -76,7 +76,9 @@ def test_csv_export_matches_filter_and_is_audited(client, clinic, patient):
     other = make_patient(clinic, legal_first_name="Casey", legal_last_name="Nguyen")
     login(client, clinic.auditor)
     found = client.post(REPORT, {"mrn": patient.mrn}, follow=True).content.decode()
-    export_url = re.search(r'href="(/audit/export\.csv\?s=[^"]+)"', found).group(1)
+    match = re.search(r'href="(/audit/export\.csv\?s=[^"]+)"', found)
+    assert match is not None
+    export_url = match.group(1)
     assert patient.mrn not in export_url
     response = client.get(export_url)
     assert response.status_code == 200
