@@ -115,8 +115,8 @@ def test_search_by_name_mrn_and_birth_date(client, clinic, patient):
     assert searched.count() == 3
 
 
-@pytest.mark.parametrize("params", [{"q": "rive"}, {"date_of_birth": "1975-01-03"}])
-def test_search_terms_in_a_url_are_refused_not_ignored(client, clinic, patient, params):
+def test_search_terms_in_a_url_are_refused_not_ignored(client, clinic):
+    params = {"q": "rive", "date_of_birth": "1975-01-03"}
     response = login(client, clinic.clinician).get(url("/patients"), params)
     assert response.status_code == 422
     assert response["Content-Type"] == PROBLEM
