@@ -127,9 +127,13 @@ def _qualified(cls: type) -> str:
     return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
 
 
-def _safe_arg(value: Any) -> Any:
+def _safe_arg(value: Any, *, paths: bool) -> Any:
     if isinstance(value, BaseException):
         return type(value).__name__
+    if paths and isinstance(value, str) and value.startswith("/"):
+        # A whole argument that is a path (django.request's request.path, gunicorn's PATH_INFO) is decoded and may
+        # hold spaces ("/patients/Jane Doe/"), which would end a path found in the formatted message.
+        return safe_path(value)
     return value
 
 
@@ -160,9 +164,9 @@ class PHIFilter(logging.Filter):
                     if key in _WITHHELD_ATOMS:
                         atoms[key] = "-"
                     elif isinstance(value, str):
-                        atoms[key] = scrub_text(value, paths=True)
+                        atoms[key] = safe_path(value) if value.startswith("/") else scrub_text(value, paths=True)
             elif record.args:
-                record.args = tuple(_safe_arg(arg) for arg in record.args)
+                record.args = tuple(_safe_arg(arg, paths=paths) for arg in record.args)
             message = record.getMessage()
         except Exception:  # a malformed call: its arguments would be printed by logging's error report
             message = f"unformattable log message ({record.msg!r:.80})"

@@ -182,6 +182,7 @@ def test_refused_requests_api_writes_and_searches(failing_client, clinic, patien
     login(failing_client, clinic.intake)
     # Not found, with the marker in the path.
     assert failing_client.get(f"/patients/{MARKER}/?q={MARKER}").status_code == 404
+    assert failing_client.get(f"/patients/Jane {MARKER}/").status_code == 404  # decoded: a space in the path
     assert failing_client.get(f"/{MARKER}/nowhere/").status_code == 404
     assert failing_client.get(f"/api/v1/patients/{MARKER}").status_code in (404, 422)
     # API writes with the marker and a NUL byte: refused or saved, depending on the engine and the input guard;
@@ -248,13 +249,14 @@ def test_gunicorn_access_and_error_logs(tmp_path, sinks):
     cfg = Config()
     cfg.set("accesslog", str(access))
     cfg.set("errorlog", str(errors))
-    cfg.set("access_log_format", Config().access_log_format)  # gunicorn's default, with %(r)s and the referer
+    # gunicorn's default format (%(r)s, the referer), and one with the decoded path (%(U)s) and the query (%(q)s).
+    cfg.set("access_log_format", f"{Config().access_log_format} %(U)s %(q)s")
     glog = GunicornLogger(cfg)
     try:
         environ = {
             "REQUEST_METHOD": "GET",
             "RAW_URI": f"/patients/{MARKER}/?q={MARKER}",
-            "PATH_INFO": f"/patients/{MARKER}/",
+            "PATH_INFO": f"/patients/Jane {MARKER}/",
             "QUERY_STRING": f"q={MARKER}",
             "SERVER_PROTOCOL": "HTTP/1.1",
             "HTTP_REFERER": f"https://clinic.example/patients/?q={MARKER}",
