@@ -150,6 +150,8 @@ def failing_client(settings) -> Client:
 
 def test_every_configured_handler_has_the_filter(settings):
     assert "mail_admins" not in str(settings.LOGGING)
+    assert settings.DEFAULT_EXCEPTION_REPORTER == "openiop.core.exception_reports.PHIExceptionReporter"
+    assert settings.DEFAULT_EXCEPTION_REPORTER_FILTER == "openiop.core.exception_reports.PHIExceptionReporterFilter"
     for log in _all_loggers():
         for handler in log.handlers:
             if type(handler).__name__ in PYTEST_HANDLERS:
