@@ -30,6 +30,7 @@ class Request:
     method: str
     path: str
     form: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ class Session:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if with_cookies and self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            if request.method == "POST" and "csrftoken" in self.cookies:
+                headers["X-CSRFToken"] = self.cookies["csrftoken"]  # as the pages' HTMX requests send it
+        headers.update(request.headers or {})
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             conn.request(request.method, request.path, body=body, headers=headers)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from bench.load import Request
 
@@ -60,8 +59,11 @@ PATHS = [
     BenchPath(
         "search",
         "read",
-        "patient search by name prefix: scoped query, PATIENTS_SEARCHED audit row, first page of results",
-        lambda ctx, rng: Request("GET", "/patients/?" + urlencode({"q": rng.choice(ctx.search_terms)})),
+        "patient search by name prefix (the live search's HTMX post): scoped query, the search kept in the session, "
+        "PATIENTS_SEARCHED audit row, first page of results",
+        lambda ctx, rng: Request(
+            "POST", "/patients/", {"q": rng.choice(ctx.search_terms)}, headers={"HX-Request": "true"}
+        ),
     ),
     BenchPath(
         "list",

@@ -258,6 +258,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Its log lines name the client by path only: a portal username is a patient's (docs/operations.md#logging).
+AXES_CLIENT_STR_CALLABLE = "openiop.core.logfilter.axes_client_str"
 
 # --- HTTPS and headers ----------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = HTTPS
@@ -366,18 +368,34 @@ TASKS = {
 OPENIOP_PERIODIC_JOBS: Any = "openiop.jobs.periodic.DEFAULT_JOBS"
 OPENIOP_PERIODIC_JOBS_DISABLED = envlist("PERIODIC_JOBS_DISABLED", [])
 
-# --- Logging: no PHI. Request paths carry only public UUIDs; bodies and query strings are never logged. ----
+# --- Logging: no PHI (docs/operations.md#logging). Every handler carries core.logfilter.PHIFilter: exceptions are
+# logged by class and frames, never their message (database errors quote whole rows); query strings, request bodies
+# and unknown path segments never reach a handler. Django's own "django" and "django.server" loggers are named here so
+# that its default handlers (console with DEBUG, mail_admins without) are replaced, not kept beside these.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"no_phi": {"()": "openiop.core.logfilter.PHIFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_phi"]},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["no_phi"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },
 }
+# The technical 500 report (the DEBUG page; an emailed report if one were ever configured) shows no POST value, query
+# string, cookie, frame variable or exception message. No mail_admins handler is configured: it would mail them.
+DEFAULT_EXCEPTION_REPORTER = "openiop.core.exception_reports.PHIExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "openiop.core.exception_reports.PHIExceptionReporterFilter"
 
 # --- OpenIOP clinical defaults (docs/clinical-rules.md#defaults-at-a-glance); each program can override its own copy
 # Values are numbers, strings and lists (follow_up_days), so readers say what type they expect.

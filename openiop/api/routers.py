@@ -131,11 +131,17 @@ def set_signing(request: HttpRequest, program_id: UUID, payload: SigningIn) -> A
     return _signing(program)
 
 
-class PatientFilter(Schema):
-    q: str = ""
-    date_of_birth: date | None = None
+class PatientPaging(Schema):
     limit: int = 50
     offset: int = 0
+
+
+class PatientSearchIn(PatientPaging):
+    """The search terms travel in the body, never the URL: a name, birth date or MRN in a query string would be
+    written to every access log and proxy on the way (api/README.md)."""
+
+    q: str = ""
+    date_of_birth: date | None = None
 
 
 class PatientPage(Schema):
@@ -143,8 +149,29 @@ class PatientPage(Schema):
     results: list[PatientSummary]
 
 
+# GET parameters that used to search; they are refused (422) rather than ignored, so an old client does not take
+# the whole list for its search result.
+SEARCH_PARAMS_MOVED = ("q", "date_of_birth")
+
+
 @router.get("/patients", response=PatientPage, tags=["patients"])
-def list_patients(request: HttpRequest, filters: Query[PatientFilter]) -> dict[str, Any]:
+def list_patients(request: HttpRequest, paging: Query[PatientPaging]) -> dict[str, Any]:
+    """The patients of the user's programs, by legal name. To search, POST /patients/search."""
+    moved = [name for name in SEARCH_PARAMS_MOVED if name in request.GET]
+    if moved:
+        raise ValidationError(
+            dict.fromkeys(moved, "Search terms never go in a URL: POST them to /api/v1/patients/search.")
+        )
+    return _patient_page(request, PatientSearchIn(limit=paging.limit, offset=paging.offset))
+
+
+@router.post("/patients/search", response=PatientPage, tags=["patients"])
+def search_patients_endpoint(request: HttpRequest, payload: PatientSearchIn) -> dict[str, Any]:
+    """Search by name parts, MRN (``q``) and ``date_of_birth``; paged by ``limit`` and ``offset`` in the body."""
+    return _patient_page(request, payload)
+
+
+def _patient_page(request: HttpRequest, filters: PatientSearchIn) -> dict[str, Any]:
     user = request_user(request)
     require(user, Cap.VIEW_PATIENTS)
     if not 1 <= filters.limit <= MAX_LIMIT:

@@ -12,11 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from openiop.accounts.models import User
-from openiop.core import audit
+from openiop.core import audit, searches
 from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.permissions import staff_view
@@ -76,35 +77,47 @@ def _filtered(form: AuditFilterForm) -> QuerySet[AuditEvent]:
     return qs.order_by("-chain_index")
 
 
-def _form(request: HttpRequest) -> AuditFilterForm:
+SEARCH_KIND = "audit"
+
+
+def _form(request: HttpRequest, data: Any = None) -> tuple[AuditFilterForm, str]:
+    """The bound filter form and the query string that repeats it. An MRN is PHI and never travels in a URL: the
+    posted filters are kept in the session (``core.searches``) and the URL carries ``?s=<token>``; a GET without a
+    token filters by the other fields only, and an ``mrn`` parameter is ignored."""
     user: User = request.user  # type: ignore[assignment]
     organization_id = user.organization_id
     if organization_id is None:  # staff always belong to an organization; the capability check ran first
         raise PermissionDenied
-    form = AuditFilterForm(request.GET or {}, organization_id=organization_id)
+    token = request.GET.get("s", "")
+    recalled = searches.recall(request, SEARCH_KIND, token) if token and data is None else None
+    if data is None and recalled is not None:
+        data, query = recalled, f"s={token}"
+    elif data is None:
+        params = request.GET.copy()
+        for name in ("mrn", "page", "s"):
+            params.pop(name, None)
+        data, query = params, params.urlencode()
+    else:
+        query = ""
+    form = AuditFilterForm(data or {}, organization_id=organization_id)
     form.is_valid()
-    return form
+    return form, query
 
 
 @staff_view(Cap.VIEW_AUDIT)
 def audit_report(request: HttpRequest) -> HttpResponse:
-    form = _form(request)
+    if request.method == "POST":
+        form, query = _form(request, request.POST)
+        if not form.errors:
+            token = searches.remember(request, SEARCH_KIND, request.POST, AuditFilterForm.base_fields)
+            return redirect(f"{reverse('core:audit_report')}?s={token}")
+    else:
+        form, query = _form(request)
     page = None
     if not form.errors:
         page = Paginator(_filtered(form), PAGE_SIZE).get_page(request.GET.get("page"))
     audit.record(action=AuditAction.AUDIT_VIEWED, acting_user=request.user, object_type="audit_report")  # type: ignore[arg-type]
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "core/audit_report.html",
-        {
-            "nav": "audit",
-            "form": form,
-            "page": page,
-            "query": query.urlencode(),
-        },
-    )
+    return render(request, "core/audit_report.html", {"nav": "audit", "form": form, "page": page, "query": query})
 
 
 def _csv_rows(qs: QuerySet[AuditEvent]) -> Iterator[list[str]]:
@@ -144,7 +157,7 @@ class _Echo:
 
 @staff_view(Cap.VIEW_AUDIT)
 def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    form = _form(request)
+    form, _ = _form(request)
     if form.errors:
         return render(request, "core/audit_report.html", {"nav": "audit", "form": form, "page": None}, status=400)
     audit.record(action=AuditAction.AUDIT_EXPORTED, acting_user=request.user, object_type="audit_report")  # type: ignore[arg-type]

@@ -23,11 +23,12 @@ from django.db.models import QuerySet
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
-from openiop.core import audit, registry
+from openiop.core import audit, registry, searches
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
@@ -132,10 +133,32 @@ class PatientRow:
     episode: EpisodeOfCare | None
 
 
+SEARCH_KIND = "patients"
+
+
 @staff_view(Cap.VIEW_PATIENTS)
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """The list, and the search over it. Search criteria are posted, never put in a URL (names, birth dates and MRNs
+    are PHI): a search is kept in the session under a token, and its pages are ``?s=<token>&page=N``."""
     user = request_user(request)
-    form = PatientSearchForm(request.GET or None, user=user)
+    fragment = _wants_fragment(request)
+    token: str | None = None
+    expired = False
+    if request.method == "POST":
+        form = PatientSearchForm(request.POST, user=user)
+        if form.is_valid() and any(form.cleaned_data.values()):
+            token = searches.remember(request, SEARCH_KIND, request.POST, form.fields)
+            if not fragment:  # post/redirect/get: reload and back work, and the URL holds only the token
+                return redirect(f"{reverse('patients:list')}?s={token}")
+        page_number: str | None = None
+    else:
+        # Only the token and the page are read from a URL; an old bookmark's ?q= is ignored, never searched.
+        token = request.GET.get("s") or None
+        recalled = searches.recall(request, SEARCH_KIND, token) if token else None
+        expired = token is not None and recalled is None
+        token = token if recalled is not None else None
+        form = PatientSearchForm(recalled, user=user)
+        page_number = request.GET.get("page")
     criteria: dict[str, Any] = {}
     if form.is_bound:
         form.is_valid()
@@ -148,7 +171,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         status=criteria.get("status") or "",
         include_inactive=bool(criteria.get("inactive")),
     )
-    page = Paginator(patients, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(patients, LIST_PAGE_SIZE).get_page(page_number)
     rows = [PatientRow(p, current_episode(p.visible_episodes)) for p in page]  # type: ignore[attr-defined]
     for annotator in registry.patient_list_annotators:
         annotator.annotate(user, [r.patient for r in rows])
@@ -157,13 +180,14 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     _audit_view(
         request, AuditAction.PATIENTS_SEARCHED if searched else AuditAction.PATIENTS_LISTED, object_type="patient"
     )
-    fragment = _wants_fragment(request)
     context = {
         "nav": "patients",
         "form": form,
         "page_obj": page,
         "rows": rows,
         "searched": searched,
+        "search_token": token,
+        "search_expired": expired,
         "fragment": fragment,
     }
     template = "patients/partials/patient_table.html" if fragment else "patients/list.html"

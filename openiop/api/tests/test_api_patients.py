@@ -48,7 +48,7 @@ def test_outsiders_get_404(client, clinic, patient, who, path):
 
 
 def test_outsider_search_does_not_find_patient(client, clinic, patient):
-    body = login(client, clinic.outsider).get(url("/patients"), {"q": patient.legal_last_name}).json()
+    body = _search(login(client, clinic.outsider), q=patient.legal_last_name).json()
     assert body == {"count": 0, "results": []}
 
 
@@ -96,17 +96,37 @@ def test_member_reads_patient_and_it_is_audited(client, clinic, patient):
     )
 
 
+def _search(client, **body):
+    return client.post(url("/patients/search"), body, content_type="application/json")
+
+
 def test_search_by_name_mrn_and_birth_date(client, clinic, patient):
     make_patient(clinic, legal_first_name="Casey", legal_last_name="Nguyen", date_of_birth=date(1975, 1, 3))
     login(client, clinic.clinician)
-    by_name = client.get(url("/patients"), {"q": "rive"}).json()
+    by_name = _search(client, q="rive").json()
     assert [r["mrn"] for r in by_name["results"]] == [patient.mrn]
-    by_mrn = client.get(url("/patients"), {"q": patient.mrn}).json()
+    by_mrn = _search(client, q=patient.mrn).json()
     assert by_mrn["count"] == 1
-    by_dob = client.get(url("/patients"), {"date_of_birth": "1975-01-03"}).json()
+    by_dob = _search(client, date_of_birth="1975-01-03").json()
     assert [r["legal_first_name"] for r in by_dob["results"]] == ["Casey"]
+    paged = _search(client, q="", limit=1, offset=1).json()
+    assert paged["count"] == 2 and [r["legal_first_name"] for r in paged["results"]] == ["Jordan"]
     searched = AuditEvent.objects.filter(action=AuditAction.PATIENTS_SEARCHED, actor=clinic.clinician)
     assert searched.count() == 3
+
+
+def test_search_input_access_and_terms_in_a_url(client, clinic):
+    params = {"q": "rive", "date_of_birth": "1975-01-03"}
+    refused = login(client, clinic.frontdesk).get(url("/patients"), params)
+    assert refused.status_code == 422  # refused rather than ignored: an old client never takes the list for a result
+    assert refused["Content-Type"] == PROBLEM
+    assert set(params) == {e["field"] for e in refused.json()["errors"]}
+    for body, field in (({"date_of_birth": "soon"}, "date_of_birth"), ({"limit": 0}, "limit")):
+        response = _search(client, **body)
+        assert response.status_code == 422
+        assert field in {e["field"] for e in response.json()["errors"]}
+    assert _search(client, q="a").status_code == 200
+    assert _search(login(client, clinic.sysadmin), q="a").status_code == 403
 
 
 def test_create_patient_then_duplicate_is_refused_until_confirmed(client, clinic):

@@ -39,12 +39,15 @@ def test_clinician_signs_in_with_mfa_searches_and_opens_the_chart(page, live_ser
     screenshot(page, "staff-03-home")
 
     page.get_by_role("link", name="Patients").first.click()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.locator("#patient-search input[name=q]").fill("elli")
     results = page.locator("#patient-results")
     # The full list shows both; the live search (HTMX, 300 ms debounce) must leave only the match.
     expect(results.get_by_text("Okafor")).to_have_count(0)
     expect(results.get_by_text("Ellison").first).to_be_visible()
     screenshot(page, "staff-04-search")
+    assert requested and not [url for url in requested if "elli" in url.lower()]  # the search is posted, not in a URL
 
     results.get_by_role("link", name="Ellison").first.click()
     page.wait_for_url(f"**/patients/{patient.public_id}/**")

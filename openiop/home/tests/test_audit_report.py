@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -13,6 +14,10 @@ from openiop.testing.fixtures import make_patient
 
 REPORT = reverse("core:audit_report")
 EXPORT = reverse("core:audit_export")
+
+
+def _body(response) -> str:
+    return b"".join(response.streaming_content).decode()
 
 
 @pytest.mark.parametrize("url", [REPORT, EXPORT])
@@ -42,9 +47,11 @@ def test_filters_by_user_patient_action_and_date(client, clinic, patient):
     audit.record(action=AuditAction.CHART_VIEWED, acting_user=clinic.clinician, patient=patient, obj=patient)
     audit.record(action=AuditAction.CHART_VIEWED, acting_user=clinic.director, patient=other, obj=other)
     login(client, clinic.auditor)
-    page = client.get(
+    response = client.post(
         REPORT, {"user": clinic.clinician.public_id, "mrn": patient.mrn, "action": AuditAction.CHART_VIEWED}
-    ).context["page"]
+    )
+    assert response.status_code == 302 and patient.mrn not in response["Location"]
+    page = client.get(response["Location"]).context["page"]
     assert [(e.actor_id, e.patient_id, e.action) for e in page] == [
         (clinic.clinician.pk, patient.pk, AuditAction.CHART_VIEWED)
     ]
@@ -54,25 +61,35 @@ def test_filters_by_user_patient_action_and_date(client, clinic, patient):
 
 
 def test_bad_filters_show_field_errors_and_keep_input(client, clinic):
-    response = login(client, clinic.auditor).get(
+    response = login(client, clinic.auditor).post(
         REPORT, {"mrn": "NOPE-1", "date_from": "2026-05-02", "date_to": "2026-05-01"}
     )
     assert response.status_code == 200
     form = response.context["form"]
     assert "mrn" in form.errors and "date_to" in form.errors
     assert 'value="NOPE-1"' in response.content.decode()
-    assert login(client, clinic.auditor).get(EXPORT, {"mrn": "NOPE-1"}).status_code == 400
+    assert client.get(EXPORT, {"date_from": "2026-05-02", "date_to": "2026-05-01"}).status_code == 400
 
 
 def test_csv_export_matches_filter_and_is_audited(client, clinic, patient):
     audit.record(action=AuditAction.CHART_VIEWED, acting_user=clinic.clinician, patient=patient, obj=patient)
-    response = login(client, clinic.auditor).get(EXPORT, {"mrn": patient.mrn})
+    other = make_patient(clinic, legal_first_name="Casey", legal_last_name="Nguyen")
+    login(client, clinic.auditor)
+    found = client.post(REPORT, {"mrn": patient.mrn}, follow=True).content.decode()
+    match = re.search(r'href="(/audit/export\.csv\?s=[^"]+)"', found)
+    assert match is not None
+    export_url = match.group(1)
+    assert patient.mrn not in export_url
+    response = client.get(export_url)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv"
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows and all(r["patient_mrn"] == patient.mrn for r in rows)
     assert {"Chart viewed", "Created"} <= {r["action"] for r in rows}
     assert AuditEvent.objects.filter(action=AuditAction.AUDIT_EXPORTED, actor=clinic.auditor).count() == 1
+    # An MRN in the URL is ignored, never a filter: the whole report comes back.
+    unfiltered = csv.DictReader(io.StringIO(_body(client.get(EXPORT, {"mrn": patient.mrn}))))
+    assert other.mrn in {r["patient_mrn"] for r in unfiltered}
 
 
 def test_viewing_the_report_is_audited(client, clinic):

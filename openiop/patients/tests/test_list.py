@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -106,17 +107,17 @@ def test_search_only_finds_patients_in_the_users_programs(clinic, people):
 
 def test_list_page_searches_by_name_mrn_and_date_of_birth(client, clinic, people):
     login(client, clinic.director)
-    assert "Smith-Jones" in _names(client.get(LIST, {"q": "sasha"}))
-    assert "Rivera" not in _names(client.get(LIST, {"q": "sasha"}))
-    assert "de la Cruz" in _names(client.get(LIST, {"q": people["cruz"].mrn}))
-    by_dob = _names(client.get(LIST, {"dob": "1969-03-03"}))
+    assert "Smith-Jones" in _names(client.post(LIST, {"q": "sasha"}, follow=True))
+    assert "Rivera" not in _names(client.post(LIST, {"q": "sasha"}, follow=True))
+    assert "de la Cruz" in _names(client.post(LIST, {"q": people["cruz"].mrn}, follow=True))
+    by_dob = _names(client.post(LIST, {"dob": "1969-03-03"}, follow=True))
     assert "Nguyen" in by_dob
     assert "Rivera" not in by_dob
 
 
 def test_live_search_returns_only_the_table_fragment(client, clinic, people):
     login(client, clinic.director)
-    response = client.get(LIST, {"q": "rivera"}, **HTMX)
+    response = client.post(LIST, {"q": "rivera"}, **HTMX)
     body = _names(response)
     assert response.status_code == 200
     assert "<html" not in body
@@ -134,7 +135,8 @@ def test_a_history_restore_gets_the_whole_page(client, clinic, people):
 def test_full_page_has_the_live_search_wiring(client, clinic):
     login(client, clinic.clinician)
     body = _names(client.get(LIST))
-    assert 'hx-get="/patients/"' in body
+    assert 'hx-post="/patients/"' in body
+    assert 'method="post"' in body and "csrfmiddlewaretoken" in body
     assert "delay:300ms" in body
     assert 'hx-target="#patient-results"' in body
     assert '<label class="form-label" for="id_q">' in body
@@ -142,7 +144,7 @@ def test_full_page_has_the_live_search_wiring(client, clinic):
 
 def test_rows_show_demographics_program_track_status_and_clinician(client, clinic, people):
     login(client, clinic.director)
-    body = _names(client.get(LIST, {"q": "smith"}))
+    body = _names(client.post(LIST, {"q": "smith"}, follow=True))
     for text in (
         "Smith-Jones, Alexander",
         "Sasha",
@@ -158,7 +160,7 @@ def test_rows_show_demographics_program_track_status_and_clinician(client, clini
 
 def test_a_patient_without_an_episode_shows_the_registration_program(client, clinic, people):
     login(client, clinic.director)
-    body = _names(client.get(LIST, {"q": "cruz"}))
+    body = _names(client.post(LIST, {"q": "cruz"}, follow=True))
     assert "No episode" in body
     assert "Registered in Adult Mental Health IOP" in body
 
@@ -173,14 +175,14 @@ def test_program_filter_offers_only_the_users_programs(client, clinic):
 
 def test_program_filter_limits_rows(client, clinic, people):
     login(client, clinic.director)
-    body = _names(client.get(LIST, {"program": str(clinic.su.public_id)}))
+    body = _names(client.post(LIST, {"program": str(clinic.su.public_id)}, follow=True))
     assert "Nguyen" in body
     assert "Rivera" not in body
 
 
 def test_filtering_by_someone_elses_program_is_rejected(client, clinic, people):
     login(client, clinic.clinician)
-    response = client.get(LIST, {"program": str(clinic.su.public_id)})
+    response = client.post(LIST, {"program": str(clinic.su.public_id)}, follow=True)
     assert "Select a valid choice" in _names(response)
     assert "Nguyen" not in _names(response)
 
@@ -224,7 +226,7 @@ def test_inactive_records_are_hidden_unless_asked_for(client, clinic, people):
     do_set_patient_active(people["cruz"], acting_user=clinic.director, active=False, reason="Duplicate")
     login(client, clinic.director)
     assert "de la Cruz" not in _names(client.get(LIST))
-    body = _names(client.get(LIST, {"inactive": "on"}))
+    body = _names(client.post(LIST, {"inactive": "on"}, follow=True))
     assert "de la Cruz" in body
     assert "Inactive record" in body
 
@@ -234,24 +236,48 @@ def test_an_episode_in_a_program_the_user_is_not_in_is_not_shown(client, clinic)
     patient = make_patient(clinic, legal_first_name="Pat", legal_last_name="Private", admit=False)
     do_open_episode(patient, acting_user=None, program=clinic.su, admitted_on=date(2026, 11, 2))
     login(client, clinic.clinician)
-    body = _names(client.get(LIST, {"q": "private"}))
+    body = _names(client.post(LIST, {"q": "private"}, follow=True))
     assert "Private" in body
     assert clinic.su.name not in body
     assert "No episode" in body
 
 
-def test_list_is_paginated(client, clinic):
+def test_list_is_paginated_and_a_search_is_posted_and_paged_by_a_token(client, clinic):
     for i in range(27):
         make_patient(clinic, legal_first_name=f"P{i:02d}", legal_last_name="Many", admit=False)
+    make_patient(clinic, legal_first_name="Other", legal_last_name="Person", admit=False)
     login(client, clinic.director)
     first = _names(client.get(LIST))
-    assert "27 patients" in first
+    assert "28 patients" in first
     assert "page 1 of 2" in first
     assert "P26" not in first
     assert 'href="/patients/?page=2"' in first
-    assert 'hx-get="/patients/?q=many&amp;page=2"' in client.get(LIST, {"q": "many"}, **HTMX).content.decode()
     second = _names(client.get(LIST, {"page": 2}))
     assert "P26" in second
+    # The search is posted; its pages carry only the token that names it in this session.
+    response = client.post(LIST, {"q": "many"})
+    assert response.status_code == 302
+    search_url = response["Location"]
+    assert search_url.startswith("/patients/?s=") and "many" not in search_url.lower()
+    found = _names(client.get(search_url))
+    assert "27 patients found, page 1 of 2" in found
+    assert 'value="many"' in found  # the search box shows what was searched
+    links = re.findall(r'hx-get="(/patients/\?s=[^"]+)"', client.post(LIST, {"q": "many"}, **HTMX).content.decode())
+    assert links and all("many" not in link.lower() for link in links)
+    found_second = _names(client.get(links[0].replace("&amp;", "&")))
+    assert "P26" in found_second and "Person" not in found_second
+
+
+def test_a_search_url_means_nothing_in_another_session_or_with_old_query_parameters(client, clinic, patient):
+    login(client, clinic.director)
+    url = client.post(LIST, {"q": "nobody"})["Location"]
+    assert "Rivera" not in _names(client.get(url))
+    client.logout()
+    login(client, clinic.director)
+    expired = _names(client.get(url))
+    assert "That search has expired" in expired
+    assert "Rivera" in expired  # the plain list, not the old search
+    assert "Rivera" in _names(client.get(LIST, {"q": "nobody"}))  # a GET never searches
 
 
 def test_listing_writes_one_audit_row_without_search_text(client, clinic, people):
@@ -269,7 +295,7 @@ def test_listing_writes_one_audit_row_without_search_text(client, clinic, people
 def test_searching_writes_one_audit_row_without_search_text(client, clinic, people, params):
     login(client, clinic.director)
     before = AuditEvent.objects.count()
-    client.get(LIST, params, **HTMX)
+    client.post(LIST, params, **HTMX)
     assert AuditEvent.objects.count() == before + 1
     row = AuditEvent.objects.latest("chain_index")
     assert row.action == AuditAction.PATIENTS_SEARCHED
@@ -280,13 +306,13 @@ def test_searching_writes_one_audit_row_without_search_text(client, clinic, peop
 
 def test_filters_alone_are_a_listing(client, clinic, people):
     login(client, clinic.director)
-    client.get(LIST, {"status": "active"})
+    client.post(LIST, {"status": "active"}, follow=True)
     assert AuditEvent.objects.latest("chain_index").action == AuditAction.PATIENTS_LISTED
 
 
 def _count_list_queries(client, **params) -> int:
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(LIST, params)
+        response = client.post(LIST, params, **HTMX) if params else client.get(LIST)
     assert response.status_code == 200
     return len(ctx.captured_queries)
 
@@ -313,7 +339,7 @@ def test_search_query_count_does_not_grow_with_rows(client, clinic, django_asser
     many = _count_list_queries(client, q="same")  # 30 matches, 25 on the page
     assert few == many
     with django_assert_max_num_queries(many):
-        client.get(LIST, {"q": "same", "status": "active"}, **HTMX)
+        client.post(LIST, {"q": "same", "status": "active"}, **HTMX)
 
 
 def test_caseload_is_open_episodes_where_the_user_is_primary_or_on_the_team(clinic):
