@@ -6,8 +6,8 @@ class ConsentsConfig(AppConfig):
     label = "consents"
 
     def ready(self) -> None:
-        from openiop.consents.disclosures import record_disclosure
         from openiop.consents.checks import part2_consent_covers_treating_providers
+        from openiop.consents.disclosures import record_disclosure
         from openiop.consents.header import consents_flag
         from openiop.consents.views import consents_tab, disclosures_tab
         from openiop.core import registry

@@ -42,6 +42,7 @@ def _key(key_id: str) -> bytes:
     except KeyError:
         raise UnknownAuditKey(key_id) from None
 
+
 # Set by patients' scoped lookups on a patient opened under break-the-glass (patients/emergency.py). A chart read of
 # such a patient is written as EMERGENCY_VIEWED instead of CHART_VIEWED / RECORD_VIEWED, whichever app's page it is,
 # so the audit report lists every read made under emergency access apart.
