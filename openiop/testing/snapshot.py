@@ -43,7 +43,7 @@ def _columns(model: type[models.Model]) -> list[str]:
 
 def _read(model: type[models.Model]) -> _Rows:
     names = _columns(model)
-    pk = model._meta.pk.attname  # type: ignore[union-attr]
+    pk = model._meta.pk.attname
     at = names.index(pk)
     return {row[at]: row for row in model._base_manager.values_list(*names)}
 

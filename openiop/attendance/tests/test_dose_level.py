@@ -52,6 +52,7 @@ def test_weeks_before_the_change_keep_the_old_dose_and_later_weeks_follow_the_ne
 def test_the_week_of_a_step_down_owes_the_lower_level(clinic):
     op = add_op(clinic, days_ahead=(1, 3, 8))
     episode = admit(clinic, "Bo", admitted_days_ago=15)
+    assert episode.admitted_on is not None
     do_enroll(episode, acting_user=clinic.clinician, track=clinic.day, starts_on=episode.admitted_on)
     today = timezone.localdate()
     do_change_level_of_care(episode, acting_user=clinic.director, track=op.track, effective_on=today, reason="Down")
