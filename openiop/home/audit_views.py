@@ -113,10 +113,12 @@ def audit_report(request: HttpRequest) -> HttpResponse:
             return redirect(f"{reverse('core:audit_report')}?s={token}")
     else:
         form, query = _form(request)
+    # Recorded before the page is counted: the page's rows are read when the template renders, so a row written
+    # between the count and that read would push the oldest row off a page whose length was already fixed.
+    audit.record(action=AuditAction.AUDIT_VIEWED, acting_user=request.user, object_type="audit_report")  # type: ignore[arg-type]
     page = None
     if not form.errors:
         page = Paginator(_filtered(form), PAGE_SIZE).get_page(request.GET.get("page"))
-    audit.record(action=AuditAction.AUDIT_VIEWED, acting_user=request.user, object_type="audit_report")  # type: ignore[arg-type]
     return render(request, "core/audit_report.html", {"nav": "audit", "form": form, "page": page, "query": query})
 
 
