@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
+from openiop.api.schemas import ApiIn
 from openiop.attendance import actions
 from openiop.attendance import queries as attendance_queries
 from openiop.attendance.models import AttendanceRecord
@@ -59,7 +60,7 @@ class SessionAttendanceOut(Schema):
     roster: list[RosterEntryOut]
 
 
-class CheckInIn(Schema):
+class CheckInIn(ApiIn):
     """The person's whole check-in: fields left out take their defaults (PUT replaces, it does not merge)."""
 
     status: str
@@ -72,7 +73,7 @@ class CheckInIn(Schema):
     reason: str = Field("", max_length=300, description="Needed to change a record after check-in has closed.")
 
 
-class CorrectionIn(Schema):
+class CorrectionIn(ApiIn):
     """A correction: only the fields given change; ``expected_version`` refuses a correction over a newer one."""
 
     reason: str
@@ -220,7 +221,7 @@ def dose_weeks(request: HttpRequest, episode_id: UUID) -> Any:
     return [_week_out(w) for d in doses for w in d.weeks]
 
 
-class ReportFilter(Schema):
+class ReportFilter(ApiIn):
     start: date
     end: date
 
