@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 
 
@@ -50,7 +50,12 @@ def check_changes(obj: models.Model, changed: Iterable[str]) -> None:
     changed = list(changed)
     errors: dict[str, str] = {}
     for name in changed:
-        field = obj._meta.get_field(name)
+        try:
+            field = obj._meta.get_field(name)
+        except FieldDoesNotExist:  # a property the action sets
+            continue
+        if not isinstance(field, models.Field):
+            continue
         value = getattr(obj, field.attname, None)
         if value is None and not field.null:
             errors[name] = "This field cannot be empty (null)."
@@ -66,7 +71,7 @@ def check_changes(obj: models.Model, changed: Iterable[str]) -> None:
         if not touched:
             continue
         try:
-            constraint.validate(type(obj), obj)
+            constraint.validate(type(obj), obj)  # type: ignore[attr-defined]  # not in django-stubs yet
         except ValidationError:
             others = sorted(fields - set(touched))
             message = f"This conflicts with the record's {', '.join(others)}." if others else "Not allowed here."

@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import IntegrityError
@@ -29,7 +30,7 @@ def url(path: str) -> str:
     return f"/api/v1{path}"
 
 
-def _json(client, method: str, path: str, body) -> object:
+def _json(client, method: str, path: str, body) -> Any:
     return getattr(client, method)(url(path), json.dumps(body), content_type="application/json")
 
 

@@ -53,7 +53,7 @@ def test_the_page_says_the_email_failed(client, clinic, episode, mail_down, djan
     assert invitation.mail_failed
     request = RequestFactory().get("/")
     request.session = client.session
-    request._messages = FallbackStorage(request)
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]  # what MessageMiddleware sets
     _sent(request, invitation)
     (message,) = list(get_messages(request))
     assert "could not be sent" in str(message) and "Resend" in str(message)
