@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
-from openiop.api.schemas import ApiIn
+from openiop.api.schemas import ApiIn, Int32
 from openiop.attendance import actions
 from openiop.attendance import queries as attendance_queries
 from openiop.attendance.models import AttendanceRecord
@@ -64,8 +64,8 @@ class CheckInIn(ApiIn):
     """The person's whole check-in: fields left out take their defaults (PUT replaces, it does not merge)."""
 
     status: str
-    late_minutes: int = 0
-    left_early_minutes: int = 0
+    late_minutes: Int32 = 0
+    left_early_minutes: Int32 = 0
     arrived_at: datetime | None = None
     departed_at: datetime | None = None
     participation: str = ""
@@ -77,10 +77,10 @@ class CorrectionIn(ApiIn):
     """A correction: only the fields given change; ``expected_version`` refuses a correction over a newer one."""
 
     reason: str
-    expected_version: int | None = None
+    expected_version: Int32 | None = None
     status: str | None = None
-    late_minutes: int | None = None
-    left_early_minutes: int | None = None
+    late_minutes: Int32 | None = None
+    left_early_minutes: Int32 | None = None
     arrived_at: datetime | None = None
     departed_at: datetime | None = None
     participation: str | None = None

@@ -17,7 +17,7 @@ from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
-from openiop.api.schemas import ApiIn, HandOverIn, HandoverOut, SignerOut, api_field_errors, signer_for
+from openiop.api.schemas import ApiIn, HandOverIn, HandoverOut, Int32, SignerOut, api_field_errors, signer_for
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap
@@ -159,7 +159,7 @@ class ItemIn(ApiIn):
     diagnosis: UUID | None = None
     measure_code: str | None = None
     measure_comparator: str | None = None
-    measure_target: int | None = None
+    measure_target: Int32 | None = None
     target_date: date | None = None
     status: str | None = None
     modality: str | None = None
@@ -363,8 +363,8 @@ class PlanPolicyOut(Schema):
 
 class PlanPolicyIn(ApiIn):
     in_force_at: str | None = None
-    patient_signature_due_days: int | None = None
-    plan_review_interval_days: int | None = None
+    patient_signature_due_days: Int32 | None = None
+    plan_review_interval_days: Int32 | None = None
 
 
 @router.get("/programs/{program_id}/plan-policy", response=PlanPolicyOut, tags=["programs"])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -18,6 +18,8 @@ MAX_OFFSET = 1_000_000
 # The longest text any input field takes unless it sets a shorter limit: a narrative section of a note, a plan's
 # text, a reason. Longer is a paste gone wrong (or an attack), refused with a 422 naming the field.
 MAX_TEXT = 50_000
+# Any other whole number a body takes: what a database integer column holds (the action checks the real range).
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 def _document_limits(schema: dict[str, Any]) -> None:
