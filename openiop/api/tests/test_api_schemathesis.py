@@ -19,8 +19,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.config import SchemathesisConfig
 
 from openiop.api.models import ApiToken, hash_token
+from openiop.testing import intake as intake_fixtures
+from openiop.testing import measures as measure_fixtures
 from openiop.testing import notes as note_fixtures
 from openiop.testing import plans as plan_fixtures
+from openiop.testing import referrals as referral_fixtures
 from openiop.testing.fixtures import make_patient
 
 pytestmark = pytest.mark.schemathesis
@@ -46,6 +49,9 @@ def _seed(clinic: Any) -> dict[str, str]:
     from openiop.notes import actions
 
     note = actions.do_create_note(patient, acting_user=clinician, episode=episode, session=None)
+    administration = measure_fixtures.start(patient, clinician, "gad7")
+    assessment = intake_fixtures.start(patient, clinician)
+    referral = referral_fixtures.make_referral(clinic)
     raw = ApiToken.generate()
     ApiToken.objects.create(user=clinician, name="schemathesis", token_hash=hash_token(raw))
     return {
@@ -56,6 +62,9 @@ def _seed(clinic: Any) -> dict[str, str]:
         "session_id": str(session.public_id),
         "note_id": str(note.public_id),
         "version_id": str(version.public_id),
+        "administration_id": str(administration.public_id),
+        "assessment_id": str(assessment.public_id),
+        "referral_id": str(referral.public_id),
     }
 
 
