@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "openiop.core.headers.SecurityHeadersMiddleware",
     "openiop.api.guards.ApiGuardMiddleware",
+    # Before anything reads the input: a NUL or non-UTF-8 byte gets a 400, never a database error.
+    "openiop.core.input_guard.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

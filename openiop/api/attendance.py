@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
+from openiop.api.schemas import ApiIn, Int32
 from openiop.attendance import actions
 from openiop.attendance import queries as attendance_queries
 from openiop.attendance.models import AttendanceRecord
@@ -59,12 +60,12 @@ class SessionAttendanceOut(Schema):
     roster: list[RosterEntryOut]
 
 
-class CheckInIn(Schema):
+class CheckInIn(ApiIn):
     """The person's whole check-in: fields left out take their defaults (PUT replaces, it does not merge)."""
 
     status: str
-    late_minutes: int = 0
-    left_early_minutes: int = 0
+    late_minutes: Int32 = 0
+    left_early_minutes: Int32 = 0
     arrived_at: datetime | None = None
     departed_at: datetime | None = None
     participation: str = ""
@@ -72,14 +73,14 @@ class CheckInIn(Schema):
     reason: str = Field("", max_length=300, description="Needed to change a record after check-in has closed.")
 
 
-class CorrectionIn(Schema):
+class CorrectionIn(ApiIn):
     """A correction: only the fields given change; ``expected_version`` refuses a correction over a newer one."""
 
     reason: str
-    expected_version: int | None = None
+    expected_version: Int32 | None = None
     status: str | None = None
-    late_minutes: int | None = None
-    left_early_minutes: int | None = None
+    late_minutes: Int32 | None = None
+    left_early_minutes: Int32 | None = None
     arrived_at: datetime | None = None
     departed_at: datetime | None = None
     participation: str | None = None
@@ -220,7 +221,7 @@ def dose_weeks(request: HttpRequest, episode_id: UUID) -> Any:
     return [_week_out(w) for d in doses for w in d.weeks]
 
 
-class ReportFilter(Schema):
+class ReportFilter(ApiIn):
     start: date
     end: date
 

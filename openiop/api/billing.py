@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from openiop.accounts.http import request_user
+from openiop.api.schemas import MAX_OFFSET, ApiIn
 from openiop.billing import queries
 from openiop.billing.forms import MAX_RANGE_DAYS
 from openiop.billing.models import BillableDay, PayerRule
@@ -75,14 +76,14 @@ class BillableDayPage(Schema):
     results: list[BillableDayOut]
 
 
-class DaysFilter(Schema):
+class DaysFilter(ApiIn):
     program: UUID
     date_from: date
     date_to: date
     patient: UUID | None = None
     billable_only: bool = False
-    limit: int = 100
-    offset: int = 0
+    limit: int = Field(100, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/billing/days", response=BillableDayPage)

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.http import request_user
+from openiop.api.schemas import ApiIn
 from openiop.consents.actions import SignatureInput, do_record_consent, do_revoke_consent
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentKind
@@ -75,7 +76,7 @@ class ConsentOut(Schema):
         return bool(obj.pdf_sha256)
 
 
-class SignatureIn(Schema):
+class SignatureIn(ApiIn):
     signer_name: str
     method: str
     agreed: bool
@@ -83,7 +84,7 @@ class SignatureIn(Schema):
     signer_relationship: str = "self"
 
 
-class ConsentIn(Schema):
+class ConsentIn(ApiIn):
     kind: str
     program: UUID | None = None
     episode: UUID | None = None
@@ -102,11 +103,11 @@ class ConsentIn(Schema):
     redisclosure_form: str = ""
 
 
-class RevokeIn(Schema):
+class RevokeIn(ApiIn):
     statement: str
 
 
-class CheckQuery(Schema):
+class CheckQuery(ApiIn):
     recipient: str
     data_class: str
     purpose: str

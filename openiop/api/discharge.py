@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
-from openiop.api.schemas import ConsequenceOut
+from openiop.api.schemas import ApiIn, ConsequenceOut
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import require
@@ -86,20 +86,20 @@ class DischargeOut(Schema):
     consequences: list[ConsequenceOut] = []
 
 
-class StartIn(Schema):
+class DischargeStartIn(ApiIn):
     reason: str = ""
     discharge_on: date | None = None
     discharge_now: bool = False
 
 
-class SummaryIn(Schema):
+class SummaryIn(ApiIn):
     reason: str | None = None
     discharge_on: date | None = None
     course_of_treatment: str | None = None
     condition_at_discharge: str | None = None
 
 
-class AftercareIn(Schema):
+class AftercareIn(ApiIn):
     step_down_level: str | None = None
     step_down_other: str | None = None
     appointment_provider: str | None = None
@@ -114,7 +114,7 @@ class AftercareIn(Schema):
     family_supports: str | None = None
 
 
-class OutcomeIn(Schema):
+class OutcomeIn(ApiIn):
     outcome: str
     attending_aftercare: bool | None = None
     readmitted: bool | None = None
@@ -166,7 +166,7 @@ def get_discharge(request: HttpRequest, episode_id: UUID) -> dict[str, Any]:
 
 
 @router.post("/episodes/{episode_id}/discharge", response={201: DischargeOut})
-def start_discharge(request: HttpRequest, episode_id: UUID, payload: StartIn) -> Any:
+def start_discharge(request: HttpRequest, episode_id: UUID, payload: DischargeStartIn) -> Any:
     user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
     done: list[events.Consequence] = []

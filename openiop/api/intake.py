@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
-from openiop.api.schemas import HandOverIn, HandoverOut, SignerOut, api_field_errors, signer_for
+from openiop.api.schemas import ApiIn, HandOverIn, HandoverOut, SignerOut, api_field_errors, signer_for
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
@@ -130,14 +130,14 @@ class AssessmentOut(AssessmentSummary):
         return None if obj.is_signed else handover.current_handover(actions.HANDOVER_KIND, obj.public_id)
 
 
-class StartIn(Schema):
+class IntakeStartIn(ApiIn):
     program: UUID
     episode: UUID | None = None
     referral: UUID | None = None
     assessed_on: date | None = None
 
 
-class SectionsIn(Schema):
+class SectionsIn(ApiIn):
     """Any subset of the sections; programs and tracks by id."""
 
     assessed_on: date | None = None
@@ -169,7 +169,7 @@ class SectionsIn(Schema):
     referral_to: str | None = None
 
 
-class RatingsIn(Schema):
+class RatingsIn(ApiIn):
     ratings: dict[str, str] = {}
     notes: dict[str, str] = {}
     chosen_level: str = ""
@@ -177,7 +177,7 @@ class RatingsIn(Schema):
     rationale: str = ""
 
 
-class DiagnosisIn(Schema):
+class DiagnosisIn(ApiIn):
     code: str
     description: str
     is_primary: bool = False
@@ -198,7 +198,7 @@ def list_assessments(request: HttpRequest, patient_id: UUID) -> Any:
 
 
 @router.post("/patients/{patient_id}/intake", response={201: AssessmentOut})
-def start_assessment(request: HttpRequest, patient_id: UUID, payload: StartIn) -> Any:
+def start_assessment(request: HttpRequest, patient_id: UUID, payload: IntakeStartIn) -> Any:
     user = request_user(request)
     require(user, Cap.EDIT_CLINICAL)
     patient = get_patient_for_user(user, patient_id)

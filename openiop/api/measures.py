@@ -10,15 +10,17 @@ and the short redisclosure notice. Writes go through ``measures.actions``; error
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StrictBool, StrictInt
 
 from openiop.accounts.http import request_user
 from openiop.api.problems import Conflict
+from openiop.api.schemas import ApiIn
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
@@ -132,13 +134,13 @@ def list_administrations(request: HttpRequest, patient_id: UUID) -> Any:
     return patient_administrations(user, patient).select_related("patient", "episode__program", "safety_alert")
 
 
-class StartIn(Schema):
+class AdministrationStartIn(ApiIn):
     episode: UUID
     instrument: str
 
 
 @router.post("/patients/{patient_id}/administrations", response={201: AdministrationOut})
-def start_administration(request: HttpRequest, patient_id: UUID, payload: StartIn) -> Any:
+def start_administration(request: HttpRequest, patient_id: UUID, payload: AdministrationStartIn) -> Any:
     user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.EDIT_CLINICAL)
     episode = EpisodeOfCare.objects.filter(
@@ -161,9 +163,10 @@ def get_administration(request: HttpRequest, administration_id: UUID) -> Any:
     return _administration(administration.pk)
 
 
-class AnswersIn(Schema):
-    answers: dict[str, int | None]
-    complete: bool = False
+class AnswersIn(ApiIn):
+    # Strict: a clinical answer is the number sent, never a string that happens to parse as one ("3").
+    answers: dict[str, Annotated[StrictInt, Field(ge=-1000, le=1000)] | None] = Field(max_length=500)
+    complete: StrictBool = False
 
 
 @router.post("/administrations/{administration_id}/answers", response=AdministrationOut)
@@ -263,7 +266,7 @@ class AlertOut(Schema):
         return obj.acknowledged_by.public_id if obj.acknowledged_by is not None else None
 
 
-class AlertFilter(Schema):
+class AlertFilter(ApiIn):
     status: str = ""
 
 
@@ -294,7 +297,7 @@ def acknowledge_alert(request: HttpRequest, alert_id: UUID) -> Any:
     return _alert(alert.pk)
 
 
-class ResolveIn(Schema):
+class ResolveIn(ApiIn):
     action: str = ""
     note: str = ""
 

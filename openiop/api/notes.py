@@ -17,6 +17,7 @@ from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
+from openiop.api.schemas import ApiIn
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap
@@ -29,7 +30,7 @@ from openiop.patients.queries import get_patient_for_user
 router = Router(tags=["notes"])
 
 
-class ObjectiveOut(Schema):
+class NoteObjectiveOut(Schema):
     id: UUID
     lineage: UUID
     statement: str
@@ -76,7 +77,7 @@ class NoteOut(Schema):
     stop_time: datetime | None
     mode: str
     place_of_service: str
-    objectives: list[ObjectiveOut]
+    objectives: list[NoteObjectiveOut]
     diagnoses: list[NoteDiagnosisOut]
     risk_level: str
     risk_notes: str
@@ -96,7 +97,7 @@ class NoteOut(Schema):
     addenda: list[AddendumOut]
 
 
-class NoteIn(Schema):
+class NoteIn(ApiIn):
     """A draft's fields; those left out keep their value (or, on create, the session's and the program's)."""
 
     format: str | None = None
@@ -134,13 +135,13 @@ class PartIn(NoteIn):
     confirm_names: bool = Field(False, description="Save although the text names another group member.")
 
 
-class SharedIn(Schema):
+class SharedIn(ApiIn):
     topic: str | None = Field(None, max_length=120)
     interventions: str | None = None
     confirm_names: bool = False
 
 
-class AddendumIn(Schema):
+class AddendumIn(ApiIn):
     text: str
     confirm_names: bool = False
 

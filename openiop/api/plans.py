@@ -17,7 +17,7 @@ from ninja import Field, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
-from openiop.api.schemas import HandOverIn, HandoverOut, SignerOut, api_field_errors, signer_for
+from openiop.api.schemas import ApiIn, HandOverIn, HandoverOut, Int32, SignerOut, api_field_errors, signer_for
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.roles import Cap
@@ -152,14 +152,14 @@ class ReviewOut(Schema):
         return obj.next_version.public_id if obj.next_version_id else None  # type: ignore[union-attr]
 
 
-class ItemIn(Schema):
+class ItemIn(ApiIn):
     """The fields of one problem, goal, objective or intervention; send those the kind has."""
 
     statement: str | None = None
     diagnosis: UUID | None = None
     measure_code: str | None = None
     measure_comparator: str | None = None
-    measure_target: int | None = None
+    measure_target: Int32 | None = None
     target_date: date | None = None
     status: str | None = None
     modality: str | None = None
@@ -168,13 +168,13 @@ class ItemIn(Schema):
     responsible: UUID | None = None
 
 
-class TextIn(Schema):
+class TextIn(ApiIn):
     strengths: str | None = None
     barriers: str | None = None
     patient_words: str | None = None
 
 
-class CompleteIn(Schema):
+class CompleteIn(ApiIn):
     outcome: str
     summary: str
     held_on: date | None = None
@@ -361,10 +361,10 @@ class PlanPolicyOut(Schema):
         return obj.pk is None
 
 
-class PlanPolicyIn(Schema):
+class PlanPolicyIn(ApiIn):
     in_force_at: str | None = None
-    patient_signature_due_days: int | None = None
-    plan_review_interval_days: int | None = None
+    patient_signature_due_days: Int32 | None = None
+    plan_review_interval_days: Int32 | None = None
 
 
 @router.get("/programs/{program_id}/plan-policy", response=PlanPolicyOut, tags=["programs"])

@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.api.problems import Conflict
+from openiop.api.schemas import ApiIn
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
@@ -78,7 +79,7 @@ class ReferralOut(Schema):
         return obj.days_in_stage()
 
 
-class ReferralIn(Schema):
+class ReferralIn(ApiIn):
     source: str
     program: UUID | None = None
     first_name: str
@@ -99,13 +100,13 @@ class ReferralIn(Schema):
     notes: str = ""
 
 
-class ReferralFilter(Schema):
+class ReferralFilter(ApiIn):
     stage: str | None = None
     program: UUID | None = None
     source: str | None = None
 
 
-class StageIn(Schema):
+class StageIn(ApiIn):
     stage: str
     reason: str = ""
 
@@ -121,11 +122,11 @@ class SlotOut(Schema):
     free: int
 
 
-class SlotFilter(Schema):
+class SlotFilter(ApiIn):
     program: UUID | None = None
 
 
-class AppointmentIn(Schema):
+class AppointmentIn(ApiIn):
     slot: UUID
     send_email: bool = True
 
@@ -139,7 +140,7 @@ class AppointmentOut(Schema):
     starts_at: datetime = Field(alias="slot.starts_at")
 
 
-class AdmitIn(Schema):
+class AdmitIn(ApiIn):
     program: UUID
     track: UUID | None = None
     primary_clinician: UUID

@@ -10,12 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.api.problems import Conflict
 from openiop.api.schemas import (
+    MAX_OFFSET,
+    ApiIn,
     CoverageIn,
     CoverageOut,
     EpisodeIn,
@@ -96,7 +98,7 @@ class SigningOut(Schema):
     known: list[str]
 
 
-class SigningIn(Schema):
+class SigningIn(ApiIn):
     signing_credentials: list[str] | None = None
     supervised_signing_credentials: list[str] | None = None
 
@@ -131,9 +133,9 @@ def set_signing(request: HttpRequest, program_id: UUID, payload: SigningIn) -> A
     return _signing(program)
 
 
-class PatientPaging(Schema):
-    limit: int = 50
-    offset: int = 0
+class PatientPaging(ApiIn):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class PatientSearchIn(PatientPaging):

@@ -17,7 +17,7 @@ from ninja import Field, Query, Router, Schema, Status
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.api.problems import Conflict
-from openiop.api.schemas import ConsequenceOut, EpisodeOut
+from openiop.api.schemas import ApiIn, ConsequenceOut, EpisodeOut
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
@@ -89,16 +89,16 @@ class BookingOut(Schema):
     cancelled_at: datetime | None
 
 
-class BookingIn(Schema):
+class BookingIn(ApiIn):
     episode: UUID
     idempotency_key: str | None = None
 
 
-class CancelIn(Schema):
+class CancelIn(ApiIn):
     reason: str = ""
 
 
-class EnrollmentIn(Schema):
+class EnrollmentIn(ApiIn):
     track: UUID
     groups: list[UUID] = []
     starts_on: date
@@ -121,7 +121,7 @@ class ScheduleItem(Schema):
     session: SessionOut
 
 
-class WaitlistIn(Schema):
+class WaitlistIn(ApiIn):
     episode: UUID
     track: UUID | None = None
     group: UUID | None = None
@@ -154,7 +154,7 @@ class WaitlistOut(Schema):
         return obj.session.public_id if obj.session_id else None  # type: ignore[union-attr]
 
 
-class RangeFilter(Schema):
+class RangeFilter(ApiIn):
     """Days are program-local: each session is matched by its own program's calendar day."""
 
     start: date | None = None
@@ -304,7 +304,7 @@ def enroll(request: HttpRequest, episode_id: UUID, payload: EnrollmentIn) -> Any
     return Status(201, _enrollment_out(result))
 
 
-class LevelChangeIn(Schema):
+class LevelChangeIn(ApiIn):
     track: UUID = Field(description="A track of a program at another level of care, in your programs")
     groups: list[UUID] = Field([], description="Groups of that track; empty: the group with the most free seats")
     effective_on: date
@@ -349,7 +349,7 @@ def change_level_of_care(request: HttpRequest, episode_id: UUID, payload: LevelC
     return {"episode": changed, "consequences": [vars(c) for c in done]}
 
 
-class GroupsIn(Schema):
+class GroupsIn(ApiIn):
     groups: list[UUID] = []
     effective_on: date
 
@@ -397,7 +397,7 @@ def patient_schedule(request: HttpRequest, patient_id: UUID, filters: Query[Rang
 # --- Waitlists ------------------------------------------------------------------------------------------------
 
 
-class WaitlistFilter(Schema):
+class WaitlistFilter(ApiIn):
     track: UUID | None = None
     group: UUID | None = None
     session: UUID | None = None

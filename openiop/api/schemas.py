@@ -2,13 +2,48 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Schema
+from ninja.schema import DjangoGetter
+from pydantic import ConfigDict, model_validator
 
 from openiop.accounts.models import User
+
+# Bounds of every list's paging parameters (a larger offset than any list can have is a client bug, and an integer
+# beyond 64 bits would reach the database as an error); documented in the OpenAPI document and the README.
+MAX_OFFSET = 1_000_000
+# The longest text any input field takes unless it sets a shorter limit: a narrative section of a note, a plan's
+# text, a reason. Longer is a paste gone wrong (or an attack), refused with a 422 naming the field.
+MAX_TEXT = 50_000
+# Any other whole number a body takes: what a database integer column holds (the action checks the real range).
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+def _document_limits(schema: dict[str, Any]) -> None:
+    """Show the default limit as ``maxLength`` on every string property that does not set its own."""
+    for prop in schema.get("properties", {}).values():
+        for variant in [prop, *prop.get("anyOf", [])]:
+            if variant.get("type") == "string" and "format" not in variant and "enum" not in variant:
+                variant.setdefault("maxLength", MAX_TEXT)
+
+
+class ApiIn(Schema):
+    """The base of every request body and query: strings at most ``MAX_TEXT`` long, a body must be an object."""
+
+    model_config = ConfigDict(str_max_length=MAX_TEXT, json_schema_extra=_document_limits)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        # Models read attributes (from_attributes), so a JSON array would otherwise pass as an empty object; ninja
+        # hands the value over wrapped in its attribute reader.
+        value = data._obj if isinstance(data, DjangoGetter) else data
+        if value is None or isinstance(value, list | tuple | str | bytes | int | float | bool):
+            raise ValueError("Send a JSON object.")
+        return data
 
 
 class TrackOut(Schema):
@@ -45,7 +80,7 @@ class SignerOut(Schema):
     credentials: str
 
 
-class HandOverIn(Schema):
+class HandOverIn(ApiIn):
     to: UUID
 
 
@@ -107,7 +142,7 @@ class PatientSummary(Schema):
     is_active: bool
 
 
-class PatientIn(Schema):
+class PatientIn(ApiIn):
     home_program: UUID
     legal_first_name: str = Field(min_length=1, max_length=100)
     legal_middle_name: str = Field("", max_length=100)
@@ -133,7 +168,7 @@ class PatientIn(Schema):
     confirm_not_duplicate: bool = Field(False, description="Create even when the same name and birth date exist.")
 
 
-class PatientPatch(Schema):
+class PatientPatch(ApiIn):
     legal_first_name: str | None = Field(None, min_length=1, max_length=100)
     legal_middle_name: str | None = Field(None, max_length=100)
     legal_last_name: str | None = Field(None, min_length=1, max_length=100)
@@ -177,7 +212,7 @@ class PatientOut(PatientSummary):
     home_program: UUID = Field(alias="home_program.public_id")
 
 
-class CoverageIn(Schema):
+class CoverageIn(ApiIn):
     priority: int = Field(1, ge=1, le=3)
     payer_kind: str = "commercial"
     payer_name: str = Field(min_length=1, max_length=150)
@@ -206,7 +241,7 @@ class SupportContactOut(Schema):
     is_active: bool
 
 
-class EpisodeIn(Schema):
+class EpisodeIn(ApiIn):
     program: UUID
     status: str = Field("active", description="active (admit) or waitlist")
     track: UUID | None = None
@@ -289,7 +324,7 @@ class EpisodeStatusOut(EpisodeOut):
     consequences: list[ConsequenceOut] = []
 
 
-class EpisodeStatusIn(Schema):
+class EpisodeStatusIn(ApiIn):
     status: str
     on_date: date
     discharge_reason: str = ""

@@ -1,6 +1,4 @@
-from ninja import NinjaAPI
-
-from openiop.api import disclosures, problems
+from openiop.api import contract, disclosures, problems
 from openiop.api.attendance import router as attendance_router
 from openiop.api.auth import AUTH
 from openiop.api.billing import router as billing_router
@@ -16,7 +14,7 @@ from openiop.api.scheduling import router as scheduling_router
 from openiop.api.skills import router as skills_router
 from openiop.api.worklist import router as worklist_router
 
-api = NinjaAPI(
+api = contract.OpenIopApi(
     title="OpenIOP API",
     version="1",
     description="Staff API for OpenIOP. Authenticate with the staff session (plus CSRF token) or a bearer token "
@@ -25,6 +23,7 @@ api = NinjaAPI(
     auth=AUTH,
 )
 problems.install(api)
+contract.install(api)
 api.add_router("", router)
 api.add_router("", scheduling_router)
 api.add_router("", attendance_router)

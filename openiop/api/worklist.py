@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
+from openiop.api.schemas import MAX_OFFSET, ApiIn
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for
@@ -54,21 +55,21 @@ class TaskPage(Schema):
     results: list[TaskOut]
 
 
-class TaskFilterIn(Schema):
+class TaskFilterIn(ApiIn):
     scope: str = ""
     kind: str = ""
     status: str = "open"
     overdue: bool = False
-    limit: int = 50
-    offset: int = 0
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-class CloseIn(Schema):
+class CloseIn(ApiIn):
     outcome: str
     note: str = ""
 
 
-class ReassignIn(Schema):
+class ReassignIn(ApiIn):
     assigned_to: UUID
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 
 
@@ -23,7 +23,59 @@ def apply_changes(obj: models.Model, fields: Mapping[str, Any], allowed: Iterabl
         if getattr(obj, name) != value:
             setattr(obj, name, value)
             changed.append(name)
+    check_changes(obj, changed)
     return changed
+
+
+def _condition_fields(node: Any) -> set[str]:
+    """The field names a constraint's condition reads (``stop_time__gt=F("start_time")`` reads both)."""
+    names: set[str] = set()
+    if isinstance(node, models.Q):
+        for child in node.children:
+            names |= _condition_fields(child)
+    elif isinstance(node, tuple):
+        lookup, value = node
+        names.add(lookup.split("__")[0])
+        names |= _condition_fields(value)
+    elif isinstance(node, models.F):
+        names.add(node.name.split("__")[0])
+    return names
+
+
+def check_changes(obj: models.Model, changed: Iterable[str]) -> None:
+    """Refuse, naming the field, what the database would refuse of a change: an empty (null) value where the
+    column takes none, text past its length, and a check constraint broken by the change against the values
+    already stored (a stop time before the stored start time), so no partial update reaches the database as an
+    error."""
+    changed = list(changed)
+    errors: dict[str, str] = {}
+    for name in changed:
+        try:
+            field = obj._meta.get_field(name)
+        except FieldDoesNotExist:  # a property the action sets
+            continue
+        if not isinstance(field, models.Field):
+            continue
+        value = getattr(obj, field.attname, None)
+        if value is None and not field.null:
+            errors[name] = "This field cannot be empty (null)."
+        elif isinstance(value, str) and field.max_length and len(value) > field.max_length:
+            errors[name] = f"Use at most {field.max_length} characters."
+    if errors:
+        raise ValidationError(errors)
+    for constraint in obj._meta.constraints:
+        if not isinstance(constraint, models.CheckConstraint):
+            continue
+        fields = _condition_fields(constraint.condition)
+        touched = [name for name in changed if name in fields]
+        if not touched:
+            continue
+        try:
+            constraint.validate(type(obj), obj)  # type: ignore[attr-defined]  # not in django-stubs yet
+        except ValidationError:
+            others = sorted(fields - set(touched))
+            message = f"This conflicts with the record's {', '.join(others)}." if others else "Not allowed here."
+            raise ValidationError({touched[-1]: message}) from None
 
 
 def validate(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:

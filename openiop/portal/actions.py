@@ -9,6 +9,7 @@ The email names the organization and nothing else: not the program (a program's 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,8 @@ from openiop.portal.policy import POLICY_FIELDS, default_policy, invitation_life
 from openiop.programs.models import Program
 from openiop.scheduling.actions import booking as booking_actions
 from openiop.scheduling.models import Booking, Session
+
+logger = logging.getLogger(__name__)
 
 TOKEN_MAX = 100
 PORTAL_CANCEL_REASON = "Cancelled by the patient in the portal"
@@ -107,7 +110,7 @@ def _create_invitation(
         changed_fields=["kind", "email", "expires_at", *(["contact"] if contact else [])],
     )
     if notify:
-        _email_on_commit(invitation.pk, token)
+        _email_on_commit(invitation, token)
     return invitation, token
 
 
@@ -190,7 +193,7 @@ def do_resend_invitation(invitation: Invitation, *, acting_user: User) -> tuple[
         obj=invitation,
         changed_fields=["token_hash", "expires_at", "last_sent_at"],
     )
-    _email_on_commit(invitation.pk, token)
+    _email_on_commit(invitation, token)
     return invitation, token
 
 
@@ -221,8 +224,23 @@ def find_invitation(token: str, *, now: datetime | None = None) -> Invitation | 
     return invitation
 
 
-def _email_on_commit(invitation_id: int, token: str) -> None:
-    transaction.on_commit(lambda: send_invitation(invitation_id, token))
+def _email_on_commit(invitation: Invitation, token: str) -> None:
+    """Send once the invitation is committed. A mail server that is down or refuses must not fail the staff
+    request that already made the invitation: the failure is logged (the invitation's id and the error's class,
+    never the address) and marked on the instance (``mail_failed``) so the page says to press Resend, which
+    makes a new link, once mail works again. The token itself is never stored anywhere to retry with."""
+    invitation.mail_failed = False
+
+    def send() -> None:
+        try:
+            send_invitation(invitation.pk, token)
+        except Exception as exc:  # any SMTP or connection failure
+            invitation.mail_failed = True
+            logger.warning(
+                "invitation email not sent: invitation=%s error=%s", invitation.public_id, type(exc).__name__
+            )
+
+    transaction.on_commit(send)
 
 
 def send_invitation(invitation_id: int, token: str) -> None:

@@ -73,6 +73,8 @@ class Invitation(BaseModel):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     # A re-send issues a new token (the old one is unknowable, only its hash is kept) and a new expiry.
     last_sent_at = models.DateTimeField(null=True, blank=True)
+    # Not stored: set by the action's send on commit when the mail server failed, for the page's message.
+    mail_failed: bool = False
 
     class Meta:
         ordering = ["-created_at"]

@@ -61,6 +61,14 @@ def _invite_page(
 
 def _sent(request: HttpRequest, invitation: Invitation) -> None:
     until = date_format(timezone.localtime(invitation.expires_at), "M j, Y")
+    if invitation.mail_failed:
+        # The invitation is made; only its email failed (the mail server is down or refused it).
+        messages.warning(
+            request,
+            f"Invitation created for {invitation.email}, but the email could not be sent now. Press Resend once "
+            "mail works again; it sends a new link.",
+        )
+        return
     messages.success(request, f"Invitation sent to {invitation.email}. The link works until {until}.")
 
 
