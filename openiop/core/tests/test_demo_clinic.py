@@ -47,7 +47,7 @@ def test_demo_builds_the_clinic_as_specified(demo):
     assert programs["Adolescent IOP"].weekly_dose_hours == 6
     assert programs["Adolescent IOP"].time_zone == "America/Chicago"
     assert Track.objects.filter(program__site__organization=demo).count() == 5
-    assert User.objects.filter(organization=demo).count() == 10
+    assert User.objects.filter(organization=demo).count() == 11
     assert Patient.objects.filter(organization=demo).count() == 60
     statuses = Counter(EpisodeOfCare.objects.filter(patient__organization=demo).values_list("status", flat=True))
     assert statuses == {"active": 45, "waitlist": 8, "discharged": 7}

@@ -274,7 +274,7 @@ def test_patient_list_sparklines_in_a_fixed_number_of_queries(client, clinic):
     many = _count(client, "/patients/")
     assert few == many
     html = client.get("/patients/").content.decode()
-    assert html.count('class="mq-spark"') == 16  # PHQ-9 and GAD-7 for each of 8 patients
+    assert html.count('<svg class="mq-spark') == 16  # PHQ-9 and GAD-7 for each of 8 patients
     assert "PHQ-9 15, 12, 8 (latest 8, Mild)" in html
     login(client, clinic.frontdesk)  # no clinical data, so no column and no query
     html = client.get("/patients/").content.decode()
