@@ -92,7 +92,8 @@ CASES = [
     Case("revoke", lambda c: reverse("consents:revoke", args=[c.release.public_id]), "post",
          lambda c: {"revocation_statement": "I take it back."}, member="frontdesk", denied=("billing", "auditor")),
     Case("expiry_event", lambda c: reverse("consents:expiry_event", args=[c.release.public_id]), "post",
-         lambda c: {"occurred_on": c.release.local_date(c.release.signed_at).isoformat()}, denied=("billing", "auditor")),
+         lambda c: {"occurred_on": c.release.local_date(c.release.signed_at).isoformat()},
+         denied=("billing", "auditor")),
 ]  # fmt: skip
 
 
