@@ -32,6 +32,7 @@ from openiop.attendance.models import AttendanceRecord
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.patients.queries import chart_program_ids
 from openiop.programs.models import Program, Track
 
 NO_TRACK = "No track"
@@ -49,9 +50,10 @@ def _percent(part: int, whole: int) -> Decimal | None:
 def patient_dose(
     user: User, patient: Patient, episodes: Iterable[EpisodeOfCare] | None, *, now: datetime
 ) -> list[EpisodeDose]:
-    """Dose weeks of the patient's admitted episodes in the user's programs (open ones first, then newest)."""
+    """Dose weeks of the patient's admitted episodes in the user's programs, or all of them under emergency access
+    (open ones first, then newest)."""
     require(user, Cap.VIEW_PATIENTS)
-    ids = set(program_ids_for(user))
+    ids = set(chart_program_ids(user, patient))
     if episodes is None:
         episodes = EpisodeOfCare.objects.filter(patient=patient, program_id__in=ids).select_related(
             "program__site", "track"

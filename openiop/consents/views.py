@@ -33,6 +33,7 @@ from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require, staff_view
 from openiop.core.roles import Cap
+from openiop.patients.emergency import grant_of
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user
 from openiop.programs.models import Program
@@ -51,7 +52,9 @@ def consents_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeO
     if not any(p.is_substance_use for p in _patient_programs(user, patient)):
         # No substance-use program of the user's treats this patient: there is nothing to consent to under Part 2.
         kinds = [(value, label) for value, label in kinds if value != ConsentKind.PART2]
-    return {"consent_rows": rows, "consent_kinds": kinds if patient.is_active else []}
+    # Emergency access reads only (patients/emergency.py): nothing to record under it.
+    writable = patient.is_active and grant_of(patient) is None
+    return {"consent_rows": rows, "consent_kinds": kinds if writable else []}
 
 
 def _patient_programs(user: User, patient: Patient) -> Any:

@@ -51,6 +51,7 @@ from openiop.discharge.queries import (
     patient_discharges,
 )
 from openiop.patients import events
+from openiop.patients.emergency import grant_of
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
 from openiop.programs.queries import get_program_for_user
@@ -73,7 +74,7 @@ def discharge_tab(request: HttpRequest, patient: Patient, episodes: list[Episode
     """Context for the chart's Discharge tab (registered in discharge/apps.py, VIEW_CLINICAL)."""
     user = request_user(request)
     rows = patient_discharges(user, patient)
-    can_edit = user.can(Cap.EDIT_CLINICAL) and patient.is_active
+    can_edit = user.can(Cap.EDIT_CLINICAL) and patient.is_active and grant_of(patient) is None
     return {
         "discharge_rows": rows,
         "can_start_discharge": can_edit,

@@ -46,6 +46,7 @@ from openiop.measures.queries import (
     patient_administrations,
 )
 from openiop.measures.schedules import config_for, enabled_codes, schedulable, schedules_for
+from openiop.patients.emergency import grant_of
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import chart_program_ids, get_patient_for_user
 from openiop.programs.models import Program
@@ -99,7 +100,7 @@ def measures_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeO
         "history": [a for a in reversed(administrations) if not a.is_open],
         "patient_alerts": alerts,
         "start_form": start_form,
-        "can_tablet": bool(open_ones) and user.can(Cap.EDIT_CLINICAL),
+        "can_tablet": bool(open_ones) and user.can(Cap.EDIT_CLINICAL) and grant_of(patient) is None,
         "registry": instruments.REGISTRY,
     }
 

@@ -32,6 +32,7 @@ from openiop.notes.common import active_objectives
 from openiop.notes.diagnoses import episode_diagnoses
 from openiop.notes.forms import AddendumForm, NoteForm, PartForm, SharedPartForm, note_initial
 from openiop.notes.models import GroupNote, ProgressNote, narrative_fields
+from openiop.patients.emergency import grant_of
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, visible_episodes
 from openiop.programs.signing import signing_refusal
@@ -428,5 +429,6 @@ def notes_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCa
     return {
         "notes": notes,
         "now": timezone.now(),
-        "can_write_notes": user.can(Cap.EDIT_CLINICAL),
+        # Emergency access reads only (patients/emergency.py).
+        "can_write_notes": user.can(Cap.EDIT_CLINICAL) and grant_of(patient) is None,
     }

@@ -25,16 +25,16 @@ The reason and the Part 2 documentation are free text that may hold PHI: never l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -47,7 +47,7 @@ from openiop.core.hooks import Hook
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.registry import Provider
-from openiop.core.roles import Cap, Role
+from openiop.core.roles import Cap, Role, capabilities_for
 from openiop.patients.models import EmergencyAccessGrant, EpisodeOfCare, Patient
 from openiop.programs.models import Program
 
@@ -55,11 +55,20 @@ Grant = EmergencyAccessGrant
 
 # The capabilities a grant stands in for: reading. Every other capability needs a program membership.
 READ_CAPS = frozenset({Cap.VIEW_PATIENTS, Cap.VIEW_CLINICAL})
+CHART_WRITE_CAPS = frozenset(
+    {Cap.EDIT_DEMOGRAPHICS, Cap.EDIT_COVERAGE, Cap.EDIT_CLINICAL, Cap.BOOK_SESSIONS, Cap.RECORD_ATTENDANCE}
+)
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 REASON_MAX = 1000
 # The attribute the scoped lookups set on a patient (and episode) opened under a grant; ``core.audit.record`` reads
 # it to write EMERGENCY_VIEWED for every chart read of that patient, whichever app's page it is.
 _ATTR = audit.EMERGENCY_GRANT_ATTR
+
+
+def read_only_caps(user: User) -> dict[str, bool]:
+    """The ``caps`` a chart opened under a grant renders with: the user's own, less every capability that writes to
+    a chart, so no tab offers a button the grant would refuse (a grant serves only GET and HEAD)."""
+    return {c.value: True for c in capabilities_for(user.role) if c not in CHART_WRITE_CAPS}
 
 
 def access_minutes() -> int:
@@ -95,6 +104,9 @@ def _no_consent(patient: Patient) -> bool:
 # Does an active Part 2 consent let the patient's treating providers read the records? consents provides the answer
 # (``may_disclose``); until it does, nothing counts as consent and the §2.51 documentation is required.
 part2_consent: Provider[Callable[[Patient], bool]] = Provider("emergency access Part 2 consent", _no_consent)
+
+
+M = TypeVar("M", bound=models.Model)
 
 
 # --- Reads ----------------------------------------------------------------------------------------------------
@@ -137,6 +149,22 @@ def patient_under_grant(user: User, public_id: UUID | str) -> Patient | None:
     patient = grant.patient
     setattr(patient, _ATTR, grant)
     return patient
+
+
+def record_under_grant(user: User, records: QuerySet[M], public_id: UUID | str, caps: Iterable[Cap]) -> M | None:
+    """A record (with a ``patient``) of a patient under the user's grant, for a read with only ``READ_CAPS``: the
+    detail pages behind the chart tabs (a consent, an intake assessment, a discharge summary). Asked only after the
+    member's own scope found nothing; the record's patient then carries the grant, so its audit row says so."""
+    if user.organization_id is None or not set(caps) <= READ_CAPS:
+        return None
+    record = records.filter(public_id=public_id, patient__organization_id=user.organization_id).first()
+    if record is None:
+        return None
+    patient = patient_under_grant(user, record.patient.public_id)  # type: ignore[attr-defined]
+    if patient is None:
+        return None
+    record.patient = patient  # type: ignore[attr-defined]
+    return record
 
 
 def episode_under_grant(user: User, public_id: UUID | str) -> EpisodeOfCare | None:

@@ -414,6 +414,7 @@ def _tab_context(
         # The home program may be one the user is not in (they see the patient through an episode elsewhere).
         "home_program_visible": patient.home_program_id in program_ids_for(user) or grant is not None,
         "emergency_grant": grant,
+        **({"caps": emergency.read_only_caps(user)} if grant is not None else {}),
         "tabs": [t for t in registry.chart_tabs if t.visible_to(user) and not t.hidden_for(patient, shown)],
         "tab": tab,
         "chart_url": patient.get_absolute_url(),

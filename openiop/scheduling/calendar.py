@@ -17,6 +17,7 @@ from django.utils import timezone
 from openiop.accounts.models import User
 from openiop.core.permissions import program_ids_for
 from openiop.patients.models import Patient
+from openiop.patients.queries import chart_program_ids
 from openiop.programs.models import Site, Track
 from openiop.scheduling.models import Booking, Enrollment, Room, Session, WaitlistEntry
 
@@ -105,9 +106,10 @@ def session_waitlist(session: Session) -> list[WaitlistEntry]:
 
 
 def patient_bookings(user: User, patient: Patient) -> list[Booking]:
-    """The patient's bookings in the user's programs (newest session first)."""
+    """The patient's bookings in the user's programs, or in all of the patient's under emergency access (newest
+    session first)."""
     return list(
-        Booking.objects.filter(patient=patient, session__program_id__in=program_ids_for(user))
+        Booking.objects.filter(patient=patient, session__program_id__in=chart_program_ids(user, patient))
         .select_related("session__program__site", "session__session_type", "session__room", "session__track")
         .order_by("-session__starts_at", "pk")
     )
@@ -115,7 +117,7 @@ def patient_bookings(user: User, patient: Patient) -> list[Booking]:
 
 def patient_enrollments(user: User, patient: Patient) -> list[Enrollment]:
     return list(
-        Enrollment.objects.filter(episode__patient=patient, episode__program_id__in=program_ids_for(user))
+        Enrollment.objects.filter(episode__patient=patient, episode__program_id__in=chart_program_ids(user, patient))
         .select_related("track__program", "episode__program")
         .prefetch_related("groups")
         .order_by("-starts_on", "-pk")

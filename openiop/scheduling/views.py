@@ -32,6 +32,7 @@ from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.roles import Cap
+from openiop.patients.emergency import grant_of
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_patient_for_user, patients_for_user
 from openiop.programs.models import Site, Track
@@ -330,15 +331,18 @@ def schedule_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeO
     if user.can(Cap.VIEW_CLINICAL):
         reports = [curriculum_report(e, now=now) for e in episodes if e.status == EpisodeOfCare.Status.ACTIVE]
     enrollments = cal.patient_enrollments(user, patient)
-    _group_forms(user, enrollments)
+    read_only = grant_of(patient) is not None  # emergency access reads only (patients/emergency.py)
+    if not read_only:
+        _group_forms(user, enrollments)
     return {
         "upcoming": upcoming,
         "past": past,
         "enrollments": enrollments,
         "curriculum_reports": reports,
         # Only the episodes the user may step (a query per active episode: there is one, rarely two).
-        "level_change_episodes": [e for e in episodes if can_change_level(user, e)],
+        "level_change_episodes": [] if read_only else [e for e in episodes if can_change_level(user, e)],
         **_patient_feed_context(user, patient),
+        **({"feed_can_manage": False} if read_only else {}),
     }
 
 

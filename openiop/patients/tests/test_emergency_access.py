@@ -237,3 +237,46 @@ def test_who_may_review(client, clinic, patient, privacy):
     # Nobody signs off their own emergency access.
     with pytest.raises(Exception, match="Someone else"):
         emergency.do_review_emergency_access(grant, acting_user=clinic.outsider, outcome="appropriate")
+
+
+def test_every_clinical_tab_reads_the_patients_records_and_offers_no_write(client, clinic, patient):
+    from openiop.testing import consents as consent_helpers
+    from openiop.testing import discharge as discharge_helpers
+    from openiop.testing import intake as intake_helpers
+    from openiop.testing.scheduling import local_at, make_booking, make_session
+
+    episode = patient.episodes.get()
+    session = make_session(episode.program, local_at(episode.program, 2, 10))
+    make_booking(session, patient, episode=episode)
+    assessment = intake_helpers.start(patient, clinic.clinician)
+    consent = consent_helpers.record(patient, clinic.clinician)
+    summary = discharge_helpers.drafted(episode, clinic.clinician)
+    login(client, clinic.outsider)
+    _grant(client, patient)
+
+    def tab(name):
+        response = client.get(reverse("patients:chart_tab", args=[patient.public_id, name]), HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, name
+        return response.content.decode()
+
+    # Each tab lists what the patient's own programs hold, where it said "none in your programs" before.
+    assert 'Upcoming sessions <span class="text-muted">(1)</span>' in tab("schedule")
+    assert "in your programs" not in tab("intake") and "Draft" in tab("intake")
+    assert "Consent to treatment" in tab("consents") and "in your programs" not in tab("consents")
+    assert "in your programs" not in tab("discharge")
+    assert "No admitted episode" not in tab("attendance")
+    # ...and none offers a write the grant would refuse.
+    chart = client.get(patient.get_absolute_url()).content.decode()
+    writes = ("Edit demographics", "Open episode", "Deactivate record", "Write a note", "Start an intake assessment",
+              "Record a consent", "Make a feed address", "Start discharge")  # fmt: skip
+    for name in ("schedule", "intake", "consents", "discharge", "notes", "episodes", "demographics", "measures"):
+        page = chart + tab(name)
+        assert not [w for w in writes if w in page], name
+    # The records behind the rows open read-only, each read audited as an emergency view.
+    before = AuditEvent.objects.filter(actor=clinic.outsider, action=AuditAction.EMERGENCY_VIEWED).count()
+    details = (reverse("consents:detail", args=[consent.public_id]), reverse("intake:detail", args=[assessment.public_id]),
+               summary.get_absolute_url())  # fmt: skip
+    for url in details:
+        assert client.get(url).status_code == 200, url
+    assert AuditEvent.objects.filter(actor=clinic.outsider, action=AuditAction.EMERGENCY_VIEWED).count() >= before + 3
+    assert client.post(reverse("consents:revoke", args=[consent.public_id])).status_code == 404
