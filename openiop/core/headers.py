@@ -12,11 +12,11 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 # Features no page of OpenIOP uses, refused for the page and anything it embeds: a script that slipped in still cannot
-# reach the camera, the microphone, the patient's location, payments or devices.
+# reach the camera, the microphone, the patient's location, payments or devices. Only names browsers know: Chromium
+# logs a console error on every page for an unknown one (Web Bluetooth has no policy name of its own in it).
 DENIED_FEATURES = (
     "accelerometer",
     "autoplay",
-    "bluetooth",
     "camera",
     "display-capture",
     "encrypted-media",
