@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from openiop.accounts.http import request_user
 from openiop.core import audit
@@ -62,6 +63,11 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
         elif emergency.in_users_programs(user, patient):
             messages.info(request, "This patient is in your programs: no emergency access is needed.")
             return redirect(patient.get_absolute_url())
+        elif current := emergency.active_grants_for(user).filter(patient=patient).order_by("-expires_at").first():
+            # One grant per emergency: a second lookup while it lasts opens the chart rather than asking again.
+            until = timezone.localtime(current.expires_at).strftime("%H:%M")
+            messages.info(request, f"Your emergency access to this chart is in force until {until}.")
+            return redirect(patient.get_absolute_url())
         else:
             form = EmergencyGrantForm(initial={"patient": patient.public_id})
             return _confirm_page(request, patient, form)
@@ -88,6 +94,8 @@ def _grant(request: HttpRequest) -> HttpResponse:
         raise Http404 from None
     if emergency.in_users_programs(user, patient):
         return redirect(patient.get_absolute_url())
+    if emergency.active_grants_for(user).filter(patient=patient).exists():
+        return redirect(patient.get_absolute_url())  # the form sent twice: the first grant stands
     if form.is_valid():
         try:
             grant = emergency.do_grant_emergency_access(patient, acting_user=user, **form.action_fields())

@@ -274,9 +274,23 @@ def test_every_clinical_tab_reads_the_patients_records_and_offers_no_write(clien
         assert not [w for w in writes if w in page], name
     # The records behind the rows open read-only, each read audited as an emergency view.
     before = AuditEvent.objects.filter(actor=clinic.outsider, action=AuditAction.EMERGENCY_VIEWED).count()
-    details = (reverse("consents:detail", args=[consent.public_id]), reverse("intake:detail", args=[assessment.public_id]),
-               summary.get_absolute_url())  # fmt: skip
+    details = (
+        reverse("consents:detail", args=[consent.public_id]),
+        reverse("intake:detail", args=[assessment.public_id]),
+        summary.get_absolute_url(),
+    )
     for url in details:
         assert client.get(url).status_code == 200, url
     assert AuditEvent.objects.filter(actor=clinic.outsider, action=AuditAction.EMERGENCY_VIEWED).count() >= before + 3
     assert client.post(reverse("consents:revoke", args=[consent.public_id])).status_code == 404
+
+
+def test_a_second_lookup_or_a_resent_form_while_the_grant_lasts_opens_the_chart_without_a_new_grant(
+    client, clinic, patient
+):
+    login(client, clinic.outsider)
+    _grant(client, patient)
+    again = client.post(URL, {"step": "lookup", "mrn": patient.mrn})
+    assert again.status_code == 302 and again.url == patient.get_absolute_url()
+    assert _grant(client, patient).status_code == 302
+    assert EmergencyAccessGrant.objects.filter(user=clinic.outsider, patient=patient).count() == 1
