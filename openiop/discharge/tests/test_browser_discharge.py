@@ -128,11 +128,19 @@ def test_a_clinician_discharges_signs_records_the_first_check_in_and_downloads_t
 
 
 def test_the_follow_ups_item_keeps_the_directors_menu_on_one_line_at_1280(page, live_server):
-    build_clinic()
+    from openiop.patients.emergency import do_grant_emergency_access
+    from openiop.testing.fixtures import make_patient
+
+    clinic = build_clinic()
+    # A pending emergency review and its work-queue task: the director's widest menu carries both badges.
+    do_grant_emergency_access(
+        make_patient(clinic), acting_user=clinic.outsider, reason_category="safety_risk", reason="Crisis walk-in."
+    )
     sign_in(page, live_server, "director")  # the role with the most menu items
     nav = page.locator("#mainnav")
     assert nav.get_by_role("link", name="Follow-ups").count() == 1
     items = nav.locator("ul.me-auto > li")
-    tops = {round(items.nth(i).bounding_box()["y"]) for i in range(items.count())}
-    assert len(tops) == 1, "the menu wrapped onto a second line"
+    boxes = [items.nth(i).bounding_box() for i in range(items.count())]
+    assert len({round(b["y"]) for b in boxes}) == 1, "the menu wrapped onto a second line"
+    assert len({round(b["height"]) for b in boxes}) == 1, "an item's label wrapped inside it"
     screenshot(page, "discharge-07-director-menu")
