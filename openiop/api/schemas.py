@@ -33,7 +33,7 @@ def _document_limits(schema: dict[str, Any]) -> None:
 class ApiIn(Schema):
     """The base of every request body and query: strings at most ``MAX_TEXT`` long, a body must be an object."""
 
-    model_config = ConfigDict(str_max_length=MAX_TEXT, json_schema_extra=_document_limits)
+    model_config = ConfigDict(str_max_length=MAX_TEXT, json_schema_extra=_document_limits, extra="forbid")
 
     @model_validator(mode="before")
     @classmethod

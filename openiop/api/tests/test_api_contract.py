@@ -87,6 +87,7 @@ def test_paging_beyond_the_bounds_is_a_422_naming_the_parameter(client, clinic):
     login(client, clinic.clinician)
     assert _fields(client.get(url("/patients"), {"offset": "9223372036854775808"})) == ["offset"]
     assert _fields(client.get(url("/patients"), {"limit": "0"})) == ["limit"]
+    assert client.get(url("/patients"), {"limit": "5", "utm_source": "x"}).status_code == 200  # stray query keys pass
 
 
 @pytest.fixture
@@ -107,6 +108,8 @@ def test_note_patch_refuses_nulls_long_text_and_a_stop_before_the_stored_start(c
     early = (draft.start_time - timedelta(minutes=5)).isoformat()
     assert _fields(_json(client, "patch", path, {"stop_time": early})) == ["stop_time"]
     assert _fields(_json(client, "patch", path, ["subjective"])) == [""]
+    # A misspelt field is refused by name, never ignored as if the change had been made.
+    assert _fields(_json(client, "patch", path, {"subjectiv": "Doing better."})) == ["subjectiv"]
     draft.refresh_from_db()
     assert draft.stop_time is None or draft.stop_time > draft.start_time
     assert _json(client, "patch", path, {"subjective": "Doing better."}).status_code == 200
