@@ -1,13 +1,14 @@
 """Query counts of one booking through the API, pinned so that a regression fails here.
 
-Counted through the test client inside the test's transaction (the action's transaction shows as a SAVEPOINT pair).
-One new booking (``POST /api/v1/sessions/{id}/bookings``, session cookie) is 24: the login session, the user, the
-MFA device check, the API's write savepoint, the user's programs, the session (scoped to them, no facilitators);
-the episode (scoped); in ``do_book_seat`` (a savepoint) the episode lock, the session as it is now, the person's
-booked seats overlapping it (the one already held here among them), the insert and the seat count in one savepoint
-(4), the audit row (chain head lock, insert, head update); the seat count read after commit; the write savepoint's
-release; the login session's idle timestamp (3). The response is built from the rows the action holds. bench/README.md ("Hot-path changes") lists what
-went. If a change makes one of these cheaper, lower the number; never raise it without saying why in the commit.
+Counted through the test client inside the test's transaction (the action's transaction shows as a SAVEPOINT pair). One
+new booking (``POST /api/v1/sessions/{id}/bookings``, session cookie) is 24: the login session, the user, the MFA device
+check, the API's write savepoint, the user's programs, the session (scoped to them, no facilitators); the episode
+(scoped); in ``do_book_seat`` (a savepoint) the episode lock, the session as it is now, the person's booked seats
+overlapping it (the one already held here among them), the insert and the seat count in one savepoint (4), the audit row
+(chain head lock, insert, head update); the seat count read after commit; the write savepoint's release; the login
+session's idle timestamp (3). The response is built from the rows the action holds. bench/README.md ("Hot-path changes")
+lists what went. If a change makes one of these cheaper, lower the number; never raise it without saying why in the
+commit.
 """
 
 from __future__ import annotations
