@@ -108,12 +108,17 @@ def claim_seat(
     acting_user: User | None,
     source: str,
     idempotency_key: str | None,
+    held: list[Booking] | None = None,
 ) -> tuple[Booking, bool]:
     """Insert the booking and take the seat, inside the caller's transaction. Returns (booking, created).
 
     The booking row goes in first so a concurrent twin with the same key or the same patient loses on the unique
     index and reads the winner's row instead; only then is the seat counted, in the same savepoint, so a claim that
     raises (NoSeatLeft, or ValidationError for an overlap) has written nothing and the caller needs no savepoint.
+
+    ``held`` is for a caller claiming many seats of one person under the episode lock (enrollment): the person's
+    booked seats over all of them, read once by :func:`held_seats`, which each claim checks instead of reading
+    its own and extends with the seat it takes.
     """
     if idempotency_key:
         # Its own query: OR-ed into the one below, SQLite's planner scans the whole booking table.
@@ -121,16 +126,19 @@ def claim_seat(
         if earlier is not None:
             return _same_request(earlier, session, episode), False
     # One read for the seat already held here and any overlapping one (a seat on this session overlaps it too).
-    held = list(conflicts.patient_conflicts(episode.patient_id, session.starts_at, session.ends_at))
-    found = next((b for b in held if b.session_id == session.pk), None)
+    if held is None:
+        near = list(conflicts.patient_conflicts(episode.patient_id, session.starts_at, session.ends_at))
+    else:
+        near = [b for b in held if b.session.starts_at < session.ends_at and b.session.ends_at > session.starts_at]
+    found = next((b for b in near if b.session_id == session.pk), None)
     if found is not None:
         if found.episode_id == episode.pk:
             found.episode = episode
         if EpisodeOfCare.patient.is_cached(episode):
             found.patient = episode.patient
         return found, False
-    if held:
-        clash = held[0].session
+    if near:
+        clash = near[0].session
         raise ValidationError({"session": f"Already booked in {session_label(clash)}, which overlaps this session."})
     patient = episode.patient if EpisodeOfCare.patient.is_cached(episode) else None
     try:
@@ -162,10 +170,25 @@ def claim_seat(
         )
         if winner is None:
             raise
+        if held is not None:
+            winner.session = session
+            held.append(winner)
         return winner, False
     if patient is not None:
         booking.patient = patient  # the audit row's organization, without reading the patient again
+    if held is not None:
+        held.append(booking)
     return booking, True
+
+
+def held_seats(episode: EpisodeOfCare, sessions: list[Session]) -> list[Booking]:
+    """The person's booked seats on scheduled sessions overlapping any of ``sessions`` (start order), for
+    :func:`claim_seat`'s ``held``: one read instead of one a claim."""
+    if not sessions:
+        return []
+    starts_at = min(s.starts_at for s in sessions)
+    ends_at = max(s.ends_at for s in sessions)
+    return list(conflicts.patient_conflicts(episode.patient_id, starts_at, ends_at))
 
 
 def _same_request(earlier: Booking, session: Session, episode: EpisodeOfCare) -> Booking:

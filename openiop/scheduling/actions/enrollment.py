@@ -124,11 +124,20 @@ def _claim_seats(
     booked: list[Booking] = []
     full: list[Session] = []
     overlapping: list[Session] = []
-    for session in _sessions_to_book(episode, track, groups, starts_on):
+    sessions = _sessions_to_book(episode, track, groups, starts_on)
+    # The person's seats read once for all the claims (the caller holds the episode lock: no other booking of this
+    # episode can come in between).
+    held = booking_actions.held_seats(episode, sessions)
+    for session in sessions:
         try:
             # No savepoint here: a claim that raises has written nothing (see ``claim_seat``).
             booking, created = booking_actions.claim_seat(
-                session, episode, acting_user=acting_user, source=Booking.Source.ENROLLMENT, idempotency_key=None
+                session,
+                episode,
+                acting_user=acting_user,
+                source=Booking.Source.ENROLLMENT,
+                idempotency_key=None,
+                held=held,
             )
         except booking_actions.NoSeatLeft:
             full.append(session)
