@@ -135,7 +135,7 @@ def _evaluate_locked(episode_id: int, day: date, acting_user: User | None) -> tu
             .annotate(payer_kind_on_day=rules.payer_kind_subquery(day))
             .get(pk=episode_id)
         )
-        payer_kind = locked.payer_kind_on_day or ""  # type: ignore[attr-defined]
+        payer_kind = locked.payer_kind_on_day or ""
         return do_record_billable_day(locked, day, decide_day(locked, day, payer_kind), acting_user=acting_user)
 
 
