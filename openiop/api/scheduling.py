@@ -216,6 +216,9 @@ def _book(user: User, session: Session, episode_id: UUID, key: str | None, sourc
 
 
 def _booking_out(booking: Booking) -> Booking:
+    """The booking with the rows ``BookingOut`` names; read again only when the action did not hand them over."""
+    if all(field.is_cached(booking) for field in (Booking.session, Booking.episode, Booking.patient)):
+        return booking
     return Booking.objects.select_related("session", "episode", "patient").get(pk=booking.pk)
 
 
@@ -265,7 +268,7 @@ def get_session(request: HttpRequest, session_id: UUID) -> Any:
 @router.post("/sessions/{session_id}/bookings", response={201: BookingOut})
 def book_session(request: HttpRequest, session_id: UUID, payload: BookingIn) -> Any:
     user = request_user(request)
-    session = queries.get_session_for_user(user, session_id, Cap.BOOK_SESSIONS)
+    session = queries.get_session_for_user(user, session_id, Cap.BOOK_SESSIONS, facilitators=False)
     key = payload.idempotency_key or request.headers.get("Idempotency-Key") or None
     booking = _book(user, session, payload.episode, key, Booking.Source.STAFF)
     return Status(201, _booking_out(booking))

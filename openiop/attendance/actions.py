@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Q
 from django.utils import timezone
 
 from openiop.attendance.hooks import AttendanceRecorded, attendance_recorded
@@ -268,16 +268,6 @@ def _clean_reason(reason: str, *, required: bool) -> str:
 # --- Writing ----------------------------------------------------------------------------------------------------
 
 
-def roster_booking(session: Session, patient_id: int) -> Booking | None:
-    """The patient's seat on the session: booked, or, on a session the program cancelled, released with it."""
-    bookings = Booking.objects.filter(session=session, patient_id=patient_id).select_related("episode", "patient")
-    if session.status == Session.Status.CANCELLED:
-        bookings = bookings.filter(status=Booking.Status.CANCELLED, cancel_reason=session.cancel_reason)
-    else:
-        bookings = bookings.filter(status=Booking.Status.BOOKED)
-    return bookings.order_by("-created_at", "-pk").first()
-
-
 def _create(
     session: Session, booking: Booking, values: dict[str, Any], acting_user: User, now: datetime
 ) -> AttendanceRecord:
@@ -335,42 +325,40 @@ def _change(
     return changed
 
 
-def _locked_record(session: Session, patient_id: int) -> AttendanceRecord | None:
+def _locked_record(session: Session, patient: Patient) -> AttendanceRecord | None:
     # No join on recorded_by: PostgreSQL re-checks a locked row's joins against the old joined row after waiting
-    # for a concurrent change, and would drop the row whose recorded_by that change replaced.
-    return (
+    # for a concurrent change, and would drop the row whose recorded_by that change replaced. Nor on the patient:
+    # the caller holds it.
+    record = (
         AttendanceRecord.objects.select_for_update(of=("self",))
-        .select_related("patient")
-        .filter(session=session, patient_id=patient_id)
+        .filter(session=session, patient_id=patient.pk)
         .order_by("pk")
         .first()
     )
+    if record is not None:
+        record.patient = patient
+    return record
 
 
-def _session_for_check_in(session: Session, patient_id: int) -> Session:
-    """The session as it is now, with the id of the patient's seat on it (what ``roster_booking`` would find), read
-    in the same query, so a seat the caller already holds is checked without reading the booking again."""
-    seats = Booking.objects.filter(session=OuterRef("pk"), patient_id=patient_id).order_by("-created_at", "-pk")
-    return (
-        Session.objects.select_related("program")
-        .annotate(
-            booked_seat_id=Subquery(seats.filter(status=Booking.Status.BOOKED).values("pk")[:1]),
-            released_seat_id=Subquery(
-                seats.filter(status=Booking.Status.CANCELLED, cancel_reason=OuterRef("cancel_reason")).values("pk")[:1]
-            ),
-        )
-        .get(pk=session.pk)
+def _session_and_seat(session: Session, patient: Patient) -> tuple[Session, Booking | None]:
+    """The session as it is now and the patient's seat on it, in one query: the seat, with its session joined.
+
+    The seat is the booked one, or, on a session the program cancelled, the one released with it (the same reason).
+    Only a person with no such seat costs a second read, of the session alone.
+    """
+    cancelled = Q(session__status=Session.Status.CANCELLED)
+    booked = Q(status=Booking.Status.BOOKED) & ~cancelled
+    released = Q(status=Booking.Status.CANCELLED, cancel_reason=F("session__cancel_reason")) & cancelled
+    seat = (
+        Booking.objects.filter(booked | released, session_id=session.pk, patient_id=patient.pk)
+        .select_related("session__program")
+        .order_by("-created_at", "-pk")
+        .first()
     )
-
-
-def _seat(session: Session, patient_id: int, seat: Booking | None) -> Booking | None:
-    cancelled = session.status == Session.Status.CANCELLED
-    seat_id = session.released_seat_id if cancelled else session.booked_seat_id  # type: ignore[attr-defined]
-    if seat_id is None:
-        return None
-    if seat is not None and seat.pk == seat_id and seat.patient_id == patient_id:
-        return seat
-    return roster_booking(session, patient_id)
+    if seat is None:
+        return Session.objects.select_related("program").get(pk=session.pk), None
+    seat.patient = patient
+    return seat.session, seat
 
 
 @transaction.atomic
@@ -381,7 +369,6 @@ def do_check_in(
     acting_user: User,
     status: str,
     reason: str = "",
-    seat: Booking | None = None,
     **fields: Any,
 ) -> AttendanceRecord:
     """Record how the patient attended the session, or change what check-in recorded (idempotent on the pair).
@@ -389,16 +376,14 @@ def do_check_in(
     ``fields`` are any of late_minutes, left_early_minutes, arrived_at, departed_at (aware; telehealth: join
     and leave), participation and remark; those not given keep the record's value (see ``_merge``). After
     check-in has closed a change needs ``reason`` (it is then a correction). Raises ValidationError by field.
-    ``seat`` is the patient's booking on the session as the caller just read it (the roster row): a first check-in
-    uses it when it is still the seat the session has now (checked in the session's own read), else reads it.
+    The session and the patient's seat are read again here, in one query, whatever the caller read before.
     """
     _check_fields(fields)
     now = timezone.now()
-    session = _session_for_check_in(session, patient.pk)
+    session, booking = _session_and_seat(session, patient)
     given = _from_tap(session, status, fields, now)
-    current = _locked_record(session, patient.pk)
+    current = _locked_record(session, patient)
     if current is None:
-        booking = _seat(session, patient.pk, seat)
         if booking is None:
             raise ValidationError({"patient": "This person is not booked on this session; book them first."})
         values = _clean(session, _merge(None, status, given), now)
@@ -406,7 +391,7 @@ def do_check_in(
             return _create(session, booking, values, acting_user, now)
         except IntegrityError:
             # Someone else checked this person in a moment ago: apply this tap to their record instead.
-            current = _locked_record(session, patient.pk)
+            current = _locked_record(session, patient)
             if current is None:
                 raise
     current.session = session  # as read in this transaction: the receivers need not read it again

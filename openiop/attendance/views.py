@@ -179,7 +179,6 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
                 row.patient,
                 acting_user=user,
                 status=form.cleaned_data["status"],
-                seat=row.booking,
                 **form.action_fields(),
             )
             saved = True

@@ -97,7 +97,8 @@ def do_set_payer_rule_active(rule: PayerRule, *, acting_user: User, active: bool
     return True
 
 
-@transaction.atomic
+# No savepoint of its own (two statements per check-in): an error here fails the caller's transaction anyway.
+@transaction.atomic(savepoint=False)
 def do_record_billable_day(
     episode: EpisodeOfCare, day: date, decision: Decision, *, acting_user: User | None
 ) -> tuple[BillableDay, bool]:

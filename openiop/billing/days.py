@@ -102,8 +102,10 @@ def day_records(episode: EpisodeOfCare, day: date) -> list[AttendanceRecord]:
     )
 
 
-def decide_day(episode: EpisodeOfCare, day: date) -> Decision:
-    payer_kind = rules.payer_kind_on(episode, day)
+def decide_day(episode: EpisodeOfCare, day: date, payer_kind: str | None = None) -> Decision:
+    """The decision for the episode's ``day``; ``payer_kind`` when the caller has read it (``rules.payer_kind_on``)."""
+    if payer_kind is None:
+        payer_kind = rules.payer_kind_on(episode, day)
     return decide(day_records(episode, day), rules.rule_for(episode, day, payer_kind), payer_kind)
 
 
@@ -126,12 +128,15 @@ def _evaluate_locked(episode_id: int, day: date, acting_user: User | None) -> tu
     with transaction.atomic(savepoint=False):
         # The episode row lock serializes evaluations of one person's days, so two check-ins at once (two
         # sessions of one day) each decide on committed attendance and the create-or-update cannot race.
+        # The payer kind on the day comes in the same read (a subquery), not in a query of its own.
         locked = (
             EpisodeOfCare.objects.select_for_update(of=("self",))
             .select_related("program__site", "patient")
+            .annotate(payer_kind_on_day=rules.payer_kind_subquery(day))
             .get(pk=episode_id)
         )
-        return do_record_billable_day(locked, day, decide_day(locked, day), acting_user=acting_user)
+        payer_kind = locked.payer_kind_on_day or ""
+        return do_record_billable_day(locked, day, decide_day(locked, day, payer_kind), acting_user=acting_user)
 
 
 def local_date_of(session: Session) -> date:

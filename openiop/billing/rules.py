@@ -7,22 +7,32 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from openiop.billing.models import PayerRule
 from openiop.patients.models import Coverage, EpisodeOfCare
 
 
-def payer_kind_on(episode: EpisodeOfCare, day: date) -> str:
-    """The payer kind of the patient's primary active coverage on ``day`` ('' when there is none)."""
-    coverage = (
-        Coverage.objects.filter(patient_id=episode.patient_id, is_active=True)
+def _coverages_on(day: date) -> QuerySet[Coverage]:
+    """Active coverages in effect on ``day``, the primary first."""
+    return (
+        Coverage.objects.filter(is_active=True)
         .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=day))
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
         .order_by("priority", "pk")
-        .first()
     )
+
+
+def payer_kind_on(episode: EpisodeOfCare, day: date) -> str:
+    """The payer kind of the patient's primary active coverage on ``day`` ('' when there is none)."""
+    coverage = _coverages_on(day).filter(patient_id=episode.patient_id).first()
     return coverage.payer_kind if coverage is not None else ""
+
+
+def payer_kind_subquery(day: date) -> Subquery:
+    """``payer_kind_on`` as a subquery of an episode query (None when there is none), so the episode read that
+    needs it reads the payer kind too."""
+    return Subquery(_coverages_on(day).filter(patient_id=OuterRef("patient_id")).values("payer_kind")[:1])
 
 
 def precedence(rule: PayerRule) -> tuple[bool, bool]:

@@ -53,14 +53,19 @@ def sessions_between(user: User, start: date, end: date) -> QuerySet[Session]:
     return sessions_for_user(user).filter(local_days(zones, start, end)).order_by("starts_at", "pk")
 
 
-def get_session_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CENSUS) -> Session:
+def get_session_for_user(
+    user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CENSUS, *, facilitators: bool = True
+) -> Session:
     """The one session lookup: ``cap`` first (403), then 404 outside the user's programs. Callers pass what they
     need: VIEW_CENSUS for the session page, VIEW_PATIENTS for a roster, RECORD_ATTENDANCE to check in, BOOK_SESSIONS
-    to book. Loads what the session page shows, facilitators included."""
+    to book. Loads what the session page shows, facilitators included unless ``facilitators=False`` (a write that
+    never shows them saves the query)."""
     require(user, cap)
     sessions = sessions_for_user(user).select_related("program__site")
-    facilitators = Prefetch("facilitators", queryset=User.objects.order_by("last_name", "first_name"))
-    return get_object_or_404(sessions.prefetch_related(facilitators), public_id=public_id)
+    if facilitators:
+        ordered = Prefetch("facilitators", queryset=User.objects.order_by("last_name", "first_name"))
+        sessions = sessions.prefetch_related(ordered)
+    return get_object_or_404(sessions, public_id=public_id)
 
 
 def session_roster(session: Session) -> QuerySet[Booking]:

@@ -21,7 +21,7 @@ from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
 from openiop.attendance.tests.rosters import book_people, running_session, session_at
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.scheduling.actions.series import do_cancel_session
-from openiop.scheduling.models import Booking
+from openiop.scheduling.models import Booking, Session
 from openiop.testing.scheduling import local_at
 
 pytestmark = pytest.mark.django_db
@@ -277,15 +277,14 @@ def test_cancelled_by_program_needs_a_cancelled_session(clinic):
         do_record_session_cancelled(session, acting_user=clinic.frontdesk)
 
 
-def test_a_seat_the_caller_read_before_it_was_cancelled_is_not_trusted(clinic):
+def test_a_seat_cancelled_after_the_roster_was_read_is_not_used(clinic):
     from openiop.scheduling.actions.booking import do_cancel_booking
 
     session = running_session(clinic.mh)
     [booking] = book_people(clinic, session, 1)
-    stale = Booking.objects.get(pk=booking.pk)  # as the roster row read it, a moment before the cancellation
-    do_cancel_booking(booking, acting_user=clinic.frontdesk)
+    do_cancel_booking(booking, acting_user=clinic.frontdesk)  # a moment after the roster showed the seat
     with pytest.raises(ValidationError) as excinfo:
-        do_check_in(session, booking.patient, acting_user=clinic.frontdesk, status="present", seat=stale)
+        do_check_in(session, booking.patient, acting_user=clinic.frontdesk, status="present")
     assert "patient" in _errors(excinfo)
     assert not AttendanceRecord.objects.filter(session=session).exists()
 
@@ -295,5 +294,17 @@ def test_a_seat_on_another_session_is_not_used(clinic):
     other = running_session(clinic.mh, title="Other group")
     [booking] = book_people(clinic, other, 1)
     with pytest.raises(ValidationError):
-        do_check_in(session, booking.patient, acting_user=clinic.frontdesk, status="present", seat=booking)
+        do_check_in(session, booking.patient, acting_user=clinic.frontdesk, status="present")
     assert not AttendanceRecord.objects.filter(session=session).exists()
+
+
+def test_a_seat_released_by_a_cancellation_for_another_reason_is_not_used(clinic):
+    from openiop.scheduling.actions.booking import do_cancel_booking
+
+    session = running_session(clinic.mh)
+    [booking] = book_people(clinic, session, 1)
+    do_cancel_booking(booking, acting_user=clinic.frontdesk, reason="Moved to another group")
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.CANCELLED, cancel_reason="Snow day")
+    with pytest.raises(ValidationError) as excinfo:
+        do_check_in(session, booking.patient, acting_user=clinic.frontdesk, status="cancelled")
+    assert "patient" in _errors(excinfo)

@@ -118,22 +118,27 @@ def _book_into(
 def _claim_seats(
     episode: EpisodeOfCare, track: Track, groups: list[Group], starts_on: date, *, acting_user: User | None
 ) -> tuple[list[Booking], list[Session], list[Session]]:
-    """Claim a seat in every session to book from ``starts_on``, each in its own savepoint, in start order (the
-    booking lock order): the bookings made now (seats already held are kept, not returned), the sessions that were
-    full, and those that clash with another booking of the person. No audit rows: the caller writes them last."""
+    """Claim a seat in every session to book from ``starts_on``, in start order (the booking lock order): the
+    bookings made now (seats already held are kept, not returned), the sessions that were full, and those that clash
+    with another booking of the person. No audit rows: the caller writes them last."""
     booked: list[Booking] = []
     full: list[Session] = []
     overlapping: list[Session] = []
-    for session in _sessions_to_book(episode, track, groups, starts_on):
+    sessions = _sessions_to_book(episode, track, groups, starts_on)
+    # The person's seats read once for all the claims (the caller holds the episode lock: no other booking of this
+    # episode can come in between).
+    held = booking_actions.held_seats(episode, sessions)
+    for session in sessions:
         try:
-            with transaction.atomic():
-                booking, created = booking_actions.claim_seat(
-                    session,
-                    episode,
-                    acting_user=acting_user,
-                    source=Booking.Source.ENROLLMENT,
-                    idempotency_key=None,
-                )
+            # No savepoint here: a claim that raises has written nothing (see ``claim_seat``).
+            booking, created = booking_actions.claim_seat(
+                session,
+                episode,
+                acting_user=acting_user,
+                source=Booking.Source.ENROLLMENT,
+                idempotency_key=None,
+                held=held,
+            )
         except booking_actions.NoSeatLeft:
             full.append(session)
             continue
@@ -513,10 +518,9 @@ def accept_offer_into(
     session = Session.objects.select_related("program", "session_type").get(pk=session.pk)
     booking_actions.check_bookable(session, episode)
     try:
-        with transaction.atomic():
-            booking, _ = booking_actions.claim_seat(
-                session, episode, acting_user=acting_user, source=Booking.Source.WAITLIST, idempotency_key=None
-            )
+        booking, _ = booking_actions.claim_seat(
+            session, episode, acting_user=acting_user, source=Booking.Source.WAITLIST, idempotency_key=None
+        )
     except booking_actions.NoSeatLeft:
         raise booking_actions.SessionFull(session, booking_actions.next_sessions_with_seats(session)) from None
     today = timezone.localdate(timezone=track.program.tz())

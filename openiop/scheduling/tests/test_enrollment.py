@@ -211,3 +211,20 @@ def test_patient_schedule_hides_programs_the_viewer_is_not_in(clinic):
     today = timezone.localdate()
     assert patient_schedule(episode.patient, today, today + timedelta(days=7), [clinic.su.pk]) == []
     assert len(patient_schedule(episode.patient, today, today + timedelta(days=7), [clinic.mh.pk])) == 1
+
+
+def test_enrollment_skips_sessions_clashing_with_a_seat_held_before_or_taken_by_itself(clinic, groups, day_sessions):
+    episode = admit(clinic, "Ana")
+    week_2_group_a = day_sessions[3]  # 9:00 on day 8
+    elsewhere = make_session(clinic.mh, local_at(clinic.mh, 8, 9, 30), minutes=20)  # no track: an appointment
+    do_book_seat(elsewhere, episode=episode, acting_user=clinic.clinician)
+    # A whole-track session clashing with week 3's group A session, which the enrollment books first.
+    late = make_session(clinic.mh, local_at(clinic.mh, 15, 9, 30), minutes=20, track=clinic.day)
+    result = do_enroll(
+        episode, acting_user=clinic.clinician, track=clinic.day, groups=[groups["a"]], starts_on=timezone.localdate()
+    )
+    assert {s.pk for s in result.overlapping} == {week_2_group_a.pk, late.pk}
+    booked = {b.session_id for b in result.booked}
+    assert week_2_group_a.group == groups["a"] and local_at(clinic.mh, 8, 9) == week_2_group_a.starts_at
+    assert booked == {s.pk for s in day_sessions if s.group in (None, groups["a"])} - {week_2_group_a.pk}
+    assert Booking.objects.filter(patient=episode.patient, status="booked").count() == len(booked) + 1
