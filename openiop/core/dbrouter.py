@@ -7,8 +7,9 @@ replica when all of these hold, and otherwise every query goes to the primary:
 - its client wrote nothing in the last ``DATABASE_REPLICA_PIN_SECONDS``: any other method sets the
   ``openiop_wrote`` cookie (a timestamp, no secret: a client that drops it only reads its own writes late), so the
   client reads its own writes however far behind the replica is, up to that long;
-- the query is not inside a transaction on the primary, and the request has not written yet (a write pins the rest
-  of the request to the primary; the audit trail's own rows do not, since nothing reads them back);
+- the query is not inside a transaction on the primary, and the request has not written yet (a statement other than
+  a SELECT on the primary pins the rest of the request there; the audit trail's own rows do not, since nothing
+  reads them back);
 - the model is not one that decides who may do what now: sessions, users and memberships, second factors,
   lockouts, API tokens, and the task queue are always read from the primary, so a revocation takes effect at once.
 
@@ -18,6 +19,7 @@ Writes always go to the primary, and the replica is never migrated.
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,8 +39,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 PRIMARY_APPS = frozenset(
     {"sessions", "auth", "contenttypes", "accounts", "otp_totp", "otp_static", "axes", "api", "django_tasks_db", "jobs"}
 )
+# Statements that are not writes. Anything else on the primary pins the rest of the request there.
+NOT_WRITES = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT", "SET ", "SHOW")
 # Append-only rows no request reads back: writing them does not pin the request to the primary.
-UNPINNING_MODELS = frozenset({("core", "auditevent"), ("core", "auditchainhead")})
+AUDIT_WRITE = re.compile(r'\s*(INSERT\s+INTO|UPDATE)\s+"(core_auditevent|core_auditchainhead)"', re.IGNORECASE)
 
 
 @dataclass
@@ -68,6 +72,21 @@ def may_use_replica(request: HttpRequest, now: float | None = None) -> bool:
     return request.method in READ_METHODS and replica_path(request.path_info) and not recently_wrote(request, now)
 
 
+def watch_writes(scope: _Scope) -> Callable[..., Any]:
+    """An execute wrapper for the primary's connection: the first write pins the scope to the primary.
+
+    A statement, not the router's db_for_write: Django asks that also when a related object is merely assigned to
+    an unsaved instance (a policy's defaults, built and never saved), which is no write at all.
+    """
+
+    def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        if not scope.wrote and not sql.lstrip()[:10].upper().startswith(NOT_WRITES) and not AUDIT_WRITE.match(sql):
+            scope.wrote = True
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
 class ReplicaMiddleware:
     """Decide, per request, whether its reads may go to the replica; remember each client's last write."""
 
@@ -75,9 +94,14 @@ class ReplicaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _scope.set(_Scope(replica_ok=may_use_replica(request)))
+        scope = _Scope(replica_ok=may_use_replica(request))
+        token = _scope.set(scope)
         try:
-            response = self.get_response(request)
+            if scope.replica_ok:
+                with connections[DEFAULT_DB_ALIAS].execute_wrapper(watch_writes(scope)):
+                    response = self.get_response(request)
+            else:
+                response = self.get_response(request)
         finally:
             _scope.reset(token)
         if request.method not in SAFE_METHODS:
@@ -108,9 +132,6 @@ class ReplicaRouter:
         return REPLICA
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str:
-        scope = _scope.get()
-        if scope is not None and (model._meta.app_label, model._meta.model_name) not in UNPINNING_MODELS:
-            scope.wrote = True
         return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
