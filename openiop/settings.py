@@ -117,6 +117,9 @@ MIDDLEWARE = [
     "openiop.api.guards.ApiGuardMiddleware",
     # Before anything reads the input: a NUL or non-UTF-8 byte gets a 400, never a database error.
     "openiop.core.input_guard.InputGuardMiddleware",
+    # With a read replica only: which reads may go to it, and the cookie that sends a client's reads to the primary
+    # for a while after it writes (openiop/core/dbrouter.py).
+    *(["openiop.core.dbrouter.ReplicaMiddleware"] if os.environ.get("DATABASE_REPLICA_URL") else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -160,8 +163,29 @@ TEMPLATES = [
 # SQLite is the embedded default; DATABASE_URL switches to PostgreSQL (production and CI).
 VAR_DIR = Path(os.environ.get("OPENIOP_VAR_DIR", PROJECT_DIR / "var"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL and not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL: a replica of PostgreSQL, not of SQLite.")
+DATABASE_ROUTERS: list[str] = []
+# After a write (any method but GET, HEAD, OPTIONS, TRACE), that client's reads stay on the primary this long.
+DATABASE_REPLICA_PIN_SECONDS = envint("DATABASE_REPLICA_PIN_SECONDS", 15)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    if DATABASE_REPLICA_URL:
+        # A streaming replica of the primary, read by the report pages and the API's GETs only (core/dbrouter.py,
+        # docs/operations.md#more-than-one-machine). Never migrated; the tests mirror it onto the primary.
+        DATABASES["replica"] = {
+            **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60)),
+            "TEST": {"MIRROR": "default"},
+        }
+        DATABASE_ROUTERS = ["openiop.core.dbrouter.ReplicaRouter"]
+    # PgBouncer in transaction mode hands each transaction a different server connection, so nothing may outlive
+    # one: server-side cursors (a .iterator() outside a transaction) and psycopg's automatic prepared statements
+    # (before PgBouncer 1.21's own prepared-statement support) both would.
+    if envbool("DB_DISABLE_SERVER_SIDE_CURSORS", False):
+        for _alias in DATABASES:
+            DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+            DATABASES[_alias].setdefault("OPTIONS", {})["prepare_threshold"] = None
 else:
     DATABASES = {
         "default": {
@@ -186,10 +210,49 @@ else:
 # (redis:// or rediss://; Django's RedisCache on redis-py). docs/decisions/0013-shared-cache.md
 CACHE_URL = os.environ.get("CACHE_URL", "")
 CACHE_TABLE = "openiop_cache"
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "")  # several installs (or test runs) on one Redis
+# Redis calls give up after CACHE_TIMEOUT_SECONDS rather than hang a request on a server that stopped answering.
+_redis_options = {
+    "socket_connect_timeout": envint("CACHE_TIMEOUT_SECONDS", 5),
+    "socket_timeout": envint("CACHE_TIMEOUT_SECONDS", 5),
+    "health_check_interval": 30,
+}
 if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": _redis_options,
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+
+# --- Where sessions live: SESSION_STORE=db (the default: the main database, nothing else to run) or cache (Redis, in
+# a cache alias of its own: SESSION_CACHE_URL, default CACHE_URL). docs/decisions/1603-several-machines.md
+SESSION_STORE = os.environ.get("SESSION_STORE", "db")
+if SESSION_STORE == "cache":
+    _session_url = os.environ.get("SESSION_CACHE_URL") or CACHE_URL
+    if not _session_url.startswith(("redis://", "rediss://")):
+        # The database cache culls its oldest entries past MAX_ENTRIES (300): it would sign people out at random.
+        raise ImproperlyConfigured("SESSION_STORE=cache needs SESSION_CACHE_URL (or CACHE_URL) naming Redis.")
+    CACHES["sessions"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _session_url,
+        "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:sessions" if CACHE_KEY_PREFIX else "sessions",
+        "OPTIONS": _redis_options,
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_CACHE_ALIAS = "sessions"
+elif SESSION_STORE != "db":
+    raise ImproperlyConfigured(f"SESSION_STORE must be db or cache, not {SESSION_STORE!r}")
 
 # --- Audit trail keys and anchors (docs/decisions/0006-audit-hash-chain.md, docs/operations.md) ---------------------
 # Each audit row carries an HMAC-SHA256 under a key kept outside the database, named by its id in the row, so a
