@@ -2,13 +2,22 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from openiop.testing import demo, flush, snapshot
+from openiop.testing.clock import moving_clock
 from openiop.testing.fixtures import Clinic, build_clinic, make_patient
+
+if TYPE_CHECKING:
+    from openiop.demo.clinic import DemoClinic
+    from openiop.programs.models import Organization
 
 
 def pytest_configure(config):
@@ -20,7 +29,7 @@ def pytest_configure(config):
 
 
 # The demo states shared between tests (openiop/testing/demo.py): the fixtures below, in the order they run.
-SHARED_DEMO_STATES = ("demo_clinic", "demo_command")
+SHARED_DEMO_STATES = ("seeded_demo",)
 
 
 # First: xdist's own hook (on each worker) reads the xdist_group marks added here into the test ids it schedules by.
@@ -74,32 +83,43 @@ def _shared_demo(request, name, django_db_blocker, build):
     demo.release(name, _next_test[0])
 
 
+@dataclass
+class SeededDemo:
+    """The demo as `openiop demo` builds it on ``today`` from an empty database, its calendar shortened as above."""
+
+    clinic: DemoClinic
+    today: date
+    started_at: datetime  # the pinned clock at the start: the replayed past is before it, the seeders after
+    history_events: int  # the audit events of the clinic, calendar and history, before the seeders'
+    seeded: dict[str, object]  # what each app's seeder returned on this first run (seed_demo_records)
+    built_at: datetime  # the pinned clock when the build ended: each test's clock starts here
+
+    @property
+    def organization(self) -> Organization:
+        return self.clinic.organization
+
+
 @pytest.fixture
-def demo_clinic(request, django_db_setup, django_db_blocker):
-    """The demo clinic built today (``build_demo_clinic``), shared (openiop/testing/demo.py). Take it instead of db."""
-    from django.utils import timezone
+def seeded_demo(request, django_db_setup, django_db_blocker, monkeypatch) -> Iterator[SeededDemo]:
+    """The whole demo (clinic, calendar, attendance history and every app's records) built on DEMO_DAY, shared
+    (openiop/testing/demo.py). The test runs on a clock pinned just after the build. Take it instead of db."""
+    from openiop.core.models import AuditEvent
+    from openiop.demo.attendance import build_demo
+    from openiop.demo.clinic import local_moment, seed_demo_records
 
-    from openiop.demo.clinic import build_demo_clinic
+    def build() -> SeededDemo:
+        started_at = local_moment(demo.DEMO_DAY, demo.DEMO_STARTED_AT, demo.DEMO_ZONE)
+        with pytest.MonkeyPatch.context() as clock:
+            now = moving_clock(clock, started_at)
+            built = build_demo(demo.DEMO_DAY, history_weeks=demo.DEMO_HISTORY_WEEKS, weeks=demo.DEMO_WEEKS_AHEAD)
+            clinic = built.clinic
+            history_events = AuditEvent.objects.count()
+            seeded = seed_demo_records(clinic.organization, demo.DEMO_DAY)
+            return SeededDemo(clinic, demo.DEMO_DAY, started_at, history_events, seeded, now())
 
-    yield from _shared_demo(request, "demo_clinic", django_db_blocker, lambda: build_demo_clinic(timezone.localdate()))
-
-
-@pytest.fixture
-def demo_command(request, django_db_setup, django_db_blocker):
-    """The database after `openiop demo --skip-schedule` ran today: the clinic and every other app's demo records,
-    without the calendar. Its organization, shared (openiop/testing/demo.py). Take it instead of db."""
-    from io import StringIO
-
-    from django.core.management import call_command
-
-    from openiop.demo.clinic import DEMO_ORGANIZATION
-    from openiop.programs.models import Organization
-
-    def build():
-        call_command("demo", "--skip-schedule", stdout=StringIO())
-        return Organization.objects.get(name=DEMO_ORGANIZATION)
-
-    yield from _shared_demo(request, "demo_command", django_db_blocker, build)
+    for value in _shared_demo(request, "seeded_demo", django_db_blocker, build):
+        moving_clock(monkeypatch, value.built_at)
+        yield value
 
 
 # Most tests log in with force_login; the MFA tests switch enforcement back on. Argon2 is deliberately slow (that is

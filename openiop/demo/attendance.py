@@ -30,7 +30,7 @@ from openiop.attendance.actions import do_check_in, do_correct_attendance
 from openiop.attendance.models import AttendanceRecord
 from openiop.core.clock import Timeline
 from openiop.demo.clinic import SEED, DemoClinic, PlannedPatient, local_moment, plan_demo_clinic
-from openiop.demo.scheduling import HISTORY_WEEKS, DemoCalendar, monday_of
+from openiop.demo.scheduling import HISTORY_WEEKS, WEEKS, DemoCalendar, monday_of
 from openiop.demo.specs import TRACKS
 from openiop.patients.models import EpisodeOfCare
 from openiop.scheduling.actions.booking import do_cancel_booking
@@ -396,11 +396,12 @@ class DemoBuild:
 
 
 @transaction.atomic
-def build_demo(today: date, *, history_weeks: int = HISTORY_WEEKS) -> DemoBuild:
-    """Clinic, calendar from ``history_weeks`` back (at most) and its history, replayed in time order on one
-    timeline under the simulated clock. The caller checks that the demo does not exist yet."""
+def build_demo(today: date, *, history_weeks: int = HISTORY_WEEKS, weeks: int = WEEKS) -> DemoBuild:
+    """Clinic, calendar from ``history_weeks`` back (at most) to ``weeks`` weeks from this Monday, and its history,
+    replayed in time order on one timeline under the simulated clock. The caller checks that the demo does not
+    exist yet. Tests pass fewer weeks ahead: each costs seconds of bookings, and the weeks ahead are all alike."""
     timeline = Timeline()
-    calendar = DemoCalendar(timeline, today, history_weeks)
+    calendar = DemoCalendar(timeline, today, history_weeks, weeks=weeks)
     clinic = plan_demo_clinic(today, timeline, on_admitted=calendar.admitted)
     history = DemoHistory(timeline, today, clinic.patients)
     calendar.on_session_over = history.session_over

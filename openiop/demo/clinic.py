@@ -658,10 +658,10 @@ class _Builder:
         return admitted_on - timedelta(days=REGISTERED_DAYS_BEFORE_ADMISSION)
 
 
-def seed_demo_records(org: Organization, today: date) -> None:
+def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
     """The clinic's other records, each through its own app's actions; every seeder is idempotent, so a second run
     changes nothing. They run after the replayed past, at the real time (the consents are on the timeline, signed on
-    each admission day: ``plan_demo_clinic``)."""
+    each admission day: ``plan_demo_clinic``). Returns what each seeder returned, by app (the tests read it)."""
     # Imported here: these apps' demos read the clinic this module builds.
     from openiop.demo.discharge import ensure_demo_discharges
     from openiop.demo.family import ensure_demo_family
@@ -674,13 +674,15 @@ def seed_demo_records(org: Organization, today: date) -> None:
     from openiop.demo.reminders import ensure_demo_reminders
     from openiop.demo.skills import ensure_demo_practice
 
-    seed_demo_intake(org, today)
-    ensure_demo_measures(org, today)
-    ensure_demo_referrals(org, today)
-    ensure_demo_discharges(org, today)
-    ensure_demo_plans(org, today)  # before the notes: notes link the objectives of plans in force
-    ensure_demo_notes(org, today)
-    ensure_demo_portal(org, today)
-    ensure_demo_practice(org, today)  # after the plans: one plan in force gets a revision to sign
-    ensure_demo_family(org, today)  # after the consents and the calendar: a release and family sessions
-    ensure_demo_reminders(org, today)  # last: it plans reminders for what the others seeded
+    return {
+        "intake": seed_demo_intake(org, today),
+        "measures": ensure_demo_measures(org, today),
+        "referrals": ensure_demo_referrals(org, today),
+        "discharge": ensure_demo_discharges(org, today),
+        "plans": ensure_demo_plans(org, today),  # before the notes: notes link the objectives of plans in force
+        "notes": ensure_demo_notes(org, today),
+        "portal": ensure_demo_portal(org, today),
+        "skills": ensure_demo_practice(org, today),  # after the plans: one plan in force gets a revision to sign
+        "family": ensure_demo_family(org, today),  # after the consents and the calendar: a release and family sessions
+        "reminders": ensure_demo_reminders(org, today),  # last: it plans reminders for what the others seeded
+    }

@@ -17,16 +17,18 @@ from openiop.reminders.models import ChangeSource, ReminderPreference
 from openiop.reminders.planner import plan_reminders
 
 
-def ensure_demo_reminders(org: Organization, today: date) -> None:
+def ensure_demo_reminders(org: Organization, today: date) -> int:
+    """The patients whose reminder choices this run set (none on a second run)."""
     desk = User.objects.filter(organization=org, role=Role.FRONT_DESK, is_active=True).order_by("pk").first()
     if desk is None:
-        return
+        return 0
     patients = list(
         Patient.objects.filter(organization=org, is_active=True, episodes__status=EpisodeOfCare.Status.ACTIVE)
         .distinct()
         .order_by("pk")
     )
     have = set(ReminderPreference.objects.filter(patient__in=patients).values_list("patient_id", flat=True))
+    made = 0
     for index, patient in enumerate(patients):
         if patient.pk in have:
             continue
@@ -38,4 +40,6 @@ def ensure_demo_reminders(org: Organization, today: date) -> None:
         do_set_reminder_preferences(
             patient, acting_user=desk, email_opt_in=email, sms_opt_in=sms, source=ChangeSource.STAFF, **quiet
         )
+        made += 1
     plan_reminders()
+    return made

@@ -103,10 +103,12 @@ class DemoCalendar:
         today: date,
         history_weeks: int = HISTORY_WEEKS,
         on_session_over: Callable[[Session], None] | None = None,
+        weeks: int = WEEKS,
     ) -> None:
         self.timeline = timeline
         self.today = today
         self.history_weeks = history_weeks
+        self.weeks = weeks
         self.on_session_over = on_session_over
         self.start = monday_of(today)
         self.organization: Organization | None = None
@@ -130,7 +132,7 @@ class DemoCalendar:
 
     def _build(self) -> None:
         assert self.organization is not None
-        build_calendar(self.organization, self.start, monday_of(self.today) + timedelta(weeks=WEEKS, days=-1))
+        build_calendar(self.organization, self.start, monday_of(self.today) + timedelta(weeks=self.weeks, days=-1))
         if self.on_session_over is None:
             return
         callback = self.on_session_over
@@ -160,20 +162,21 @@ def past_sessions(organization: Organization, start: date, today: date) -> list[
     return past
 
 
-def ensure_demo_schedule(organization: Organization, today: date) -> bool:
-    """Build the calendar once for a clinic built without one (``openiop demo --skip-schedule``): from this Monday,
-    enrolled from today, with no history (a history replayed now would be written after the clinic's own rows).
-    Returns False (changing nothing) when the demo already has a calendar."""
+def ensure_demo_schedule(organization: Organization, today: date, *, weeks: int = WEEKS) -> bool:
+    """Build the calendar once for a clinic built without one (``openiop demo --skip-schedule``): ``weeks`` weeks
+    from this Monday, enrolled from today, with no history (a history replayed now would be written after the
+    clinic's own rows). Returns False (changing nothing) when the demo already has a calendar. Tests pass fewer
+    weeks: every week is built the same way, and each one costs seconds of bookings."""
     if SessionSeries.objects.filter(program__site__organization=organization).exists():
         return False
-    _build_now(organization, today)
+    _build_now(organization, today, weeks)
     return True
 
 
 @transaction.atomic
-def _build_now(organization: Organization, today: date) -> None:
+def _build_now(organization: Organization, today: date, weeks: int) -> None:
     monday = monday_of(today)
-    build_calendar(organization, monday, monday + timedelta(weeks=WEEKS, days=-1))
+    build_calendar(organization, monday, monday + timedelta(weeks=weeks, days=-1))
     active = EpisodeOfCare.objects.filter(
         program__site__organization=organization, status=EpisodeOfCare.Status.ACTIVE, track__isnull=False
     ).select_related("track", "program")

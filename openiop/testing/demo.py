@@ -1,43 +1,45 @@
-"""Build demo data once and share it between the tests that read it (or whose changes are rolled back).
+"""Build the demo once and share it between the tests that read it (or whose changes are rolled back).
 
-The demo takes seconds to build (the whole `openiop demo --skip-schedule` run, tens of seconds on a busy machine).
-Two ways to build it once:
+The whole demo takes tens of seconds to build, even with the short calendar below. A shared state (``shared_state``,
+behind the ``seeded_demo`` fixture in openiop/conftest.py) is built once per test process (xdist worker) and kept, in
+an open transaction, for as long as the next test asks for the same state. The conftest puts the tests of each state
+next to each other and on one xdist worker, so a run builds each state once. The transaction is rolled back as soon
+as the next test does not ask for the state, so no other test sees it.
 
-- ``seeded_once``, inside a module-scoped fixture: the build runs in a transaction that stays open for the module
-  and is rolled back when the module ends.
-- A shared state (``shared_state``, behind the ``demo_*`` fixtures in openiop/conftest.py): built once per test
-  process (xdist worker) and kept, in an open transaction, for as long as the next test asks for the same state.
-  The conftest puts the tests of each state next to each other and on one xdist worker, so a run builds each state
-  once. The transaction is rolled back as soon as the next test does not ask for the state, so no other test sees
-  it.
+pytest-django's ``db`` fixture then runs each test in a savepoint inside that transaction, so what a test changes is
+undone before the next. Only non-transactional tests can share a build (a transactional test would flush the
+database, outside any transaction).
 
-Either way pytest-django's ``db`` fixture then runs each test in a savepoint inside that transaction, so what a test
-changes is undone before the next. Only non-transactional tests can share a build (a transactional test would flush
-the database, outside any transaction).
+Each app's demo test reads the shared build; a second run changing nothing and two builds on one day agreeing are
+checked once for the whole demo (core/tests/test_demo.py) rather than once per app, each a build of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import date, time
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.test import override_settings
 
-# The function-scoped settings fixture (openiop/conftest.py) is not active yet while a module fixture runs.
+# The day the shared demo is built on and read as "today": a Thursday, so today's groups meet and the week has days
+# before and after it, and fixed, so the demo and every check on it come out the same on any day the tests run.
+DEMO_DAY = date(2026, 11, 26)
+DEMO_STARTED_AT = time(11)  # the main site's morning (DEMO_ZONE), after the day's first groups
+# Two weeks of attendance history and two of calendar ahead: each week is built like the others, and each costs
+# seconds of bookings (`make demo` builds twelve back and twelve ahead).
+DEMO_HISTORY_WEEKS = 2
+DEMO_WEEKS_AHEAD = 2
+DEMO_ZONE = "America/New_York"  # the main site's
+
+
+# The function-scoped settings fixture (openiop/conftest.py) is not active yet while a shared state is built.
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 T = TypeVar("T")
-
-
-@contextmanager
-def seeded_once(django_db_blocker: Any) -> Iterator[None]:
-    """Inside a module-scoped fixture: build in the block, ``yield`` the result from inside it."""
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 class SharedStateError(RuntimeError):

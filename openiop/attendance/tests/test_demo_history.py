@@ -1,17 +1,15 @@
-"""The demo's attendance history: replayed through the actions, idempotent, and showing each feature.
+"""The demo's attendance history: replayed through the actions, and showing each feature.
 
-Built for a fixed Thursday with two weeks of history (the full twelve take a minute; `make demo` builds those).
-Building takes a while, so one test builds it once and checks each property with the helpers below; a second
-`openiop demo` adding nothing is core's demo test, on a build without the calendar. That two builds
-on one day agree is checked where a build is cheaper (measures' and referrals' demo tests): the history draws every
-choice from the same seeded generator.
+Read from the shared demo (``seeded_demo``: a fixed Thursday with two weeks of history; `make demo` replays twelve).
+A second `openiop demo` over it adding nothing is core's demo test. That two builds on one day agree is checked there
+too, on a build without the calendar, which is cheaper: the history draws every choice from the same seeded
+generator.
 """
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
-import pytest
 from django.db.models import F
 from django.utils import timezone
 
@@ -21,22 +19,16 @@ from openiop.attendance.models import AttendanceCorrection, AttendanceRecord
 from openiop.billing.models import BillableDay
 from openiop.core.audit import verify_chain
 from openiop.core.models import AuditAction, AuditEvent
-from openiop.demo.attendance import build_demo
 from openiop.demo.clinic import local_moment
 from openiop.patients.models import EpisodeOfCare
 from openiop.programs.models import Organization
 from openiop.scheduling.models import Booking, Session
-from openiop.testing.clock import moving_clock
+from openiop.testing.demo import DEMO_DAY, DEMO_HISTORY_WEEKS
 from openiop.worklist.models import WorkTask
 
-TODAY = date(2026, 11, 26)  # a Thursday
-MONDAY = date(2026, 11, 23)
-WEEKS = 2
-
-
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TODAY = DEMO_DAY  # a Thursday
+MONDAY = TODAY - timedelta(days=TODAY.weekday())
+WEEKS = DEMO_HISTORY_WEEKS
 
 
 def history_rows(org: Organization) -> list[tuple]:
@@ -47,13 +39,11 @@ def history_rows(org: Organization) -> list[tuple]:
     )
 
 
-def test_the_demo_history(db, monkeypatch):
-    # The seeding after the history books the weeks after TODAY, which the real clock would make the past.
-    moving_clock(monkeypatch, local_moment(TODAY, time(11), "America/New_York"))
-    demo = build_demo(TODAY, history_weeks=WEEKS).clinic.organization
+def test_the_demo_history(seeded_demo):
+    demo = seeded_demo.organization
     assert history_rows(demo)
     check_the_calendar_starts_with_the_history_and_every_past_seat_is_recorded(demo)
-    check_the_history_goes_through_the_actions_in_time_order(demo)
+    check_the_history_goes_through_the_actions_in_time_order(demo, seeded_demo.history_events)
     check_the_history_is_mostly_present_with_some_late_early_and_absent(demo)
     check_it_shows_outreach_discharge_review_corrections_and_a_non_billable_day(demo)
     check_someones_week_is_at_risk_with_make_up_suggestions(demo)
@@ -78,11 +68,12 @@ def check_the_calendar_starts_with_the_history_and_every_past_seat_is_recorded(d
     assert booked_from == set(active.values_list("pk", flat=True))
 
 
-def check_the_history_goes_through_the_actions_in_time_order(demo):
+def check_the_history_goes_through_the_actions_in_time_order(demo, history_events):
     assert verify_chain() == []
     times = list(AuditEvent.objects.order_by("chain_index").values_list("occurred_at", flat=True))
     assert times == sorted(times)
-    assert times[-1] < local_moment(TODAY, time(0, 1), "America/New_York")
+    # The clinic, calendar and history are all in the past; the other apps' seeders write after them, today.
+    assert times[history_events - 1] < local_moment(TODAY, time(0, 1), "America/New_York")
     records = AttendanceRecord.objects.filter(session__program__site__organization=demo)
     created = AuditEvent.objects.filter(object_type="attendancerecord", action=AuditAction.CREATED)
     assert created.count() == records.count()

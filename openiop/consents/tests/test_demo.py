@@ -6,14 +6,11 @@ from django.utils import timezone
 
 from openiop.consents.checks import Recipient, may_disclose
 from openiop.consents.models import Consent, ConsentStatus
-from openiop.demo.clinic import ensure_demo_clinic, seed_demo_records
 from openiop.intake.models import IntakeAssessment
 
 
-def test_the_demo_has_signed_intakes_and_consents_with_a_revoked_release(demo_command):
-    demo = ensure_demo_clinic()
-    org = demo.organization
-    seed_demo_records(org, timezone.localdate())
+def test_the_demo_has_signed_intakes_and_consents_with_a_revoked_release(seeded_demo):
+    org = seeded_demo.organization
     assessments = IntakeAssessment.objects.filter(patient__organization=org)
     assert assessments.count() >= 4
     assert all(a.is_signed and a.diagnoses.filter(is_primary=True).exists() for a in assessments)

@@ -1,20 +1,14 @@
-"""The demo clinic's measures: weekly scores over each stay, the promised courses and alerts, idempotent."""
+"""The demo clinic's measures: weekly scores over each stay, the promised courses and alerts. A second run adding
+nothing, and two builds on one day giving the same scores, are core's demo tests (for every app at once)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
-
-from django.db import transaction
 
 from openiop.core.audit import verify_chain
-from openiop.demo.clinic import build_demo_clinic
-from openiop.demo.measures import ensure_demo_measures
 from openiop.measures import trends
 from openiop.measures.models import Administration, SafetyAlert
 from openiop.patients.models import EpisodeOfCare
-
-TODAY = date(2026, 11, 18)  # a Wednesday
 
 
 def _courses(org) -> Counter:
@@ -32,9 +26,9 @@ def _courses(org) -> Counter:
     return found
 
 
-def test_demo_measures_tell_the_promised_story(db):
-    org = build_demo_clinic(TODAY).organization
-    assert ensure_demo_measures(org, TODAY) is True
+def test_demo_measures_tell_the_promised_story(seeded_demo):
+    org = seeded_demo.organization
+    assert seeded_demo.seeded["measures"] is True
     done = Administration.objects.filter(patient__organization=org, status="completed")
     assert done.count() > 300
     assert set(done.values_list("instrument_code", flat=True)) == {"phq9", "gad7"}
@@ -47,23 +41,3 @@ def test_demo_measures_tell_the_promised_story(db):
     assert sorted(alerts.values_list("status", flat=True)) == ["acknowledged", "open"]
     assert all(a.items == ["phq9_9"] for a in alerts)
     assert verify_chain() == []
-    # A second run changes nothing.
-    count = Administration.objects.count()
-    assert ensure_demo_measures(org, TODAY) is False
-    assert Administration.objects.count() == count
-
-
-def test_two_builds_on_the_same_day_give_the_same_scores(db):
-    def build() -> list[tuple]:
-        with transaction.atomic():
-            org = build_demo_clinic(TODAY).organization
-            ensure_demo_measures(org, TODAY)
-            rows = list(
-                Administration.objects.filter(patient__organization=org)
-                .order_by("patient__mrn", "instrument_code", "due_on")
-                .values_list("patient__mrn", "instrument_code", "due_on", "status", "total")
-            )
-            transaction.set_rollback(True)
-        return rows
-
-    assert build() == build()

@@ -1,36 +1,18 @@
 """The demo's notes: signed individual notes, one overdue draft, one awaiting co-signature and a group note, the
-same after a second run."""
+same after a second run (core's demo test)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-import pytest
 from django.utils import timezone
 
 from openiop.core.audit import verify_chain
-from openiop.demo.clinic import ensure_demo_clinic
-from openiop.demo.notes import ensure_demo_notes
-from openiop.demo.scheduling import ensure_demo_schedule
 from openiop.notes.models import GroupNote, ProgressNote
-from openiop.testing.clock import moving_clock
-
-pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def test_the_demo_notes_cover_every_state_and_are_idempotent(monkeypatch):
-    # A weekday: the group note goes on today's group session, and a weekend has none.
-    moving_clock(monkeypatch, datetime(2026, 11, 25, 11, tzinfo=ZoneInfo("America/New_York")))
-    today = timezone.localdate()
-    demo = ensure_demo_clinic(today)
-    ensure_demo_schedule(demo.organization, today)
-    made = ensure_demo_notes(demo.organization, today)
+def test_the_demo_notes_cover_every_state(seeded_demo):
+    # The shared demo's day is a weekday: the group note goes on today's group session, and a weekend has none.
+    demo = seeded_demo
+    made = demo.seeded["notes"]
     notes = ProgressNote.objects.filter(patient__organization=demo.organization)
     assert made == notes.count() >= 5
     individual = notes.filter(group_note__isnull=True)
@@ -49,7 +31,4 @@ def test_the_demo_notes_cover_every_state_and_are_idempotent(monkeypatch):
         assert parts and all(p.status == "signed" for p in parts) and gn.group_size == parts.count()
     else:
         assert gn.status == "draft" and all(p.status == "draft" and p.response for p in parts)
-    first = sorted(notes.values_list("pk", "status", "updated_at"))
-    assert ensure_demo_notes(demo.organization, today) == 0
-    assert sorted(notes.values_list("pk", "status", "updated_at")) == first
     assert verify_chain() == []
