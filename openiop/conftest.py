@@ -85,7 +85,8 @@ def _shared_demo(request, name, django_db_blocker, build):
 
 @dataclass
 class SeededDemo:
-    """The demo as `openiop demo` builds it on ``today`` from an empty database, its calendar shortened as above."""
+    """The demo as `openiop demo` builds it on ``today`` from an empty database, with the shorter calendar of
+    openiop/testing/demo.py."""
 
     clinic: DemoClinic
     today: date

@@ -29,10 +29,11 @@ from django.test import override_settings
 # before and after it, and fixed, so the demo and every check on it come out the same on any day the tests run.
 DEMO_DAY = date(2026, 11, 26)
 DEMO_STARTED_AT = time(11)  # the main site's morning (DEMO_ZONE), after the day's first groups
-# Two weeks of attendance history and two of calendar ahead: each week is built like the others, and each costs
-# seconds of bookings (`make demo` builds twelve back and twelve ahead).
+# Two weeks of attendance history (the fewest that hold every scripted scenario: the oldest is two weeks back) and
+# this week's calendar ahead: each week is built like the others, and each costs seconds of check-ins and bookings
+# (`make demo` builds twelve back and twelve ahead).
 DEMO_HISTORY_WEEKS = 2
-DEMO_WEEKS_AHEAD = 2
+DEMO_WEEKS_AHEAD = 1
 DEMO_ZONE = "America/New_York"  # the main site's
 
 
