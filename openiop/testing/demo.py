@@ -10,8 +10,9 @@ pytest-django's ``db`` fixture then runs each test in a savepoint inside that tr
 undone before the next. Only non-transactional tests can share a build (a transactional test would flush the
 database, outside any transaction).
 
-Each app's demo test reads the shared build; a second run changing nothing and two builds on one day agreeing are
-checked once for the whole demo (core/tests/test_demo.py) rather than once per app, each a build of its own.
+Each app's demo test reads the shared build; a second run changing nothing (over the shared build) and two builds on
+one day agreeing (the clinic and its measures, the seeders that draw random numbers) are checked once for the whole
+demo (core/tests/test_demo.py) rather than once per app.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Read from the shared demo (``seeded_demo``: a fixed Thursday with two weeks of history; `make demo` replays twelve).
 A second `openiop demo` over it adding nothing is core's demo test. That two builds on one day agree is checked there
-too, on a build without the calendar, which is cheaper: the history draws every choice from the same seeded
+too, on the parts without the calendar that draw random numbers: the history draws every choice from the same seeded
 generator.
 """
 

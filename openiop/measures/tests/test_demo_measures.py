@@ -1,5 +1,5 @@
 """The demo clinic's measures: weekly scores over each stay, the promised courses and alerts. A second run adding
-nothing, and two builds on one day giving the same scores, are core's demo tests (for every app at once)."""
+nothing (for every app at once) and two builds on one day giving the same scores are core's demo tests."""
 
 from __future__ import annotations
 
