@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ADULT, ADOLESCENT = "adult", "adolescent"
@@ -453,6 +455,9 @@ def place(
     It searches less widely than letting the workers race, so by default (None) it is used only for models of
     up to DETERMINISTIC_MAX_CHOICES choices: a program's waiting list, which it solves to proven optimality.
     """
+    # Imported here, not at module load: OR-Tools is most of a web worker's memory, and only placement needs it.
+    from ortools.sat.python import cp_model
+
     began = clock.perf_counter()
     problem = _Problem(admissions, tracks, groups)
     model = cp_model.CpModel()
