@@ -8,6 +8,8 @@ nothing here touches clinical data, and there is no authentication, so never mou
 
 from __future__ import annotations
 
+import os
+
 from django.db import connection, transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import path
@@ -38,13 +40,16 @@ def insert_row(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def read_row(request: HttpRequest, row_id: int) -> JsonResponse:
-    """One primary-key SELECT: the floor for any page that reads."""
+    """One primary-key SELECT: the floor for any page that reads.
+
+    The reply names the worker process that served it, so the bench can warm every worker before timing.
+    """
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, payload FROM bench_row WHERE id = %s", [row_id])
         row = cursor.fetchone()
     if row is None:
         raise Http404
-    return JsonResponse({"id": row[0], "payload": row[1]})
+    return JsonResponse({"id": row[0], "payload": row[1], "pid": os.getpid()})
 
 
 app_name = "bench"
