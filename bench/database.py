@@ -19,6 +19,19 @@ DEFAULT_PG_NAME = "openiop_bench"
 SQLITE_NAME = "openiop.sqlite3"
 
 
+# The settings the bench server runs with, applied to this process too, so that what the bench does in-process (the
+# plan check's requests through the test client) sees the same middleware and rules as the server's workers.
+SERVER_SETTINGS = {
+    "DJANGO_SETTINGS_MODULE": "openiop.settings",
+    "DEBUG": "false",
+    "HTTPS": "false",
+    # The measured user logs in with a password only; MFA has its own tests.
+    "MFA_REQUIRED_ROLES": "",
+    "OPENIOP_BENCH_ENDPOINTS": "true",
+    "LOG_LEVEL": "WARNING",
+}
+
+
 class TargetError(ValueError):
     pass
 
@@ -99,7 +112,7 @@ class Target:
 def setup_django(target: Target) -> None:
     """Configure this process for the target and run the migrations (idempotent)."""
     os.environ.update(target.environment())
-    os.environ["DJANGO_SETTINGS_MODULE"] = "openiop.settings"
+    os.environ.update(SERVER_SETTINGS)
     var_dir = Path(target.environment()["OPENIOP_VAR_DIR"])
     # WhiteNoise warns at every worker start when STATIC_ROOT ($OPENIOP_VAR_DIR/static) is missing.
     (var_dir / "static").mkdir(parents=True, exist_ok=True)

@@ -7,14 +7,16 @@ connection after one response anyway.
 from __future__ import annotations
 
 import http.client
+import json
 import math
 import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from typing import Any
 from urllib.parse import urlencode
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
@@ -31,6 +33,7 @@ class Request:
     path: str
     form: dict[str, str] | None = None
     headers: dict[str, str] | None = None
+    json: Any = None  # a JSON body (the API), instead of a form
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,10 @@ class Session:
     def request(self, request: Request, *, with_cookies: bool = True) -> Response:
         headers = {"User-Agent": USER_AGENT, "Host": f"{self.host}:{self.port}"}
         body: bytes | None = None
-        if request.form is not None:
+        if request.json is not None:
+            body = json.dumps(request.json).encode()
+            headers["Content-Type"] = "application/json"
+        elif request.form is not None:
             body = urlencode(request.form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if with_cookies and self.cookies:
@@ -122,7 +128,7 @@ class Measurement:
 
 
 def run_load(
-    sessions: list[Session],
+    sessions: Sequence[Session],
     make_request: Callable[[random.Random], Request],
     *,
     expect: int,
@@ -131,10 +137,13 @@ def run_load(
     duration: float | None,
     warmup: int,
     seed: int,
+    warmup_seconds: float = 0.0,
 ) -> Measurement:
     """Each session gets a thread; all warm up, wait for each other, then run the timed phase together.
 
-    The timed phase is ``requests`` requests in all (shared out evenly), or ``duration`` seconds if given.
+    The warm-up is ``warmup`` requests per client, then (if given) ``warmup_seconds`` more of them, all clients at
+    once, so the workers have loaded this path's code, templates and rows before the clock starts. The timed phase is
+    ``requests`` requests in all (shared out evenly), or ``duration`` seconds if given.
     """
     clients = len(sessions)
     result = Measurement(clients=clients)
@@ -160,6 +169,9 @@ def run_load(
         session = sessions[index]
         rng = random.Random(seed * 1000 + index)
         for _ in range(warmup):
+            one(session, rng)
+        warm_until = time.perf_counter() + warmup_seconds
+        while time.perf_counter() < warm_until:
             one(session, rng)
         barrier.wait()
         deadline = started[0] + duration if duration else math.inf
