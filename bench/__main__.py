@@ -44,6 +44,7 @@ from bench.report import (
     number,
     pair_ratios,
     series_table,
+    sites,
     table,
     targets_table,
     verdict,
@@ -321,7 +322,10 @@ class Run:
         self.hasher: Any = None
         self.verify_ms: list[float] = []
         self.peer: Any = None  # bench.peer.Peer when a GNU Health server answered
+        self.peer_context: Any = None  # bench.peer.PeerContext
+        self.peer_sessions: list[Any] = []
         self.peer_note = ""
+        self.small_sites = 0
 
     # --- before the servers start -------------------------------------------------------------------------
 
@@ -487,7 +491,6 @@ class Run:
             return
         self.peer = peer
         self.peer_note = f"GNU Health {version} at {peer.url}, database {peer.database}"
-        self.peer_sessions: list[Any] = []
 
     def record_peer(self, clients: int, repeat: int) -> None:
         from bench.peer import TrytonSession, appointment_request
@@ -530,7 +533,7 @@ class Run:
         timing = f"{args.requests} requests" if args.requests else f"{args.duration:g} s"
         print()
         print(
-            f"## {self.main.target.label}, {self.sites} sites: {args.workers} sync workers, {cpus} CPUs, "
+            f"## {self.main.target.label}, {sites(self.sites)}: {args.workers} sync workers, {cpus} CPUs, "
             f"{timing} x {args.repeat} repeats, warm-up {args.warmup_seconds:g} s"
         )
         print(f"load average (1, 5, 15 min) at start {self.main.load[0]}, at end {self.main.load[1]}")
@@ -540,7 +543,7 @@ class Run:
         if self.small is not None:
             self.print_flat()
         if self.main.plans:
-            print(f"\n## Statements and plans (one request per path, {self.main.target.label}, {self.sites} sites)\n")
+            print(f"\n## Statements and plans (one request per path, {self.main.target.label}, {sites(self.sites)})\n")
             small = {p.path: p for p in self.small.plans} if self.small else None
             print(render_plans(self.main.plans, small))
         self.print_login()
@@ -568,7 +571,7 @@ class Run:
     def print_flat(self) -> None:
         assert self.small is not None
         label = self.small.target.label
-        print(f"\n## Flat with data size: {self.sites} sites against {self.small_sites} sites ({label})\n")
+        print(f"\n## Flat with data size: {sites(self.sites)} against {sites(self.small_sites)} ({label})\n")
         ratios = self.flat_ratios()
         rows = []
         for series in self.of("small"):
@@ -667,8 +670,8 @@ class Run:
         return goals
 
     def flat_goal(self) -> Goal:
-        small_sites = getattr(self, "small_sites", SMALL_SITES)
-        text = f"p50 at {self.sites} sites <= {FLAT_FACTOR:g}x p50 at {small_sites} sites (read pages)"
+        small_sites = self.small_sites or self.args.small_sites
+        text = f"p50 at {sites(self.sites)} <= {FLAT_FACTOR:g}x p50 at {sites(small_sites)} (read pages)"
         ratios = self.flat_ratios()
         if not ratios:
             return Goal(text, "no --small-database-url", "not measured")
@@ -677,7 +680,7 @@ class Run:
 
     def plan_goals(self) -> list[Goal]:
         grow_text = "statements per page do not grow with the data"
-        scan_text = f"no sequential scan of patients or bookings in any page's plan ({self.sites} sites)"
+        scan_text = f"no sequential scan of patients or bookings in any page's plan ({sites(self.sites)})"
         plans = self.main.plans
         if not plans:
             return [Goal(grow_text, "--no-plans", "not measured"), Goal(scan_text, "--no-plans", "not measured")]
@@ -703,7 +706,7 @@ class Run:
         return [grow, scan]
 
     def memory_goal(self) -> Goal:
-        text = f"a warmed web worker < {RSS_LIMIT_MIB:g} MiB RSS ({self.sites} sites)"
+        text = f"a warmed web worker < {RSS_LIMIT_MIB:g} MiB RSS ({sites(self.sites)})"
         if not self.main.memory:
             return Goal(text, "-", "not measured")
         worst = memory_summary(self.main.memory)["rss_max"]

@@ -87,16 +87,16 @@ def pair_ratios(series: Series, baseline: Series) -> None:
             series.p99_ratios.append(run.percentile(0.99) / base_p99)
 
 
-def table(header: list[str], rows: list[list[str]]) -> str:
-    """A Markdown table, the first column left-aligned and the rest right-aligned."""
+def table(header: list[str], rows: list[list[str]], *, left: int = 1) -> str:
+    """A Markdown table, the first ``left`` columns left-aligned and the rest right-aligned."""
     lines = [header, *rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
 
     def fmt(cells: list[str]) -> str:
-        padded = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        padded = [c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
         return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join("-" * (w + 1) + ("-" if i == 0 else ":") for i, w in enumerate(widths)) + "|"
+    rule = "|" + "|".join("-" * (w + 1) + ("-" if i < left else ":") for i, w in enumerate(widths)) + "|"
     return "\n".join([fmt(header), rule, *(fmt(line) for line in rows)])
 
 
@@ -133,4 +133,8 @@ def verdict(ok: bool) -> str:
 
 
 def targets_table(targets: list[Target]) -> str:
-    return table(["target", "measured", "status"], [[t.text, t.measured, t.status] for t in targets])
+    return table(["target", "measured", "status"], [[t.text, t.measured, t.status] for t in targets], left=3)
+
+
+def sites(count: int) -> str:
+    return f"{count} site" if count == 1 else f"{count} sites"
