@@ -9,6 +9,7 @@ See bench/README.md for what each number means.
 from __future__ import annotations
 
 import argparse
+import copyreg
 import json
 import os
 import pickle
@@ -17,6 +18,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -765,6 +767,9 @@ def inspect_main(argv: list[str]) -> int:
     context = prepare_context(args.seed)
     paths = [p for p in PATHS if p.name in args.paths.split(",")]
     plans = [] if args.no_plans else check_plans(paths, context, args.seed)
+    # A Context may hold locks (the write paths' pools hand each row out once across client threads); they cannot
+    # be pickled, so each travels as a new, unlocked lock.
+    copyreg.pickle(type(threading.Lock()), lambda lock: (threading.Lock, ()))
     args.out.write_bytes(pickle.dumps({"context": context, "plans": plans, "sites": count_sites()}))
     return 0
 

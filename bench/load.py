@@ -7,7 +7,6 @@ connection after one response anyway.
 from __future__ import annotations
 
 import http.client
-import json
 import math
 import random
 import re
@@ -16,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
-from typing import Any
 from urllib.parse import urlencode
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
@@ -27,13 +25,17 @@ class BenchError(RuntimeError):
     pass
 
 
+class ClientStopped(BenchError):
+    """A client that cannot make its next request (counted as an error, and that client stops)."""
+
+
 @dataclass(frozen=True)
 class Request:
     method: str
     path: str
     form: dict[str, str] | None = None
     headers: dict[str, str] | None = None
-    json: Any = None  # a JSON body (the API), instead of a form
+    body: bytes | None = None  # sent as is (e.g. JSON for the API; give its Content-Type in headers)
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,11 @@ class Session:
     def request(self, request: Request, *, with_cookies: bool = True) -> Response:
         headers = {"User-Agent": USER_AGENT, "Host": f"{self.host}:{self.port}"}
         body: bytes | None = None
-        if request.json is not None:
-            body = json.dumps(request.json).encode()
-            headers["Content-Type"] = "application/json"
-        elif request.form is not None:
+        if request.form is not None:
             body = urlencode(request.form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif request.body is not None:
+            body = request.body
         if with_cookies and self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             if request.method == "POST" and "csrftoken" in self.cookies:
@@ -153,7 +154,10 @@ def run_load(
     quotas = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
 
     def one(session: Session, rng: random.Random) -> tuple[float, str]:
-        request = make_request(rng)
+        try:
+            request = make_request(rng)
+        except Exception as exc:  # e.g. a write path's pool of fresh rows ran out
+            raise ClientStopped(f"no request to send: {exc}") from exc
         begin = time.perf_counter()
         try:
             response = session.request(request, with_cookies=with_cookies)
@@ -168,18 +172,27 @@ def run_load(
     def worker(index: int) -> None:
         session = sessions[index]
         rng = random.Random(seed * 1000 + index)
-        for _ in range(warmup):
-            one(session, rng)
-        warm_until = time.perf_counter() + warmup_seconds
-        while time.perf_counter() < warm_until:
-            one(session, rng)
-        barrier.wait()
-        deadline = started[0] + duration if duration else math.inf
-        done = 0
         latencies: list[float] = []
         errors: list[str] = []
-        while (done < quotas[index]) if duration is None else (time.perf_counter() < deadline):
-            took, error = one(session, rng)
+        stopped = False
+        try:
+            for _ in range(warmup):
+                one(session, rng)
+            warm_until = time.perf_counter() + warmup_seconds
+            while time.perf_counter() < warm_until:
+                one(session, rng)
+        except ClientStopped as exc:
+            errors.append(str(exc))
+            stopped = True
+        barrier.wait()  # every client reaches it, even one that has stopped, so the others are not left waiting
+        deadline = started[0] + duration if duration else math.inf
+        done = 0
+        while not stopped and ((done < quotas[index]) if duration is None else (time.perf_counter() < deadline)):
+            try:
+                took, error = one(session, rng)
+            except ClientStopped as exc:
+                errors.append(str(exc))
+                break
             if error:
                 errors.append(error)
             else:

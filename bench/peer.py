@@ -75,7 +75,7 @@ class TrytonSession(Session):
 
     def rpc(self, method: str, params: list[Any], *, database: bool = True) -> Any:
         path = f"/{self.peer.database}/" if database else "/"
-        response = self.request(Request("POST", path, json={"method": method, "params": params, "id": 0}))
+        response = self.request(json_rpc(path, method, params))
         answer = decode(response)
         if response.status != 200 or "error" in answer:
             raise PeerError(f"{method}: HTTP {response.status}, {str(answer.get('error', ''))[:200]}")
@@ -90,10 +90,12 @@ class TrytonSession(Session):
         self.authorization = f"Session {token}"
 
     def request(self, request: Request, *, with_cookies: bool = True) -> Response:
-        body = request.json if request.json is None else {**request.json, "id": next(self.ids)}
+        body = request.body
+        if body is not None:  # this client's own sequence of call ids
+            body = json.dumps({**json.loads(body), "id": next(self.ids)}).encode()
         headers = {**(request.headers or {}), **({"Authorization": self.authorization} if self.authorization else {})}
         response = super().request(
-            Request(request.method, request.path, headers=headers, json=body), with_cookies=with_cookies
+            Request(request.method, request.path, headers=headers, body=body), with_cookies=with_cookies
         )
         # A Tryton error comes back as HTTP 200 with an "error" member: the load loop counts it as a failure.
         if response.status == 200 and "error" in decode(response):
@@ -140,6 +142,9 @@ def appointment_request(peer: Peer, context: PeerContext, rng: random.Random) ->
     """One ``gnuhealth.appointment`` create: a patient and a date in the coming weeks, as a front desk would book."""
     when = datetime(2030, 1, 7, 8, 0, tzinfo=UTC) + timedelta(minutes=15 * rng.randrange(0, 4 * 24 * 60))
     values = {"patient": rng.choice(context.patient_ids), "appointment_date": tryton_value(when)}
-    return Request(
-        "POST", f"/{peer.database}/", json={"method": f"model.{APPOINTMENT_MODEL}.create", "params": [[values], {}]}
-    )
+    return json_rpc(f"/{peer.database}/", f"model.{APPOINTMENT_MODEL}.create", [[values], {}])
+
+
+def json_rpc(path: str, method: str, params: list[Any]) -> Request:
+    body = json.dumps({"method": method, "params": params, "id": 0}).encode()
+    return Request("POST", path, headers={"Content-Type": "application/json"}, body=body)

@@ -89,13 +89,17 @@ def check_path(path: BenchPath, context: Context, rng: random.Random) -> PlanRes
 
 def send(client: Any, request: Request) -> Any:
     """The bench request, as the test client's request (no CSRF check: the client is signed in by force_login)."""
-    if request.json is not None:
-        data, content_type = json.dumps(request.json), "application/json"
-    elif request.form is not None:
+    headers = dict(request.headers or {})
+    # The test client takes the body's type as an argument (CONTENT_TYPE), not as a header.
+    given_type = next((headers.pop(k) for k in list(headers) if k.lower() == "content-type"), None)
+    data: str | bytes
+    if request.form is not None:
         data, content_type = urlencode(request.form), "application/x-www-form-urlencoded"
+    elif request.body is not None:
+        data, content_type = request.body, given_type or "application/octet-stream"
     else:
-        data, content_type = "", "application/octet-stream"
-    return client.generic(request.method, request.path, data, content_type=content_type, headers=request.headers)
+        data, content_type = "", given_type or "application/octet-stream"
+    return client.generic(request.method, request.path, data, content_type=content_type, headers=headers)
 
 
 def is_select(sql: str) -> bool:
@@ -130,29 +134,31 @@ def seq_scans(plan: Any) -> list[str]:
 
 
 def render_plans(results: list[PlanResult], small: dict[str, PlanResult] | None = None) -> str:
-    lines = []
+    from bench.report import table
+
     explained = any(r.explained for r in results)
-    header = f"{'path':<12} {'statements':>10}"
-    if small is not None:
-        header += f" {'(small db)':>10}"
-    header += f" {'SELECTs':>7}  sequential scans"
-    lines.append(header)
+    header = ["path", "statements", *(["small db"] if small is not None else []), "SELECTs", "flagged seq scans"]
+    rows = []
+    info = []
     for r in results:
-        count = "failed" if r.statements is None else str(r.statements)
-        line = f"{r.path:<12} {count:>10}"
+        row = [r.path, "failed" if r.statements is None else str(r.statements)]
         if small is not None:
             other = small.get(r.path)
-            line += f" {'-' if other is None or other.statements is None else str(other.statements):>10}"
-        line += f" {r.selects:>7}  "
+            row.append("-" if other is None or other.statements is None else str(other.statements))
+        row.append(str(r.selects))
         if r.error:
-            line += f"not checked: {r.error}"
+            row.append(f"not checked: {r.error}")
         elif not r.explained:
-            line += "-"
+            row.append("-")
         else:
-            flagged = ", ".join(f"{t} x{n}" for t, n in sorted(r.flagged.items())) or "none flagged"
-            other_scans = ", ".join(f"{t} x{n}" for t, n in sorted(r.other_seq_scans.items()))
-            line += flagged + (f" (info: {other_scans})" if other_scans else "")
-        lines.append(line)
+            row.append(", ".join(f"{t} x{n}" for t, n in sorted(r.flagged.items())) or "none")
+            if r.other_seq_scans:
+                info.append(f"  {r.path}: {', '.join(sorted(r.other_seq_scans))}")
+        rows.append(row)
+    lines = [table(header, rows, left=1)]
+    if info:
+        lines.append("\nSequential scans of other tables (information; a small table is read faster whole):")
+        lines.extend(info)
     if not explained:
-        lines.append("(the plan check runs on PostgreSQL only; on SQLite only the statements are counted)")
+        lines.append("\n(the plan check runs on PostgreSQL only; on SQLite only the statements are counted)")
     return "\n".join(lines)
