@@ -678,7 +678,7 @@ class Run:
         if not ratios:
             return Goal(text, "no --small-database-url", "not measured")
         (name, clients), worst = max(ratios.items(), key=lambda item: item[1])
-        return Goal(text, f"worst {worst:.2f}x ({name}, {clients} clients)", verdict(worst <= FLAT_FACTOR))
+        return Goal(text, f"worst {worst:.2f}x ({name}, x{clients})", verdict(worst <= FLAT_FACTOR))
 
     def plan_goals(self) -> list[Goal]:
         grow_text = "statements per page do not grow with the data"
