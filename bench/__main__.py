@@ -574,6 +574,10 @@ class Run:
         assert self.small is not None
         label = self.small.target.label
         print(f"\n## Flat with data size: {sites(self.sites)} against {sites(self.small_sites)} ({label})\n")
+        print(
+            f"timed in the same repeats as the table above, each right after the same page on the large database; "
+            f"load average at start {self.main.load[0]}, at end {self.main.load[1]}\n"
+        )
         ratios = self.flat_ratios()
         rows = []
         for series in self.of("small"):
