@@ -22,7 +22,7 @@ from typing import Any
 from bench import BENCH_ORGANIZATION, BENCH_PASSWORD, BENCH_USERNAME
 from bench.database import DEFAULT_URL, PROJECT_DIR, Target, TargetError, setup_django
 from bench.load import BenchError, Measurement, Request, Session, run_load
-from bench.paths import BASELINES, PATHS, BenchPath, Context
+from bench.paths import BASELINES, PATHS, BenchPath, Context, prepare_context
 from bench.server import HOST, Server
 
 BASELINE_ROWS = 10_000
@@ -135,39 +135,6 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(as_json(target, args, rows), indent=2) + "\n")
         print(f"\nbench: results written to {args.json}")
     return 1 if any(r.result.errors for r in rows) else 0
-
-
-def prepare_context(seed: int) -> Context:
-    """Pick what the requests will ask for, and fill the baseline table; runs before the server starts."""
-    from django.db import connection, connections, transaction
-
-    from openiop.accounts.models import User
-    from openiop.patients.queries import patients_for_user
-
-    try:
-        user = User.objects.get(username=BENCH_USERNAME)
-    except User.DoesNotExist:
-        raise SystemExit(f"bench: no {BENCH_USERNAME} in this database; run without --reuse first") from None
-    patients = list(patients_for_user(user).filter(is_active=True).values_list("public_id", "search_last"))
-    if not patients:
-        raise SystemExit(f"bench: {BENCH_USERNAME} sees no patients")
-    rng = random.Random(seed)  # the same patients and terms for the same seed
-    chosen = rng.sample(patients, min(len(patients), 1000))
-    terms = sorted({last[:3] for _, last in chosen if len(last) >= 3})
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM bench_row")
-        existing = int(cursor.fetchone()[0])
-        if existing < BASELINE_ROWS:
-            from django.utils import timezone
-
-            now = timezone.now()
-            cursor.executemany(
-                "INSERT INTO bench_row (payload, created_at) VALUES (%s, %s)",
-                [("seed", now)] * (BASELINE_ROWS - existing),
-            )
-    # The server's workers must not wait on a lock or a transaction held by this process.
-    connections.close_all()
-    return Context(patient_ids=[str(pid) for pid, _ in chosen], search_terms=terms, bench_rows=BASELINE_ROWS)
 
 
 def measure(target: Target, paths: list[BenchPath], context: Context, args: argparse.Namespace) -> list[Row]:

@@ -31,6 +31,7 @@ class Request:
     path: str
     form: dict[str, str] | None = None
     headers: dict[str, str] | None = None
+    body: bytes | None = None  # sent as is (e.g. JSON for the API; give its Content-Type in headers)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Session:
         if request.form is not None:
             body = urlencode(request.form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif request.body is not None:
+            body = request.body
         if with_cookies and self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
             if request.method == "POST" and "csrftoken" in self.cookies:
