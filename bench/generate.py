@@ -1130,15 +1130,14 @@ def _booking_pool(
         first = timezone.localtime(now, tz).date() + timedelta(days=SLOT_FIRST_DAY)
         last_day[program.pk] = max([first - timedelta(days=1), *(s.starts_at.astimezone(tz).date() for s in slots)])
     # Slots are added a day at a time until the pool is full or no active stay reaches the next day.
+    staffed = [p for p in programs if by_program[p.pk]]
     stays_end = max(
-        (e.expected_discharge_on for group in by_program.values() for e in group if e.expected_discharge_on),
+        (e.expected_discharge_on for p in staffed for e in by_program[p.pk] if e.expected_discharge_on),
         default=None,
     )
-    while len(pairs) < need and stays_end is not None and min(last_day.values()) < stays_end:
-        for program in programs:
+    while len(pairs) < need and stays_end is not None and min(last_day[p.pk] for p in staffed) < stays_end:
+        for program in staffed:
             episodes = by_program[program.pk]
-            if not episodes:
-                continue
             day = last_day[program.pk] = last_day[program.pk] + timedelta(days=1)
             tz = program.tz()
             first = datetime.combine(day, time(SLOT_HOURS[0]), tzinfo=tz)
