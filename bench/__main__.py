@@ -28,7 +28,7 @@ from typing import Any
 from bench import BENCH_ORGANIZATION, BENCH_PASSWORD, BENCH_USERNAME
 from bench.database import DEFAULT_URL, PROJECT_DIR, Target, TargetError, setup_django
 from bench.load import BenchError, Measurement, Request, Session, run_load
-from bench.paths import BASELINES, PATHS, BenchPath, Context
+from bench.paths import BASELINES, PATHS, BenchPath, Context, prepare_context
 from bench.plans import PlanResult, check_plans, render_plans
 from bench.report import (
     BOOKING_P99_FACTOR,
@@ -217,61 +217,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbench: results written to {args.json}")
     # Unmet targets are results, not failures; failed requests are.
     return 1 if run.errors() else 0
-
-
-def prepare_context(seed: int) -> Context:
-    """Pick what the requests will ask for, and fill the baseline table; runs before the server starts."""
-    from django.db import connection, connections, transaction
-
-    from openiop.accounts.models import User
-    from openiop.patients.queries import patients_for_user
-
-    try:
-        user = User.objects.get(username=BENCH_USERNAME)
-    except User.DoesNotExist:
-        raise SystemExit(f"bench: no {BENCH_USERNAME} in this database; run without --reuse first") from None
-    patients = list(patients_for_user(user).filter(is_active=True).values_list("public_id", "search_last"))
-    if not patients:
-        raise SystemExit(f"bench: {BENCH_USERNAME} sees no patients")
-    rng = random.Random(seed)  # the same patients and terms for the same seed
-    chosen = rng.sample(patients, min(len(patients), 1000))
-    terms = sorted({last[:3] for _, last in chosen if len(last) >= 3})
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM bench_row")
-        existing = int(cursor.fetchone()[0])
-        if existing < BASELINE_ROWS:
-            from django.utils import timezone
-
-            now = timezone.now()
-            cursor.executemany(
-                "INSERT INTO bench_row (payload, created_at) VALUES (%s, %s)",
-                [("seed", now)] * (BASELINE_ROWS - existing),
-            )
-    # The server's workers must not wait on a lock or a transaction held by this process.
-    connections.close_all()
-    return Context(patient_ids=[str(pid) for pid, _ in chosen], search_terms=terms, bench_rows=BASELINE_ROWS)
-
-
-@dataclass
-class Row:
-    """One timing and its ratio, as `python -m bench checkin` (bench/checkin.py) prints them."""
-
-    path: BenchPath
-    result: Measurement
-    ratio: float | None = None
-
-
-def render_table(rows: list[Row]) -> str:
-    header = ["path", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors", "vs baseline"]
-    lines = []
-    for row in rows:
-        r = row.result
-        vs = f"{row.ratio:.2f}x {row.path.kind}" if row.ratio is not None else "-"
-        lines.append([
-            row.path.name, str(r.clients), str(r.requests), f"{r.throughput:.1f}", f"{r.percentile(0.50):.1f}",
-            f"{r.percentile(0.99):.1f}", str(r.errors), vs,
-        ])  # fmt: skip
-    return table(header, lines)
 
 
 def count_sites() -> int:

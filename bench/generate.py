@@ -8,23 +8,37 @@ Everything is invented and reproducible from the seed; "today" anchors the dates
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import accumulate
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from bench import BENCH_ORGANIZATION, BENCH_PASSWORD, BENCH_USERNAME
+from bench import BENCH_API_TOKEN, BENCH_ORGANIZATION, BENCH_PASSWORD, BENCH_USERNAME
 from openiop.accounts.models import ProgramMembership, User
+from openiop.api.models import ApiToken, hash_token
+from openiop.attendance.models import AttendanceRecord
+from openiop.billing import days as billing_days
+from openiop.billing.models import BillableDay, PayerRule
+from openiop.billing.rules import precedence
 from openiop.core.roles import Role
 from openiop.demo.specs import FEMALE_NAMES, LAST_NAMES, MALE_NAMES, MIDDLE_INITIALS, NEUTRAL_NAMES, STREETS
 from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
 from openiop.programs.models import Organization, Program, Site, Track
+from openiop.scheduling.models import Booking, Enrollment, Group, Room, Session, SessionType
 
-BATCH = 2000
+BATCH = 5000
+FLUSH_ROWS = 50_000  # rows kept in memory per table before they are written
 
 Status = EpisodeOfCare.Status
 Reason = EpisodeOfCare.DischargeReason
@@ -94,6 +108,81 @@ SITE_STAFF = [
 ]
 INTERN = ("intern", Role.SUPERVISED_CLINICIAN, "MSW", ("mh",))
 
+# --- The calendar and its history ---------------------------------------------------------------------------
+
+FUTURE_WEEKS = 4  # sessions ahead of today, booked for the active patients
+Kind = SessionType.Kind
+Service = SessionType.ServiceKind
+# Each track day is one group block over the track's hours (the 180 minutes the payer rules below ask for); the
+# block's kind turns with the track's weekdays, so a patient's week has a process, a skills and an education group.
+BLOCKS = [
+    ("Process group", Kind.PROCESS_GROUP, Service.GROUP_PSYCHOTHERAPY),
+    ("Skills group", Kind.SKILLS_GROUP, Service.GROUP_PSYCHOTHERAPY),
+    ("Education workshop", Kind.EDUCATION, Service.PSYCHOEDUCATION),
+]
+INDIVIDUAL = ("Individual counseling", Kind.INDIVIDUAL, Service.INDIVIDUAL_PSYCHOTHERAPY)
+INDIVIDUAL_MINUTES = 50
+INDIVIDUAL_EVERY_WEEKS = 4  # each patient sees their primary clinician alone every fourth week of the stay
+ROOMS = [("Group Room A", 14), ("Group Room B", 14), ("Counseling Room 1", 2)]
+GROUP_ROOM = {"mh": "Group Room A", "su": "Group Room B", "teen": "Group Room A"}
+Attended = AttendanceRecord.Status
+ATTENDANCE_MIX = [
+    (Attended.PRESENT, 78),
+    (Attended.LATE, 8),
+    (Attended.LEFT_EARLY, 3),
+    (Attended.ABSENT_EXCUSED, 5),
+    (Attended.ABSENT_UNEXCUSED, 6),
+]
+PARTICIPATION = [
+    (AttendanceRecord.Participation.ENGAGED, 70),
+    (AttendanceRecord.Participation.PASSIVE, 18),
+    (AttendanceRecord.Participation.DISTRACTED, 8),
+    (AttendanceRecord.Participation.DISRUPTIVE, 2),
+    (AttendanceRecord.Participation.WITHDRAWN, 2),
+]
+CANCELLED_BOOKINGS = 0.03  # of past seats, given back before the day (no attendance record)
+CANCEL_REASONS = ["Patient cancelled", "Illness", "Transportation", "Work conflict"]
+# The organization's payer rules (billing.models.PayerRule): a day is one 3-hour block, so the per diem asks for one
+# service and the block's minutes (as H0015's "3 hours a day"); Medicare pays a higher tier for a day that also
+# has individual counseling. The adolescent day is two hours: a program rule stands in for an adolescent contract.
+PAYER_RULES: list[dict[str, Any]] = [
+    {"name": "IOP per diem", "code": "S9480", "min_services_per_day": 1, "min_minutes_per_day": 180},
+    {
+        "name": "Medicare IOP (CMHC)",
+        "payer_kind": Coverage.PayerKind.MEDICARE,
+        "code": "APC 5851/5852",
+        "min_services_per_day": 1,
+        "min_minutes_per_day": 180,
+        "high_tier_services": 2,
+        "weekly_dose_hours": Decimal("9"),
+    },
+]
+ADOLESCENT_RULE: dict[str, Any] = {
+    "name": "Adolescent IOP",
+    "code": "S9480",
+    "min_services_per_day": 1,
+    "min_minutes_per_day": 120,
+}
+
+# --- What the write paths draw on (live_pools) --------------------------------------------------------------
+
+LIVE_POOL = 50_000  # check-ins and bookings each: 3 repeats x (1, 8, 32) clients x 15 s at ~300 req/s, and warm-up
+CHECKIN_TYPE = "Bench check-in group"  # sessions running now; the check-in path taps through their rosters
+SLOT_TYPE = "Bench booking slot"  # short future sessions with free seats; the booking path books them
+ROSTER_TITLE = "Bench roster group"
+ROSTER_SIZE = 12
+CHECKIN_MINUTES = 60
+SLOT_MINUTES = 5
+SLOT_HOURS = (0, 8)  # program-local night hours, so a slot never overlaps a track's group or counseling
+SLOT_FIRST_DAY = 2  # days after today: clear of the sessions running now, whatever the hour
+OPEN_FOR = timedelta(hours=1)
+# The write paths' people: a drop-in program of the first site whose only clinician is the measured user, with
+# LIVE_COHORT active patients and nothing else. Tens of thousands of taps and bookings on the handful of a real
+# track's patients would give each of them hundreds of sessions today, which every page about them (and the
+# billable-day decision of each tap, which reads the person's day) would then carry.
+LIVE_PROGRAM = "Bench drop-in program"
+LIVE_COHORT = 500  # a live session must stay open for check-in at least this long to be used
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -119,6 +208,69 @@ class _Stay:
     episode: EpisodeOfCare
 
 
+class _Table:
+    """Rows of one table with ids assigned here, written in big batches: COPY on PostgreSQL, ``executemany`` on
+    SQLite (where only small sets are built). ``Generator.run`` moves the id sequences past them at the end."""
+
+    def __init__(self, model: type[models.Model], names: Sequence[str]) -> None:
+        meta = model._meta
+        self.model = model
+        self.fields = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in ["id", *names]]
+        self.rows: list[tuple[Any, ...]] = []
+        self.next_id = 1 + (model._default_manager.aggregate(top=models.Max("id"))["top"] or 0)
+        self.added = 0
+
+    def take_id(self) -> int:
+        pk = self.next_id
+        self.next_id += 1
+        return pk
+
+    def add(self, pk: int, *values: Any) -> int:
+        self.rows.append((pk, *values))
+        self.added += 1
+        if len(self.rows) >= FLUSH_ROWS:
+            self.flush()
+        return pk
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = ", ".join(quote(f.get_attname_column()[1]) for f in self.fields)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in self.rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(self.fields))
+                prepared = [
+                    tuple(f.get_db_prep_save(v, connection) for f, v in zip(self.fields, row, strict=True))
+                    for row in self.rows
+                ]
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", prepared)
+        self.rows = []
+
+
+class _Held:
+    """What ``billing.days.decide`` reads of a record's session: scheduled, of a type that counts toward the dose."""
+
+    status = Session.Status.SCHEDULED
+
+    class session_type:  # stands in for the attribute of that name
+        counts_toward_dose = True
+
+
+@dataclass(frozen=True)
+class _DayRecord:
+    """An attendance record as ``billing.days.decide`` reads it."""
+
+    status: str
+    minutes_attended: int
+    session: type[_Held] = _Held
+
+
 class Generator:
     def __init__(self, scale: Scale, today: date | None = None, progress: Callable[[str], None] = print) -> None:
         self.scale = scale
@@ -130,6 +282,14 @@ class Generator:
         self.password = make_password(BENCH_PASSWORD)  # hashed once: every synthetic account shares it
         self.next_mrn = 1
         self.organization: Organization | None = None
+        self.now = timezone.now()
+        self.rules: list[PayerRule] = []
+        self.tables: dict[str, _Table] = {}
+        self.payer_kinds: dict[int, str] = {}
+        self._statuses = [s for s, _ in ATTENDANCE_MIX]
+        self._status_weights = list(accumulate(w for _, w in ATTENDANCE_MIX))
+        self._participations = [p for p, _ in PARTICIPATION]
+        self._participation_weights = list(accumulate(w for _, w in PARTICIPATION))
 
     def run(self) -> Counts:
         if Organization.objects.filter(name=BENCH_ORGANIZATION).exists():
@@ -138,11 +298,25 @@ class Generator:
         Organization.objects.bulk_create([org])
         self.organization = org
         self._users([User(username="bench.sysadmin", role=Role.SYSADMIN, first_name="Sam", last_name="Admin")])
+        self.rules = PayerRule.objects.bulk_create([PayerRule(organization=org, **spec) for spec in PAYER_RULES])
+        self.tables = self._tables()
         for number in range(self.scale.sites):
             with transaction.atomic():
                 self._site(org, number)
+                for table in self.tables.values():
+                    table.flush()
+            for name, table in self.tables.items():
+                if not name.startswith("_"):
+                    self.counts.values[name] = table.added
             self.progress(f"  site {number + 1}/{self.scale.sites}: {self.counts}")
         Organization.objects.filter(pk=org.pk).update(next_mrn=self.next_mrn)
+        # The rows above came with their own ids: move each id sequence past them.
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [t.model for t in self.tables.values()]):
+                cursor.execute(sql)
+        pools = live_pools(seed=self.scale.seed)
+        self.counts.add("check-ins ready", len(pools.checkins))
+        self.counts.add("bookings ready", len(pools.bookings))
         # Planner statistics, as a long-running database would have them (autovacuum lags a bulk load).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -236,6 +410,50 @@ class Generator:
             for key in clinicians:
                 clinicians[key].append(by_key[BENCH_USERNAME])
         self._patients(programs, tracks, clinicians, by_key["director"])
+        if number == 0:
+            self._live_cohort(site, by_key[BENCH_USERNAME])
+
+    def _live_cohort(self, site: Site, user: User) -> None:
+        """The write paths' drop-in program (see LIVE_PROGRAM): active patients admitted in the last week."""
+        defaults = settings.OPENIOP_DEFAULTS
+        program = Program(
+            site=site,
+            name=LIVE_PROGRAM,
+            focus=Program.Focus.MENTAL_HEALTH,
+            population=Program.Population.ADULT,
+            time_zone=site.time_zone,
+            weekly_dose_hours=Program.default_dose_hours(Program.Population.ADULT),
+            max_length_weeks=defaults["max_length_weeks"],
+            group_size_cap=defaults["group_size_cap"],
+        )
+        Program.objects.bulk_create([program])
+        ProgramMembership.objects.bulk_create([ProgramMembership(user=user, program=program)])
+        patients, episodes = [], []
+        # A generator of its own, so the clinic's sites are the same with or without the cohort.
+        clinic_rng, self.rng = self.rng, random.Random(f"{self.scale.seed}-live")
+        for _ in range(LIVE_COHORT):
+            admitted_on = self.today - timedelta(days=self.rng.randint(0, 6))
+            patient = self._new_patient(program, admitted_on)
+            patients.append(patient)
+            episodes.append(
+                EpisodeOfCare(
+                    patient=patient,
+                    program=program,
+                    status=Status.ACTIVE,
+                    admitted_on=admitted_on,
+                    waitlisted_on=admitted_on - timedelta(days=self.rng.randint(0, 14)),
+                    expected_discharge_on=admitted_on + timedelta(weeks=program.max_length_weeks),
+                    primary_clinician=user,
+                )
+            )
+        coverages = self._coverages(patients)
+        self.rng = clinic_rng
+        Patient.objects.bulk_create(patients, batch_size=BATCH)
+        EpisodeOfCare.objects.bulk_create(episodes, batch_size=BATCH)
+        Coverage.objects.bulk_create(coverages, batch_size=BATCH)
+        self.counts.add("programs", 1)
+        self.counts.add("patients", len(patients))
+        self.counts.add("episodes", len(episodes))
 
     # --- patients and episodes ----------------------------------------------------------------------------
 
@@ -273,10 +491,306 @@ class Generator:
                 if self.rng.random() < 0.3:
                     team.append(CareTeamMember(episode=episode, user=director, team_role="prescriber"))
         CareTeamMember.objects.bulk_create(team, batch_size=BATCH)
-        Coverage.objects.bulk_create(self._coverages(patients), batch_size=BATCH)
+        coverages = self._coverages(patients)
+        Coverage.objects.bulk_create(coverages, batch_size=BATCH)
+        # Coverages are open-ended here, so the primary one is the payer on every day.
+        self.payer_kinds = {c.patient.pk: c.payer_kind for c in coverages if c.priority == 1}
         SupportContact.objects.bulk_create(self._contacts(patients), batch_size=BATCH)
         self.counts.add("patients", len(patients))
         self.counts.add("episodes", len(episodes))
+        self._calendar(programs, tracks, clinicians, episodes, patients)
+
+    # --- the calendar: sessions, bookings, attendance, billable days -----------------------------------------
+
+    def _tables(self) -> dict[str, _Table]:
+        """Tables written in bulk; names starting with "_" are not counted in the progress line."""
+        base = ["public_id", "created_at", "updated_at"]
+        return {
+            "sessions": _Table(
+                Session,
+                [
+                    *base,
+                    "program",
+                    "track",
+                    "group",
+                    "session_type",
+                    "title",
+                    "starts_at",
+                    "ends_at",
+                    "room",
+                    "capacity",
+                    "booked_count",
+                    "mode",
+                    "video_link",
+                    "status",
+                    "cancel_reason",
+                    "detached",
+                ],
+            ),
+            "_facilitators": _Table(Session.facilitators.through, ["session", "user"]),
+            "_enrollments": _Table(Enrollment, [*base, "episode", "track", "starts_on", "ends_on"]),
+            "_enrollment_groups": _Table(Enrollment.groups.through, ["enrollment", "group"]),
+            "bookings": _Table(
+                Booking,
+                [
+                    *base,
+                    "session",
+                    "episode",
+                    "patient",
+                    "status",
+                    "source",
+                    "booked_by",
+                    "cancelled_at",
+                    "cancel_reason",
+                ],
+            ),
+            "attendance": _Table(
+                AttendanceRecord,
+                [
+                    *base,
+                    "session",
+                    "booking",
+                    "episode",
+                    "patient",
+                    "status",
+                    "late_minutes",
+                    "left_early_minutes",
+                    "minutes_attended",
+                    "participation",
+                    "remark",
+                    "recorded_by",
+                    "version",
+                ],
+            ),
+            "billable days": _Table(
+                BillableDay,
+                [
+                    *base,
+                    "episode",
+                    "patient",
+                    "program",
+                    "date",
+                    "rule",
+                    "payer_kind",
+                    "is_billable",
+                    "tier",
+                    "service_count",
+                    "minutes_attended",
+                    "reason",
+                    "evaluated_at",
+                ],
+            ),
+        }
+
+    def _calendar(
+        self,
+        programs: dict[str, Program],
+        tracks: dict[str, list[Track]],
+        clinicians: dict[str, list[User]],
+        episodes: list[EpisodeOfCare],
+        patients: list[Patient],
+    ) -> None:
+        """Each track's group blocks from the first simulated week to FUTURE_WEEKS ahead, counseling every fourth
+        week, everyone booked on the sessions of their stay, and for the past their attendance and billable days."""
+        site = next(iter(programs.values())).site
+        rooms = {name: Room(site=site, name=name, capacity=seats) for name, seats in ROOMS}
+        Room.objects.bulk_create(rooms.values())
+        types: dict[tuple[int, str], SessionType] = {}
+        for program in programs.values():
+            for name, kind, service in [*BLOCKS, INDIVIDUAL]:
+                individual = kind == Kind.INDIVIDUAL
+                types[(program.pk, name)] = SessionType(
+                    program=program,
+                    name=name,
+                    kind=kind,
+                    service_kind=service,
+                    default_duration_minutes=INDIVIDUAL_MINUTES if individual else 60,
+                    capacity=1 if individual else None,
+                )
+        SessionType.objects.bulk_create(types.values())
+        groups = {
+            track.pk: Group(track=track, name=f"{track.name} group", capacity=programs[key].group_size_cap)
+            for key in programs
+            for track in tracks[key]
+        }
+        Group.objects.bulk_create(groups.values())
+        teen = [p for p in programs.values() if p.population == Program.Population.ADOLESCENT]
+        self.rules += PayerRule.objects.bulk_create(
+            [PayerRule(organization=self.organization, program=p, **ADOLESCENT_RULE) for p in teen]
+        )
+        by_track: dict[int, list[EpisodeOfCare]] = defaultdict(list)
+        for episode in episodes:
+            if episode.track_id is not None and episode.admitted_on is not None:
+                by_track[episode.track_id].append(episode)
+        enrollments, enrollment_groups = self.tables["_enrollments"], self.tables["_enrollment_groups"]
+        for episode in episodes:
+            if episode.track_id is None or episode.admitted_on is None:
+                continue
+            pk = enrollments.add(
+                enrollments.take_id(), uuid.uuid4(), self.now, self.now, episode.pk, episode.track_id,
+                episode.admitted_on, episode.discharged_on,
+            )  # fmt: skip
+            enrollment_groups.add(enrollment_groups.take_id(), pk, groups[episode.track_id].pk)
+        days: dict[tuple[int, date], list[_DayRecord]] = defaultdict(list)
+        tz = ZoneInfo(site.time_zone)
+        for key, program in programs.items():
+            for track in tracks[key]:
+                self._track_calendar(
+                    program, track, groups[track.pk], types, rooms, GROUP_ROOM[key], clinicians[key],
+                    by_track[track.pk], days, tz,
+                )  # fmt: skip
+        self._billable_days({e.pk: e for e in episodes}, days)
+
+    def _last_day(self, episode: EpisodeOfCare) -> date:
+        """The day after the last one the episode is booked on."""
+        if episode.status == Status.DISCHARGED:
+            assert episode.discharged_on is not None
+            return episode.discharged_on
+        if episode.status == Status.ACTIVE and episode.expected_discharge_on is not None:
+            return episode.expected_discharge_on + timedelta(days=1)
+        return self.today  # on hold: nothing from today on
+
+    def _track_calendar(
+        self,
+        program: Program,
+        track: Track,
+        group: Group,
+        types: dict[tuple[int, str], SessionType],
+        rooms: dict[str, Room],
+        room_name: str,
+        clinicians: list[User],
+        episodes: list[EpisodeOfCare],
+        days: dict[tuple[int, date], list[_DayRecord]],
+        tz: ZoneInfo,
+    ) -> None:
+        weekdays = sorted(track.weekdays)
+        horizon = self.today + timedelta(weeks=FUTURE_WEEKS)
+        episodes.sort(key=lambda e: (e.admitted_on, e.pk))
+        room = rooms[room_name]
+        waiting = 0
+        current: list[EpisodeOfCare] = []
+        day = self.start
+        while day < horizon:
+            if day.weekday() not in weekdays:
+                day += timedelta(days=1)
+                continue
+            while waiting < len(episodes) and episodes[waiting].admitted_on <= day:  # type: ignore[operator]
+                current.append(episodes[waiting])
+                waiting += 1
+            current = [e for e in current if day < self._last_day(e)]
+            position = weekdays.index(day.weekday())
+            name = BLOCKS[position % len(BLOCKS)][0]
+            starts = datetime.combine(day, track.start_time, tzinfo=tz)
+            ends = datetime.combine(day, track.end_time, tzinfo=tz)
+            facilitator = clinicians[(day.toordinal() // 7) % len(clinicians)]
+            self._session(
+                program, track, group, types[(program.pk, name)], f"{track.name}: {name}", starts, ends, room,
+                program.group_size_cap, facilitator.pk, current, days,
+            )  # fmt: skip
+            if position == 0:
+                # Counseling an hour at a time before the group, each patient in their fourth weeks.
+                slot = 0
+                for episode in current:
+                    assert episode.admitted_on is not None
+                    if ((day - episode.admitted_on).days // 7) % INDIVIDUAL_EVERY_WEEKS != 1:
+                        continue
+                    slot += 1
+                    begins = starts - timedelta(hours=slot)
+                    counseling = rooms["Counseling Room 1"]
+                    clinician = episode.primary_clinician_id
+                    self._session(
+                        program, track, None, types[(program.pk, INDIVIDUAL[0])], INDIVIDUAL[0], begins,
+                        begins + timedelta(minutes=INDIVIDUAL_MINUTES), counseling if slot == 1 else None, 1,
+                        clinician or facilitator.pk, [episode], days,
+                    )  # fmt: skip
+            day += timedelta(days=1)
+
+    def _session(
+        self,
+        program: Program,
+        track: Track,
+        group: Group | None,
+        kind: SessionType,
+        title: str,
+        starts: datetime,
+        ends: datetime,
+        room: Room | None,
+        capacity: int,
+        facilitator_id: int,
+        participants: Iterable[EpisodeOfCare],
+        days: dict[tuple[int, date], list[_DayRecord]],
+    ) -> None:
+        rng = self.rng
+        t = self.tables
+        session_id = t["sessions"].take_id()
+        day = starts.date()
+        past = day < self.today
+        minutes = int((ends - starts).total_seconds() // 60)
+        checked_in = ends + timedelta(minutes=5)
+        booked = 0
+        for episode in participants:
+            booking_id = t["bookings"].take_id()
+            if past and rng.random() < CANCELLED_BOOKINGS:
+                t["bookings"].add(
+                    booking_id, uuid.uuid4(), self.now, self.now, session_id, episode.pk, episode.patient_id,
+                    Booking.Status.CANCELLED, Booking.Source.ENROLLMENT, None, starts - timedelta(hours=18),
+                    rng.choice(CANCEL_REASONS),
+                )  # fmt: skip
+                continue
+            booked += 1
+            t["bookings"].add(
+                booking_id, uuid.uuid4(), self.now, self.now, session_id, episode.pk, episode.patient_id,
+                Booking.Status.BOOKED, Booking.Source.ENROLLMENT, None, None, "",
+            )  # fmt: skip
+            if not past:
+                continue
+            status = rng.choices(self._statuses, cum_weights=self._status_weights)[0]
+            late = left_early = 0
+            if status == Attended.LATE:
+                late = rng.randint(5, 30)
+            elif status == Attended.LEFT_EARLY:
+                left_early = rng.randint(15, min(60, minutes - 5))
+            attended = minutes - late - left_early if status in AttendanceRecord.ATTENDED else 0
+            participation = (
+                rng.choices(self._participations, cum_weights=self._participation_weights)[0]
+                if status in AttendanceRecord.ATTENDED
+                else ""
+            )
+            t["attendance"].add(
+                t["attendance"].take_id(), uuid.uuid4(), checked_in, checked_in, session_id, booking_id, episode.pk,
+                episode.patient_id, status, late, left_early, attended, participation, "", facilitator_id, 1,
+            )  # fmt: skip
+            days[(episode.pk, day)].append(_DayRecord(status, attended))
+        t["sessions"].add(
+            session_id, uuid.uuid4(), self.now, self.now, program.pk, track.pk, group.pk if group else None, kind.pk,
+            title, starts, ends, room.pk if room else None, capacity, booked, SessionType.Mode.IN_PERSON, "",
+            Session.Status.SCHEDULED, "", False,
+        )  # fmt: skip
+        t["_facilitators"].add(t["_facilitators"].take_id(), session_id, facilitator_id)
+
+    def _billable_days(
+        self, episodes: dict[int, EpisodeOfCare], days: dict[tuple[int, date], list[_DayRecord]]
+    ) -> None:
+        """Each past day with attendance, decided by the project's own rule (``billing.days.decide``)."""
+        table = self.tables["billable days"]
+        chosen: dict[tuple[int, str], PayerRule | None] = {}
+        for (episode_id, day), records in sorted(days.items(), key=lambda item: (item[0][1], item[0][0])):
+            episode = episodes[episode_id]
+            kind = self.payer_kinds.get(episode.patient_id, "")
+            key = (episode.program_id, kind)
+            if key not in chosen:
+                candidates = [
+                    r for r in self.rules if r.program_id in (None, episode.program_id) and r.payer_kind in ("", kind)
+                ]
+                chosen[key] = max(candidates, key=precedence, default=None)
+            rule = chosen[key]
+            decision = billing_days.decide(cast(list[AttendanceRecord], records), rule, kind)
+            evaluated = datetime.combine(day, time(23), tzinfo=UTC)
+            table.add(
+                table.take_id(), uuid.uuid4(), evaluated, evaluated, episode_id, episode.patient_id,
+                episode.program_id, day, rule.pk if rule else None, kind, decision.is_billable, decision.tier,
+                decision.service_count, decision.minutes_attended, decision.reason, evaluated,
+            )  # fmt: skip
 
     def _simulate_track(
         self,
@@ -409,3 +923,277 @@ class Generator:
                 )
         self.counts.add("contacts", len(rows))
         return rows
+
+
+# --- What the write paths draw on -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LivePools:
+    """Unused (session, person) pairs for the write paths and the pages the read paths ask for; public ids."""
+
+    checkins: list[tuple[str, str]]  # (session, patient): booked on a session open for check-in, not checked in
+    bookings: list[tuple[str, str]]  # (session, episode): a future seat free to book, clear of the person's others
+    roster_id: str  # a session running now with 12 people booked, half of them checked in
+    site_id: str  # the measured user's site
+    busy_day: date  # the day of the last week with the most sessions there
+
+
+def live_pools(need: int = LIVE_POOL, seed: int = 1) -> LivePools:
+    """Make sure the measured user's programs have ``need`` check-ins and bookings waiting, adding what is missing.
+
+    Runs at the end of generation and again before each measurement (with ``--reuse`` the data may be days old,
+    or used up by earlier runs): sessions running now whose check-in stays open for ``OPEN_FOR``, with the
+    programs' active patients booked; short night-time slots from the day after tomorrow with a seat for each of
+    them. Each pair is handed out once, so every tap is a first check-in and every booking a new seat. The lists
+    are shuffled (``seed``), so clients seldom wait on the same person's or session's lock.
+    """
+    rng = random.Random(seed)
+    now = timezone.now()
+    user = User.objects.get(username=BENCH_USERNAME)
+    programs = list(Program.objects.filter(memberships__user=user).select_related("site").order_by("pk"))
+    live = [p for p in programs if p.name == LIVE_PROGRAM]
+    clinic = [p for p in programs if p.name != LIVE_PROGRAM]
+    if not live or not clinic:
+        raise RuntimeError(f"{BENCH_USERNAME} is not in {LIVE_PROGRAM!r} and a program of the clinic: generate again")
+    active = list(
+        EpisodeOfCare.objects.filter(program__in=programs, status=Status.ACTIVE)
+        .select_related("patient")
+        .order_by("pk")
+    )
+    if len(active) < ROSTER_SIZE:
+        raise RuntimeError(f"{BENCH_USERNAME}'s programs have only {len(active)} active episodes")
+    by_program: dict[int, list[EpisodeOfCare]] = defaultdict(list)
+    for episode in active:
+        by_program[episode.program_id].append(episode)
+    with transaction.atomic():
+        if not ApiToken.objects.filter(token_hash=hash_token(BENCH_API_TOKEN)).exists():
+            ApiToken.objects.create(
+                user=user, name="bench", token_hash=hash_token(BENCH_API_TOKEN), hint=BENCH_API_TOKEN[:12]
+            )
+        types = {p.pk: _live_types(p) for p in programs}
+        # The roster is a real group's: twelve of the first program's active patients.
+        roster_id = _roster(clinic[0], types[clinic[0].pk][0], by_program[clinic[0].pk], user, now)
+        checkins = _checkin_pool(live, types, by_program, need, now)
+        bookings = _booking_pool(live, types, by_program, need, now)
+    rng.shuffle(checkins)
+    rng.shuffle(bookings)
+    site = clinic[0].site
+    return LivePools(checkins, bookings, roster_id, str(site.public_id), _busy_day(site, now))
+
+
+def _live_types(program: Program) -> tuple[SessionType, SessionType]:
+    checkin, _ = SessionType.objects.get_or_create(
+        program=program,
+        name=CHECKIN_TYPE,
+        defaults={
+            "kind": Kind.PROCESS_GROUP,
+            "service_kind": Service.GROUP_PSYCHOTHERAPY,
+            "default_duration_minutes": CHECKIN_MINUTES,
+        },
+    )
+    slot, _ = SessionType.objects.get_or_create(
+        program=program,
+        name=SLOT_TYPE,
+        defaults={
+            "kind": Kind.EDUCATION,
+            "service_kind": Service.PSYCHOEDUCATION,
+            "default_duration_minutes": SLOT_MINUTES,
+        },
+    )
+    return checkin, slot
+
+
+def _open_sessions(kind_ids: list[int], now: datetime) -> list[Session]:
+    """Sessions of these types whose check-in is open now and stays open for OPEN_FOR."""
+    from openiop.attendance.actions import checkin_is_open
+
+    candidates = Session.objects.filter(
+        session_type_id__in=kind_ids, starts_at__gt=now - timedelta(days=1), starts_at__lt=now + OPEN_FOR
+    ).select_related("program")
+    return [s for s in candidates if checkin_is_open(s, now) and checkin_is_open(s, now + OPEN_FOR)]
+
+
+def _new_live_sessions(
+    program: Program, kind: SessionType, title: str, count: int, seats: int, now: datetime
+) -> list[Session]:
+    starts = now.replace(second=0, microsecond=0) - timedelta(minutes=5)
+    made = Session.objects.bulk_create(
+        [
+            Session(
+                program=program,
+                session_type=kind,
+                title=title,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=CHECKIN_MINUTES),
+                capacity=seats,
+            )
+            for _ in range(count)
+        ]
+    )
+    if made and made[0].pk is None:  # a backend without RETURNING: read them back
+        made = list(Session.objects.filter(session_type=kind, starts_at=starts, title=title).order_by("pk"))
+    return made
+
+
+def _book_all(sessions: Sequence[Session], episodes: Sequence[EpisodeOfCare]) -> None:
+    Booking.objects.bulk_create(
+        [
+            Booking(session=s, episode=e, patient_id=e.patient_id, source=Booking.Source.STAFF)
+            for s in sessions
+            for e in episodes
+        ],
+        batch_size=BATCH,
+    )
+    Session.objects.filter(pk__in=[s.pk for s in sessions]).update(booked_count=len(episodes))
+
+
+def _roster(program: Program, kind: SessionType, episodes: list[EpisodeOfCare], user: User, now: datetime) -> str:
+    """A group of 12 running now, half of them checked in (present for the whole session so far)."""
+    for session in _open_sessions([kind.pk], now):
+        if session.title == ROSTER_TITLE:
+            return str(session.public_id)
+    people = episodes[:ROSTER_SIZE]
+    if len(people) < ROSTER_SIZE:
+        raise RuntimeError(f"{program.name} has only {len(people)} active episodes for a roster of {ROSTER_SIZE}")
+    session = _new_live_sessions(program, kind, ROSTER_TITLE, 1, ROSTER_SIZE, now)[0]
+    _book_all([session], people)
+    seats = {b.patient_id: b for b in Booking.objects.filter(session=session)}
+    AttendanceRecord.objects.bulk_create(
+        [
+            AttendanceRecord(
+                session=session,
+                booking=seats[e.patient_id],
+                episode=e,
+                patient_id=e.patient_id,
+                status=Attended.PRESENT,
+                arrived_at=session.starts_at,
+                recorded_by=user,
+                participation=AttendanceRecord.Participation.ENGAGED,
+            )
+            for e in people[: ROSTER_SIZE // 2]
+        ]
+    )
+    return str(session.public_id)
+
+
+def _checkin_pool(
+    programs: list[Program],
+    types: dict[int, tuple[SessionType, SessionType]],
+    by_program: dict[int, list[EpisodeOfCare]],
+    need: int,
+    now: datetime,
+) -> list[tuple[str, str]]:
+    kinds = [types[p.pk][0].pk for p in programs]
+    open_ids = [s.pk for s in _open_sessions(kinds, now) if s.title != ROSTER_TITLE]
+    waiting = Booking.objects.filter(session_id__in=open_ids, status=Booking.Status.BOOKED, attendance__isnull=True)
+    pairs = [(str(s), str(p)) for s, p in waiting.values_list("session__public_id", "patient__public_id")]
+    missing = need - len(pairs)
+    if missing > 0:
+        # Every active person of a program is booked on each new session of it; the sessions are shared out over
+        # the programs by their number of active people.
+        people = sum(len(by_program[p.pk]) for p in programs)
+        rounds = -(-missing // people)
+        for program in programs:
+            episodes = by_program[program.pk]
+            if not episodes:
+                continue
+            made = _new_live_sessions(program, types[program.pk][0], CHECKIN_TYPE, rounds, len(episodes), now)
+            _book_all(made, episodes)
+            pairs += [(str(s.public_id), str(e.patient.public_id)) for s in made for e in episodes]
+    return pairs
+
+
+def _booking_pool(
+    programs: list[Program],
+    types: dict[int, tuple[SessionType, SessionType]],
+    by_program: dict[int, list[EpisodeOfCare]],
+    need: int,
+    now: datetime,
+) -> list[tuple[str, str]]:
+    """Future slots x the program's active episodes whose stay covers the slot's day and who hold no seat there."""
+    pairs: list[tuple[str, str]] = []
+    last_day: dict[int, date] = {}
+    for program in programs:
+        tz = program.tz()
+        slots = list(
+            Session.objects.filter(session_type=types[program.pk][1], starts_at__gte=now + timedelta(days=1)).order_by(
+                "starts_at"
+            )
+        )
+        taken = set(
+            Booking.objects.filter(session__in=slots, status=Booking.Status.BOOKED).values_list(
+                "session_id", "patient_id"
+            )
+        )
+        pairs += _slot_pairs(slots, by_program[program.pk], taken, tz)
+        first = timezone.localtime(now, tz).date() + timedelta(days=SLOT_FIRST_DAY)
+        last_day[program.pk] = max([first - timedelta(days=1), *(s.starts_at.astimezone(tz).date() for s in slots)])
+    # Slots are added a day at a time until the pool is full or no active stay reaches the next day.
+    staffed = [p for p in programs if by_program[p.pk]]
+    stays_end = max(
+        (e.expected_discharge_on for p in staffed for e in by_program[p.pk] if e.expected_discharge_on),
+        default=None,
+    )
+    while len(pairs) < need and stays_end is not None and min(last_day[p.pk] for p in staffed) < stays_end:
+        for program in staffed:
+            episodes = by_program[program.pk]
+            day = last_day[program.pk] = last_day[program.pk] + timedelta(days=1)
+            tz = program.tz()
+            first = datetime.combine(day, time(SLOT_HOURS[0]), tzinfo=tz)
+            count = (SLOT_HOURS[1] - SLOT_HOURS[0]) * 60 // SLOT_MINUTES
+            kind = types[program.pk][1]
+            made = Session.objects.bulk_create(
+                [
+                    Session(
+                        program=program,
+                        session_type=kind,
+                        title=SLOT_TYPE,
+                        starts_at=first + timedelta(minutes=SLOT_MINUTES * i),
+                        ends_at=first + timedelta(minutes=SLOT_MINUTES * (i + 1)),
+                        capacity=len(episodes),
+                    )
+                    for i in range(count)
+                ]
+            )
+            if made and made[0].pk is None:
+                made = list(Session.objects.filter(session_type=kind, starts_at__gte=first).order_by("starts_at"))
+            pairs += _slot_pairs(made, episodes, set(), tz)
+    return pairs
+
+
+def _slot_pairs(
+    slots: list[Session], episodes: list[EpisodeOfCare], taken: set[tuple[int, int]], tz: ZoneInfo
+) -> list[tuple[str, str]]:
+    pairs = []
+    for slot in slots:
+        day = slot.starts_at.astimezone(tz).date()
+        free = slot.capacity - slot.booked_count
+        for episode in episodes:
+            if free <= 0:
+                break
+            last = episode.discharged_on or episode.expected_discharge_on
+            if episode.admitted_on is None or day < episode.admitted_on or (last is not None and day > last):
+                continue
+            if (slot.pk, episode.patient_id) in taken:
+                continue
+            pairs.append((str(slot.public_id), str(episode.public_id)))
+            free -= 1
+    return pairs
+
+
+def _busy_day(site: Site, now: datetime) -> date:
+    """The day of the week before today with the most sessions at the site (the bench's own sessions left out)."""
+    tz = ZoneInfo(site.time_zone)
+    today = timezone.localtime(now, tz).date()
+    since = datetime.combine(today - timedelta(days=7), time(0), tzinfo=tz)
+    until = datetime.combine(today, time(0), tzinfo=tz)
+    starts = (
+        Session.objects.filter(program__site=site, starts_at__gte=since, starts_at__lt=until)
+        .exclude(session_type__name__in=[CHECKIN_TYPE, SLOT_TYPE])
+        .values_list("starts_at", flat=True)
+    )
+    per_day: dict[date, int] = defaultdict(int)
+    for start in starts:
+        per_day[start.astimezone(tz).date()] += 1
+    return max(sorted(per_day), key=lambda d: per_day[d], default=today - timedelta(days=1))
