@@ -268,7 +268,9 @@ def get_session(request: HttpRequest, session_id: UUID) -> Any:
 @router.post("/sessions/{session_id}/bookings", response={201: BookingOut})
 def book_session(request: HttpRequest, session_id: UUID, payload: BookingIn) -> Any:
     user = request_user(request)
-    session = queries.get_session_for_user(user, session_id, Cap.BOOK_SESSIONS, facilitators=False)
+    session = queries.get_session_for_user(
+        user, session_id, Cap.BOOK_SESSIONS, facilitators=False, related=("program", "session_type")
+    )
     key = payload.idempotency_key or request.headers.get("Idempotency-Key") or None
     booking = _book(user, session, payload.episode, key, Booking.Source.STAFF)
     return Status(201, _booking_out(booking))

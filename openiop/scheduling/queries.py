@@ -54,14 +54,23 @@ def sessions_between(user: User, start: date, end: date) -> QuerySet[Session]:
 
 
 def get_session_for_user(
-    user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_CENSUS, *, facilitators: bool = True
+    user: User,
+    public_id: UUID | str,
+    cap: Cap = Cap.VIEW_CENSUS,
+    *,
+    facilitators: bool = True,
+    related: tuple[str, ...] | None = None,
 ) -> Session:
     """The one session lookup: ``cap`` first (403), then 404 outside the user's programs. Callers pass what they
     need: VIEW_CENSUS for the session page, VIEW_PATIENTS for a roster, RECORD_ATTENDANCE to check in, BOOK_SESSIONS
     to book. Loads what the session page shows, facilitators included unless ``facilitators=False`` (a write that
-    never shows them saves the query)."""
+    never shows them saves the query). ``related`` narrows the joined rows to what the caller reads: a booking
+    reads the program and the session type only, and compiling the page's six joins cost it a sixth of its time."""
     require(user, cap)
-    sessions = sessions_for_user(user).select_related("program__site")
+    if related is None:
+        sessions = sessions_for_user(user).select_related("program__site")
+    else:
+        sessions = Session.objects.filter(program_id__in=program_ids_for(user)).select_related(*related)
     if facilitators:
         ordered = Prefetch("facilitators", queryset=User.objects.order_by("last_name", "first_name"))
         sessions = sessions.prefetch_related(ordered)
