@@ -6,8 +6,7 @@ calls carry ``Authorization: Session base64(user:user id:session)``; a model met
 the method's arguments and the context as its params. An application error is an ``"error"`` member in a 200 answer.
 
 Nothing of GNU Health is vendored or installed here: the bench measures a server someone else runs, and says so
-when none answers. Written from Tryton's public protocol description; untested against a live server (see
-bench/README.md).
+when none answers. Checked against GNU Health 5.0.6 on trytond 7.0 (bench/README.md says how to start one).
 """
 
 from __future__ import annotations
@@ -126,6 +125,7 @@ def probe(peer: Peer) -> str:
 @dataclass(frozen=True)
 class PeerContext:
     patient_ids: list[int]
+    professional_ids: list[int]
 
 
 def prepare(peer: Peer) -> PeerContext:
@@ -135,13 +135,23 @@ def prepare(peer: Peer) -> PeerContext:
     ids = session.rpc("model.gnuhealth.patient.search", [[], 0, 200, None, {}])
     if not ids:
         raise PeerError("GNU Health has no patients to make appointments for")
-    return PeerContext(patient_ids=[int(i) for i in ids])
+    professionals = session.rpc("model.gnuhealth.healthprofessional.search", [[], 0, 50, None, {}])
+    if not professionals:
+        raise PeerError("GNU Health has no health professionals to book with")
+    return PeerContext(patient_ids=[int(i) for i in ids], professional_ids=[int(i) for i in professionals])
 
 
 def appointment_request(peer: Peer, context: PeerContext, rng: random.Random) -> Request:
     """One ``gnuhealth.appointment`` create: a patient and a date in the coming weeks, as a front desk would book."""
     when = datetime(2030, 1, 7, 8, 0, tzinfo=UTC) + timedelta(minutes=15 * rng.randrange(0, 4 * 24 * 60))
-    values = {"patient": rng.choice(context.patient_ids), "appointment_date": tryton_value(when)}
+    # A confirmed appointment with a professional, the values the Tryton client sends after its defaults (GNU
+    # Health's create reads ``state`` from the values, so a bare create without it is refused).
+    values = {
+        "patient": rng.choice(context.patient_ids),
+        "healthprof": rng.choice(context.professional_ids),
+        "appointment_date": tryton_value(when),
+        "state": "confirmed",
+    }
     return json_rpc(f"/{peer.database}/", f"model.{APPOINTMENT_MODEL}.create", [[values], {}])
 
 
