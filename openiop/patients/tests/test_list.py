@@ -268,6 +268,17 @@ def test_list_is_paginated_and_a_search_is_posted_and_paged_by_a_token(client, c
     assert "P26" in found_second and "Person" not in found_second
 
 
+def test_the_same_search_posted_again_keeps_its_token_and_writes_no_session(client, clinic, patient):
+    login(client, clinic.director)
+    first = client.post(LIST, {"q": "rivera"})["Location"]
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.post(LIST, {"q": "rivera"})["Location"]
+    assert again == first
+    assert not [q for q in ctx.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]]
+    assert client.post(LIST, {"q": "jordan"})["Location"] != first  # other criteria, another token
+    assert "Rivera" in _names(client.get(first))
+
+
 def test_a_search_url_means_nothing_in_another_session_or_with_old_query_parameters(client, clinic, patient):
     login(client, clinic.director)
     url = client.post(LIST, {"q": "nobody"})["Location"]
