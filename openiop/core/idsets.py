@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import BooleanField, Expression, F, QuerySet, Subquery
@@ -22,13 +23,13 @@ class InIdSet(Expression):
 
     def __init__(self, column: str, queryset: QuerySet[Any]) -> None:
         super().__init__()
-        self.column = F(column)
-        self.subquery = Subquery(queryset)
+        self.column: Any = F(column)
+        self.subquery: Any = Subquery(queryset)
 
     def get_source_expressions(self) -> list[Any]:
         return [self.column, self.subquery]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         self.column, self.subquery = exprs
 
     def resolve_expression(self, *args: Any, **kwargs: Any) -> Any:

@@ -25,12 +25,12 @@ class LookaheadPaginator(Paginator):
             bottom = (number - 1) * self.per_page
             rows = list(self.object_list[bottom : bottom + self.per_page + 1])
             if len(rows) > self.per_page:
-                return self._get_page(rows[: self.per_page], number, self)
+                return Page(rows[: self.per_page], number, self)
             if rows or number == 1:
                 # The last page: the count is what came before it and what it holds (a cached_property, so set it).
                 self.__dict__["count"] = bottom + len(rows)
                 if rows or self.allow_empty_first_page:
-                    return self._get_page(rows, number, self)
+                    return Page(rows, number, self)
         # Below 1 or past the end (a stale link): the last page, as Paginator.get_page answers.
         return self.page(self.num_pages)
 

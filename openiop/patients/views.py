@@ -174,7 +174,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
     # The page first, the count only when the page does not tell it (a search that fits one page: no COUNT).
     page = LookaheadPaginator(patients, LIST_PAGE_SIZE).get_page(page_number)
-    rows = [PatientRow(p, current_episode(p.visible_episodes)) for p in page]  # type: ignore[attr-defined]
+    rows = [PatientRow(p, current_episode(p.visible_episodes)) for p in page]
     for annotator in registry.patient_list_annotators:
         annotator.annotate(user, [r.patient for r in rows])
     searched = bool(criteria.get("q") or criteria.get("dob"))
