@@ -32,12 +32,17 @@ _TOTP_SHAPE = re.compile(r"^\d{6}$")
 _SEPARATORS = re.compile(r"[\s-]+")
 
 
+# The answer of has_confirmed_device, kept on the user object for the request: loaded with the session's user by
+# openiop.accounts.backends.UserBackend, or read on first use.
+HAS_TOTP_ATTR = "_openiop_has_totp"
+
+
 def has_confirmed_device(user: Any) -> bool:
     """Whether the user has a working authenticator app (cached on the user object for the request)."""
-    cached = getattr(user, "_openiop_has_totp", None)
+    cached = getattr(user, HAS_TOTP_ATTR, None)
     if cached is None:
         cached = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-        user._openiop_has_totp = cached
+        setattr(user, HAS_TOTP_ATTR, cached)
     return bool(cached)
 
 

@@ -24,6 +24,11 @@ __all__ = [
 ]
 
 IDLE_KEY = "openiop_last_activity"
+# The last-activity time is written when it has moved by at least this much, not on every request: a request that
+# changes nothing else then saves no session (one UPDATE and its savepoint fewer). The idle check compares against the
+# stored time, which is at most this far behind the real last request, so a session can end up to this much EARLY,
+# never late (docs/operations.md, SESSION_IDLE_TIMEOUT_MINUTES).
+IDLE_WRITE_SECONDS = 60
 START_KEY = "openiop_session_started"
 # Set on the request when the middleware ends a session, so the logout is audited once (as SESSION_EXPIRED).
 EXPIRED_ATTR = "openiop_session_expired"
@@ -86,7 +91,8 @@ class SessionTimeoutMiddleware:
                 return _redirect(request, f"{login_url}?expired={reason}")
             if started is None:
                 request.session[START_KEY] = now
-            request.session[IDLE_KEY] = now
+            if last is None or now - last >= IDLE_WRITE_SECONDS:
+                request.session[IDLE_KEY] = now
         return self.get_response(request)
 
 

@@ -67,3 +67,15 @@ class TimeInput(forms.TimeInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%H:%M")
+
+
+class ReadOnceChoiceIterator(forms.models.ModelChoiceIterator):
+    """A model choice field's options read from its queryset's result cache: one query however often the options are
+    listed (a view that looks at the choices, a template that renders the select), where Django's iterator runs the
+    query each time. Set as ``field.iterator``; for a queryset that does not change during the request."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:  # evaluated once, then served from the queryset's cache
+            yield self.choice(obj)

@@ -18,11 +18,18 @@ _SESSION_KEY = "openiop_searches"
 
 
 def remember(request: HttpRequest, kind: str, data: Mapping[str, Any], fields: Iterable[str]) -> str:
-    """Store the posted ``fields`` of ``data`` (raw strings, re-validated on recall) and return their token."""
-    token = secrets.token_urlsafe(9)
+    """Store the posted ``fields`` of ``data`` (raw strings, re-validated on recall) and return their token.
+
+    The same criteria posted again (the live search re-posts as the user types and deletes) get the token they already
+    have, and the session is not written."""
     searches: dict[str, dict[str, Any]] = request.session.get(_SESSION_KEY, {})
     entries = searches.get(kind, {})
-    entries[token] = {name: data.get(name, "") for name in fields}
+    entry = {name: data.get(name, "") for name in fields}
+    for token, kept in entries.items():
+        if kept == entry:
+            return token
+    token = secrets.token_urlsafe(9)
+    entries[token] = entry
     searches[kind] = dict(list(entries.items())[-KEPT:])  # dicts keep insertion order: the newest last
     request.session[_SESSION_KEY] = searches
     return token

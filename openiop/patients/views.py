@@ -32,6 +32,7 @@ from openiop.core import audit, registry, searches
 from openiop.core.forms import add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
+from openiop.core.paging import LookaheadPaginator
 from openiop.core.permissions import program_ids_for, staff_view
 from openiop.core.registry import ChartTab
 from openiop.core.roles import Cap
@@ -171,8 +172,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         status=criteria.get("status") or "",
         include_inactive=bool(criteria.get("inactive")),
     )
-    page = Paginator(patients, LIST_PAGE_SIZE).get_page(page_number)
-    rows = [PatientRow(p, current_episode(p.visible_episodes)) for p in page]  # type: ignore[attr-defined]
+    # The page first, the count only when the page does not tell it (a search that fits one page: no COUNT).
+    page = LookaheadPaginator(patients, LIST_PAGE_SIZE).get_page(page_number)
+    rows = [PatientRow(p, current_episode(p.visible_episodes)) for p in page]
     for annotator in registry.patient_list_annotators:
         annotator.annotate(user, [r.patient for r in rows])
     searched = bool(criteria.get("q") or criteria.get("dob"))

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from openiop.accounts.http import request_user
 from openiop.accounts.models import User
 from openiop.core import audit
-from openiop.core.forms import DateInput, StyledFormMixin, add_action_errors
+from openiop.core.forms import DateInput, ReadOnceChoiceIterator, StyledFormMixin, add_action_errors
 from openiop.core.htmx import is_htmx
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, staff_view
@@ -76,6 +76,10 @@ class CalendarFilterForm(StyledFormMixin, forms.Form):
         fields["facilitator"].label_from_instance = lambda u: u.display_name
         fields["track"].queryset = cal.tracks_for_user(user)
         fields["track"].label_from_instance = lambda t: f"{t.program.name} · {t.name}"
+        # The view reads the sites to pick a default and the template renders every select: read each list once.
+        for name in ("site", "room", "facilitator", "track"):
+            fields[name].iterator = ReadOnceChoiceIterator
+            fields[name].widget.choices = fields[name].choices  # the widget took Django's iterator with the queryset
 
 
 def _calendar(request: HttpRequest, view: str) -> HttpResponse:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from openiop.accounts import middleware
@@ -102,3 +104,35 @@ def test_api_request_on_an_expired_session_gets_401(client, clinic, limits):
     response = client.get("/api/v1/patients")
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
+
+
+def _session_writes(queries) -> int:
+    return sum(1 for q in queries.captured_queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"])
+
+
+def test_the_activity_clock_is_written_at_most_once_a_minute(client, clinic, limits, monkeypatch):
+    login(client, clinic.frontdesk)
+    stored = client.session[IDLE_KEY]
+    now = stored + 59
+    monkeypatch.setattr(middleware.time, "time", lambda: now)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(PAGE).status_code == 200
+    assert _session_writes(queries) == 0  # nothing in the session changed: it is not saved at all
+    assert client.session[IDLE_KEY] == stored
+    now = stored + 60
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(PAGE).status_code == 200
+    assert _session_writes(queries) == 1
+    assert client.session[IDLE_KEY] == stored + 60
+
+
+def test_the_idle_limit_counts_from_the_stored_time_so_a_session_ends_early_never_late(
+    client, clinic, limits, monkeypatch
+):
+    login(client, clinic.frontdesk)
+    stored = client.session[IDLE_KEY]
+    now = stored + 50
+    monkeypatch.setattr(middleware.time, "time", lambda: now)
+    assert client.get(PAGE).status_code == 200  # activity, but the clock stays at `stored`
+    now = stored + 15 * 60 + 1  # 14 min 11 s after the last request, 15 min 1 s after the stored time
+    assert client.get(PAGE)["Location"] == f"{LOGIN_URL}?expired=1"
