@@ -19,6 +19,13 @@ pytestmark = pytest.mark.django_db
 URL = reverse("attendance:today")
 
 
+def _started(program, minutes_ago: int = 10) -> int:
+    """``minutes_ago``, or fewer in the program's first minutes of the day: a session "running now" must have started
+    today, local time, or the page rightly files it under yesterday (the tests failed from 00:00 to 00:20 locally)."""
+    now = timezone.localtime(timezone.now(), program.tz())
+    return min(minutes_ago, now.hour * 60 + now.minute)
+
+
 @pytest.mark.parametrize(
     ("who", "expected"),
     [
@@ -41,7 +48,7 @@ def test_anonymous_users_are_sent_to_sign_in(client):
 
 
 def test_today_counts_booked_checked_in_absent_and_not_yet_recorded(client, clinic):
-    session = running_session(clinic.mh, minutes_ago=20, title="Skills now")
+    session = running_session(clinic.mh, minutes_ago=_started(clinic.mh, 20), title="Skills now")
     a, b, c, _d = book_people(clinic, session, 4)
     do_check_in(session, a.patient, acting_user=clinic.frontdesk, status="present")
     do_check_in(session, b.patient, acting_user=clinic.frontdesk, status="late")
@@ -61,7 +68,7 @@ def test_today_counts_booked_checked_in_absent_and_not_yet_recorded(client, clin
 
 
 def test_htmx_polling_gets_only_the_body(client, clinic):
-    running_session(clinic.mh, title="Skills now")
+    running_session(clinic.mh, minutes_ago=_started(clinic.mh), title="Skills now")
     client.force_login(clinic.clinician)
     response = client.get(URL, HTTP_HX_REQUEST="true")
     body = response.content.decode()
@@ -71,8 +78,8 @@ def test_htmx_polling_gets_only_the_body(client, clinic):
 
 
 def test_other_programs_sessions_are_not_shown(client, clinic):
-    running_session(clinic.mh, title="Adult group")
-    running_session(clinic.teen, title="Teen group")
+    running_session(clinic.mh, minutes_ago=_started(clinic.mh), title="Adult group")
+    running_session(clinic.teen, minutes_ago=_started(clinic.teen), title="Teen group")
     client.force_login(clinic.outsider)
     body = client.get(URL).content.decode()
     assert "Teen group" in body and "Adult group" not in body
@@ -90,14 +97,14 @@ def test_each_program_uses_its_own_local_today(client, clinic):
 
 
 def test_auditors_see_the_roster_link_but_not_take_attendance(client, clinic):
-    running_session(clinic.mh, title="Skills now")
+    running_session(clinic.mh, minutes_ago=_started(clinic.mh), title="Skills now")
     client.force_login(clinic.auditor)
     body = client.get(URL).content.decode()
     assert ">Roster<" in body and "Take attendance" not in body
 
 
 def _today_queries(client, clinic, sessions: int) -> int:
-    start = timezone.now() - timedelta(minutes=5)
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=_started(clinic.su, 5))
     for index in range(sessions):
         session = session_at(clinic.su, start + timedelta(minutes=index), minutes=30, title=f"S{sessions}-{index}")
         for booking in book_people(clinic, session, 2, prefix=f"T{sessions}{index}"):
