@@ -278,9 +278,9 @@ def decide_pending(
 
 @contextmanager
 def decided_on_exit() -> Iterator[None]:
-    """Check-ins and corrections inside the block leave their days pending without queuing a task each; leaving the
-    block decides them all, in the caller's transaction. For replays of many check-ins at once (the demo's
-    history), which would otherwise queue a task for every one of them."""
+    """Check-ins and corrections inside the block leave their days pending without queuing a task; leaving the
+    block decides them, in the caller's transaction. For replays of many check-ins in one transaction (the demo's
+    history, each check-in in a block of its own), which would otherwise queue a task for every one at its commit."""
     held: set[tuple[int, date]] = set()
     token = _held.set(held)
     try:
