@@ -9,14 +9,11 @@ test's transaction), which is what a lost task looks like to them.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks.signals import task_finished
@@ -31,6 +28,7 @@ from openiop.core.context import RequestOrigin, reset_origin, set_origin
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.jobs import builtin
 from openiop.testing.fixtures import Clinic, build_clinic
+from openiop.testing.threads import together
 
 REPETITIONS = 4
 THREADS = 4
@@ -59,20 +57,6 @@ def queued(monkeypatch) -> list[tuple[int, str]]:
     lost: list[tuple[int, str]] = []
     monkeypatch.setattr(billing_days, "_enqueue", lambda episode_id, day: lost.append((episode_id, day)))
     return lost
-
-
-def _together(calls: list[Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Any) -> Any:
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return [f.result() for f in [pool.submit(run, call) for call in calls]]
 
 
 # --- Always decided -----------------------------------------------------------------------------------------------
@@ -206,7 +190,7 @@ def test_the_same_decision_delivered_twice_or_at_once_is_made_once(committed_cli
         day.attend(3)
         assert len(queued) == 3 * (repetition + 1) and not BillableDay.objects.filter(episode=day.episode).exists()
         deliveries = [lambda d=day: tasks.decide_billable_day.enqueue(d.episode.pk, d.date.isoformat())] * THREADS
-        results = _together(deliveries)
+        results = together(deliveries)
         assert all(r.status == TaskResultStatus.SUCCESSFUL for r in results)
         assert sorted(r.return_value["decided"] for r in results) == [0] * (THREADS - 1) + [1], repetition
         decided = day.billable()
@@ -229,7 +213,7 @@ def test_a_check_in_during_its_days_decision_is_not_lost(committed_clinic, queue
         day = _medicare_day(clinic, legal_first_name=f"During{repetition}", days_ago=3 + repetition)
         do_check_in(day.sessions[0], day.patient, acting_user=clinic.clinician, status=PRESENT)
         first = queued.pop()
-        _together(
+        together(
             [
                 lambda asked=first: tasks.decide_billable_day.enqueue(*asked),
                 lambda d=day: do_check_in(d.sessions[1], d.patient, acting_user=clinic.frontdesk, status=PRESENT),
