@@ -216,10 +216,17 @@ _held: ContextVar[set[tuple[int, date]] | None] = ContextVar("openiop_billable_d
 def request_decision(episode_id: int, day: date, acting_user: User | None) -> None:
     """Leave the day pending in the caller's transaction and have it decided once that commits.
 
-    One statement: an upsert of the pending row (the unique (episode, date) index decides between two requests at
-    once; the later one's token wins). The task is queued only after the commit, so it never runs before the
-    attendance it must read is visible, and a rolled-back check-in queues nothing.
+    Two statements: the episode's lock, then an upsert of the pending row (the unique (episode, date) index decides
+    between two requests at once; the later one's token wins). The task is queued only after the commit, so it never
+    runs before the attendance it must read is visible, and a rolled-back check-in queues nothing.
     """
+    # The episode lock, taken here, before the caller's audit row locks the chain head. Without it the check-in would
+    # first touch the episode at its COMMIT (Django's foreign keys are deferred: the attendance row's and this row's
+    # checks take a share lock on the episode then) while holding the chain head, and a writer that holds the
+    # episode and waits for the chain head (a decision of this day, a booking, a discharge) would deadlock with it
+    # on PostgreSQL. So the order stays the project's: episode, pending row, chain head. NO KEY UPDATE: the row is
+    # not changed. A no-op on SQLite, where the transaction already holds the database's write lock.
+    list(EpisodeOfCare.objects.filter(pk=episode_id).select_for_update(no_key=True).values_list("pk", flat=True))
     PendingBillableDay.objects.bulk_create(
         [
             PendingBillableDay(

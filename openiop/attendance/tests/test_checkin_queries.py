@@ -3,9 +3,10 @@
 Counted through the test client as the tablet sends a tap (HTMX POST, status only), inside the test's transaction
 (so the action's transaction shows as a SAVEPOINT pair). What one first check-in costs, in order: the login
 session, the user, the MFA device check, the user's programs; the session; the person's booking and record; the
-action's seat with its session (one read) and record lock; the insert (savepoint); billing's pending-day upsert (the
-day is decided after the commit); the check-in's audit row; the notes receiver's look for a group note of the session
-(a first attendance only); and the login session's idle timestamp (savepoint, update). After the commit, the queued
+action's seat with its session (one read) and record lock; the insert (savepoint); billing's episode lock and
+pending-day upsert (the day is decided after the commit); the check-in's audit row; the notes receiver's look for a
+group note of the session (a first attendance only); and the login session's idle timestamp (savepoint, update).
+After the commit, the queued
 decision (run inline by the tests' task backend): the episode lock (the payer kind on the day read with it), the
 pending row, the day's records, payer rule, its billable day (read, pending row deleted, insert, audit row: chain
 head lock, insert, head update). bench/README.md lists them.
@@ -29,10 +30,10 @@ from openiop.worklist.models import WorkTask
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-FIRST_CHECK_IN = 22  # 21 + the notes receiver's group-note lookup (a person's first attendance on the session)
-CHANGE = 21
-CHECK_IN_RAISING_A_TASK = 37
-ACTION_FIRST_CHECK_IN = 12  # do_check_in alone, as the API and the demo call it
+FIRST_CHECK_IN = 23  # 22 + the notes receiver's group-note lookup (a person's first attendance on the session)
+CHANGE = 22
+CHECK_IN_RAISING_A_TASK = 38
+ACTION_FIRST_CHECK_IN = 13  # do_check_in alone, as the API and the demo call it
 DECISION_AFTER_COMMIT = 10  # the queued billable-day decision, outside the tap's transaction
 ROSTER_PAGE = 14
 
