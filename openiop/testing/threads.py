@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
-def together(calls: list[Callable[[], Any]]) -> list[Any]:
+def together(calls: Sequence[Callable[..., Any]]) -> list[Any]:
     """Each call in a thread of its own, released at once by a barrier; their results in order (an exception in any
     is raised here). Each thread closes its connection, so the test database can be dropped afterwards."""
     from django.db import connection
 
     barrier = threading.Barrier(len(calls))
 
-    def run(call: Callable[[], Any]) -> Any:
+    def run(call: Callable[..., Any]) -> Any:
         try:
             barrier.wait(timeout=30)
             return call()
