@@ -14,8 +14,9 @@ loser hits the (session, patient) unique constraint, reads the winner's row unde
 own tap to it as an ordinary change (so the later tap wins and the earlier one is kept as a version), exactly
 as if the two taps had come one after the other.
 
-Lock order in every action here: attendance row -> whatever ``attendance_recorded`` handlers lock (worklist
-tasks, billable days) -> the audit chain head, last, as the booking actions do.
+Lock order in every action here: attendance row -> whatever ``attendance_recorded`` handlers lock (the episode, the
+absence policy's worklist tasks, billing's pending-day row) -> the audit chain head, last, as the booking
+actions do. The billable day's own decision comes after the commit, in that order too (billing/days.py).
 """
 
 from __future__ import annotations

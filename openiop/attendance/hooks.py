@@ -1,6 +1,7 @@
 """``attendance_recorded`` is emitted inside the transaction that creates or corrects an attendance record, so what
 handles it (the absence policy in worklist, billable days in billing, late group-note parts in notes) commits or
-rolls back with the record; a handler's exception fails the check-in.
+rolls back with the record; a handler's exception fails the check-in. Billing writes only that the day needs
+deciding here, and decides it after the commit (``billing.days.request_decision``).
 
 It is a ``core.hooks.Hook`` (ordered, synchronous, refused outside a transaction), emitted explicitly by
 ``actions._create`` and ``actions._change``; apps above attendance register from their ``AppConfig.ready()``. The

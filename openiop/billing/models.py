@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -83,3 +84,29 @@ class BillableDay(BaseModel):
 
     def __str__(self) -> str:
         return f"billable day {self.date}"
+
+
+class PendingBillableDay(models.Model):
+    """A day an attendance change asked to have decided, not decided yet (``days.request_decision``).
+
+    Written in the transaction of the check-in or correction, so it commits with the attendance (and a crash after
+    that commit loses nothing: the sweep decides what its task did not); deleted in the transaction that stores the
+    decision. ``token`` is new on every request, so a decision deletes the row only if no change asked again after
+    it read the day's attendance. Who asked last and from which request go on the decision's audit row.
+    """
+
+    # No index of its own: the unique (episode, date) index starts with it.
+    episode = models.ForeignKey("patients.EpisodeOfCare", on_delete=models.CASCADE, db_index=False, related_name="+")
+    date = models.DateField(help_text="Program-local service date.")
+    token = models.UUIDField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    request_id = models.CharField(max_length=32, blank=True)
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["episode", "date"], name="pending_billable_day_one_per_day")]
+
+    def __str__(self) -> str:
+        return f"pending billable day {self.date}"

@@ -1,6 +1,7 @@
 """Access-checked reads of billing: the role check first (403), then the user's organization and programs (404).
 
 - Billable days: VIEW_BILLING, in the user's own programs. They name patients, so lists write PATIENTS_LISTED.
+  A list first decides the days of its range still pending (``days.decide_pending``): the one write a read makes.
 - Payer rules (configuration, not patient data): read with VIEW_BILLING, MANAGE_BILLING or MANAGE_PROGRAMS; the
   organization-wide rules and the rules of the reader's programs. Writing a program's rule needs MANAGE_BILLING
   (billing staff, for their programs) or MANAGE_PROGRAMS (directors, for the programs they manage); an
@@ -19,6 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from openiop.accounts.models import User
+from openiop.billing.days import decide_pending
 from openiop.billing.models import BillableDay, PayerRule
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
@@ -50,10 +52,15 @@ def billable_days(
     patient_id: UUID | None = None,
     billable_only: bool = False,
 ) -> QuerySet[BillableDay]:
-    """One program's patient-days in a date range (inclusive), in date then name order, with their rule."""
+    """One program's patient-days in a date range (inclusive), in date then name order, with their rule.
+
+    The days of the range still pending (asked for by a check-in whose queued decision has not run yet, or was
+    lost) are decided first, so the page, the export and the API never show a day without its latest attendance
+    (one query when none is)."""
     require(user, Cap.VIEW_BILLING)
     if program.pk not in program_ids_for(user):
         raise PermissionDenied  # callers look the program up with get_billing_program (404) first
+    decide_pending(program=program, since=date_from, until=date_to)
     qs = BillableDay.objects.filter(program=program, date__gte=date_from, date__lte=date_to)
     if patient_id is not None:
         qs = qs.filter(patient__public_id=patient_id)

@@ -28,6 +28,7 @@ from django.db import transaction
 from openiop.accounts.models import User
 from openiop.attendance.actions import do_check_in, do_correct_attendance
 from openiop.attendance.models import AttendanceRecord
+from openiop.billing.days import decided_on_exit
 from openiop.core.clock import Timeline
 from openiop.demo.clinic import SEED, DemoClinic, PlannedPatient, local_moment, plan_demo_clinic
 from openiop.demo.scheduling import HISTORY_WEEKS, WEEKS, DemoCalendar, monday_of
@@ -156,7 +157,12 @@ class DemoHistory:
                 participation = _participation(key, day, block)
                 if participation:
                     fields["participation"] = participation
-            record = do_check_in(session, patient, acting_user=self.staff["frontdesk"], status=mark.status, **fields)
+            # Its billable day decided right after it, as a worker would, without a task queued for each of the
+            # replay's thousands of check-ins (the replay commits once, at its end).
+            with decided_on_exit():
+                record = do_check_in(
+                    session, patient, acting_user=self.staff["frontdesk"], status=mark.status, **fields
+                )
             self.counts.checked_in += 1
             if mark.correction is not None:
                 when = local_moment(day + timedelta(days=1), CORRECTED_AT, session.program.time_zone)
@@ -167,7 +173,8 @@ class DemoHistory:
     def _correct(self, record: AttendanceRecord, reason: str, changes: dict[str, Any]) -> None:
         episode = EpisodeOfCare.objects.select_related("primary_clinician").get(pk=record.episode_id)
         corrector = episode.primary_clinician or self.staff["director"]
-        do_correct_attendance(record, acting_user=corrector, reason=reason, **changes)
+        with decided_on_exit():
+            do_correct_attendance(record, acting_user=corrector, reason=reason, **changes)
         self.counts.corrected += 1
 
     def _work_queue(self, day: date) -> None:

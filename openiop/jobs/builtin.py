@@ -16,6 +16,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 SUMMARY_MAX = 200
+# A pending billable day younger than this still has its task on the way; older, the sweep decides it.
+PENDING_GRACE = timedelta(minutes=1)
 
 
 def _command(name: str) -> dict[str, str]:
@@ -75,6 +77,16 @@ def billable_days() -> dict[str, int]:
             evaluated += 1
             changed += int(written)
     return {"evaluated": evaluated, "changed": changed}
+
+
+def pending_billable_days() -> dict[str, int]:
+    """Decide the billable days a check-in or correction asked for over a minute ago and no task has decided yet:
+    the task was lost between the commit and the queue (a crash, the queue down) or its worker died. Decided here
+    rather than queued again, so it does not depend on the queue that lost it; a task delivered late finds nothing
+    pending and does nothing."""
+    from openiop.billing.days import decide_pending
+
+    return {"decided": decide_pending(older_than=PENDING_GRACE)}
 
 
 class AuditChainBroken(Exception):

@@ -161,8 +161,9 @@ def _daily_start(day: Any, tz: ZoneInfo) -> datetime:
 MINUTE = timedelta(minutes=1)
 
 # The jobs the worker schedules. Intervals: what cannot wait (an unacknowledged safety alert, a reminder, a seat
-# offer running out) every minute; the dose watch every 15 minutes (attendance is taken through the day); note
-# deadlines hourly (crisis notes are due in hours); the rest once a day, early, before the clinic opens.
+# offer running out, a billable day whose queued decision was lost) every minute; the dose watch every 15 minutes
+# (attendance is taken through the day); note deadlines hourly (crisis notes are due in hours); the rest once a day,
+# early, before the clinic opens.
 DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
         "escalate_alerts",
@@ -182,6 +183,13 @@ DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
         "expire_offers",
         "openiop.jobs.builtin.expire_offers",
         "Withdraw waitlist seat offers past their deadline and offer the seat to the next person",
+        every=MINUTE,
+        max_attempts=1,
+    ),
+    PeriodicJob(
+        "pending_billable_days",
+        "openiop.jobs.builtin.pending_billable_days",
+        "Decide the billable days whose queued decision has not run a minute after the check-in (a lost task)",
         every=MINUTE,
         max_attempts=1,
     ),

@@ -4,10 +4,12 @@ Counted through the test client as the tablet sends a tap (HTMX POST, status onl
 (so the action's transaction shows as a SAVEPOINT pair). What one first check-in costs, in order: the login
 session, the user (with the MFA gate's device check in the same statement), the user's programs; the session; the
 person's booking and record; the action's seat with its session (one read) and record lock; the insert (savepoint);
-billing's episode lock (the payer kind on the day read with it), the day's records, payer rule, its billable day (read,
-insert, audit row: chain head lock, insert, head update); the check-in's audit row; the notes receiver's look for a
-group note of the session (a first attendance only). The login session is not saved: its idle timestamp moved by less
-than a minute (openiop.accounts.middleware.IDLE_WRITE_SECONDS). bench/README.md lists them.
+billing's episode lock and pending-day upsert (the day is decided after the commit); the check-in's audit row; the
+notes receiver's look for a group note of the session (a first attendance only). The login session is not saved: its
+idle timestamp moved by less than a minute (openiop.accounts.middleware.IDLE_WRITE_SECONDS). After the commit, the
+queued decision (run inline by the tests' task backend): the episode lock (the payer kind on the day read with it),
+the pending row, the day's records, payer rule, its billable day (read, pending row deleted, insert, audit row: chain
+head lock, insert, head update). bench/README.md lists them.
 If a change makes one of these cheaper, lower the number; never raise it without saying why in the commit.
 """
 
@@ -21,16 +23,18 @@ from django.urls import reverse
 from openiop.attendance.actions import do_check_in
 from openiop.attendance.models import AttendanceRecord
 from openiop.attendance.tests.rosters import book_people, running_session
+from openiop.billing.models import BillableDay
 from openiop.testing.scheduling import make_booking
 from openiop.worklist.models import WorkTask
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-FIRST_CHECK_IN = 25  # 24 + the notes receiver's group-note lookup (a person's first attendance on the session)
-CHANGE = 24
-CHECK_IN_RAISING_A_TASK = 40
-ACTION_FIRST_CHECK_IN = 19  # do_check_in alone, as the API and the demo call it
+FIRST_CHECK_IN = 19  # 18 + the notes receiver's group-note lookup (a person's first attendance on the session)
+CHANGE = 18
+CHECK_IN_RAISING_A_TASK = 34
+ACTION_FIRST_CHECK_IN = 13  # do_check_in alone, as the API and the demo call it
+DECISION_AFTER_COMMIT = 10  # the queued billable-day decision, outside the tap's transaction
 ROSTER_PAGE = 10
 
 
@@ -66,6 +70,18 @@ def test_a_first_check_in_through_the_action(tablet, clinic):
         do_check_in(session, bookings[2].patient, acting_user=clinic.frontdesk, status="present")
     print("\n".join(f"{i}. {q['sql'][:160]}" for i, q in enumerate(queries.captured_queries, 1)))
     assert len(queries) == ACTION_FIRST_CHECK_IN
+
+
+def test_the_billable_day_decided_after_the_commit(tablet, clinic, django_capture_on_commit_callbacks):
+    _, session, bookings = tablet
+    with django_capture_on_commit_callbacks() as arranged:
+        do_check_in(session, bookings[1].patient, acting_user=clinic.frontdesk, status="present")
+    assert len(arranged) == 1  # the decision's task, queued once the check-in commits
+    with CaptureQueriesContext(connection) as queries:
+        arranged[0]()
+    print("\n".join(f"{i}. {q['sql'][:160]}" for i, q in enumerate(queries.captured_queries, 1)))
+    assert len(queries) == DECISION_AFTER_COMMIT
+    assert BillableDay.objects.filter(episode=bookings[1].episode).count() == 1
 
 
 def test_a_change_during_check_in(tablet, clinic):

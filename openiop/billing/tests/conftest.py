@@ -1,4 +1,9 @@
-"""Hand-worked days: one person, a day of 55-minute sessions, payer rules made through the real actions."""
+"""Hand-worked days: one person, a day of 55-minute sessions, payer rules made through the real actions.
+
+A check-in's billable day is decided after its commit (a queued task); a test's own transaction never commits, so
+``committed()`` runs what the check-ins arranged for after the commit, as a real one would (the tests' task backend
+runs the queued decision inline).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
 from openiop.attendance.actions import do_check_in, do_correct_attendance
@@ -49,16 +55,24 @@ class Day:
 
     def attend(self, count: int, **fields: Any) -> None:
         for session in self.sessions[:count]:
-            do_check_in(session, self.patient, acting_user=self.clinic.clinician, status=PRESENT, **fields)
+            with committed():
+                do_check_in(session, self.patient, acting_user=self.clinic.clinician, status=PRESENT, **fields)
 
     def correct(self, index: int, status: str, **fields: Any) -> AttendanceRecord:
         record = AttendanceRecord.objects.get(session=self.sessions[index], patient=self.patient)
-        return do_correct_attendance(
-            record, acting_user=self.clinic.clinician, reason="Left before the group began", status=status, **fields
-        )
+        with committed():
+            return do_correct_attendance(
+                record, acting_user=self.clinic.clinician, reason="Left before the group began", status=status, **fields
+            )
 
     def billable(self) -> BillableDay:
         return BillableDay.objects.get(episode=self.episode, date=self.date)
+
+
+def committed() -> Any:
+    """Run the block's on-commit callbacks at its end (and those they arrange), as the commit of a real check-in
+    would: here, the queued decision of its billable day."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
 
 
 def local_day(program: Program, days_ago: int) -> date:

@@ -1,4 +1,5 @@
-"""Billable days on hand-worked days, decided on every check-in and correction through the real actions."""
+"""Billable days on hand-worked days, decided after every check-in and correction through the real actions (each
+committed: see ``conftest.committed``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.core.management import call_command
 from openiop.attendance.actions import do_check_in
 from openiop.billing.days import day_bounds, evaluate_day
 from openiop.billing.models import BillableDay
-from openiop.billing.tests.conftest import LATE, UNEXCUSED, add_coverage, local_day, make_day, rule
+from openiop.billing.tests.conftest import LATE, UNEXCUSED, add_coverage, committed, local_day, make_day, rule
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.testing.scheduling import make_booking, make_session
 
@@ -63,7 +64,8 @@ def test_without_coverage_the_organization_default_rule_decides(clinic, rules):
     assert decided.payer_kind == ""
     assert not decided.is_billable
     assert decided.reason == "3 services, 165 min: Commercial psychiatric IOP needs 180 min"
-    do_check_in(day.sessions[3], day.patient, acting_user=clinic.clinician, status="present")
+    with committed():
+        do_check_in(day.sessions[3], day.patient, acting_user=clinic.clinician, status="present")
     decided.refresh_from_db()
     assert (decided.is_billable, decided.tier, decided.minutes_attended) == (True, Tier.STANDARD, 220)
     assert decided.reason == "4 services, 220 min: meets Commercial psychiatric IOP (3 services, 180 min)"
@@ -84,7 +86,8 @@ def test_a_session_under_the_per_service_minimum_is_no_service(clinic):
     day = make_day(clinic)
     add_coverage(day.patient, "medicare")
     day.attend(2)
-    do_check_in(day.sessions[2], day.patient, acting_user=clinic.clinician, status=LATE, late_minutes=30)
+    with committed():
+        do_check_in(day.sessions[2], day.patient, acting_user=clinic.clinician, status=LATE, late_minutes=30)
     decided = day.billable()
     assert (decided.is_billable, decided.service_count, decided.minutes_attended) == (False, 2, 110)
     assert decided.reason == "2 services, 110 min: Medicare IOP needs 3 services (1 session under 30 min not counted)"

@@ -203,6 +203,7 @@ def test_the_builtin_jobs_run_on_an_empty_clinic():
     assert builtin.schedule_measures() == {"due": 0, "expired": 0}
     assert builtin.plan_deadlines()["plans_created"] == 0
     assert builtin.billable_days() == {"evaluated": 0, "changed": 0}
+    assert builtin.pending_billable_days() == {"decided": 0}
     assert builtin.audit_verify()["rows"] >= 0
     assert builtin.audit_anchor() == {"anchored_index": 0}  # an empty chain: nothing to anchor
     assert "0 sessions created" in builtin.extend_schedule()["summary"]

@@ -4,18 +4,16 @@ up counting both sessions. Real threads and connections, on SQLite and on Postgr
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time
 
 import pytest
-from django.db import connection
 
 from openiop.attendance.actions import do_check_in
 from openiop.billing.actions import do_create_payer_rule
 from openiop.billing.models import BillableDay
 from openiop.testing.fixtures import build_clinic
 from openiop.testing.scheduling import make_booking, make_session
+from openiop.testing.threads import together
 from openiop.worklist.models import WorkTask
 from openiop.worklist.tests.conftest import PRESENT, UNEXCUSED, local_day, person_with_sessions
 
@@ -24,22 +22,7 @@ REPETITIONS = 5
 
 
 def _check_in_together(sessions, patient, user, status):
-    return _together([lambda s=s: do_check_in(s, patient, acting_user=user, status=status) for s in sessions])
-
-
-def _together(calls):
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        futures = [pool.submit(run, call) for call in calls]
-        return [f.result() for f in futures]
+    return together([lambda s=s: do_check_in(s, patient, acting_user=user, status=status) for s in sessions])
 
 
 def test_two_misses_recorded_at_once_raise_exactly_one_outreach_task():
