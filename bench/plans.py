@@ -26,7 +26,9 @@ from bench.paths import BenchPath, Context
 
 # A sequential scan of these grows with the organization's history, whoever asks: flagged.
 FLAGGED_TABLES = ("patients_patient", "scheduling_booking")
-LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The backend the real login stores in the session (accounts.backends.UserBackend): a session naming a backend the
+# settings do not list is anonymous, and every page would answer with a redirect to the login.
+LOGIN_BACKEND = "openiop.accounts.backends.UserBackend"
 
 
 @dataclass
