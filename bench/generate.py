@@ -983,25 +983,14 @@ def live_pools(need: int = LIVE_POOL, seed: int = 1) -> LivePools:
 
 
 def _live_types(program: Program) -> tuple[SessionType, SessionType]:
-    checkin, _ = SessionType.objects.get_or_create(
-        program=program,
-        name=CHECKIN_TYPE,
-        defaults={
-            "kind": Kind.PROCESS_GROUP,
-            "service_kind": Service.GROUP_PSYCHOTHERAPY,
-            "default_duration_minutes": CHECKIN_MINUTES,
-        },
-    )
-    slot, _ = SessionType.objects.get_or_create(
-        program=program,
-        name=SLOT_TYPE,
-        defaults={
-            "kind": Kind.EDUCATION,
-            "service_kind": Service.PSYCHOEDUCATION,
-            "default_duration_minutes": SLOT_MINUTES,
-        },
-    )
+    checkin = _live_type(program, CHECKIN_TYPE, Kind.PROCESS_GROUP, Service.GROUP_PSYCHOTHERAPY, CHECKIN_MINUTES)
+    slot = _live_type(program, SLOT_TYPE, Kind.EDUCATION, Service.PSYCHOEDUCATION, SLOT_MINUTES)
     return checkin, slot
+
+
+def _live_type(program: Program, name: str, kind: str, service: str, minutes: int) -> SessionType:
+    defaults = {"kind": kind, "service_kind": service, "default_duration_minutes": minutes}
+    return SessionType.objects.get_or_create(program=program, name=name, defaults=defaults)[0]
 
 
 def _open_sessions(kind_ids: list[int], now: datetime) -> list[Session]:
