@@ -45,6 +45,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if shared_state(item) < len(SHARED_DEMO_STATES):
             item.add_marker(pytest.mark.xdist_group("demo"))
+            # pytest-django creates only the test databases that the collected tests name, and a shared state takes
+            # db inside its fixture (after building): named last, db is still set up by that fixture, not before it.
+            if "db" not in item.fixturenames:
+                item.fixturenames.append("db")
     # Under `--dist loadgroup` one xdist worker runs all the process tests, one after another: each starts several
     # worker processes and times their kills and leases, so two such tests at once on a 2-core machine would starve
     # each other (and the worker subprocesses) into timeouts. Other tests still run beside them on the other worker.
