@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 Answers = Mapping[str, int | None]
@@ -96,6 +97,11 @@ class Item:
         return self.label or str(self.number)
 
     def option_values(self) -> frozenset[int]:
+        return self._option_values
+
+    # Read for every answer checked; an item never changes (frozen), so the set is built once.
+    @cached_property
+    def _option_values(self) -> frozenset[int]:
         return frozenset(o.value for o in self.options)
 
     def option(self, value: int) -> Option:
@@ -168,6 +174,10 @@ class Instrument:
     # A positive-screen threshold for the total, when the instrument publishes one.
     positive_at: int | None = None
 
+    @cached_property
+    def items_by_code(self) -> dict[str, Item]:
+        return {item.code: item for item in self.items}
+
     def item(self, code: str) -> Item:
         for item in self.items:
             if item.code == code:
@@ -213,7 +223,7 @@ class Instrument:
 
 def check_answers(instrument: Instrument, answers: Answers) -> None:
     """Reject an answer that is not an option of its item, or an unknown item code."""
-    known = {item.code: item for item in instrument.items}
+    known = instrument.items_by_code
     for code, value in answers.items():
         item = known.get(code)
         if item is None:
@@ -236,10 +246,11 @@ def missing_codes(instrument: Instrument, answers: Answers) -> tuple[str, ...]:
     return tuple(item.code for item in visible_scored(instrument, answers) if answers.get(item.code) is None)
 
 
-def critical_codes(instrument: Instrument, answers: Answers) -> tuple[str, ...]:
-    """Items whose answer is critical; only visible items count (a hidden answer was never asked)."""
+def critical_codes(instrument: Instrument, answers: Answers, visible: list[Item] | None = None) -> tuple[str, ...]:
+    """Items whose answer is critical; only visible items count (a hidden answer was never asked). ``visible``:
+    ``instrument.visible_items(answers)`` when the caller has it."""
     out = []
-    for item in instrument.visible_items(answers):
+    for item in instrument.visible_items(answers) if visible is None else visible:
         value = answers.get(item.code)
         if item.critical_when is not None and value is not None and item.critical_when(value):
             out.append(item.code)
@@ -281,8 +292,10 @@ def prorated_sum_score(
     risk: str = "",
 ) -> Score:
     """A sum of every visible scored item, prorated when at most ``max_missing`` are unanswered."""
-    items = visible_scored(instrument, answers)
-    missing = missing_codes(instrument, answers)
+    # The walk of the skip logic once, not once per helper: scoring runs for every answer saved.
+    visible = instrument.visible_items(answers)
+    items = [item for item in visible if item.scored]
+    missing = tuple(item.code for item in items if answers.get(item.code) is None)
     answered = len(items) - len(missing)
     partial = sum(answers.get(item.code) or 0 for item in items)
     total: int | None
@@ -301,7 +314,7 @@ def prorated_sum_score(
         subscores=dict(subscores or {}),
         missing=missing,
         missing_reason=reason,
-        critical_items=critical_codes(instrument, answers),
+        critical_items=critical_codes(instrument, answers, visible),
         risk=risk,
         flags=(("positive screen",) if positive else ()) + flags,
         complete=not missing,
