@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from django.apps import apps
 from django.db import models, transaction
+from django.utils import timezone
 
 T = TypeVar("T")
 
@@ -88,3 +89,23 @@ def take(build: Callable[[], T], *, leave_out: Iterable[str] = ()) -> Snapshot[T
                 raise RuntimeError(f"{model.__name__}: a snapshot build may not delete rows")
         transaction.set_rollback(True)
     return snapshot
+
+
+# What ``restored`` took in this process, by name: the minute it was taken in and the snapshot.
+_taken: dict[str, tuple[Any, Snapshot[Any]]] = {}
+
+
+def restored(name: str, build: Callable[[], T], *, leave_out: Iterable[str] = AUDIT_TABLES) -> T:
+    """``build``'s rows and a copy of its value, for a per-test fixture of a file whose many tests each start from the
+    same records: the first test of this process to ask takes the snapshot (``take``, in a savepoint it rolls back),
+    and that test and every later one get the rows back (``restore``) instead of building them again.
+
+    Call it in the test's transaction, after the fixtures whose rows ``build`` starts from; those must come back with
+    the same keys each time (restored ones, such as ``clinic``), since the snapshot's rows name them. The snapshot is
+    taken again in each new minute of the clock, so what ``build`` wrote relative to now (today's date in any time
+    zone, a due date, a recent time a check compares with now) is never older than a minute."""
+    minute = timezone.now().replace(second=0, microsecond=0)
+    kept = _taken.get(name)
+    if kept is None or kept[0] != minute:
+        kept = _taken[name] = (minute, take(build, leave_out=leave_out))
+    return kept[1].restore()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.portal.tests.care_support import family_account, patient_account
 from openiop.skills.actions import do_log_practice
+from openiop.testing import snapshot
 from openiop.testing.discharge import signed
 from openiop.testing.fixtures import make_patient
 from openiop.testing.measures import start
@@ -49,6 +50,11 @@ def _record(clinic, patient, user_prefix: str) -> dict[str, Any]:
 
 @pytest.fixture
 def ctx(clinic) -> Ctx:
+    # Every test reads the same records: built once (a minute at most) per test process, restored for each test.
+    return snapshot.restored(__name__, lambda: _build(clinic))
+
+
+def _build(clinic) -> Ctx:
     a = make_patient(clinic)
     b = make_patient(clinic, legal_first_name="Blair", email="blair@example.org")
     ctx = Ctx(clinic)
