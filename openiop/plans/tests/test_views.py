@@ -16,6 +16,7 @@ from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.plans import actions, content_actions
 from openiop.plans.models import PlanVersion
+from openiop.testing import snapshot
 from openiop.testing.fixtures import make_patient
 from openiop.testing.pdftext import plain_text as pdf_text
 from openiop.testing.plans import active, draft, episode_of, fill, plan_for
@@ -34,7 +35,13 @@ class Ctx:
 
 
 @pytest.fixture
-def ctx(clinic, patient) -> Ctx:
+def ctx(clinic) -> Ctx:
+    # Every test reads the same records: built once (a minute at most) per test process, restored for each test.
+    return snapshot.restored(__name__, lambda: _build(clinic))
+
+
+def _build(clinic) -> Ctx:
+    patient = make_patient(clinic)
     done = active(patient, clinic.clinician)
     review = done.plan.reviews.get()
     second = actions.do_start_version(done.plan, acting_user=clinic.clinician, reason="other")
