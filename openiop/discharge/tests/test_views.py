@@ -17,6 +17,7 @@ from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.discharge.models import AftercarePlan, DischargeSummary, FollowUp
 from openiop.patients.models import EpisodeOfCare
+from openiop.testing import snapshot
 from openiop.testing.discharge import drafted, signed, today
 from openiop.testing.measures import completed, phq9
 from openiop.testing.pdftext import plain_text
@@ -39,6 +40,11 @@ class Ctx:
 
 @pytest.fixture
 def ctx(clinic) -> Ctx:
+    # Every test starts from the same records: built once (a minute at most) per test process, restored for each.
+    return snapshot.restored(__name__, lambda: _build(clinic))
+
+
+def _build(clinic) -> Ctx:
     episode = admit(clinic, "Avery", admitted_days_ago=30)
     draft = drafted(admit(clinic, "Blake", admitted_days_ago=30), clinic.clinician)
     done = signed(admit(clinic, "Casey", admitted_days_ago=40), clinic.clinician)
