@@ -26,6 +26,7 @@ from openiop.reminders.models import Kind, Reminder
 from openiop.reminders.targets import BOOKING, EPISODE_DAY, FOLLOW_UP
 from openiop.scheduling.actions.booking import do_cancel_booking
 from openiop.scheduling.models import Booking, Enrollment, Session, WaitlistEntry
+from openiop.testing import snapshot
 from openiop.testing.scheduling import (
     admit,
     admit_enrolled,
@@ -69,7 +70,8 @@ class World:
 
 @pytest.fixture
 def world(clinic) -> World:
-    return World(clinic)
+    # Every test starts from the same records: built once (a minute at most) per test process, restored for each.
+    return snapshot.restored(__name__, lambda: World(clinic))
 
 
 def codes(report: integrity.Report) -> dict[str, int]:
