@@ -78,6 +78,18 @@ def test_the_list_and_a_search(client, clinic):
     assert _count(client, "post", LIST, {"q": "countb"}, **HTMX) == SEARCH_ONE_PAGE
 
 
+def test_the_list_reads_every_column_it_shows_at_once(client, clinic, monkeypatch):
+    """The list reads only the columns a row shows (``.only``): one it left out would be read row by row."""
+    patient = make_patient(clinic, legal_first_name="Shown", legal_last_name="Rowperson", preferred_name="Sho")
+    patient.episodes.update(primary_clinician=clinic.clinician)
+    login(client, clinic.director)
+    client.get(LIST)
+    refuse_deferred_reads(monkeypatch)
+    html = client.post(LIST, {"q": "rowperson"}, **HTMX).content.decode()
+    for shown in ("Rowperson", patient.mrn, clinic.day.name, clinic.clinician.last_name, "Active"):
+        assert shown in html, shown
+
+
 def test_the_day_calendar(client, clinic):
     login(client, clinic.frontdesk)
     url = reverse("scheduling:day")
