@@ -16,6 +16,7 @@ from openiop.core.permissions import program_ids_for
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Program
 
+STATUS_FIELDS = ("kind", "revoked_at", "expiry_kind", "expires_on", "expiry_event_occurred_on")
 PART2_FOCUS = [Program.Focus.SUBSTANCE_USE, Program.Focus.CO_OCCURRING]  # Program.is_substance_use, as a filter
 
 
@@ -24,7 +25,13 @@ def consents_flag(request: HttpRequest, patient: Patient) -> dict[str, Any] | No
     now = timezone.now()
     consents = [
         c
-        for c in patient_consents(user, patient).filter(kind__in=[ConsentKind.PART2, ConsentKind.RELEASE])
+        for c in patient_consents(user, patient)
+        .filter(kind__in=[ConsentKind.PART2, ConsentKind.RELEASE])
+        # Only what ``status_on`` reads: the full rows with their program, site, contact and signature cost more
+        # to compile and load than the query takes in the database.
+        .select_related(None)
+        .select_related("program")
+        .only(*STATUS_FIELDS, "program__time_zone")
         if c.status_on(now) == ConsentStatus.ACTIVE
     ]
     part2_applies = (

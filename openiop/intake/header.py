@@ -30,6 +30,7 @@ def level_rating_flag(request: HttpRequest, patient: Patient) -> dict[str, Any] 
         LevelOfCareRating.objects.filter(assessment__in=latest)
         .exclude(chosen_level="")
         .select_related("assessment")
+        .only("framework", "chosen_level", "assessment__assessed_on")
         .order_by("framework")
     )
     if not ratings:

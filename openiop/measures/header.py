@@ -30,6 +30,15 @@ def alerts_flag(request: HttpRequest, patient: Patient) -> dict[str, Any] | None
         alerts_for_user(user)
         .filter(patient=patient, status=SafetyAlert.Status.OPEN)
         .select_related("administration", "episode__program")
+        # What the banner shows; the full rows cost more to compile and load than to query.
+        .only(
+            "public_id",
+            "reason",
+            "risk",
+            "created_at",
+            "administration__instrument_code",
+            "episode__program__time_zone",
+        )
         .order_by("-created_at")
     )
     if not alerts:
@@ -73,6 +82,8 @@ def scores_flag(request: HttpRequest, patient: Patient) -> dict[str, Any] | None
         administrations_for_user(user)
         .filter(patient=patient, status=Administration.Status.COMPLETED, total__isnull=False)
         .select_related("episode__program")
+        # What the badge and the trend (``Administration.when``) read.
+        .only("instrument_code", "total", "prorated", "completed_at", "due_on", "episode__program__time_zone")
         .order_by("completed_at", "pk")
     )
     by_code: dict[str, list[Administration]] = defaultdict(list)

@@ -25,6 +25,15 @@ def next_session_flag(request: HttpRequest, patient: Patient) -> dict[str, Any] 
             session__ends_at__gt=timezone.now(),
         )
         .select_related("session__program", "session__session_type", "session__group")
+        # The few columns the badge shows: the wide rows cost more to compile and load than to query.
+        .only(
+            "session__starts_at",
+            "session__title",
+            "session__program__name",
+            "session__program__time_zone",
+            "session__session_type__name",
+            "session__group__name",
+        )
         .order_by("session__starts_at", "pk")
         .first()
     )

@@ -12,10 +12,12 @@ from django.urls import reverse
 
 from openiop.conftest import login
 from openiop.measures.models import SafetyAlert
-from openiop.patients.actions import do_open_episode
+from openiop.patients.actions import do_add_support_contact, do_open_episode
 from openiop.patients.models import EpisodeOfCare
-from openiop.testing.consents import part2_tpo
+from openiop.testing.consents import part2_tpo, release_to_contact
+from openiop.testing.deferred import refuse_deferred_reads
 from openiop.testing.fixtures import make_patient
+from openiop.testing.intake import signed
 from openiop.testing.measures import all_items, completed, phq9
 from openiop.testing.plans import active, draft, plan_for
 from openiop.testing.scheduling import local_at, make_booking, make_session, make_session_type
@@ -192,3 +194,25 @@ def test_a_session_under_way_reads_now_not_next(clinic, client):
     local = started.astimezone(clinic.mh.tz())
     assert 'data-flag="next-session"' in header and f"Now: since {local:%-I:%M %p}" in header, header
     assert "Next:" not in header
+
+
+def test_every_flag_shows_and_none_reads_a_column_it_left_out(client, clinic, monkeypatch):
+    """The flags read only the columns they show (``.only``): a column left out would be fetched row by row."""
+    patient = make_patient(clinic, clinic.su, legal_first_name="Every")
+    _alerting(clinic, patient)
+    completed(patient, clinic.clinician, "phq9", phq9(10), today=date(2026, 11, 9))
+    part2_tpo(patient, clinic.director)
+    contact = do_add_support_contact(patient, acting_user=None, name="Ana Flag", relationship="sibling")
+    release_to_contact(patient, clinic.director, contact)
+    signed(patient, clinic.director, program=clinic.su)
+    make_booking(make_session(clinic.su, local_at(clinic.su, 1, 9)), patient)
+    plan_for(patient)
+    draft(patient, clinic.clinician)
+    login(client, clinic.director)
+    _header(client, patient)  # warm the session
+
+    refuse_deferred_reads(monkeypatch)
+    header = _header(client, patient)
+    for flag in ("safety-alert", "score-phq9", "part2", "releases", "intake-level", "next-session", "plan"):
+        assert f'data-flag="{flag}"' in header, flag
+    assert "Part 2 consent on file" in header and "1 active release" in header and "· draft" in header

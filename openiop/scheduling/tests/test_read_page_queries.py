@@ -14,7 +14,9 @@ from django.utils import timezone
 from openiop.attendance.tests.rosters import book_people, running_session
 from openiop.conftest import login
 from openiop.patients.models import Patient
+from openiop.testing.deferred import refuse_deferred_reads
 from openiop.testing.fixtures import make_patient
+from openiop.testing.scheduling import make_room
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -76,6 +78,18 @@ def test_the_list_and_a_search(client, clinic):
     assert _count(client, "post", LIST, {"q": "countb"}, **HTMX) == SEARCH_ONE_PAGE
 
 
+def test_the_list_reads_every_column_it_shows_at_once(client, clinic, monkeypatch):
+    """The list reads only the columns a row shows (``.only``): one it left out would be read row by row."""
+    patient = make_patient(clinic, legal_first_name="Shown", legal_last_name="Rowperson", preferred_name="Sho")
+    patient.episodes.update(primary_clinician=clinic.clinician)
+    login(client, clinic.director)
+    client.get(LIST)
+    refuse_deferred_reads(monkeypatch)
+    html = client.post(LIST, {"q": "rowperson"}, **HTMX).content.decode()
+    for shown in ("Rowperson", patient.mrn, clinic.day.name, clinic.clinician.last_name, "Active"):
+        assert shown in html, shown
+
+
 def test_the_day_calendar(client, clinic):
     login(client, clinic.frontdesk)
     url = reverse("scheduling:day")
@@ -87,3 +101,21 @@ def test_the_day_calendar(client, clinic):
     for minutes in (60, 120, 180, 210, 240, 270):  # 3N
         book_people(clinic, running_session(clinic.mh, minutes_ago=minutes, title=f"M{minutes}"), 2, prefix="M")
     assert _count(client, "get", url, today) == few == DAY
+
+
+def test_the_day_calendar_reads_every_column_it_shows_at_once(client, clinic, monkeypatch):
+    """The calendar reads only the columns a block shows (``.only``): one it left out would be read row by row."""
+    track = clinic.mh.tracks.first()
+    running_session(
+        clinic.mh,
+        minutes_ago=30,
+        title="Shown group",
+        room=make_room(clinic.mh.site, "Oak room"),
+        track=track,
+        facilitators=(clinic.clinician,),
+    )
+    login(client, clinic.frontdesk)
+    refuse_deferred_reads(monkeypatch)
+    html = client.get(reverse("scheduling:day"), {"date": timezone.localdate().isoformat()}).content.decode()
+    for shown in ("Shown group", "Oak room", clinic.clinician.get_full_name(), track.name, "0/16"):
+        assert shown in html, shown
