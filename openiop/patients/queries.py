@@ -220,7 +220,12 @@ def visible_episodes(user: User, patient: Patient) -> QuerySet[EpisodeOfCare]:
         .prefetch_related(
             Prefetch(
                 "team_members",
-                queryset=CareTeamMember.objects.select_related("user").order_by("user__last_name", "user__first_name"),
+                # A member shows as a name and a role: the staff rows' other columns (password hash included) stay.
+                queryset=CareTeamMember.objects.select_related("user")
+                .only(
+                    "episode", "team_role", "user__username", "user__first_name", "user__last_name", "user__credentials"
+                )
+                .order_by("user__last_name", "user__first_name"),
             )
         )
         .order_by("-created_at")

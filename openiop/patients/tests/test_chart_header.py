@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from openiop.conftest import login
 from openiop.measures.models import SafetyAlert
-from openiop.patients.actions import do_add_support_contact, do_open_episode
+from openiop.patients.actions import do_add_support_contact, do_open_episode, do_set_care_team
 from openiop.patients.models import EpisodeOfCare
 from openiop.testing.consents import part2_tpo, release_to_contact
 from openiop.testing.deferred import refuse_deferred_reads
@@ -216,3 +216,13 @@ def test_every_flag_shows_and_none_reads_a_column_it_left_out(client, clinic, mo
     for flag in ("safety-alert", "score-phq9", "part2", "releases", "intake-level", "next-session", "plan"):
         assert f'data-flag="{flag}"' in header, flag
     assert "Part 2 consent on file" in header and "1 active release" in header and "· draft" in header
+
+
+def test_the_episodes_tab_reads_every_column_of_the_care_team_it_shows(client, clinic, patient, monkeypatch):
+    episode = patient.episodes.get()
+    do_set_care_team(episode, acting_user=clinic.director, members=[(clinic.intern, "therapist")])
+    login(client, clinic.clinician)
+    _header(client, patient)
+    refuse_deferred_reads(monkeypatch)
+    body = client.get(f"{patient.get_absolute_url()}?tab=episodes").content.decode()
+    assert f"{clinic.intern.display_name} <span" in body and "(Therapist)" in body
