@@ -185,12 +185,12 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
             saved = True
         except ValidationError as exc:
             _add_errors(form, exc)
-    if not saved:
-        queries.with_record(session, row)  # the row shows what is recorded next to the errors
     if not is_htmx(request):
         if saved:
             return redirect(f"{reverse('attendance:roster', args=[session.public_id])}#{row.dom_id}")
         return _roster_page(request, session, errors={row.patient.pk: form})
+    if not saved:
+        queries.with_record(session, row)  # the row shows what is recorded next to the errors
     context = {**_session_context(session, user), **_row_context(row, session, None if saved else form)}
     with timezone.override(session.program.tz()):
         # 200 even with errors: HTMX swaps only successful answers, and the row must show what is wrong.
