@@ -201,6 +201,7 @@ def _book(user: User, session: Session, episode_id: UUID, key: str | None, sourc
             public_id=episode_id, program_id__in=program_ids_for(user), patient__organization_id=user.organization_id
         )
         .select_related("patient")
+        .only(*_EPISODE_READ)
         .first()
     )
     if episode is None:
@@ -213,6 +214,19 @@ def _book(user: User, session: Session, episode_id: UUID, key: str | None, sourc
         raise _session_full(exc) from None
     except BookingConflict as exc:
         raise Conflict(exc.title, exc.detail) from None
+
+
+# What a booking reads of the episode and its patient (the checks, the audit row's organization, the answer), and of
+# the session (the checks, the overlap read, an error's wording, a full session's alternatives, the answer): the
+# full rows cost more to compile and load than the booking's own statements.
+_EPISODE_READ = (
+    *("public_id", "patient_id", "program_id", "status", "admitted_on", "discharged_on", "expected_discharge_on"),
+    *("patient__public_id", "patient__organization_id"),
+)
+_SESSION_READ = (
+    *("public_id", "program_id", "session_type_id", "track_id", "title", "starts_at", "ends_at", "status"),
+    *("capacity", "booked_count", "program__time_zone", "session_type__name"),
+)
 
 
 def _booking_out(booking: Booking) -> Booking:
@@ -269,7 +283,12 @@ def get_session(request: HttpRequest, session_id: UUID) -> Any:
 def book_session(request: HttpRequest, session_id: UUID, payload: BookingIn) -> Any:
     user = request_user(request)
     session = queries.get_session_for_user(
-        user, session_id, Cap.BOOK_SESSIONS, facilitators=False, related=("program", "session_type")
+        user,
+        session_id,
+        Cap.BOOK_SESSIONS,
+        facilitators=False,
+        related=("program", "session_type"),
+        only=_SESSION_READ,
     )
     key = payload.idempotency_key or request.headers.get("Idempotency-Key") or None
     booking = _book(user, session, payload.episode, key, Booking.Source.STAFF)

@@ -370,6 +370,7 @@ def do_check_in(
     acting_user: User,
     status: str,
     reason: str = "",
+    seat: Booking | None = None,
     **fields: Any,
 ) -> AttendanceRecord:
     """Record how the patient attended the session, or change what check-in recorded (idempotent on the pair).
@@ -377,11 +378,20 @@ def do_check_in(
     ``fields`` are any of late_minutes, left_early_minutes, arrived_at, departed_at (aware; telehealth: join
     and leave), participation and remark; those not given keep the record's value (see ``_merge``). After
     check-in has closed a change needs ``reason`` (it is then a correction). Raises ValidationError by field.
-    The session and the patient's seat are read again here, in one query, whatever the caller read before.
+    The session and the patient's seat are read again here, in one query, unless the caller hands over ``seat``:
+    the seat it read of the patient on this session in this request (the roster tap, with the session and its
+    program), which is as fresh, since neither read locks anything (only the record below is locked).
     """
     _check_fields(fields)
     now = timezone.now()
-    session, booking = _session_and_seat(session, patient)
+    if seat is not None and Session.program.is_cached(session):
+        if seat.session_id != session.pk or seat.patient_id != patient.pk:
+            raise ValueError("the seat handed over is not the patient's seat on this session")
+        seat.session = session
+        seat.patient = patient
+        booking: Booking | None = seat
+    else:
+        session, booking = _session_and_seat(session, patient)
     given = _from_tap(session, status, fields, now)
     current = _locked_record(session, patient)
     if current is None:

@@ -96,6 +96,40 @@ def roster_row(session: Session, patient_public_id: UUID | str) -> RosterRow:
     return rows[0]
 
 
+# What a tap reads of the seat's person and episode: the row shows the name and MRN, the audit row takes the
+# organization; the whole rows cost the tap more to compile and load than its insert.
+_TAP_SEAT_READ = (
+    *(field.attname for field in Booking._meta.concrete_fields),
+    *("patient__public_id", "patient__organization_id", "patient__mrn"),
+    *("patient__legal_first_name", "patient__legal_last_name", "patient__preferred_name"),
+    *("episode__public_id", "episode__patient_id", "episode__program_id", "episode__status"),
+)
+
+
+def tap_row(session: Session, patient_public_id: UUID | str) -> RosterRow:
+    """``roster_row`` for a tap, in one query when the person holds a seat: their record is then left unread
+    (None), for the check-in action reads it under its lock; see ``with_record`` for a row shown without that."""
+    seat = (
+        _roster_bookings(session)
+        .filter(patient__public_id=patient_public_id)
+        .only(*_TAP_SEAT_READ)
+        .order_by("-created_at", "-pk")  # the newest seat, as the roster keeps it
+        .first()
+    )
+    if seat is None:
+        return roster_row(session, patient_public_id)  # a record whose seat went later, or a 404
+    return RosterRow(seat.patient, seat.episode, seat, None)
+
+
+def with_record(session: Session, row: RosterRow) -> RosterRow:
+    """The row of ``tap_row`` with the person's record read (a row with no seat came with it)."""
+    if row.booking is not None and row.record is None:
+        row.record = AttendanceRecord.objects.filter(session=session, patient_id=row.patient.pk).first()
+        if row.record is not None:
+            row.record.patient = row.patient
+    return row
+
+
 @dataclass(frozen=True)
 class Counts:
     booked: int = 0

@@ -169,7 +169,7 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
     """One tap (status only) or the row's details panel; answers HTMX with the new row, others with a redirect."""
     user = request_user(request)
     session = queries.get_session_for_check_in(user, public_id)
-    row = queries.roster_row(session, patient_id)
+    row = queries.tap_row(session, patient_id)
     form = CheckInForm(request.POST, session=session, auto_id=f"id_{row.patient.public_id}_%s")
     saved = False
     if form.is_valid():
@@ -179,6 +179,7 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
                 row.patient,
                 acting_user=user,
                 status=form.cleaned_data["status"],
+                seat=row.booking,
                 **form.action_fields(),
             )
             saved = True
@@ -188,6 +189,8 @@ def check_in(request: HttpRequest, public_id: UUID, patient_id: UUID) -> HttpRes
         if saved:
             return redirect(f"{reverse('attendance:roster', args=[session.public_id])}#{row.dom_id}")
         return _roster_page(request, session, errors={row.patient.pk: form})
+    if not saved:
+        queries.with_record(session, row)  # the row shows what is recorded next to the errors
     context = {**_session_context(session, user), **_row_context(row, session, None if saved else form)}
     with timezone.override(session.program.tz()):
         # 200 even with errors: HTMX swaps only successful answers, and the row must show what is wrong.

@@ -167,13 +167,17 @@ def on_attendance_recorded(event: AttendanceRecorded) -> None:
     if previous is not None and previous.get("status") in AttendanceRecord.ATTENDED:
         # Attended before this change too: the part was added then, or prefilled when the note was started.
         return
-    group_note = (
-        GroupNote.objects.select_related("session__program__site", "created_by")
-        .filter(session_id=record.session_id)
+    # One narrow read answers the common case (no note, or the person already has a part) without loading the
+    # note and its joins, which cost a check-in tap more than its insert; only a note to add to is read whole.
+    wanting = (
+        GroupNote.objects.filter(session_id=record.session_id)
+        .exclude(parts__patient_id=record.patient_id)
+        .values_list("pk", flat=True)
         .first()
     )
-    if group_note is None or group_note.parts.filter(patient_id=record.patient_id).exists():
+    if wanting is None:
         return
+    group_note = GroupNote.objects.select_related("session__program__site", "created_by").get(pk=wanting)
     fresh = AttendanceRecord.objects.select_related("patient", "episode__program__site").get(pk=record.pk)
     _add_part(group_note, fresh, event.acting_user)
 

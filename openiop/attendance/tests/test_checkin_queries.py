@@ -3,10 +3,12 @@
 Counted through the test client as the tablet sends a tap (HTMX POST, status only), inside the test's transaction
 (so the action's transaction shows as a SAVEPOINT pair). What one first check-in costs, in order: the login
 session, the user (with the MFA gate's device check in the same statement), the user's programs; the session; the
-person's booking and record; the action's seat with its session (one read) and record lock; the insert (savepoint);
-billing's episode lock and pending-day upsert (the day is decided after the commit); the check-in's audit row; the
-notes receiver's look for a group note of the session (a first attendance only). The login session is not saved: its
-idle timestamp moved by less than a minute (openiop.accounts.middleware.IDLE_WRITE_SECONDS). After the commit, the
+person's seat (the view hands it to the action, which reads neither it nor the session again; the record is read
+under the action's lock, and by the view only to show it next to errors); the action's record lock; the insert
+(savepoint); billing's episode lock and pending-day upsert (the day is decided after the commit); the check-in's
+audit row; the notes receiver's look for a group note of the session still lacking the person's part (a first
+attendance only). The login session is not saved: its idle timestamp moved by less than a minute
+(openiop.accounts.middleware.IDLE_WRITE_SECONDS). After the commit, the
 queued decision (run inline by the tests' task backend): the episode lock (the payer kind on the day read with it),
 the pending row, the day's records, payer rule, its billable day (read, pending row deleted, insert, audit row: chain
 head lock, insert, head update). bench/README.md lists them.
@@ -30,9 +32,9 @@ from openiop.worklist.models import WorkTask
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-FIRST_CHECK_IN = 19  # 18 + the notes receiver's group-note lookup (a person's first attendance on the session)
-CHANGE = 18
-CHECK_IN_RAISING_A_TASK = 34
+FIRST_CHECK_IN = 17  # 16 + the notes receiver's group-note lookup (a person's first attendance on the session)
+CHANGE = 16
+CHECK_IN_RAISING_A_TASK = 32
 ACTION_FIRST_CHECK_IN = 13  # do_check_in alone, as the API and the demo call it
 DECISION_AFTER_COMMIT = 10  # the queued billable-day decision, outside the tap's transaction
 ROSTER_PAGE = 10

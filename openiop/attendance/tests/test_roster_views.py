@@ -164,6 +164,21 @@ def test_bad_details_come_back_in_the_row_with_what_was_typed(client, clinic, ro
     assert not AttendanceRecord.objects.exists()
 
 
+def test_bad_details_on_a_recorded_person_come_back_with_the_record(client, clinic, roster):
+    session, bookings = roster
+    patient = bookings[0].patient
+    do_check_in(session, patient, acting_user=clinic.clinician, status="present")
+    client.force_login(clinic.clinician)
+    response = client.post(
+        _tap_url(session, patient), {"status": "present", "details": "1", "late_minutes": "20"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Someone who came late is recorded as Late." in body
+    assert 'data-testid="status">Present</span>' in body  # what is recorded, not "Not yet recorded"
+    assert AttendanceRecord.objects.get(session=session, patient=patient).version == 1
+
+
 def test_without_htmx_a_tap_redirects_and_an_error_re_renders_the_page(client, clinic, roster):
     session, bookings = roster
     client.force_login(clinic.frontdesk)

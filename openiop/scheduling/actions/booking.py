@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -127,11 +127,14 @@ def claim_seat(
             return _same_request(earlier, session, episode), False
     # One read for the seat already held here and any overlapping one (a seat on this session overlaps it too).
     if held is None:
-        near = list(conflicts.patient_conflicts(episode.patient_id, session.starts_at, session.ends_at))
+        near = list(
+            conflicts.patient_conflicts(episode.patient_id, session.starts_at, session.ends_at).only(*_NEAR_READ)
+        )
     else:
         near = [b for b in held if b.session.starts_at < session.ends_at and b.session.ends_at > session.starts_at]
     found = next((b for b in near if b.session_id == session.pk), None)
     if found is not None:
+        found.session = session  # the row being booked, whole: the overlap read joined only what an error names
         if found.episode_id == episode.pk:
             found.episode = episode
         if EpisodeOfCare.patient.is_cached(episode):
@@ -151,10 +154,7 @@ def claim_seat(
                 idempotency_key=idempotency_key or None,
                 booked_by=acting_user,
             )
-            claimed = Session.objects.filter(
-                pk=session.pk, status=Session.Status.SCHEDULED, booked_count__lt=F("capacity")
-            ).update(booked_count=F("booked_count") + 1)
-            if not claimed:
+            if not _take_seat(session):
                 raise NoSeatLeft  # rolls the booking back with the savepoint
     except IntegrityError:
         # A concurrent request with the same key, or for the same patient, committed first.
@@ -179,6 +179,40 @@ def claim_seat(
     if held is not None:
         held.append(booking)
     return booking, True
+
+
+# The overlap read's columns: the whole seat, and of its session what the clash's error names (session_label).
+_NEAR_READ = (
+    *(field.attname for field in Booking._meta.concrete_fields),
+    *("session__public_id", "session__title", "session__starts_at", "session__ends_at"),
+    *("session__program__time_zone", "session__session_type__name"),
+)
+
+
+def _take_seat(session: Session) -> bool:
+    """Count one more seat if the session is scheduled and has one left; False otherwise. Sets the session's
+    ``booked_count`` to the count the update wrote (RETURNING: PostgreSQL, SQLite >= 3.35), so no one reads it again."""
+    if not connection.features.can_return_columns_from_insert:
+        claimed = Session.objects.filter(
+            pk=session.pk, status=Session.Status.SCHEDULED, booked_count__lt=F("capacity")
+        ).update(booked_count=F("booked_count") + 1)
+        if claimed:
+            session.refresh_from_db(fields=["booked_count"])
+        return bool(claimed)
+    # Raw SQL: compiling the ORM's UPDATE and then a SELECT of the count cost more than the statement itself.
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SEAT_SQL, [session.pk, Session.Status.SCHEDULED])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    session.booked_count = row[0]
+    return True
+
+
+_TAKE_SEAT_SQL = (
+    f"UPDATE {Session._meta.db_table} SET booked_count = booked_count + 1"  # noqa: S608 (names from the model)
+    " WHERE id = %s AND status = %s AND booked_count < capacity RETURNING booked_count"
+)
 
 
 def held_seats(episode: EpisodeOfCare, sessions: list[Session]) -> list[Booking]:
@@ -228,21 +262,63 @@ def do_book_seat(
         raise ValidationError({"source": "Unknown booking source."})
     if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
         raise ValidationError({"idempotency_key": "Use at most 80 characters."})
-    try:
-        with transaction.atomic():
-            # Serializes one patient's bookings, so two overlapping sessions cannot both pass the overlap check.
-            locked = EpisodeOfCare.objects.select_for_update().select_related("patient").get(pk=episode.pk)
-            current = Session.objects.select_related("program", "session_type").get(pk=session.pk)
+    refused: Exception | None = None
+    # No savepoint of its own: every refusal below is caught inside the block and raised after it, before any
+    # write (the claim's writes have their own savepoint), so a caller's transaction goes on usable.
+    with transaction.atomic(savepoint=False):
+        try:
+            locked = _lock_episode(episode)
+            current = _session_now(session)
             check_bookable(current, locked)
             booking, created = claim_seat(
                 current, locked, acting_user=acting_user, source=source, idempotency_key=idempotency_key
             )
             if created:
                 audit_booking(booking, acting_user)
-    except NoSeatLeft:
-        raise SessionFull(session, next_sessions_with_seats(session)) from None
-    session.booked_count = Session.objects.filter(pk=session.pk).values_list("booked_count", flat=True).get()
+        except NoSeatLeft:
+            # The claim's update found no seat, or the session was cancelled since the caller read it: say which.
+            fresh = Session.objects.select_related("program", "session_type").get(pk=session.pk)
+            refused = _refusal(fresh, locked) or SessionFull(session, next_sessions_with_seats(session))
+        except (ValidationError, BookingConflict) as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+    if created:
+        session.booked_count = current.booked_count  # as the claim's update returned it
+    else:
+        session.booked_count = Session.objects.filter(pk=session.pk).values_list("booked_count", flat=True).get()
     return booking
+
+
+def _refusal(session: Session, episode: EpisodeOfCare) -> ValidationError | None:
+    try:
+        check_bookable(session, episode)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
+def _lock_episode(episode: EpisodeOfCare) -> EpisodeOfCare:
+    """Lock the episode row (it serializes one patient's bookings, so two overlapping sessions cannot both pass the
+    overlap check) and return it as it is now. With its patient already joined, only the few columns the booking
+    checks are read, onto the caller's row: the full row with the patient cost a third of the booking's SQL."""
+    if not EpisodeOfCare.patient.is_cached(episode):
+        return EpisodeOfCare.objects.select_for_update().select_related("patient").get(pk=episode.pk)
+    now = EpisodeOfCare.objects.select_for_update().filter(pk=episode.pk).values_list(*_EPISODE_CHECKED).get()
+    for name, value in zip(_EPISODE_CHECKED, now, strict=True):
+        setattr(episode, name, value)
+    return episode
+
+
+_EPISODE_CHECKED = ("status", "program_id", "admitted_on", "discharged_on", "expected_discharge_on")
+
+
+def _session_now(session: Session) -> Session:
+    """The session to book: the caller's row when it comes with its program (the seat's update checks the status
+    and the seats left again, and a refusal reads the row afresh to name its reason), else read here."""
+    if Session.program.is_cached(session):
+        return session
+    return Session.objects.select_related("program", "session_type").get(pk=session.pk)
 
 
 # --- Cancelling ---------------------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
 """Query counts of one booking through the API, pinned so that a regression fails here.
 
-Counted through the test client inside the test's transaction (the action's transaction shows as a SAVEPOINT pair). One
-new booking (``POST /api/v1/sessions/{id}/bookings``, session cookie) is 20: the login session, the user (with the MFA
-gate's device check in the same statement), the API's write savepoint, the user's programs, the session (scoped to them,
-no facilitators); the episode (scoped); in ``do_book_seat`` (a savepoint) the episode lock, the session as it is now,
-the person's booked seats overlapping it (the one already held here among them), the insert and the seat count in one
-savepoint (4), the audit row (chain head lock, insert, head update); the seat count read after commit; the write
-savepoint's release. The login session is not saved (its idle timestamp moved by less than a minute). The response is
-built from the rows the action holds. bench/README.md ("Hot-path changes") lists what went. If a change makes one of
-these cheaper, lower the number; never raise it without saying why in the commit.
+Counted through the test client inside the test's transaction (the API's write savepoint shows as a SAVEPOINT pair).
+One new booking (``POST /api/v1/sessions/{id}/bookings``, session cookie) is 16: the login session, the user (with
+the MFA gate's device check in the same statement), the API's write savepoint, the user's programs, the session
+(scoped to them, no facilitators); the episode (scoped); in ``do_book_seat`` (no savepoint of its own: it raises its
+refusals after its block) the episode lock (the checked columns only), the person's booked seats overlapping it (the
+one already held here among them), the insert and the seat count (returning the new count) in one savepoint (4), the
+audit row (chain head lock, insert, head update); the write savepoint's release. The session as the API read it is
+booked (the seat's update checks its status and seats again). The login session is not saved (its idle timestamp
+moved by less than a minute). The response is built from the rows the action holds. bench/README.md ("Hot-path
+changes", "Figures of record (issue 16)") lists what went. If a change makes one of these cheaper, lower the number;
+never raise it without saying why in the commit.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from openiop.testing.scheduling import admit, local_at, make_session
 
 pytestmark = pytest.mark.django_db
 
-NEW_BOOKING = 20
-NEW_BOOKING_WITH_KEY = 21  # + the key's own lookup
-BOOKED_ALREADY = 13  # the seat held is found by the overlap read: no insert, no audit row
+NEW_BOOKING = 16
+NEW_BOOKING_WITH_KEY = 17  # + the key's own lookup
+BOOKED_ALREADY = 10  # the seat held is found by the overlap read: no insert, no audit row; its count is read
 
 
 def _post(client, session, episode, **headers: str) -> int:
