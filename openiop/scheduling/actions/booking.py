@@ -304,8 +304,16 @@ def _lock_episode(episode: EpisodeOfCare) -> EpisodeOfCare:
     checks are read, onto the caller's row: the full row with the patient cost a third of the booking's SQL."""
     if not EpisodeOfCare.patient.is_cached(episode):
         return EpisodeOfCare.objects.select_for_update().select_related("patient").get(pk=episode.pk)
-    now = EpisodeOfCare.objects.select_for_update().filter(pk=episode.pk).values_list(*_EPISODE_CHECKED).get()
-    for name, value in zip(_EPISODE_CHECKED, now, strict=True):
+    # The patient's column joins the patient's row, so FOR UPDATE locks it too, as every other episode lock here
+    # does (select_related("patient")): that row, not the episode's, serializes a person booked through two
+    # episodes at once (two programs), whose overlapping seats the overlap check must see one after the other.
+    now = (
+        EpisodeOfCare.objects.select_for_update()
+        .filter(pk=episode.pk)
+        .values_list(*_EPISODE_CHECKED, "patient__is_active")
+        .get()
+    )
+    for name, value in zip(_EPISODE_CHECKED, now[: len(_EPISODE_CHECKED)], strict=True):
         setattr(episode, name, value)
     return episode
 
