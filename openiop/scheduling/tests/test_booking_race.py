@@ -19,6 +19,7 @@ from django.test.testcases import LiveServerThread, _StaticFilesHandler
 from django.utils import timezone
 
 from openiop.api.models import ApiToken, hash_token
+from openiop.patients.actions import do_open_episode
 from openiop.scheduling.models import Booking, Session
 from openiop.testing.fixtures import build_clinic
 from openiop.testing.scheduling import admit, local_at, make_session
@@ -92,9 +93,16 @@ def _post(
 
 
 def _race(base_url: str, path: str, token: str, bodies: list[dict], headers: dict | None = None) -> list[Answer]:
-    barrier = threading.Barrier(len(bodies))
-    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
-        futures = [pool.submit(_post, base_url, path, token, body, barrier, headers) for body in bodies]
+    return _race_each(base_url, token, [(path, body) for body in bodies], headers)
+
+
+def _race_each(
+    base_url: str, token: str, requests: list[tuple[str, dict]], headers: dict | None = None
+) -> list[Answer]:
+    """Each (path, body) posted at once, released together by a barrier; the answers in order."""
+    barrier = threading.Barrier(len(requests))
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        futures = [pool.submit(_post, base_url, path, token, body, barrier, headers) for path, body in requests]
         return [f.result() for f in futures]
 
 
@@ -172,8 +180,6 @@ def test_a_cancellation_frees_exactly_one_seat(live_url, race_clinic, client):
 def test_one_person_booked_through_two_episodes_at_once_gets_no_overlapping_seats(live_url, transactional_db):
     """Two programs, one person, an episode in each: two bookings of overlapping sessions sent at once must still
     see each other (the patient's row serializes them, not the episode's), so exactly one of each pair books."""
-    from openiop.patients.actions import do_open_episode
-
     clinic = build_clinic()
     token = _token_for(clinic.director)
     for round_ in range(6):  # without that lock, about one pair in three booked both seats here
@@ -184,14 +190,13 @@ def test_one_person_booked_through_two_episodes_at_once_gets_no_overlapping_seat
         )  # fmt: skip
         starts = local_at(clinic.mh, 2 + round_, 9)
         sessions = [make_session(clinic.mh, starts, capacity=CAPACITY), make_session(clinic.su, starts)]
-        barrier = threading.Barrier(2)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [
-                pool.submit(
-                    _post, live_url, f"/sessions/{s.public_id}/bookings", token, {"episode": str(e.public_id)}, barrier
-                )
+        answers = _race_each(
+            live_url,
+            token,
+            [
+                (f"/sessions/{s.public_id}/bookings", {"episode": str(e.public_id)})
                 for s, e in zip(sessions, (mh, su), strict=True)
-            ]
-            answers = [f.result() for f in futures]
+            ],
+        )
         assert sorted(a.status for a in answers) == [201, 422], answers
         assert Booking.objects.filter(patient=mh.patient, status=Booking.Status.BOOKED).count() == 1
