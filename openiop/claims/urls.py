@@ -1,0 +1,21 @@
+from django.urls import path
+
+from openiop.claims import views
+
+app_name = "claims"
+
+urlpatterns = [
+    path("", views.claim_list, name="list"),
+    path("build/", views.claim_build, name="build"),
+    path("export/", views.claim_export, name="export"),
+    path("setup/", views.submission_setup, name="setup"),
+    path("files/", views.file_list, name="files"),
+    path("files/import/", views.file_import, name="file_import"),
+    path("files/<uuid:public_id>/", views.file_detail, name="file_detail"),
+    path("files/<uuid:public_id>/download/", views.file_download, name="file_download"),
+    path("<uuid:public_id>/", views.claim_detail, name="detail"),
+    path("<uuid:public_id>/rescrub/", views.claim_rescrub, name="rescrub"),
+    path("<uuid:public_id>/void/", views.claim_correct, {"how": "void"}, name="void"),
+    path("<uuid:public_id>/replace/", views.claim_correct, {"how": "replace"}, name="replace"),
+    path("<uuid:public_id>/status/", views.claim_status, name="status"),
+]

@@ -1,0 +1,286 @@
+"""Claims pages: the list (filters, status totals, export of the chosen ready claims), building a period's claims,
+one claim (lines, scrubber problems, history, files, corrections), the X12 files (download, import of 999 and
+277CA), and the submission setup. Reading needs VIEW_BILLING, writing MANAGE_BILLING (403); other organizations'
+and programs' claims are 404."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from openiop.accounts.http import request_user
+from openiop.claims import actions, queries
+from openiop.claims.forms import BuildForm, FilterForm, ImportForm, ProfileForm, ReasonForm, StatusForm
+from openiop.claims.models import Claim, SubmissionProfile
+from openiop.core import audit
+from openiop.core.forms import add_action_errors
+from openiop.core.models import AuditAction
+from openiop.core.permissions import staff_view
+from openiop.core.roles import Cap
+
+PAGE_SIZE = 100
+
+
+def _organization(request: HttpRequest) -> Any:
+    user = request_user(request)
+    if user.organization is None:
+        raise Http404
+    return user.organization
+
+
+@staff_view(Cap.VIEW_BILLING)
+def claim_list(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    form = FilterForm(request.GET or None, user=user)
+    f = queries.ClaimFilter()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        f = queries.ClaimFilter(data["status"], data["payer"], None, data["date_from"], data["date_to"])
+    rows = list(queries.list_claims(user, f)[:PAGE_SIZE])
+    audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="claims")
+    status = 400 if form.is_bound and form.errors else 200
+    context = {
+        "nav": "billing",
+        "form": form,
+        "claims": rows,
+        "statuses": _status_tiles(queries.status_counts(user)),
+        "can_write": user.can(Cap.MANAGE_BILLING),
+        "page_size": PAGE_SIZE,
+    }
+    return render(request, "claims/list.html", context, status=status)
+
+
+@staff_view(Cap.MANAGE_BILLING)
+def claim_build(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    form = BuildForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = actions.do_build_claims(
+                acting_user=user,
+                program=data["program"],
+                payer=data["payer"],
+                start=data["period_start"],
+                end=data["period_end"],
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            if result.created:
+                messages.success(
+                    request,
+                    f"{len(result.created)} claim(s) built: {result.ready} ready, "
+                    f"{len(result.created) - result.ready} with problems to fix.",
+                )
+            else:
+                messages.info(request, "No unclaimed billable days of this payer in the period.")
+            for why in result.skipped:
+                messages.warning(request, why)
+            return redirect(reverse("claims:list") + f"?payer={data['payer'].pk}")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "claims/build.html", {"nav": "billing", "form": form}, status=status)
+
+
+@staff_view(Cap.VIEW_BILLING)
+def claim_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = request_user(request)
+    claim = queries.get_claim_for_user(user, public_id)
+    audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=claim.patient, obj=claim)
+    context = {
+        "nav": "billing",
+        "claim": claim,
+        "lines": list(claim.lines.all()),
+        "events": list(claim.events.select_related("by", "file")),
+        "files": list(claim.files.all()),
+        "replacements": list(claim.replacements.all()),
+        "can_write": user.can(Cap.MANAGE_BILLING),
+        "reason_form": ReasonForm(),
+        "status_form": StatusForm(),
+    }
+    return render(request, "claims/detail.html", context)
+
+
+def _status_tiles(counts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One tile per status, in the lifecycle's order, with its count and charges (zero when none)."""
+    return [
+        {"value": value, "label": label, "n": counts.get(value, {}).get("n", 0), "charged": counts.get(value, {}).get("charged")}
+        for value, label in Claim.Status.choices
+    ]
+
+
+def _back(claim: Claim) -> HttpResponse:
+    return redirect("claims:detail", public_id=claim.public_id)
+
+
+def _refused(request: HttpRequest, claim: Claim, exc: ValidationError) -> HttpResponse:
+    for message in exc.messages:
+        messages.error(request, message)
+    return _back(claim)
+
+
+@require_POST
+@staff_view(Cap.MANAGE_BILLING)
+def claim_rescrub(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = request_user(request)
+    claim = queries.get_claim_for_user(user, public_id, Cap.MANAGE_BILLING)
+    try:
+        problems = actions.do_rescrub(claim, acting_user=user)
+    except ValidationError as exc:
+        return _refused(request, claim, exc)
+    messages.success(request, "Scrubbed clean: ready to send." if not problems else f"{len(problems)} problem(s).")
+    return _back(claim)
+
+
+@require_POST
+@staff_view(Cap.MANAGE_BILLING)
+def claim_correct(request: HttpRequest, public_id: UUID, how: str) -> HttpResponse:
+    """Void (frequency 8, or simply withdrawn when never sent) or replace (frequency 7)."""
+    user = request_user(request)
+    claim = queries.get_claim_for_user(user, public_id, Cap.MANAGE_BILLING)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why.")
+        return _back(claim)
+    reason = form.cleaned_data["reason"]
+    try:
+        if how == "void":
+            made = actions.do_void(claim, acting_user=user, reason=reason)
+        else:
+            made = actions.do_replace(claim, acting_user=user, reason=reason)
+    except ValidationError as exc:
+        return _refused(request, claim, exc)
+    if made is None:
+        messages.success(request, "Voided; its days may be billed again.")
+        return _back(claim)
+    messages.success(request, f"{made.get_frequency_display()} {made.control_number} built.")
+    return redirect("claims:detail", public_id=made.public_id)
+
+
+@require_POST
+@staff_view(Cap.MANAGE_BILLING)
+def claim_status(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = request_user(request)
+    claim = queries.get_claim_for_user(user, public_id, Cap.MANAGE_BILLING)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what to record.")
+        return _back(claim)
+    try:
+        actions.do_set_status(
+            claim, acting_user=user, status=form.cleaned_data["status"], note=form.cleaned_data["note"]
+        )
+    except ValidationError as exc:
+        return _refused(request, claim, exc)
+    messages.success(request, "Recorded.")
+    return _back(claim)
+
+
+@require_POST
+@staff_view(Cap.MANAGE_BILLING)
+def claim_export(request: HttpRequest) -> HttpResponse:
+    """Write one validated 837 file of the ready claims ticked on the list."""
+    user = request_user(request)
+    organization = _organization(request)
+    ids = request.POST.getlist("claim")
+    claims = list(queries.claims_for_user(user).filter(public_id__in=_uuids(ids)))
+    try:
+        exported = actions.do_export_claims(claims, acting_user=user, organization=organization)
+    except actions.ExportBlocked as blocked:
+        messages.error(request, "The file was not written: " + "; ".join(blocked.problems[:10]))
+        return redirect("claims:list")
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("claims:list")
+    messages.success(request, f"837 file written and validated: {exported.file.summary}.")
+    return redirect("claims:file_detail", public_id=exported.file.public_id)
+
+
+def _uuids(values: list[str]) -> list[UUID]:
+    out = []
+    for value in values:
+        try:
+            out.append(UUID(value))
+        except ValueError:
+            continue
+    return out
+
+
+def _files_page(request: HttpRequest, form: ImportForm, status: int = 200) -> HttpResponse:
+    user = request_user(request)
+    files = list(queries.files_for_user(user).order_by("-created_at")[:PAGE_SIZE])
+    context = {"nav": "billing", "files": files, "form": form, "can_write": user.can(Cap.MANAGE_BILLING)}
+    return render(request, "claims/files.html", context, status=status)
+
+
+@staff_view(Cap.VIEW_BILLING)
+def file_list(request: HttpRequest) -> HttpResponse:
+    return _files_page(request, ImportForm())
+
+
+@require_POST
+@staff_view(Cap.MANAGE_BILLING)
+def file_import(request: HttpRequest) -> HttpResponse:
+    """Import a 999 or 277CA: each file once, applied in one transaction (acks.py)."""
+    user = request_user(request)
+    form = ImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            text = form.cleaned_data["file"].read().decode("utf-8")
+        except UnicodeDecodeError:
+            form.add_error("file", "The file is not text (X12 files are plain text).")
+        else:
+            try:
+                imported = actions.do_import_acknowledgement(text, acting_user=user, organization=_organization(request))
+            except ValidationError as exc:
+                add_action_errors(form, exc)
+            else:
+                messages.success(request, f"{imported.file.get_kind_display()} imported: {imported.file.summary}.")
+                return redirect("claims:file_detail", public_id=imported.file.public_id)
+    return _files_page(request, form, status=400)
+
+
+@staff_view(Cap.VIEW_BILLING)
+def file_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = request_user(request)
+    file = queries.get_file_for_user(user, public_id)
+    claims = list(file.claims.select_related("patient", "payer").order_by("number"))
+    audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, obj=file)
+    return render(request, "claims/file.html", {"nav": "billing", "file": file, "claims": claims})
+
+
+@staff_view(Cap.VIEW_BILLING)
+def file_download(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    user = request_user(request)
+    file = queries.get_file_for_user(user, public_id)
+    audit.record(action=AuditAction.EXPORTED, acting_user=user, obj=file, changed_fields=[file.kind])
+    response = HttpResponse(file.content, content_type="application/edi-x12")
+    response["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+    return response
+
+
+@staff_view(Cap.MANAGE_BILLING)
+def submission_setup(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
+    organization = _organization(request)
+    profile = SubmissionProfile.objects.filter(organization=organization).first()
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.organization = organization
+        saved.save()
+        audit.record(
+            action=AuditAction.CONFIG_CHANGED, acting_user=user, obj=saved, changed_fields=list(form.changed_data)
+        )
+        messages.success(request, "Submission setup saved.")
+        return redirect("claims:list")
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "claims/setup.html", {"nav": "billing", "form": form}, status=status)
