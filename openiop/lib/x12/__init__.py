@@ -3,6 +3,7 @@
 Pure: no Django, no models. See README.md for the file shapes and envelope choices.
 """
 
+from openiop.lib.x12.acks import ClaimAcknowledgmentReport, GroupAck, read_277ca, read_999
 from openiop.lib.x12.claims import VERSION_837I, VERSION_837P, group_by_payer, write_837i, write_837p
 from openiop.lib.x12.model import (
     Address,
@@ -26,6 +27,8 @@ from openiop.lib.x12.model import (
     Submitter,
     Subscriber,
 )
+from openiop.lib.x12.reading import X12ReadError
+from openiop.lib.x12.remittance import Remittance, read_835
 from openiop.lib.x12.validate import X12Problem, validate, validate_envelope
 
 __all__ = [
@@ -35,9 +38,11 @@ __all__ = [
     "Adjustment",
     "BillingProvider",
     "Claim",
+    "ClaimAcknowledgmentReport",
     "ClaimTransaction",
     "Envelope",
     "Facility",
+    "GroupAck",
     "Interchange",
     "LineAdjudication",
     "Occurrence",
@@ -48,11 +53,16 @@ __all__ = [
     "Person",
     "Provider",
     "Receiver",
+    "Remittance",
     "ServiceLine",
     "Submitter",
     "Subscriber",
     "X12Problem",
+    "X12ReadError",
     "group_by_payer",
+    "read_277ca",
+    "read_835",
+    "read_999",
     "validate",
     "validate_envelope",
     "write_837i",
