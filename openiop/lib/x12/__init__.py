@@ -5,6 +5,7 @@ Pure: no Django, no models. See README.md for the file shapes and envelope choic
 
 from openiop.lib.x12.acks import ClaimAcknowledgmentReport, GroupAck, read_277ca, read_999
 from openiop.lib.x12.claims import VERSION_837I, VERSION_837P, group_by_payer, write_837i, write_837p
+from openiop.lib.x12.eligibility import EligibilityRequest, EligibilityResponse, read_271, write_270
 from openiop.lib.x12.model import (
     Address,
     Adjustment,
@@ -40,6 +41,8 @@ __all__ = [
     "Claim",
     "ClaimAcknowledgmentReport",
     "ClaimTransaction",
+    "EligibilityRequest",
+    "EligibilityResponse",
     "Envelope",
     "Facility",
     "GroupAck",
@@ -60,11 +63,13 @@ __all__ = [
     "X12Problem",
     "X12ReadError",
     "group_by_payer",
+    "read_271",
     "read_277ca",
     "read_835",
     "read_999",
     "validate",
     "validate_envelope",
+    "write_270",
     "write_837i",
     "write_837p",
 ]
