@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from openiop.lib.x12 import EligibilityRequest, Patient, read_271, validate_envelope, write_270
+from openiop.lib.x12 import EligibilityRequest, Patient, read_271, validate, validate_envelope, write_270
 from openiop.lib.x12.reading import segments
 from openiop.lib.x12.tests import samples as s
 
@@ -124,3 +124,8 @@ def test_271_benefits() -> None:
     assert (subscriber.last_name, subscriber.first_name) == ("Doe", "Jordan")
     assert dependent.level == "23" and not dependent.active
     assert [(r.valid, r.reason, r.follow_up) for r in dependent.rejections] == [("N", "67", "C")]
+
+
+def test_pyx12_has_no_5010_map_for_the_270() -> None:
+    problems = validate(write_270(request()))
+    assert len(problems) == 1 and "Map not found" in problems[0].message
