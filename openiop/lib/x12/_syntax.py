@@ -1,9 +1,10 @@
 """The delimiters, number and date formats, and the checked text every X12 writer here shares.
 
 OpenIOP writes with one fixed set of delimiters (see README.md): segment ``~``, element ``*``, component ``:``,
-repetition ``^``. A value that contains one of them, or a control character, cannot be written: the dataclasses
-refuse it when they are built (``ValueError`` naming the class and field), because stripping it silently would send
-a payer a different member id or name than the one on file.
+repetition ``^``. A value that contains one of them, or a character outside printable ASCII (the X12 5010 extended
+character set: pyx12 rejects "ñ" or "é"), cannot be written: the dataclasses refuse it when they are built
+(``ValueError`` naming the class and field), because stripping or transliterating it silently would send a payer a
+different member id or name than the one on file.
 """
 
 from __future__ import annotations
@@ -19,21 +20,25 @@ ELEMENT = "*"
 COMPONENT = ":"
 REPETITION = "^"
 DELIMITERS = (SEGMENT, ELEMENT, COMPONENT, REPETITION)
-_FORBIDDEN = frozenset(DELIMITERS) | {chr(c) for c in range(32)} | {"\x7f"}
+_DELIMITER_SET = frozenset(DELIMITERS)
 _CENT = Decimal("0.01")
+
+
+def _unwritable(ch: str) -> bool:
+    return ch in _DELIMITER_SET or not " " <= ch <= "~"
 
 
 def bad_character(value: str) -> str | None:
     """The first character of ``value`` that X12 text with our delimiters cannot carry, or None."""
-    if _FORBIDDEN.isdisjoint(value):
-        return None
-    return next(ch for ch in value if ch in _FORBIDDEN)
+    if value.isascii() and value.isprintable() and _DELIMITER_SET.isdisjoint(value):
+        return None  # the common case, checked without a Python-level loop
+    return next((ch for ch in value if _unwritable(ch)), None)
 
 
 def check_text(value: str, field: str) -> None:
     ch = bad_character(value)
     if ch is not None:
-        shown = repr(ch) if ch not in DELIMITERS else f"'{ch}' (an X12 delimiter)"
+        shown = f"'{ch}' (an X12 delimiter)" if ch in _DELIMITER_SET else f"{ch!r} (not in the X12 character set)"
         raise ValueError(f"{field} contains {shown}; X12 cannot carry it, correct the value.")
 
 

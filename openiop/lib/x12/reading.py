@@ -50,7 +50,7 @@ def segments(text: str, *, expect: str) -> tuple[list[Seg], str]:
             )
             for seg in reader
         ]
-    except (pyx12.errors.X12Error, pyx12.errors.EngineError, IndexError) as exc:
+    except (pyx12.errors.X12Error, pyx12.errors.EngineError, IndexError, KeyError, AttributeError, TypeError) as exc:
         raise X12ReadError(f"The X12 file could not be split into segments ({type(exc).__name__}).") from None
     if not any(seg.id == "ST" and seg.get(1) == expect for seg in out):
         raise X12ReadError(f"The file holds no {expect} transaction set.")

@@ -18,6 +18,10 @@ import pyx12.params
 import pyx12.x12file
 import pyx12.x12n_document
 
+# pyx12 raises its own errors for files it cannot read, and on some truncated or scrambled files one of these from
+# deep inside its parser (found by fuzzing our fixtures). Either way the file is unreadable: one problem, never a 500.
+_UNREADABLE = (pyx12.errors.X12Error, pyx12.errors.EngineError, IndexError, KeyError, AttributeError, TypeError)
+
 # pyx12 logs each error with the offending value (a member id, a name). The same problems are returned to the
 # caller, so its log lines add nothing but a risk of PHI in the logs: keep it to critical messages.
 _PYX12_LOG = logging.getLogger("pyx12")
@@ -70,14 +74,21 @@ def validate(x12_text: str) -> list[X12Problem]:
             fd_html=None,
             fd_json=report,
         )
-    except (pyx12.errors.X12Error, pyx12.errors.EngineError) as exc:
-        return [X12Problem("ISA", "", 0, 0, "", "", f"pyx12 could not read the file: {exc}")]
+    except _UNREADABLE as exc:
+        return [_unreadable(exc)]
     finally:
         _PYX12_LOG.setLevel(previous)
     text = report.getvalue()
     if not text:
         return [X12Problem("ISA", "ISA", 0, 0, "", "", "pyx12 could not read the envelope (ISA).")]
     return _problems(json.loads(text))
+
+
+def _unreadable(exc: Exception) -> X12Problem:
+    # pyx12's own errors say what is wrong with the envelope or the map; an error from inside its parser does not,
+    # and may quote the file: keep only its type.
+    detail = str(exc) if isinstance(exc, pyx12.errors.X12Error | pyx12.errors.EngineError) else type(exc).__name__
+    return X12Problem("ISA", "", 0, 0, "", "", f"pyx12 could not read the file: {detail}")
 
 
 def _problems(doc: dict[str, Any]) -> list[X12Problem]:
@@ -141,6 +152,6 @@ def validate_envelope(x12_text: str) -> list[X12Problem]:
         reader.cleanup()
         for kind, code, message, value, _line in reader.pop_errors():
             found.append(X12Problem(kind.upper(), "", 0, reader.get_cur_line(), "", code, message, value or ""))
-    except (pyx12.errors.X12Error, pyx12.errors.EngineError) as exc:
-        return [X12Problem("ISA", "", 0, 0, "", "", f"pyx12 could not read the file: {exc}")]
+    except _UNREADABLE as exc:
+        return [_unreadable(exc)]
     return found

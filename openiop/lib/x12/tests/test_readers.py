@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -124,3 +125,17 @@ def test_readers_refuse_the_wrong_file() -> None:
         read_999("not x12")
     with pytest.raises(X12ReadError):
         read_277ca("ISA*broken~")
+
+
+@pytest.mark.parametrize("name", ["835.x12", "277ca.x12", "999_partial.x12"])
+def test_truncated_or_scrambled_files_never_crash(name: str) -> None:
+    """A damaged file is a problem list or an X12ReadError, never another exception (no 500 for any input)."""
+    text = fixture(name)
+    reader = {"835.x12": read_835, "277ca.x12": read_277ca, "999_partial.x12": read_999}[name]
+    damaged = [text[:cut] for cut in range(0, len(text), max(1, len(text) // 12))]
+    damaged += [text.replace("*", "", 3), text.replace("~", "*", 2), text.replace("20260", "2026X")]
+    for i, broken in enumerate(damaged):
+        with contextlib.suppress(X12ReadError):
+            reader(broken)
+        if i % 4 == 0:
+            assert isinstance(validate(broken), list)

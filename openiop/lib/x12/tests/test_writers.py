@@ -70,10 +70,15 @@ def test_isa_is_fixed_width_and_control_numbers_are_the_callers() -> None:
     assert only(text, "GE")[0] == ["GE", "1", "7"]
 
 
-@pytest.mark.parametrize("bad", ["Do*e", "Do~e", "Do:e", "Do^e", "Do\ne"])
+@pytest.mark.parametrize("bad", ["Do*e", "Do~e", "Do:e", "Do^e", "Do\ne", "Núñez", "Do\te"])
 def test_text_with_a_delimiter_is_refused_naming_the_field(bad: str) -> None:
     with pytest.raises(ValueError, match=r"Person\.last_name"):
         Person(bad, "Jordan")
+
+
+def test_codes_inside_tuples_are_checked_too() -> None:
+    with pytest.raises(ValueError, match=r"ServiceLine\.modifiers contains ':'"):
+        ServiceLine("90853", Decimal(75), s.MONDAY, modifiers=("HQ:95",))
 
 
 def test_per_diem_claim_with_30_days_of_lines_validates() -> None:
