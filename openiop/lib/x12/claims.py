@@ -91,7 +91,25 @@ def _require_institutional(claim: Claim) -> None:
         raise ValueError("Claim.other_diagnoses: 837I carries at most 24 other diagnoses.")
 
 
+def _require_common(claim: Claim) -> None:
+    """What both guides require of every claim and pyx12 cannot see (a situational rule, not a syntax one).
+    Messages name the claim by its control number, never the patient."""
+    pcn = claim.patient_control_number
+    patient = claim.patient.person if claim.patient is not None else claim.subscriber.person
+    if patient.birth_date is None:
+        raise ValueError(f"Person.birth_date of the patient is required (claim {pcn}).")
+    if patient.address is None:
+        raise ValueError(f"Person.address of the patient is required (claim {pcn}).")
+    zip_code = claim.billing_provider.address.postal_code
+    if not (len(zip_code) == 9 and zip_code.isdigit()):
+        raise ValueError(f"BillingProvider.address.postal_code must be the 9-digit ZIP+4 (claim {pcn}).")
+
+
 def _write(interchange: Interchange, version: str, *, institutional: bool, newlines: bool) -> str:
+    for transaction in interchange.transactions:
+        for claim in transaction.claims:
+            _require_common(claim)
+
     def body(out: Segments, transaction: ClaimTransaction) -> None:
         _transaction(out, interchange, transaction, institutional=institutional)
 
@@ -187,8 +205,7 @@ def _person_name(out: Segments, entity: str, person: Person, id_qualifier: str, 
 
 
 def _demographics(out: Segments, person: Person) -> None:
-    if person.birth_date is None:
-        raise ValueError(f"Person.birth_date is required for the patient ({person.last_name}).")
+    assert person.birth_date is not None  # checked by _require_common
     out.add("DMG", "D8", d8(person.birth_date), person.gender)
 
 

@@ -208,8 +208,18 @@ def test_dependent_without_birth_date_is_refused() -> None:
     claim = s.dependent_claim()
     assert claim.patient is not None
     claim = replace(claim, patient=replace(claim.patient, person=replace(claim.patient.person, birth_date=None)))
-    with pytest.raises(ValueError, match="birth_date"):
+    with pytest.raises(ValueError, match="birth_date") as refused:
         write_837i(s.interchange(ClaimTransaction("0001", (claim,))))
+    assert "OIOP-1003" in str(refused.value) and "Sam" not in str(refused.value)
+
+
+def test_patient_address_and_billing_zip_plus_4_are_required() -> None:
+    no_address = replace(s.ACME_SUBSCRIBER, person=replace(s.SUBSCRIBER, address=None))
+    with pytest.raises(ValueError, match="address of the patient"):
+        write_837p(s.interchange(ClaimTransaction("0001", (s.professional_claim(subscriber=no_address),))))
+    short_zip = replace(s.BILLING, address=replace(s.CLINIC_ADDRESS, postal_code="62701"))
+    with pytest.raises(ValueError, match="ZIP"):
+        write_837i(s.interchange(ClaimTransaction("0001", (s.institutional_claim(billing_provider=short_zip),))))
 
 
 def test_professional_secondary_claim_with_line_and_claim_level_cob_validates() -> None:
