@@ -129,3 +129,8 @@ def test_271_benefits() -> None:
 def test_pyx12_has_no_5010_map_for_the_270() -> None:
     problems = validate(write_270(request()))
     assert len(problems) == 1 and "Map not found" in problems[0].message
+
+
+def test_271_repetition_separator_comes_from_isa11() -> None:
+    text = (Path(__file__).parent / "data" / "271.x12").read_text().replace("^", "{")
+    assert read_271(text).people[0].benefits[0].service_types == ("30", "MH", "A8")

@@ -139,3 +139,11 @@ def test_truncated_or_scrambled_files_never_crash(name: str) -> None:
             reader(broken)
         if i % 4 == 0:
             assert isinstance(validate(broken), list)
+
+
+def test_readers_take_the_delimiters_from_the_isa() -> None:
+    text = fixture("835.x12").replace("*", "|").replace(":", ">").replace("~\n", "\r\n")
+    (remit,) = read_835(text)
+    assert remit.total_paid == Decimal("452.5")
+    assert remit.claims[1].services[0].modifiers == ("HO",)
+    assert validate(text) == []

@@ -260,3 +260,13 @@ def test_medicare_secondary_insurance_type_is_sbr05_in_837p_only() -> None:
     assert only(i, "SBR")[0][5] == ""
     assert_valid(p)
     assert_valid(i)
+
+
+def test_two_billing_providers_in_one_transaction_set() -> None:
+    annex = replace(s.BILLING, name="Harbor Annex Clinic", npi="1497758544")
+    claims = (s.professional_claim("P-1"), s.professional_claim("P-2", billing_provider=annex))
+    text = write_837p(s.interchange(ClaimTransaction("0001", claims)))
+    assert_valid(text)
+    hls = only(text, "HL")
+    assert [hl[3] for hl in hls] == ["20", "22", "20", "22"]
+    assert hls[3][2] == hls[2][1] == "3"
