@@ -14,7 +14,8 @@ import pyx12.x12file
 
 
 class X12ReadError(ValueError):
-    """The text is not an X12 file of the expected kind; the message says what is wrong (never the file's data)."""
+    """The text is not an X12 file of the expected kind, or a value in it is unreadable. The message says what is
+    wrong and never quotes the file (a bad date may be a birth date)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ def money(value: str) -> Decimal:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise X12ReadError(f"{value!r} is not an amount.") from None
+        raise X12ReadError("An amount in the file is not a number.") from None
 
 
 def optional_money(value: str) -> Decimal | None:
@@ -85,7 +86,7 @@ def date8(value: str) -> date | None:
     try:
         return date(int(value[0:4]), int(value[4:6]), int(value[6:8]))
     except ValueError:
-        raise X12ReadError(f"{value!r} is not a CCYYMMDD date.") from None
+        raise X12ReadError("A date in the file is not a CCYYMMDD date.") from None
 
 
 def date_range(qualifier: str, value: str) -> tuple[date | None, date | None]:
