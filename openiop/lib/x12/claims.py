@@ -65,13 +65,20 @@ def write_837p(interchange: Interchange, *, newlines: bool = False) -> str:
     place of service."""
     for transaction in interchange.transactions:
         for claim in transaction.claims:
-            if not claim.place_of_service:
-                raise ValueError(f"Claim.place_of_service is required for 837P (claim {claim.patient_control_number}).")
-            if len(claim.diagnoses) > _HI_PER_SEGMENT:
-                raise ValueError("Claim.other_diagnoses: 837P carries at most 12 diagnoses.")
-            if len(claim.lines) > _MAX_LINES_837P:
-                raise ValueError(f"Claim.lines: 837P carries at most 50 lines (claim {claim.patient_control_number}).")
+            _require_professional(claim)
     return _write(interchange, VERSION_837P, institutional=False, newlines=newlines)
+
+
+def _require_professional(claim: Claim) -> None:
+    pcn = claim.patient_control_number
+    if not claim.place_of_service:
+        raise ValueError(f"Claim.place_of_service is required for 837P (claim {pcn}).")
+    if len(claim.diagnoses) > _HI_PER_SEGMENT:
+        raise ValueError(f"Claim.other_diagnoses: 837P carries at most 12 diagnoses (claim {pcn}).")
+    if len(claim.lines) > _MAX_LINES_837P:
+        raise ValueError(f"Claim.lines: 837P carries at most 50 lines (claim {pcn}).")
+    if any(max(line.diagnosis_pointers) > len(claim.diagnoses) for line in claim.lines):
+        raise ValueError(f"ServiceLine.diagnosis_pointers: a pointer beyond the claim's diagnoses (claim {pcn}).")
 
 
 def _require_institutional(claim: Claim) -> None:

@@ -186,6 +186,9 @@ def test_missing_institutional_fields_and_pos_are_refused() -> None:
         write_837i(s.interchange(ClaimTransaction("0001", (claim,))))
     with pytest.raises(ValueError, match="place_of_service"):
         write_837p(s.interchange(ClaimTransaction("0001", (s.professional_claim(place_of_service=""),))))
+    pointing = (ServiceLine("90853", Decimal(75), s.MONDAY, diagnosis_pointers=(1, 3)),)
+    with pytest.raises(ValueError, match="diagnosis_pointers"):
+        write_837p(s.interchange(ClaimTransaction("0001", (s.professional_claim(lines=pointing),))))
     too_many = tuple(ServiceLine("90853", Decimal(75), s.MONDAY) for _ in range(51))
     with pytest.raises(ValueError, match="50 lines"):
         write_837p(s.interchange(ClaimTransaction("0001", (s.professional_claim(lines=too_many),))))
