@@ -44,6 +44,7 @@ from openiop.patients.queries import (
     get_episode_for_user,
     get_patient_for_user,
     patients_for_user,
+    payer_choices,
     search_patients,
 )
 from openiop.programs import signing
@@ -238,14 +239,20 @@ def list_coverages(request: HttpRequest, patient_id: UUID) -> Any:
     user = request_user(request)
     patient = get_patient_for_user(user, patient_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=patient, object_type="coverage")
-    return patient.coverages.all()
+    return patient.coverages.select_related("payer")
 
 
 @router.post("/patients/{patient_id}/coverages", response={201: CoverageOut}, tags=["patients"])
 def add_coverage(request: HttpRequest, patient_id: UUID, payload: CoverageIn) -> Any:
     user = request_user(request)
     patient = get_patient_for_user(user, patient_id, Cap.EDIT_COVERAGE)
-    return Status(201, patient_actions.do_add_coverage(patient, acting_user=user, **payload.dict()))
+    fields = payload.dict()
+    if fields["payer"] is not None:
+        payer = payer_choices(patient.organization).filter(public_id=fields["payer"]).first()
+        if payer is None:
+            raise ValidationError({"payer": "No active payer of this organization has this id."})
+        fields["payer"] = payer
+    return Status(201, patient_actions.do_add_coverage(patient, acting_user=user, **fields))
 
 
 @router.get("/patients/{patient_id}/contacts", response=list[SupportContactOut], tags=["patients"])

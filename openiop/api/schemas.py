@@ -214,8 +214,13 @@ class PatientOut(PatientSummary):
 
 class CoverageIn(ApiIn):
     priority: int = Field(1, ge=1, le=3)
+    payer: UUID | None = Field(
+        None,
+        description="One of the organization's active payers (GET /billing/payers); its name and kind then replace "
+        "payer_name and payer_kind.",
+    )
     payer_kind: str = "commercial"
-    payer_name: str = Field(min_length=1, max_length=150)
+    payer_name: str = Field("", max_length=150, description="Required without a payer.")
     plan_name: str = Field("", max_length=150)
     member_id: str = Field(min_length=1, max_length=60)
     group_number: str = Field("", max_length=60)
@@ -227,8 +232,15 @@ class CoverageIn(ApiIn):
 
 
 class CoverageOut(CoverageIn):
+    # Read from the model: ninja's resolvers (``resolve_payer``) only run on schemas that allow extra attributes.
+    model_config = ConfigDict(extra="ignore")
+
     id: UUID = Field(alias="public_id")
     is_active: bool
+
+    @staticmethod
+    def resolve_payer(obj: Any) -> UUID | None:
+        return obj.payer.public_id if obj.payer_id else None
 
 
 class SupportContactOut(Schema):

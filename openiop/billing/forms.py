@@ -10,9 +10,24 @@ from django import forms
 from django.utils import timezone
 
 from openiop.accounts.models import User
+from openiop.billing.actions import (
+    CLINICIAN_IDENTITY_FIELDS,
+    PROVIDER_FIELDS,
+    RATE_FIELDS,
+    SETTING_FIELDS,
+    SITE_IDENTITY_FIELDS,
+)
+from openiop.billing.models import (
+    BillingProvider,
+    ClinicianBillingIdentity,
+    FeeScheduleRate,
+    PayerProgramSetting,
+    SiteBillingIdentity,
+)
 from openiop.billing.queries import billing_programs, can_write_organization_rules, rule_programs_for
 from openiop.core.forms import DateInput, StyledFormMixin
-from openiop.patients.models import Coverage
+from openiop.patients.actions import PAYER_FIELDS
+from openiop.patients.models import Coverage, Payer
 from openiop.programs.models import Program
 
 # The billable-days page opens on the last two weeks; the range is capped so a page stays a page.
@@ -101,3 +116,114 @@ class BillableDaysForm(StyledFormMixin, forms.Form):
             elif (end - start).days >= MAX_RANGE_DAYS:
                 self.add_error("date_to", f"Choose a range of at most {MAX_RANGE_DAYS} days.")
         return data
+
+
+# --- Billing setup ------------------------------------------------------------------------------------------------
+# Model forms for their fields' labels and validators only: the views never call save(), the actions write.
+
+
+class _PublicIdChoice(forms.ModelChoiceField):
+    """Choices by public id (no integer id on a page), labelled by ``label``."""
+
+    def __init__(self, *args: Any, label_with: Any = str, **kwargs: Any) -> None:
+        kwargs.setdefault("to_field_name", "public_id")
+        super().__init__(*args, **kwargs)
+        self.label_with = label_with
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(self.label_with(obj))
+
+
+class _SetupForm(StyledFormMixin, forms.ModelForm):
+    action_names: tuple[str, ...] = ()
+
+    def action_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.action_names if name in self.cleaned_data}
+
+
+class BillingProviderForm(_SetupForm):
+    action_names = PROVIDER_FIELDS
+
+    class Meta:
+        model = BillingProvider
+        fields = PROVIDER_FIELDS
+        labels = {"legal_name": "Legal name", "taxonomy_code": "Taxonomy code", "address_line1": "Billing address"}
+        help_texts = {"address_line1": "A street address: a post office or lock box goes in the pay-to address."}
+
+
+class SiteIdentityForm(_SetupForm):
+    action_names = SITE_IDENTITY_FIELDS
+
+    class Meta:
+        model = SiteBillingIdentity
+        fields = SITE_IDENTITY_FIELDS
+        labels = {"npi": "Site NPI", "taxonomy_code": "Taxonomy code"}
+        help_texts = {"taxonomy_code": "The facility's, e.g. 261QM0801X (mental health clinic/center)."}
+
+
+class ClinicianIdentityForm(_SetupForm):
+    action_names = CLINICIAN_IDENTITY_FIELDS
+    clinician = _PublicIdChoice(label="Staff member", queryset=User.objects.none(), label_with=lambda u: u.display_name)
+
+    class Meta:
+        model = ClinicianBillingIdentity
+        fields = CLINICIAN_IDENTITY_FIELDS
+        labels = {"npi": "NPI (individual, type 1)", "taxonomy_code": "Taxonomy code"}
+        help_texts = {"taxonomy_code": "e.g. 1041C0700X clinical social worker, 2084P0800X psychiatry."}
+
+    def __init__(self, *args: Any, choices: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if choices is None:  # editing: the person is fixed
+            del self.fields["clinician"]
+        else:
+            self.fields["clinician"].queryset = choices  # type: ignore[attr-defined]
+            self.order_fields(["clinician"])
+
+
+class PayerForm(_SetupForm):
+    action_names = PAYER_FIELDS
+
+    class Meta:
+        model = Payer
+        fields = PAYER_FIELDS
+        labels = {"address_line1": "Claims address", "timely_filing_days": "Timely filing limit (days)"}
+
+
+class PayerSettingForm(_SetupForm):
+    action_names = SETTING_FIELDS
+    payer = _PublicIdChoice(label="Payer", queryset=Payer.objects.none(), label_with=lambda p: p.name)
+    program = _PublicIdChoice(label="Program", queryset=Program.objects.none(), label_with=lambda p: p.name)
+
+    class Meta:
+        model = PayerProgramSetting
+        fields = SETTING_FIELDS
+
+    def __init__(self, *args: Any, payers: Any = None, programs: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if payers is None:  # editing: the pair is fixed
+            del self.fields["payer"], self.fields["program"]
+        else:
+            self.fields["payer"].queryset = payers  # type: ignore[attr-defined]
+            self.fields["program"].queryset = programs  # type: ignore[attr-defined]
+            self.order_fields(["payer", "program"])
+
+
+class FeeRateForm(_SetupForm):
+    action_names = RATE_FIELDS
+    payer = _PublicIdChoice(
+        label="Payer",
+        queryset=Payer.objects.none(),
+        required=False,
+        empty_label="Organization default (payers without their own rate)",
+        label_with=lambda p: p.name,
+    )
+
+    class Meta:
+        model = FeeScheduleRate
+        fields = RATE_FIELDS
+        widgets = {"effective_from": DateInput(), "effective_to": DateInput()}
+        labels = {"code": "HCPCS / CPT code", "rate": "Rate (USD)"}
+
+    def __init__(self, *args: Any, payers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = payers  # type: ignore[attr-defined]

@@ -17,15 +17,25 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from openiop.accounts.models import User
 from openiop.billing.days import decide_pending
-from openiop.billing.models import BillableDay, PayerRule
+from openiop.billing.models import (
+    BillableDay,
+    BillingProvider,
+    ClinicianBillingIdentity,
+    FeeScheduleRate,
+    PayerProgramSetting,
+    PayerRule,
+)
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
-from openiop.programs.models import Program
+from openiop.patients.models import Payer
+from openiop.programs.models import Organization, Program, Site
 from openiop.programs.queries import managed_program_ids
+from openiop.programs.signing import CLINICAL_ROLES
 
 RULE_READ_CAPS = (Cap.VIEW_BILLING, Cap.MANAGE_BILLING, Cap.MANAGE_PROGRAMS)
 RULE_WRITE_CAPS = (Cap.MANAGE_BILLING, Cap.MANAGE_PROGRAMS)
@@ -159,3 +169,112 @@ def get_rule_for_user(user: User, public_id: UUID | str, *, write: bool = False)
     if write and not may_write_rule(user, rule):
         raise PermissionDenied
     return rule
+
+
+# --- Billing setup: identities, payers, payer program settings, the fee schedule ---------------------------------
+#
+# The organization's configuration, not patient data (reads are not audited). Read: VIEW_BILLING, MANAGE_BILLING or
+# MANAGE_ORGANIZATION; write: MANAGE_BILLING (billing staff) or MANAGE_ORGANIZATION (the organization's
+# administrators); everyone else 403. Only the user's own organization: any other record is a 404.
+
+SETUP_READ_CAPS = (Cap.VIEW_BILLING, Cap.MANAGE_BILLING, Cap.MANAGE_ORGANIZATION)
+SETUP_WRITE_CAPS = (Cap.MANAGE_BILLING, Cap.MANAGE_ORGANIZATION)
+
+
+def can_write_setup(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and any(user.can(c) for c in SETUP_WRITE_CAPS)
+
+
+def setup_organization(user: User, *, write: bool = False) -> Organization:
+    """The organization whose setup the user reads (or writes): 403 without the capability, 404 without one."""
+    require(user, any_of=SETUP_WRITE_CAPS if write else SETUP_READ_CAPS)
+    if user.organization is None:
+        raise Http404
+    return user.organization
+
+
+def payers_for(user: User) -> QuerySet[Payer]:
+    return Payer.objects.filter(organization=setup_organization(user)).order_by("-is_active", "name", "pk")
+
+
+def get_payer_for_user(user: User, public_id: UUID | str, *, write: bool = False) -> Payer:
+    return get_object_or_404(Payer, organization=setup_organization(user, write=write), public_id=public_id)
+
+
+def sites_for(user: User) -> QuerySet[Site]:
+    return (
+        Site.objects.filter(organization=setup_organization(user))
+        .select_related("billing_identity")
+        .order_by("name", "pk")
+    )
+
+
+def get_site_for_user(user: User, public_id: UUID | str, *, write: bool = False) -> Site:
+    return get_object_or_404(Site, organization=setup_organization(user, write=write), public_id=public_id)
+
+
+def clinician_identities_for(user: User) -> QuerySet[ClinicianBillingIdentity]:
+    return (
+        ClinicianBillingIdentity.objects.filter(organization=setup_organization(user))
+        .select_related("user")
+        .order_by("-is_active", "user__last_name", "user__first_name", "pk")
+    )
+
+
+def providers_without_identity(organization: Organization) -> QuerySet[User]:
+    """Active staff who may provide services (directors and clinicians) and have no billing identity yet."""
+    return (
+        User.objects.filter(organization=organization, is_active=True, role__in=CLINICAL_ROLES)
+        .filter(billing_identity__isnull=True)
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def get_clinician_identity_for_user(
+    user: User, public_id: UUID | str, *, write: bool = False
+) -> ClinicianBillingIdentity:
+    return get_object_or_404(
+        ClinicianBillingIdentity.objects.select_related("user"),
+        organization=setup_organization(user, write=write),
+        public_id=public_id,
+    )
+
+
+def payer_settings_for(user: User) -> QuerySet[PayerProgramSetting]:
+    return (
+        PayerProgramSetting.objects.filter(payer__organization=setup_organization(user))
+        .select_related("payer", "program")
+        .order_by("-is_active", "payer__name", "program__name", "pk")
+    )
+
+
+def get_payer_setting_for_user(user: User, public_id: UUID | str, *, write: bool = False) -> PayerProgramSetting:
+    return get_object_or_404(
+        PayerProgramSetting.objects.select_related("payer", "program__site"),
+        payer__organization=setup_organization(user, write=write),
+        public_id=public_id,
+    )
+
+
+def organization_programs(organization: Organization) -> QuerySet[Program]:
+    return Program.objects.filter(site__organization=organization).select_related("site").order_by("name", "pk")
+
+
+def fee_rates_for(user: User) -> QuerySet[FeeScheduleRate]:
+    return (
+        FeeScheduleRate.objects.filter(organization=setup_organization(user))
+        .select_related("payer")
+        .order_by("-is_active", "payer__name", "code", "modifier", "tier", "-effective_from", "pk")
+    )
+
+
+def get_fee_rate_for_user(user: User, public_id: UUID | str, *, write: bool = False) -> FeeScheduleRate:
+    return get_object_or_404(
+        FeeScheduleRate.objects.select_related("payer"),
+        organization=setup_organization(user, write=write),
+        public_id=public_id,
+    )
+
+
+def billing_provider_of(organization: Organization) -> BillingProvider | None:
+    return BillingProvider.objects.filter(organization=organization).first()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
+
+from openiop.core import audit
+from openiop.core.models import AuditAction
 
 
 def apply_changes(obj: models.Model, fields: Mapping[str, Any], allowed: Iterable[str]) -> list[str]:
@@ -85,3 +88,30 @@ def validate(obj: models.Model, *, exclude: Iterable[str] = ()) -> None:
 
 def field_error(field: str, message: str) -> ValidationError:
     return ValidationError({field: message})
+
+
+def write_config(
+    obj: models.Model,
+    fields: Mapping[str, Any],
+    allowed: Iterable[str],
+    check: Callable[[Any], None],
+    *,
+    acting_user: Any,
+    organization_id: int,
+) -> list[str]:
+    """Create or change one row of an organization's configuration (a payer, a billing identity, a fee): set the
+    fields, and when anything changed (or the row is new) check it, save it and write its CONFIG_CHANGED audit row
+    with the changed field names. Returns the names that changed. Callers hold the transaction and any lock."""
+    new = obj.pk is None
+    changed = apply_changes(obj, fields, allowed)
+    if new or changed:
+        check(obj)
+        obj.save()
+        audit.record(
+            action=AuditAction.CONFIG_CHANGED,
+            acting_user=acting_user,
+            obj=obj,
+            organization_id=organization_id,
+            changed_fields=changed,
+        )
+    return changed

@@ -28,7 +28,12 @@ from django.utils import timezone
 from openiop.accounts.actions import do_create_staff
 from openiop.accounts.models import User
 from openiop.core.clock import Timeline, simulated_clock
-from openiop.demo.billing import ensure_demo_payer_rules
+from openiop.demo.billing import (
+    MEDICARE_PAYERS,
+    ensure_demo_billing_setup,
+    ensure_demo_payer_rules,
+    ensure_demo_payers,
+)
 from openiop.demo.specs import (
     ACTIVE_WINDOW_DAYS,
     ADMITTED_AT,
@@ -70,6 +75,7 @@ from openiop.patients.actions import (
     do_open_episode,
 )
 from openiop.patients.models import EpisodeOfCare, Patient
+from openiop.patients.models import Payer as PayerModel
 from openiop.programs.actions import (
     do_create_organization,
     do_create_program,
@@ -187,6 +193,7 @@ class _Builder:
         self.programs: dict[str, Program] = {}
         self.tracks: dict[str, list[Track]] = {}
         self.staff: dict[str, User] = {}
+        self.payers: dict[str, PayerModel] = {}
         self.used_names: set[tuple[str, str]] = set()
         self.discharges = 0
 
@@ -255,6 +262,10 @@ class _Builder:
         for staff in STAFF[1:]:
             self._create_staff(org, staff, acting_user=sysadmin)
         ensure_demo_payer_rules(org, self.programs, acting_user=sysadmin)
+        self.payers = ensure_demo_payers(org, acting_user=sysadmin)
+        ensure_demo_billing_setup(
+            org, self.programs, self.sites, self.staff, self.payers, today=self.today, acting_user=sysadmin
+        )
         return org
 
     def _create_staff(self, org: Organization, spec: StaffSpec, *, acting_user: User | None) -> User:
@@ -304,6 +315,8 @@ class _Builder:
                 # Self-pay has no payer member number: the clinic's own account number (the MRN) stands in.
                 given = dict(coverage)
                 member_id = given.pop("member_id") or patient.mrn
+                # Every coverage but self-pay (no payer to send a claim to) names one of the demo's payers.
+                given["payer"] = self.payers.get(given["payer_name"])
                 do_add_coverage(patient, acting_user=self.staff["billing"], member_id=member_id, **given)
 
         if status == Status.ACTIVE:
@@ -448,7 +461,7 @@ class _Builder:
             self._coverage(
                 coverages,
                 Payer.MEDICARE,
-                "Medicare",
+                MEDICARE_PAYERS[site.state],
                 "Part B",
                 self._mbi(),
                 effective_from=shift_years(date_of_birth, 65),
@@ -479,7 +492,7 @@ class _Builder:
             self._coverage(
                 coverages,
                 Payer.TRICARE,
-                "TRICARE",
+                "TRICARE East",
                 "Select",
                 str(rng.randrange(10**10, 10**11)),
                 effective_from=start,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.core import audit
-from openiop.core.actions import apply_changes, validate
+from openiop.core.actions import apply_changes, validate, write_config
 from openiop.core.models import AuditAction
 from openiop.patients import events
 from openiop.patients.models import (
@@ -25,6 +25,7 @@ from openiop.patients.models import (
     Coverage,
     EpisodeOfCare,
     Patient,
+    Payer,
     SupportContact,
 )
 from openiop.programs import levels
@@ -37,7 +38,7 @@ PATIENT_FIELDS = (
     "emergency_contact_name", "emergency_contact_relationship", "emergency_contact_phone",
 )  # fmt: skip
 COVERAGE_FIELDS = (
-    "priority", "payer_kind", "payer_name", "plan_name", "member_id", "group_number", "subscriber_name",
+    "priority", "payer", "payer_kind", "payer_name", "plan_name", "member_id", "group_number", "subscriber_name",
     "subscriber_date_of_birth", "relationship_to_subscriber", "effective_from", "effective_to",
 )  # fmt: skip
 CONTACT_FIELDS = ("name", "relationship", "phone", "email", "involved_in_treatment", "notes")
@@ -117,7 +118,33 @@ def do_set_patient_active(patient: Patient, *, acting_user: User, active: bool, 
         )
 
 
-def _check_coverage(coverage: Coverage) -> None:
+PAYER_FIELDS = (
+    "name", "payer_id", "kind", "claim_filing_indicator", "address_line1", "address_line2", "city", "state",
+    "postal_code", "timely_filing_days", "is_active",
+)  # fmt: skip
+PAYER_ADDRESS = ("address_line1", "city", "state", "postal_code")
+
+
+def _from_payer(fields: dict[str, Any]) -> dict[str, Any]:
+    """A picked payer names the coverage: its name and kind replace what was typed (Book Now's free text stays on
+    coverages without one)."""
+    payer = fields.get("payer")
+    if isinstance(payer, Payer):
+        fields = {**fields, "payer_name": payer.name, "payer_kind": payer.kind}
+    return fields
+
+
+def _check_coverage(coverage: Coverage, *, payer_changed: bool = True) -> None:
+    coverage.payer_name = (coverage.payer_name or "").strip()
+    if coverage.payer_id is None and not coverage.payer_name:
+        raise ValidationError({"payer_name": "Pick a payer, or type the payer's name."})
+    payer = coverage.payer
+    if payer is not None:
+        if payer.organization_id != coverage.patient.organization_id:
+            raise ValidationError({"payer": "Pick one of this organization's payers."})
+        # Read again: the payer may have been deactivated since the caller fetched it.
+        if payer_changed and not Payer.objects.filter(pk=payer.pk, is_active=True).exists():
+            raise ValidationError({"payer": "This payer is inactive: pick an active one."})
     validate(coverage)
     if coverage.effective_from and coverage.effective_to and coverage.effective_to < coverage.effective_from:
         raise ValidationError({"effective_to": "Coverage must end on or after its start date."})
@@ -136,6 +163,7 @@ def _check_coverage(coverage: Coverage) -> None:
 @transaction.atomic
 def do_add_coverage(patient: Patient, *, acting_user: User | None, **fields: Any) -> Coverage:
     coverage = Coverage(patient=patient)
+    fields = _from_payer(fields)
     apply_changes(coverage, fields, COVERAGE_FIELDS)
     _check_coverage(coverage)
     coverage.save()
@@ -147,9 +175,9 @@ def do_add_coverage(patient: Patient, *, acting_user: User | None, **fields: Any
 
 @transaction.atomic
 def do_update_coverage(coverage: Coverage, *, acting_user: User, **fields: Any) -> list[str]:
-    changed = apply_changes(coverage, fields, COVERAGE_FIELDS)
+    changed = apply_changes(coverage, _from_payer(fields), COVERAGE_FIELDS)
     if changed:
-        _check_coverage(coverage)
+        _check_coverage(coverage, payer_changed="payer" in changed)
         coverage.save()
         audit.record(
             action=AuditAction.UPDATED,
@@ -166,7 +194,7 @@ def do_set_coverage_active(coverage: Coverage, *, acting_user: User, active: boo
     if coverage.is_active != active:
         coverage.is_active = active
         if active:
-            _check_coverage(coverage)
+            _check_coverage(coverage, payer_changed=False)
         coverage.save(update_fields=["is_active", "updated_at"])
         audit.record(
             action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
@@ -175,6 +203,50 @@ def do_set_coverage_active(coverage: Coverage, *, acting_user: User, active: boo
             obj=coverage,
             changed_fields=["is_active"],
         )
+
+
+# --- Payers (the organization's configuration, audited CONFIG_CHANGED) --------------------------------------------
+
+
+def _check_payer(payer: Payer) -> None:
+    payer.name = (payer.name or "").strip()
+    payer.payer_id = (payer.payer_id or "").strip().upper()
+    payer.state = (payer.state or "").strip().upper()
+    for name in ("address_line1", "address_line2", "city", "postal_code"):
+        setattr(payer, name, (getattr(payer, name) or "").strip())
+    errors: dict[str, Any] = {}
+    try:  # every problem at once: the model's own checks and the ones below
+        validate(payer, exclude=["organization"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if payer.kind not in Coverage.PayerKind.values:
+        errors.setdefault("kind", "Choose a payer type from the list.")
+    if any(getattr(payer, n) for n in PAYER_ADDRESS):
+        for name in PAYER_ADDRESS:
+            if not getattr(payer, name):
+                errors.setdefault(name, "A payer's address needs the street, city, state and ZIP code.")
+    same_name = Payer.objects.filter(organization_id=payer.organization_id, name__iexact=payer.name)
+    if same_name.exclude(pk=payer.pk).exists():
+        errors["name"] = "The organization already has a payer of this name."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def do_create_payer(*, acting_user: User | None, organization: Organization, **fields: Any) -> Payer:
+    payer = Payer(organization=organization)
+    write_config(payer, fields, PAYER_FIELDS, _check_payer, acting_user=acting_user, organization_id=organization.pk)
+    return payer
+
+
+@transaction.atomic
+def do_update_payer(payer: Payer, *, acting_user: User, **fields: Any) -> list[str]:
+    """Change a payer. Coverages that point at it keep the name they copied until they are saved again: a renamed
+    payer is the same payer (its id and claims are unchanged)."""
+    payer = Payer.objects.select_for_update().get(pk=payer.pk)
+    return write_config(
+        payer, fields, PAYER_FIELDS, _check_payer, acting_user=acting_user, organization_id=payer.organization_id
+    )
 
 
 @transaction.atomic

@@ -17,17 +17,19 @@ from openiop.patients.models import (
     EmergencyAccessGrant,
     EpisodeOfCare,
     Patient,
+    Payer,
     SupportContact,
 )
 from openiop.patients.queries import (
     CARE_TEAM_ROLES,
     PRIMARY_CLINICIAN_ROLES,
     STATUS_FILTER_NONE,
+    payer_choices,
     programs_for_user,
     staff_of_program,
     tracks_for_program,
 )
-from openiop.programs.models import Program, Track
+from openiop.programs.models import Organization, Program, Track
 
 
 class _ScopedFields:
@@ -228,7 +230,40 @@ class DeactivatePatientForm(PatientsForm):
 # --- Coverage and support contacts ---------------------------------------------------------------------------
 
 
+class _PayerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.payer_id})"
+
+
 class CoverageForm(PatientsModelForm):
+    """A coverage, with the payer picked from the organization's active payers (the one already on the coverage
+    stays a choice even when inactive). A picked payer names the coverage; without one, the typed name is kept."""
+
+    payer = _PayerChoiceField(
+        label="Payer",
+        queryset=Payer.objects.none(),
+        required=False,
+        to_field_name="public_id",
+        empty_label="Not in the list: type its name below",
+        help_text="Claims go to this payer. Its name and type replace what is typed below.",
+    )
+
+    def __init__(self, *args: Any, organization: Organization, current_payer: Payer | None = None, **kw: Any) -> None:
+        self.organization = organization
+        self.current_payer = current_payer
+        super().__init__(*args, **kw)
+
+    def setup_fields(self) -> None:
+        self.fields["payer"].queryset = payer_choices(self.organization, self.current_payer)  # type: ignore[attr-defined]
+        self.fields["payer_name"].required = False
+        self.fields["payer_name"].help_text = "Only when the payer is not in the list (e.g. typed on Book Now)."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("payer") and not (data.get("payer_name") or "").strip() and "payer_name" not in self.errors:
+            self.add_error("payer_name", "Pick a payer, or type the payer's name.")
+        return data
+
     class Meta:
         model = Coverage
         fields = COVERAGE_FIELDS

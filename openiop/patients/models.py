@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -115,6 +116,9 @@ class Coverage(BaseModel):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coverages")
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.PRIMARY)
+    # The payer claims go to (empty: not chosen yet, e.g. insurance typed on Book Now). When set, ``payer_name`` and
+    # ``payer_kind`` are the payer's, copied by the action so lists and billing rules read them without a join.
+    payer = models.ForeignKey("Payer", null=True, blank=True, on_delete=models.PROTECT, related_name="coverages")
     payer_kind = models.CharField(max_length=20, choices=PayerKind.choices, default=PayerKind.COMMERCIAL)
     payer_name = models.CharField(max_length=150)
     plan_name = models.CharField(max_length=150, blank=True)
@@ -134,6 +138,76 @@ class Coverage(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_priority_display()}: {self.payer_name}"
+
+
+class Payer(BaseModel):
+    """A health plan the organization bills: who a coverage's claims go to, and how they are addressed to it.
+
+    Configuration of the organization (not patient data), edited on the billing setup pages; the payer's rules for
+    each program (claim type, codes) are billing's ``PayerProgramSetting``. Deactivated, never deleted: coverages and,
+    later, claims point at it."""
+
+    class ClaimFilingIndicator(models.TextChoices):
+        # X12 5010 SBR09 (837I and 837P, loop 2000B), the codes an IOP bills with (docs/clinical-rules.md#payers).
+        MEDICARE_A = "MA", "MA: Medicare Part A"
+        MEDICARE_B = "MB", "MB: Medicare Part B"
+        MEDICAID = "MC", "MC: Medicaid"
+        COMMERCIAL = "CI", "CI: Commercial insurance"
+        BLUE_CROSS = "BL", "BL: Blue Cross / Blue Shield"
+        HMO = "HM", "HM: Health maintenance organization"
+        HMO_MEDICARE_RISK = "16", "16: HMO Medicare risk (Medicare Advantage)"
+        PPO = "12", "12: Preferred provider organization"
+        POS = "13", "13: Point of service"
+        EPO = "14", "14: Exclusive provider organization"
+        INDEMNITY = "15", "15: Indemnity insurance"
+        TRICARE = "CH", "CH: CHAMPUS (TRICARE)"
+        VA = "VA", "VA: Veterans Affairs plan"
+        FEDERAL_EMPLOYEES = "FI", "FI: Federal Employees Program"
+        OTHER_FEDERAL = "OF", "OF: Other federal program"
+        OTHER_NON_FEDERAL = "11", "11: Other non-federal program"
+        WORKERS_COMP = "WC", "WC: Workers' compensation"
+        UNKNOWN = "ZZ", "ZZ: Mutually defined / unknown"
+
+    organization = models.ForeignKey("programs.Organization", on_delete=models.PROTECT, related_name="payers")
+    name = models.CharField(max_length=150)
+    payer_id = models.CharField(
+        "EDI payer ID",
+        max_length=80,
+        validators=[
+            RegexValidator(
+                r"^[A-Z0-9][A-Z0-9-]{1,79}$", "Use 2 to 80 capital letters, digits or hyphens, as the payer lists it."
+            )
+        ],
+        help_text="The payer's electronic id from its or the clearinghouse's payer list (837 NM109 of the payer).",
+    )
+    kind = models.CharField("Payer type", max_length=20, choices=Coverage.PayerKind.choices)
+    claim_filing_indicator = models.CharField(max_length=2, choices=ClaimFilingIndicator.choices)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(
+        max_length=2, blank=True, validators=[RegexValidator(r"^[A-Z]{2}$", "Use the 2-letter state code.")]
+    )
+    postal_code = models.CharField(
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{5}(-?\d{4})?$", "Use a 5-digit ZIP code or ZIP+4.")],
+    )
+    # 90 days is the shortest limit common among the payers an IOP bills (many commercial and Medicaid plans; Medicare
+    # allows 12 months): a default that is too short warns early, one that is too long lets claims go stale.
+    timely_filing_days = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Days after the date of service a claim must reach the payer (Medicare: 365).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-is_active", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="payer_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class SupportContact(BaseModel):

@@ -20,8 +20,8 @@ from openiop.core.models import AuditEvent
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap, Role
 from openiop.patients import emergency
-from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
-from openiop.programs.models import Program, Track
+from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, Payer, SupportContact
+from openiop.programs.models import Organization, Program, Track
 
 # Who may be named primary clinician, and who may sit on a care team.
 PRIMARY_CLINICIAN_ROLES = (Role.DIRECTOR, Role.CLINICIAN, Role.SUPERVISED_CLINICIAN)
@@ -316,3 +316,14 @@ def caseload_for(user: User) -> QuerySet[EpisodeOfCare]:
         .select_related("patient", "program", "track", "primary_clinician")
         .order_by("patient__legal_last_name", "patient__legal_first_name", "program__name")
     )
+
+
+# --- Payers -----------------------------------------------------------------------------------------------------
+
+
+def payer_choices(organization: Organization, current: Payer | None = None) -> QuerySet[Payer]:
+    """The payers a coverage may be pointed at: the organization's active ones, and the one it points at already."""
+    active = Q(is_active=True)
+    if current is not None:
+        active |= Q(pk=current.pk)
+    return Payer.objects.filter(active, organization=organization).order_by("name", "pk")

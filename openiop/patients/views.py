@@ -288,7 +288,7 @@ def _contacts(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCa
 
 
 def _insurance(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
-    coverages = list(patient.coverages.order_by("priority", "-effective_from", "-created_at"))
+    coverages = list(patient.coverages.select_related("payer").order_by("priority", "-effective_from", "-created_at"))
     groups = [
         {
             "title": "Active coverage",
@@ -468,7 +468,7 @@ def chart_tab(request: HttpRequest, public_id: UUID, tab: str) -> HttpResponse:
 def coverage_add(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_COVERAGE)
-    form = CoverageForm(_posted(request))
+    form = CoverageForm(_posted(request), organization=patient.organization)
     if _save(
         request, form, lambda: do_add_coverage(patient, acting_user=user, **form.action_fields()), "Coverage added."
     ):
@@ -486,7 +486,11 @@ def coverage_edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
     coverage = get_coverage_for_user(user, public_id, Cap.EDIT_COVERAGE)
     patient = coverage.patient
-    form = CoverageForm(_posted(request), initial={n: getattr(coverage, n) for n in CoverageForm.Meta.fields})
+    initial = {n: getattr(coverage, n) for n in CoverageForm.Meta.fields}
+    initial["payer"] = coverage.payer.public_id if coverage.payer is not None else None
+    form = CoverageForm(
+        _posted(request), initial=initial, organization=patient.organization, current_payer=coverage.payer
+    )
     if _save(
         request, form, lambda: do_update_coverage(coverage, acting_user=user, **form.action_fields()), "Coverage saved."
     ):
