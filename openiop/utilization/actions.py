@@ -42,6 +42,16 @@ GRANTING = (Outcome.APPROVED, Outcome.EXTENDED, Outcome.PARTIAL)
 MAX_UNITS = 1000
 
 
+END_BEFORE_START = "The authorization must end on or after its start date."
+
+
+def _check_dates(auth: Authorization, fields: dict[str, Any]) -> None:
+    """Before the fields are applied: the generic check of the table's constraint would not say what is wrong."""
+    start, end = fields.get("start_date", auth.start_date), fields.get("end_date", auth.end_date)
+    if start is not None and end is not None and end < start:
+        raise ValidationError({"end_date": END_BEFORE_START})
+
+
 def _check_authorization(auth: Authorization, episode: EpisodeOfCare) -> None:
     errors: dict[str, str] = {}
     auth.number = (auth.number or "").strip()
@@ -56,7 +66,7 @@ def _check_authorization(auth: Authorization, episode: EpisodeOfCare) -> None:
     if auth.end_date is None:
         errors["end_date"] = "Enter the last covered day."
     elif auth.start_date is not None and auth.end_date < auth.start_date:
-        errors["end_date"] = "The authorization must end on or after its start date."
+        errors["end_date"] = END_BEFORE_START
     if auth.unit_kind not in Authorization.UnitKind.values:
         errors["unit_kind"] = "Choose days or sessions."
     if auth.units_authorized is None or not 0 <= auth.units_authorized <= MAX_UNITS:
@@ -78,6 +88,7 @@ def do_create_authorization(*, acting_user: User | None, episode: EpisodeOfCare,
     """A new authorization for ``episode`` (requested or already approved), audited CREATED."""
     # The coverage first: reading an unset foreign key of a new row raises rather than answering None.
     auth = Authorization(episode=episode, coverage=fields.get("coverage"))
+    _check_dates(auth, fields)
     apply_changes(auth, fields, AUTHORIZATION_FIELDS)
     _check_authorization(auth, episode)
     auth.save()
@@ -95,6 +106,7 @@ def do_create_authorization(*, acting_user: User | None, episode: EpisodeOfCare,
 def do_update_authorization(auth: Authorization, *, acting_user: User, **fields: Any) -> list[str]:
     """Change what the payer or the billing office corrected; the changed field names, audited UPDATED."""
     auth = Authorization.objects.select_for_update().select_related("episode__patient", "coverage").get(pk=auth.pk)
+    _check_dates(auth, fields)
     changed = apply_changes(auth, fields, AUTHORIZATION_FIELDS)
     if changed:
         _check_authorization(auth, auth.episode)

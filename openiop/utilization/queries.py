@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from django.db.models import Count, Max, Min, Q, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from openiop.accounts.models import User
@@ -66,17 +65,19 @@ def get_review_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.MANAGE
     )
 
 
+def episodes_in_programs(user: User) -> QuerySet[EpisodeOfCare]:
+    """The episodes of the user's programs (no role check: callers check theirs first)."""
+    if user.organization_id is None:
+        return EpisodeOfCare.objects.none()
+    return EpisodeOfCare.objects.select_related("patient", "program__site").filter(
+        program_id__in=program_ids_for(user), patient__organization_id=user.organization_id
+    )
+
+
 def get_episode_for_billing(user: User, public_id: UUID | str) -> EpisodeOfCare:
     """An episode to authorize: MANAGE_BILLING (403), one of the user's programs (404)."""
     require(user, Cap.MANAGE_BILLING)
-    if user.organization_id is None:
-        raise Http404
-    return get_object_or_404(
-        EpisodeOfCare.objects.select_related("patient", "program__site").filter(
-            program_id__in=program_ids_for(user), patient__organization_id=user.organization_id
-        ),
-        public_id=public_id,
-    )
+    return get_object_or_404(episodes_in_programs(user), public_id=public_id)
 
 
 def with_flags(authorizations: list[Authorization]) -> list[Authorization]:
