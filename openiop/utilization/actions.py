@@ -103,7 +103,7 @@ def do_create_authorization(*, acting_user: User | None, episode: EpisodeOfCare,
 
 
 @transaction.atomic
-def do_update_authorization(auth: Authorization, *, acting_user: User, **fields: Any) -> list[str]:
+def do_update_authorization(auth: Authorization, *, acting_user: User | None, **fields: Any) -> list[str]:
     """Change what the payer or the billing office corrected; the changed field names, audited UPDATED."""
     auth = Authorization.objects.select_for_update().select_related("episode__patient", "coverage").get(pk=auth.pk)
     _check_dates(auth, fields)
