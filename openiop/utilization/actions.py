@@ -263,16 +263,17 @@ def do_set_utilization_policy(program: Program, *, acting_user: User, **values: 
     if row is None:
         row = default_policy(program)
     changed = apply_changes(row, values, POLICY_FIELDS)
-    if changed or row.pk is None:
-        row.full_clean(exclude=["program"])
-        row.save()
-        audit.record(
-            action=AuditAction.CONFIG_CHANGED,
-            acting_user=acting_user,
-            obj=row,
-            organization_id=program.site.organization_id,
-            changed_fields=changed,
-        )
+    if not changed:  # the defaults, or the row, as they are: no row written, nothing audited
+        return []
+    row.full_clean(exclude=["program"])
+    row.save()
+    audit.record(
+        action=AuditAction.CONFIG_CHANGED,
+        acting_user=acting_user,
+        obj=row,
+        organization_id=program.site.organization_id,
+        changed_fields=changed,
+    )
     return changed
 
 

@@ -11,7 +11,8 @@ from openiop.patients.models import Coverage, EpisodeOfCare
 from openiop.programs import levels
 from openiop.programs.models import Program
 from openiop.utilization import flags
-from openiop.utilization.models import Authorization, UtilizationReview
+from openiop.utilization.models import Authorization, UtilizationPolicy, UtilizationReview
+from openiop.utilization.policy import POLICY_FIELDS
 
 
 def _coverage_label(coverage: Coverage) -> str:
@@ -115,3 +116,18 @@ class ListFilterForm(StyledFormMixin, forms.Form):
         field = self.fields["program"]
         field.queryset = programs  # type: ignore[attr-defined]
         field.label_from_instance = _program_label  # type: ignore[attr-defined]
+
+
+class PolicyForm(StyledFormMixin, forms.ModelForm):
+    """A program's utilization thresholds (docs/clinical-rules.md#authorizations-and-utilization-review)."""
+
+    class Meta:
+        model = UtilizationPolicy
+        fields = list(POLICY_FIELDS)
+        labels = {
+            "expiring_within_days": "Flag an authorization ending within (days)",
+            "units_low_at": "Flag when this many units or fewer remain",
+            "review_due_within_days": "Flag a concurrent review due within (days)",
+            "review_lead_days": "Without the payer's date, the review is due before the last covered day by (days)",
+            "unauthorized_lookback_days": "Look for billable days without an authorization over the last (days)",
+        }

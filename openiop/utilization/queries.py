@@ -30,6 +30,7 @@ from openiop.intake.queries import assessments_for_user
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import chart_program_ids
 from openiop.programs.models import Program
+from openiop.programs.queries import managed_program_ids
 from openiop.utilization import flags, units
 from openiop.utilization.models import Authorization, UtilizationReview
 from openiop.utilization.policy import policies_for
@@ -78,6 +79,19 @@ def get_episode_for_billing(user: User, public_id: UUID | str) -> EpisodeOfCare:
     """An episode to authorize: MANAGE_BILLING (403), one of the user's programs (404)."""
     require(user, Cap.MANAGE_BILLING)
     return get_object_or_404(episodes_in_programs(user), public_id=public_id)
+
+
+POLICY_CAPS = (Cap.MANAGE_BILLING, Cap.MANAGE_PROGRAMS)
+
+
+def policy_programs(user: User) -> QuerySet[Program]:
+    """Programs whose thresholds the user may set: billing staff their programs, directors those they manage."""
+    ids: set[int] = set()
+    if user.can(Cap.MANAGE_BILLING):
+        ids |= set(program_ids_for(user))
+    if user.can(Cap.MANAGE_PROGRAMS):
+        ids |= set(managed_program_ids(user))
+    return Program.objects.filter(pk__in=sorted(ids)).select_related("site").order_by("name")
 
 
 def with_flags(authorizations: list[Authorization]) -> list[Authorization]:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<uuid:public_id>/edit/", views.authorization_edit, name="edit"),
     path("<uuid:public_id>/reviews/", views.review_add, name="review_add"),
     path("reviews/<uuid:public_id>/decide/", views.review_decide, name="review_decide"),
+    path("programs/<uuid:public_id>/policy/", views.program_policy, name="policy"),
 ]

@@ -10,7 +10,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
@@ -24,8 +24,9 @@ from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs import levels
 from openiop.utilization import actions, flags, queries, units
 from openiop.utilization.actions import AUTHORIZATION_FIELDS
-from openiop.utilization.forms import AuthorizationForm, ListFilterForm, ReviewForm
+from openiop.utilization.forms import AuthorizationForm, ListFilterForm, PolicyForm, ReviewForm
 from openiop.utilization.models import Authorization, UtilizationReview
+from openiop.utilization.policy import POLICY_FIELDS, policy_for
 
 
 def _posted(request: HttpRequest) -> Any:
@@ -71,6 +72,7 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
         "unauthorized": unauthorized,
         "flag": flag,
         "can_manage": user.can(Cap.MANAGE_BILLING),
+        "policy_programs": list(queries.policy_programs(user)),
     }
     template = "utilization/partials/results.html" if is_htmx(request) else "utilization/list.html"
     return render(request, template, context)
@@ -198,3 +200,25 @@ def review_decide(request: HttpRequest, public_id: UUID) -> HttpResponse:
     else:
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("utilization:detail", auth.public_id)
+
+
+@staff_view(any_of=queries.POLICY_CAPS)
+def program_policy(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A program's thresholds: billing staff for their programs, directors for the programs they manage."""
+    user = request_user(request)
+    program = get_object_or_404(queries.policy_programs(user), public_id=public_id)
+    form = PolicyForm(_posted(request), instance=policy_for(program))
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = actions.do_set_utilization_policy(
+                program, acting_user=user, **{name: form.cleaned_data[name] for name in POLICY_FIELDS}
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, "Utilization review settings saved." if changed else "Nothing changed.")
+            return redirect("utilization:policy", program.public_id)
+    status = 422 if form.is_bound else 200
+    return render(
+        request, "utilization/policy.html", {"nav": "billing", "program": program, "form": form}, status=status
+    )

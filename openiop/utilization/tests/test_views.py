@@ -194,3 +194,31 @@ def test_the_chart_tab_is_a_fixed_number_of_queries(client, clinic, stay):
     stay.authorize(start_ago=20, end_ahead=-6, units=3, number="OLD")
     stay.authorize(start_ago=1, end_ahead=30, units=3, number="NEW", unit_kind="sessions")
     assert count() == few
+
+
+def test_program_settings_change_the_flags_and_are_audited(client, clinic, stay, auth):
+    url = f"/utilization/programs/{clinic.mh.public_id}/policy/"
+    login(client, clinic.clinician)
+    assert client.get(url).status_code == 403
+    login(client, clinic.stranger)
+    assert client.get(url).status_code == 404
+    login(client, clinic.billing)
+    assert client.get(url).status_code == 200
+    values = {
+        "expiring_within_days": "500",
+        "units_low_at": "1",
+        "review_due_within_days": "0",
+        "review_lead_days": "0",
+        "unauthorized_lookback_days": "30",
+    }
+    bad = client.post(url, values)
+    assert bad.status_code == 422 and 'value="500"' in bad.content.decode()
+    values["expiring_within_days"] = "2"  # the authorization ends in 4 days: no longer "ending soon"
+    assert client.post(url, values).status_code == 302
+    row = AuditEvent.objects.get(action=AuditAction.CONFIG_CHANGED, object_type="utilizationpolicy")
+    assert set(row.changed_fields) == {"expiring_within_days", "units_low_at", "review_due_within_days",
+                                       "review_lead_days"}  # fmt: skip
+    body = client.get(LIST).content.decode()
+    assert str(auth.public_id) in body and 'data-flag="expiring"' not in body and 'data-flag="units_low"' not in body
+    login(client, clinic.director)
+    assert client.get(url).status_code == 200
