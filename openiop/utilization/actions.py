@@ -179,7 +179,10 @@ def _apply_decision(
         if review.new_end_date is not None:
             auth.end_date = review.new_end_date
         auth.status = Authorization.Status.APPROVED
-        auth.review_due_on = next_review_on
+        # A later review starts a new cycle: the old date has passed, so the payer's new one (or the default)
+        # replaces it. An initial approval keeps a date entered with the request unless the payer gave another.
+        if next_review_on is not None or review.kind != UtilizationReview.Kind.INITIAL:
+            auth.review_due_on = next_review_on
     elif review.outcome == Outcome.DENIED and auth.status == Authorization.Status.REQUESTED:
         auth.status = Authorization.Status.DENIED
     changed = [name for name, value in before.items() if getattr(auth, name) != value]

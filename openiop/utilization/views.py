@@ -53,9 +53,14 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     programs = queries.utilization_programs(user)
     form = ListFilterForm(request.GET or None, programs=programs)
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    invalid = form.is_bound and not form.is_valid()
+    data = {} if invalid or not form.is_bound else form.cleaned_data
     program, flag = data.get("program"), data.get("flag") or ""
     rows: list[Authorization] = []
+    if invalid:  # a program not one's own, an unknown flag: the errors, with what was chosen, and no list
+        context = {"nav": "billing", "form": form, "rows": [], "unauthorized": [], "flag": "", "invalid": True}
+        template = "utilization/partials/results.html" if is_htmx(request) else "utilization/list.html"
+        return render(request, template, context, status=422)
     if flag != flags.UNAUTHORIZED:
         rows = queries.list_authorizations(
             user, queries.ListFilter(program=program, flag=flag, status=data.get("status") or "")

@@ -222,3 +222,10 @@ def test_program_settings_change_the_flags_and_are_audited(client, clinic, stay,
     assert str(auth.public_id) in body and 'data-flag="expiring"' not in body and 'data-flag="units_low"' not in body
     login(client, clinic.director)
     assert client.get(url).status_code == 200
+
+
+def test_a_program_outside_ones_own_is_refused_not_ignored(client, clinic, auth):
+    login(client, clinic.billing)
+    response = client.get(LIST, {"program": str(clinic.teen.pk)})
+    assert response.status_code == 422 and str(auth.public_id) not in response.content.decode()
+    assert client.get(LIST, {"flag": "nonsense"}).status_code == 422
