@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "openiop.discharge",
     "openiop.skills",
     "openiop.utilization",
+    "openiop.claims",
     "openiop.api",
     "openiop.portal",
     "openiop.family",

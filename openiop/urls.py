@@ -21,6 +21,7 @@ urlpatterns = [
     path("discharge/", include("openiop.discharge.urls")),
     path("skills/", include("openiop.skills.urls")),
     path("utilization/", include("openiop.utilization.urls")),
+    path("claims/", include("openiop.claims.urls")),
     path("q/", include("openiop.measures.public_urls")),
     path("portal/", include("openiop.portal.urls")),
     path("family/", include("openiop.family.urls")),

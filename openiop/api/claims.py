@@ -15,7 +15,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.api.problems import problem
@@ -33,7 +33,7 @@ router = Router(tags=["claims"])
 LIST_LIMIT = 500
 
 
-class ProblemOut(Schema):
+class ClaimProblemOut(Schema):
     field: str
     message: str
 
@@ -72,7 +72,7 @@ class ClaimOut(Schema):
     authorization_number: str
     total_charge: Decimal
     payer_claim_number: str
-    problems: list[ProblemOut]
+    problems: list[ClaimProblemOut]
 
 
 class ClaimDetailOut(ClaimOut):
@@ -90,24 +90,24 @@ class ClaimQuery(ApiIn):
     date_to: date | None = None
 
 
-class BuildIn(ApiIn):
+class ClaimBuildIn(ApiIn):
     program: UUID
     payer: UUID
     period_start: date
     period_end: date
 
 
-class BuildOut(Schema):
+class ClaimBuildOut(Schema):
     created: list[ClaimOut]
     ready: int
     skipped: list[str]
 
 
-class ExportIn(ApiIn):
+class ClaimExportIn(ApiIn):
     claims: list[UUID] = Field(..., min_length=1, max_length=5000)
 
 
-class FileOut(Schema):
+class X12FileOut(Schema):
     id: UUID = Field(alias="public_id")
     kind: str
     direction: str
@@ -119,11 +119,11 @@ class FileOut(Schema):
     claims: list[UUID]
 
 
-class FileContentOut(FileOut):
+class X12FileContentOut(X12FileOut):
     content: str
 
 
-class ImportIn(ApiIn):
+class X12ImportIn(ApiIn):
     content: str = Field(..., max_length=5_000_000)
 
 
@@ -152,14 +152,6 @@ def list_claims(request: HttpRequest, q: Query[ClaimQuery]) -> list[Claim]:
     return list(rows.select_related("episode", "replaces")[:LIST_LIMIT])
 
 
-@router.get("/claims/{claim_id}", response=ClaimDetailOut)
-def get_claim(request: HttpRequest, claim_id: UUID) -> Claim:
-    user = request_user(request)
-    claim = queries.get_claim_for_user(user, claim_id)
-    audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=claim.patient, obj=claim)
-    return claim
-
-
 def _program(user: Any, public_id: UUID) -> Program:
     try:
         return Program.objects.select_related("site__organization").get(
@@ -169,8 +161,8 @@ def _program(user: Any, public_id: UUID) -> Program:
         raise ValidationError({"program": "Not one of your programs."}) from None
 
 
-@router.post("/claims/build", response={201: BuildOut})
-def build_claims(request: HttpRequest, payload: BuildIn) -> Any:
+@router.post("/claims/build", response={201: ClaimBuildOut})
+def build_claims(request: HttpRequest, payload: ClaimBuildIn) -> Any:
     user = request_user(request)
     require(user, Cap.MANAGE_BILLING)
     program = _program(user, payload.program)
@@ -181,11 +173,11 @@ def build_claims(request: HttpRequest, payload: BuildIn) -> Any:
     result = actions.do_build_claims(
         acting_user=user, program=program, payer=payer, start=payload.period_start, end=payload.period_end
     )
-    return 201, {"created": result.created, "ready": result.ready, "skipped": result.skipped}
+    return Status(201, {"created": result.created, "ready": result.ready, "skipped": result.skipped})
 
 
-@router.post("/claims/export", response={201: FileOut})
-def export_claims(request: HttpRequest, payload: ExportIn) -> Any:
+@router.post("/claims/export", response={201: X12FileOut})
+def export_claims(request: HttpRequest, payload: ClaimExportIn) -> Any:
     user = request_user(request)
     require(user, Cap.MANAGE_BILLING)
     if user.organization is None:
@@ -198,25 +190,32 @@ def export_claims(request: HttpRequest, payload: ExportIn) -> Any:
     except actions.ExportBlocked as blocked:
         errors = [{"field": "claims", "message": p} for p in blocked.problems]
         return problem(422, "The file failed validation", "; ".join(blocked.problems[:10]), errors=errors)
-    return 201, _file_out(exported.file)
+    return Status(201, _file_out(exported.file))
 
 
-@router.post("/x12-files/import", response={201: FileOut})
-def import_file(request: HttpRequest, payload: ImportIn) -> Any:
+# After the fixed paths (/claims/build, /claims/export): the router matches in the order routes are declared.
+@router.get("/claims/{claim_id}", response=ClaimDetailOut)
+def get_claim(request: HttpRequest, claim_id: UUID) -> Claim:
+    user = request_user(request)
+    claim = queries.get_claim_for_user(user, claim_id)
+    audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=claim.patient, obj=claim)
+    return claim
+
+
+@router.post("/x12-files/import", response={201: X12FileOut})
+def import_file(request: HttpRequest, payload: X12ImportIn) -> Any:
     user = request_user(request)
     require(user, Cap.MANAGE_BILLING)
     if user.organization is None:
         raise ValidationError({"content": "No organization."})
     try:
-        imported = actions.do_import_acknowledgement(
-            payload.content, acting_user=user, organization=user.organization
-        )
+        imported = actions.do_import_acknowledgement(payload.content, acting_user=user, organization=user.organization)
     except ValidationError as exc:
         raise ValidationError({"content": exc.messages}) from exc
-    return 201, _file_out(imported.file)
+    return Status(201, _file_out(imported.file))
 
 
-@router.get("/x12-files/{file_id}", response=FileContentOut)
+@router.get("/x12-files/{file_id}", response=X12FileContentOut)
 def get_file(request: HttpRequest, file_id: UUID) -> dict[str, Any]:
     user = request_user(request)
     file = queries.get_file_for_user(user, file_id)

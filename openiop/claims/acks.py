@@ -87,9 +87,8 @@ def import_acknowledgement(text: str, *, acting_user: User, organization: Organi
         _apply_999(parsed_999, result, acting_user=acting_user, organization=organization)
     elif parsed_277 is not None:
         _apply_277(parsed_277, result, acting_user=acting_user, organization=organization)
-    file.summary = (
-        f"{len(result.accepted)} accepted, {len(result.rejected)} rejected, {len(result.noted)} noted"
-        + (f", {len(result.unknown)} not ours" if result.unknown else "")
+    file.summary = f"{len(result.accepted)} accepted, {len(result.rejected)} rejected, {len(result.noted)} noted" + (
+        f", {len(result.unknown)} not ours" if result.unknown else ""
     )
     file.save(update_fields=["summary"])
     file.claims.set([*result.accepted, *result.rejected, *result.noted])
@@ -108,7 +107,7 @@ def _sent_claims(organization: Organization, group_number: str, st_number: str) 
     ).first()
     if sent is None:
         return []
-    numbers = next(
+    numbers: list[str] = next(
         (entry["claims"] for entry in sent.transaction_control_numbers if entry["control_number"] == st_number), []
     )
     return list(_claims_by_control_number(organization, numbers).values())

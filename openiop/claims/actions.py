@@ -152,7 +152,10 @@ def do_replace(claim: Claim, *, acting_user: User, reason: str) -> Claim:
     build.fill_claim(replacement, build.setting_for(claim.payer, claim.program), days)
     build.apply_scrub(replacement, acting_user=acting_user)
     x12out._move(
-        claim, Claim.Status.REPLACED, acting_user=acting_user, note=f"Replaced by {replacement.control_number}: {reason}"
+        claim,
+        Claim.Status.REPLACED,
+        acting_user=acting_user,
+        note=f"Replaced by {replacement.control_number}: {reason}",
     )
     audit.record(action=AuditAction.CREATED, acting_user=acting_user, patient=claim.patient, obj=replacement)
     return replacement

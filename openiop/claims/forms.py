@@ -11,6 +11,7 @@ from openiop.claims.models import Claim, SubmissionProfile
 from openiop.claims.queries import payers_for_user
 from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.core.permissions import program_ids_for
+from openiop.patients.models import Payer
 from openiop.programs.models import Program
 
 
@@ -21,7 +22,9 @@ def _last_month(today: date) -> tuple[date, date]:
 
 class BuildForm(StyledFormMixin, forms.Form):
     program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), empty_label=None)
-    payer = forms.ModelChoiceField(label="Payer", queryset=None, empty_label=None)  # type: ignore[arg-type]
+    payer: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="Payer", queryset=Payer.objects.none(), empty_label=None
+    )
     period_start = forms.DateField(label="From", widget=DateInput())
     period_end = forms.DateField(label="To", widget=DateInput())
 
@@ -37,7 +40,9 @@ class BuildForm(StyledFormMixin, forms.Form):
 
 class FilterForm(StyledFormMixin, forms.Form):
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *Claim.Status.choices])
-    payer = forms.ModelChoiceField(label="Payer", queryset=None, required=False, empty_label="Any payer")  # type: ignore[arg-type]
+    payer: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="Payer", queryset=Payer.objects.none(), required=False, empty_label="Any payer"
+    )
     date_from = forms.DateField(label="From", required=False, widget=DateInput())
     date_to = forms.DateField(label="To", required=False, widget=DateInput())
 

@@ -94,9 +94,7 @@ class Claim(BaseModel):
     number = models.PositiveBigIntegerField(help_text="The organization's claim number; CLM01 is built from it.")
     claim_type = models.CharField(max_length=4, choices=ClaimType.choices)
     frequency = models.CharField(max_length=1, choices=Frequency.choices, default=Frequency.ORIGINAL)
-    replaces = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replacements"
-    )
+    replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replacements")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     period_start = models.DateField()
     period_end = models.DateField()

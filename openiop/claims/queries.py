@@ -19,6 +19,8 @@ from openiop.patients.models import Payer
 
 def claims_for_user(user: User) -> QuerySet[Claim]:
     require(user, Cap.VIEW_BILLING)
+    if user.organization_id is None:
+        return Claim.objects.none()
     return Claim.objects.filter(organization_id=user.organization_id, program_id__in=program_ids_for(user))
 
 
@@ -36,6 +38,8 @@ def get_claim_for_user(user: User, public_id: UUID | str, cap: Cap = Cap.VIEW_BI
 
 def payers_for_user(user: User) -> QuerySet[Payer]:
     require(user, Cap.VIEW_BILLING)
+    if user.organization_id is None:
+        return Payer.objects.none()
     return Payer.objects.filter(organization_id=user.organization_id).order_by("-is_active", "name")
 
 
@@ -79,6 +83,8 @@ def status_counts(user: User) -> dict[str, dict[str, object]]:
 def files_for_user(user: User) -> QuerySet[X12File]:
     require(user, Cap.VIEW_BILLING)
     mine = Q(direction=X12File.Direction.IN) | Q(claims__program_id__in=program_ids_for(user))
+    if user.organization_id is None:
+        return X12File.objects.none()
     return X12File.objects.filter(mine, organization_id=user.organization_id).distinct()
 
 

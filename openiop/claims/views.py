@@ -111,7 +111,12 @@ def claim_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def _status_tiles(counts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """One tile per status, in the lifecycle's order, with its count and charges (zero when none)."""
     return [
-        {"value": value, "label": label, "n": counts.get(value, {}).get("n", 0), "charged": counts.get(value, {}).get("charged")}
+        {
+            "value": value,
+            "label": label,
+            "n": counts.get(value, {}).get("n", 0),
+            "charged": counts.get(value, {}).get("charged"),
+        }
         for value, label in Claim.Status.choices
     ]
 
@@ -239,7 +244,9 @@ def file_import(request: HttpRequest) -> HttpResponse:
             form.add_error("file", "The file is not text (X12 files are plain text).")
         else:
             try:
-                imported = actions.do_import_acknowledgement(text, acting_user=user, organization=_organization(request))
+                imported = actions.do_import_acknowledgement(
+                    text, acting_user=user, organization=_organization(request)
+                )
             except ValidationError as exc:
                 add_action_errors(form, exc)
             else:

@@ -31,14 +31,18 @@ if TYPE_CHECKING:
     from openiop.accounts.models import User
     from openiop.programs.models import Organization
 
-GENDER = {Patient.Sex.FEMALE: "F", Patient.Sex.MALE: "M"}
+GENDER: dict[str, str] = {Patient.Sex.FEMALE: "F", Patient.Sex.MALE: "M"}
 # PAT01 / SBR02: the patient's relationship to the subscriber.
-RELATIONSHIP = {
+RELATIONSHIP: dict[str, str] = {
     Coverage.Relationship.SPOUSE: "01",
     Coverage.Relationship.CHILD: "19",
     Coverage.Relationship.OTHER: "G8",
 }
-RESPONSIBILITY = {Coverage.Priority.PRIMARY: "P", Coverage.Priority.SECONDARY: "S", Coverage.Priority.TERTIARY: "T"}
+RESPONSIBILITY: dict[int, str] = {
+    Coverage.Priority.PRIMARY: "P",
+    Coverage.Priority.SECONDARY: "S",
+    Coverage.Priority.TERTIARY: "T",
+}
 
 
 class ExportBlocked(Exception):
@@ -94,7 +98,9 @@ def _person_of_patient(patient: Patient) -> x12.Person:
         middle_name=patient.legal_middle_name,
         birth_date=patient.date_of_birth,
         gender=GENDER.get(patient.sex_assigned_at_birth, "U"),
-        address=_address(patient.address_line1, patient.city, patient.state, patient.postal_code, patient.address_line2),
+        address=_address(
+            patient.address_line1, patient.city, patient.state, patient.postal_code, patient.address_line2
+        ),
     )
 
 

@@ -62,7 +62,9 @@ def test_a_billing_user_builds_exports_downloads_and_imports_through_the_pages(c
     claim.refresh_from_db()
     assert claim.status == Claim.Status.ACCEPTED
 
-    again = client.post(reverse("claims:file_import"), {"file": SimpleUploadedFile("ack.x12", ack_277ca([claim]).encode())})
+    again = client.post(
+        reverse("claims:file_import"), {"file": SimpleUploadedFile("ack.x12", ack_277ca([claim]).encode())}
+    )
     assert again.status_code == 400 and b"imported already" in again.content
 
 
