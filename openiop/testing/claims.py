@@ -18,7 +18,8 @@ from openiop.billing.models import (
     PayerProgramSetting,
     SiteBillingIdentity,
 )
-from openiop.claims.models import Claim, SubmissionProfile, X12File
+from openiop.claims.models import SubmissionProfile, X12File
+from openiop.lib.x12.simulate import acknowledge_277ca, acknowledge_999
 from openiop.patients.actions import do_add_coverage
 from openiop.patients.models import EpisodeOfCare, Payer
 from openiop.testing.notes import diagnose
@@ -160,59 +161,13 @@ def weekdays(start: date, count: int) -> list[date]:
     return out
 
 
-def _envelope(kind: str, group: int, version: str, body: list[str]) -> str:
-    segments = [
-        f"ISA*00*          *00*          *ZZ*CLEARHOUSE     *ZZ*RIVERSIDE      *260302*1015*^*00501*{group:09d}*0*T*:",
-        f"GS*{kind}*CLEARHOUSE*RIVERSIDE*20260302*1015*{group}*X*{version}",
-        *body,
-    ]
-    segments.append(f"GE*1*{group}")
-    segments.append(f"IEA*1*{group:09d}")
-    return "~\n".join(segments) + "~\n"
-
-
 def ack_999(sent: X12File, *, rejected: bool, number: int = 901) -> str:
-    """A 999 answering every transaction set of ``sent``: all accepted, or all rejected with an NM1 error."""
-    version = "005010X223A2" if sent.kind == X12File.Kind.CLAIMS_837I else "005010X222A1"
-    body = ["ST*999*0001*005010X231A1", f"AK1*HC*{sent.group_control_number}*{version}"]
-    for entry in sent.transaction_control_numbers:
-        body.append(f"AK2*837*{entry['control_number']}*{version}")
-        if rejected:
-            body += ["IK3*NM1*8*2010*8", "IK4*9*67*1", "IK5*R*5"]
-        else:
-            body.append("IK5*A")
-    count = len(sent.transaction_control_numbers)
-    body.append(f"AK9*{'R' if rejected else 'A'}*{count}*{count}*{0 if rejected else count}")
-    body.append(f"SE*{len(body) + 1}*0001")
-    return _envelope("FA", number, "005010X231A1", body)
+    """The clearinghouse's 999 for ``sent``: every transaction set accepted, or every one rejected."""
+    refused = [e["control_number"] for e in sent.transaction_control_numbers] if rejected else []
+    return acknowledge_999(sent.content, at=timezone.now(), number=number, rejected=refused)
 
 
-def ack_277ca(claims: list[Claim], *, rejected: set[str] = frozenset(), number: int = 903) -> str:  # type: ignore[assignment]
-    """A 277CA: each claim accepted (with a payer claim number) unless its control number is in ``rejected``."""
-    body = [
-        "ST*277*0001*005010X214",
-        "BHT*0085*08*277CA0001*20260303*0800*TH",
-        "HL*1**20*1",
-        "NM1*PR*2*Blue Harbor Health*****PI*BHH01",
-        "TRN*1*0001",
-        "DTP*050*D8*20260302",
-        "DTP*009*D8*20260303",
-        "HL*2*1*21*1",
-        "NM1*41*2*Riverside Recovery*****46*RIVERSIDE",
-        "TRN*2*0001",
-        "STC*A1:19:PR*20260303*WQ*1",
-        "HL*3*2*19*1",
-        "NM1*85*2*Riverside Recovery LLC*****XX*1234567893",
-        "TRN*1*0",
-        "STC*A1:19:85**WQ*1",
-    ]
-    hl = 3
-    for claim in claims:
-        hl += 1
-        body += [f"HL*{hl}*3*PT", "NM1*QC*1*Rivera*Jordan****MI*BH123456", f"TRN*2*{claim.control_number}"]
-        if claim.control_number in rejected:
-            body.append("STC*A7:562:85*20260303*U*1********Billing provider NPI is not on file")
-        else:
-            body += ["STC*A2:20:PR*20260303*WQ*1", f"REF*1K*ICN{claim.number:08d}"]
-    body.append(f"SE*{len(body) + 1}*0001")
-    return _envelope("HN", number, "005010X214", body)
+def ack_277ca(sent: X12File, *, rejected: dict[str, str] | None = None, number: int = 903) -> str:
+    """The 277CA for ``sent``: each claim accepted (payer claim number ``ICN`` + our CLM01) unless ``rejected``
+    gives its reason."""
+    return acknowledge_277ca(sent.content, at=timezone.now(), number=number, rejected=rejected)

@@ -204,13 +204,15 @@ def test_a_999_acceptance_leaves_claims_for_the_277ca_to_judge(clinic, payer, ep
 
 
 def test_a_277ca_accepts_one_claim_with_its_payer_number_and_rejects_another(clinic, payer, episode):
-    first, _ = _submitted(clinic, payer, episode)
-    second, _ = _submitted(clinic, payer, billed_episode(clinic, payer, "Casey"))
-    text = ack_277ca([first, second], rejected={second.control_number})
+    billable_days(episode, weekdays(date(2026, 11, 2), 3))
+    billable_days(billed_episode(clinic, payer, "Casey"), weekdays(date(2026, 11, 2), 2))
+    first, second = _build(clinic, payer).created
+    sent = actions.do_export_claims([first, second], acting_user=clinic.billing, organization=clinic.org).file
+    text = ack_277ca(sent, rejected={second.control_number: "Billing provider NPI is not on file"})
     result = actions.do_import_acknowledgement(text, acting_user=clinic.billing, organization=clinic.org)
     first.refresh_from_db()
     second.refresh_from_db()
-    assert (first.status, first.payer_claim_number) == (Claim.Status.ACCEPTED, f"ICN{first.number:08d}")
+    assert (first.status, first.payer_claim_number) == (Claim.Status.ACCEPTED, f"ICN{first.control_number}")
     assert second.status == Claim.Status.REJECTED and "NPI is not on file" in second.status_reason
     assert set(result.file.claims.all()) == {first, second}
 
@@ -224,8 +226,8 @@ def test_a_file_that_is_not_an_acknowledgement_is_refused_by_field(clinic, text)
 
 
 def _accepted(clinic, payer, episode):
-    claim, _ = _submitted(clinic, payer, episode)
-    actions.do_import_acknowledgement(ack_277ca([claim]), acting_user=clinic.billing, organization=clinic.org)
+    claim, sent = _submitted(clinic, payer, episode)
+    actions.do_import_acknowledgement(ack_277ca(sent), acting_user=clinic.billing, organization=clinic.org)
     claim.refresh_from_db()
     return claim
 
@@ -238,7 +240,7 @@ def test_a_replacement_claim_carries_the_payer_number_and_takes_the_days(clinic,
     assert replacement.type_of_bill == "0137" and replacement.status == Claim.Status.READY
     assert ClaimLine.objects.filter(claim=claim, released=True).count() == 3
     file = actions.do_export_claims([replacement], acting_user=clinic.billing, organization=clinic.org).file
-    assert x12.validate(file.content) == [] and f"REF*F8*ICN{claim.number:08d}" in file.content
+    assert x12.validate(file.content) == [] and f"REF*F8*ICN{claim.control_number}" in file.content
     assert "CLM*" + replacement.control_number + "*1350***13:A:7" in file.content
 
 

@@ -56,14 +56,14 @@ def test_a_billing_user_builds_exports_downloads_and_imports_through_the_pages(c
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     claim.refresh_from_db()
-    upload = SimpleUploadedFile("ack.x12", ack_277ca([claim]).encode())
+    upload = SimpleUploadedFile("ack.x12", ack_277ca(file).encode())
     imported = client.post(reverse("claims:file_import"), {"file": upload})
     assert imported.status_code == 302
     claim.refresh_from_db()
     assert claim.status == Claim.Status.ACCEPTED
 
     again = client.post(
-        reverse("claims:file_import"), {"file": SimpleUploadedFile("ack.x12", ack_277ca([claim]).encode())}
+        reverse("claims:file_import"), {"file": SimpleUploadedFile("ack.x12", ack_277ca(file).encode())}
     )
     assert again.status_code == 400 and b"imported already" in again.content
 
@@ -116,7 +116,7 @@ def test_the_api_builds_lists_exports_and_imports(client, clinic, payer):
     content = client.get(f"/api/v1/x12-files/{exported.json()['id']}").json()["content"]
     assert content.startswith("ISA*")
 
-    ack = ack_277ca([Claim.objects.get()])
+    ack = ack_277ca(X12File.objects.get(direction="out"))
     imported = client.post("/api/v1/x12-files/import", {"content": ack}, content_type="application/json")
     assert imported.status_code == 201
     duplicate = client.post("/api/v1/x12-files/import", {"content": ack}, content_type="application/json")

@@ -1,0 +1,154 @@
+"""A clearinghouse's answers to one of our 837 files, for the demo and the tests: the 999 that says whether each
+transaction set was readable and the 277CA that accepts or rejects each claim.
+
+Nothing in production calls this: real acknowledgements come from the clearinghouse. The answers are built from
+the 837 itself (its envelope, its ST control numbers, each claim's CLM01 and charge), so they match what the
+claims app sent, and the tests check that pyx12 finds them valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from openiop.lib.x12.reading import segments
+
+
+@dataclass(frozen=True)
+class SentClaim:
+    transaction: str  # ST02
+    control_number: str  # CLM01
+    charge: str  # CLM02, as written
+    payer_name: str
+    payer_id: str
+    last_name: str = ""
+    first_name: str = ""
+    member_id: str = ""
+    service_dates: str = ""  # DTP*472's D8 or RD8 value: the statement period or the first line's date
+
+
+@dataclass(frozen=True)
+class SentFile:
+    sender_id: str
+    receiver_id: str
+    group_control_number: str
+    version: str
+    transactions: tuple[str, ...]
+    claims: tuple[SentClaim, ...]
+    billing_provider_npi: str
+
+
+def read_837(text: str) -> SentFile:
+    """What the simulator needs from one of our 837 files."""
+    segs, _ = segments(text, expect="837")
+    sender = receiver = group = version = npi = ""
+    transactions: list[str] = []
+    claims: list[SentClaim] = []
+    current = payer_name = payer_id = last = first = member = ""
+    dates: dict[int, str] = {}
+    for seg in segs:
+        if seg.id == "ISA":
+            sender, receiver = seg.get(6).strip(), seg.get(8).strip()
+        elif seg.id == "GS":
+            group, version = seg.get(6), seg.get(8)
+        elif seg.id == "ST":
+            current = seg.get(2)
+            transactions.append(current)
+        elif seg.id == "NM1" and seg.get(1) == "85" and not npi:
+            npi = seg.get(9)
+        elif seg.id == "NM1" and seg.get(1) == "PR":
+            payer_name, payer_id = seg.get(3), seg.get(9)
+        elif seg.id == "NM1" and seg.get(1) == "IL":
+            last, first, member = seg.get(3), seg.get(4), seg.get(9)
+        elif seg.id == "NM1" and seg.get(1) == "QC":
+            last, first = seg.get(3), seg.get(4)  # the patient, under the subscriber's member id
+        elif seg.id == "CLM":
+            claims.append(SentClaim(current, seg.get(1), seg.get(2), payer_name, payer_id, last, first, member))
+        elif seg.id == "DTP" and seg.get(1) in ("434", "472") and claims and len(claims) - 1 not in dates:
+            value = seg.get(3)
+            dates[len(claims) - 1] = value if "-" in value else f"{value}-{value}"
+    claims = [SentClaim(**{**c.__dict__, "service_dates": dates.get(i, "")}) for i, c in enumerate(claims)]
+    return SentFile(sender, receiver, group, version, tuple(transactions), tuple(claims), npi)
+
+
+def _interchange(sent: SentFile, functional_id: str, version: str, number: int, at: datetime, body: list[str]) -> str:
+    """The clearinghouse's envelope: sender and receiver swapped, its own control numbers."""
+    isa = "*".join(
+        (
+            "ISA", "00", " " * 10, "00", " " * 10, "ZZ", sent.receiver_id.ljust(15), "ZZ", sent.sender_id.ljust(15),
+            at.strftime("%y%m%d"), at.strftime("%H%M"), "^", "00501", f"{number:09d}", "0", "T", ":",
+        )
+    )  # fmt: skip
+    gs = f"GS*{functional_id}*{sent.receiver_id}*{sent.sender_id}*{at:%Y%m%d}*{at:%H%M}*{number}*X*{version}"
+    return "~\n".join([isa, gs, *body, f"GE*1*{number}", f"IEA*1*{number:09d}"]) + "~\n"
+
+
+def acknowledge_999(text: str, *, at: datetime, number: int, rejected: Iterable[str] = ()) -> str:
+    """A 999 for the 837 ``text``: every transaction set accepted, except those whose ST02 is in ``rejected``
+    (reported with an NM1 element error, as a missing identifier would be)."""
+    sent = read_837(text)
+    refused = set(rejected)
+    body = ["ST*999*0001*005010X231A1", f"AK1*HC*{sent.group_control_number}*{sent.version}"]
+    for transaction in sent.transactions:
+        body.append(f"AK2*837*{transaction}*{sent.version}")
+        if transaction in refused:
+            body += ["IK3*NM1*8*2010*8", "IK4*9*67*1", "IK5*R*5"]
+        else:
+            body.append("IK5*A")
+    total = len(sent.transactions)
+    accepted = total - len(refused & set(sent.transactions))
+    code = "A" if accepted == total else ("R" if accepted == 0 else "P")
+    body.append(f"AK9*{code}*{total}*{total}*{accepted}")
+    body.append(f"SE*{len(body) + 1}*0001")
+    return _interchange(sent, "FA", "005010X231A1", number, at, body)
+
+
+def acknowledge_277ca(
+    text: str,
+    *,
+    at: datetime,
+    number: int,
+    rejected: dict[str, str] | None = None,
+    payer_claim_number: Callable[[str], str] = lambda pcn: f"ICN{pcn}",
+) -> str:
+    """A 277CA for the 837 ``text``: each claim accepted into adjudication (A2, with the payer's claim number), or
+    rejected (A7) with the reason given in ``rejected`` by its CLM01. One payer: the first claim's."""
+    sent = read_837(text)
+    refused = rejected or {}
+    first = sent.claims[0]
+    body = [
+        "ST*277*0001*005010X214",
+        f"BHT*0085*08*277CA{number}*{at:%Y%m%d}*{at:%H%M}*TH",
+        "HL*1**20*1",
+        f"NM1*PR*2*{first.payer_name}*****PI*{first.payer_id}",
+        "TRN*1*0001",
+        f"DTP*050*D8*{at:%Y%m%d}",
+        f"DTP*009*D8*{at:%Y%m%d}",
+        "HL*2*1*21*1",
+        f"NM1*41*2*SUBMITTER*****46*{sent.sender_id}",
+        "TRN*2*0001",
+        f"STC*A1:19:PR*{at:%Y%m%d}*WQ*{sum(float(c.charge) for c in sent.claims):g}",
+        "HL*3*2*19*1",
+        f"NM1*85*2*BILLING PROVIDER*****XX*{sent.billing_provider_npi}",
+        "TRN*1*0",
+        f"STC*A1:19:85**WQ*{sum(float(c.charge) for c in sent.claims):g}",
+    ]
+    hl = 3
+    for claim in sent.claims:
+        hl += 1
+        body += [
+            f"HL*{hl}*3*PT",
+            f"NM1*QC*1*{claim.last_name}*{claim.first_name}****MI*{claim.member_id}",
+            f"TRN*2*{claim.control_number}",
+        ]
+        if claim.control_number in refused:
+            body.append(f"STC*A7:562:85*{at:%Y%m%d}*U*{claim.charge}********{refused[claim.control_number]}")
+        else:
+            body += [
+                f"STC*A2:20:PR*{at:%Y%m%d}*WQ*{claim.charge}",
+                f"REF*1K*{payer_claim_number(claim.control_number)}",
+            ]
+        body.append(f"DTP*472*RD8*{claim.service_dates}")
+    body.append(f"SE*{len(body) + 1}*0001")
+    return _interchange(sent, "HN", "005010X214", number, at, body)
