@@ -170,8 +170,14 @@ def fill_claim(claim: Claim, setting: PayerProgramSetting, days: list[BillableDa
     authorization = authorization_for(episode, [d.date for d in days]) if days else None
     claim.authorization_number = authorization.number if authorization else ""
     clinician = episode.primary_clinician
-    claim.attending = clinician
-    claim.supervising = clinician.supervisor if clinician is not None and clinician.supervisor_id else None
+    supervisor = clinician.supervisor if clinician is not None and clinician.supervisor_id else None
+    if claim.claim_type == Claim.ClaimType.INSTITUTIONAL:
+        # The attending provider is the licensed clinician responsible for the care: a supervised clinician's
+        # supervisor, who signs their plans and notes.
+        claim.attending, claim.supervising = supervisor or clinician, None
+    else:
+        # Professional: the clinician who rendered the services, with their supervisor named as supervising.
+        claim.attending, claim.supervising = clinician, supervisor
     claim.save()
     _lines_for(claim, setting, days)
     claim.total_charge = sum((line.charge for line in claim.lines.all()), Decimal("0"))

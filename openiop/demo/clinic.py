@@ -676,6 +676,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
     changes nothing. They run after the replayed past, at the real time (the consents are on the timeline, signed on
     each admission day: ``plan_demo_clinic``). Returns what each seeder returned, by app (the tests read it)."""
     # Imported here: these apps' demos read the clinic this module builds.
+    from openiop.demo.claims import ensure_demo_claims
     from openiop.demo.discharge import ensure_demo_discharges
     from openiop.demo.family import ensure_demo_family
     from openiop.demo.intake import seed_demo_intake
@@ -698,6 +699,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
         "portal": ensure_demo_portal(org, today),
         "skills": ensure_demo_practice(org, today),  # after the plans: one plan in force gets a revision to sign
         "utilization": ensure_demo_authorizations(org, today),  # after the attendance history: units used
+        "claims": ensure_demo_claims(org, today),  # after the authorizations: claims carry their numbers
         "family": ensure_demo_family(org, today),  # after the consents and the calendar: a release and family sessions
         "reminders": ensure_demo_reminders(org, today),  # last: it plans reminders for what the others seeded
     }

@@ -283,3 +283,31 @@ def test_control_numbers_come_from_one_counter_per_organization(clinic):
     assert (first, second) == (1, 2)
     assert build.next_number(clinic.other_org, "isa") == 1
     assert sum(ControlCounter.objects.filter(name="isa").values_list("value", flat=True)) == 3
+
+
+def test_a_supervised_clinicians_episode_names_the_supervisor_as_attending(clinic, payer, episode):
+    from openiop.patients.models import EpisodeOfCare
+
+    EpisodeOfCare.objects.filter(pk=episode.pk).update(primary_clinician=clinic.intern)
+    billable_days(episode, [date(2026, 11, 3)])
+    (claim,) = _build(clinic, payer).created
+    assert (claim.attending, claim.supervising, claim.status) == (clinic.clinician, None, Claim.Status.READY)
+
+
+def test_a_professional_claim_names_the_supervised_clinician_and_the_supervisor(clinic):
+    from openiop.billing.models import ClinicianBillingIdentity
+    from openiop.patients.models import EpisodeOfCare
+
+    payer = set_up_billing(clinic, claim_type="837P")
+    episode = billed_episode(clinic, payer)
+    EpisodeOfCare.objects.filter(pk=episode.pk).update(primary_clinician=clinic.intern)
+    billable_days(episode, [date(2026, 11, 3)])
+    (claim,) = _build(clinic, payer).created
+    assert (claim.attending, claim.supervising) == (clinic.intern, clinic.clinician)
+    assert [p["field"] for p in claim.problems] == ["rendering"]  # the intern has no NPI yet
+    ClinicianBillingIdentity.objects.create(
+        organization=clinic.org, user=clinic.intern, npi="1497758544", taxonomy_code="101YM0800X", may_render=True
+    )
+    assert actions.do_rescrub(claim, acting_user=clinic.billing) == []
+    file = actions.do_export_claims([claim], acting_user=clinic.billing, organization=clinic.org).file
+    assert x12.validate(file.content) == [] and "NM1*DQ*1*Tester*Clinician" in file.content

@@ -1,0 +1,96 @@
+"""The demo clinic's claims, so /claims/ shows a billing office's month: built, sent, acknowledged.
+
+For last calendar month, the billing office builds the claims of every payer and program the payers' settings name
+(one per episode, a line a billable day), sends the ready institutional and professional claims (keeping the last
+ready claim of each kind back, to send by hand), and the clearinghouse answers the institutional file: a 999 that
+accepts it and a 277CA that accepts every claim but the first, rejected for a subscriber name that does not match
+the payer's records. Claims the scrubber stopped (a payer setting without a per-diem code, a clinician without an
+NPI) stay drafts with their problems named.
+
+Derived from the clinic by rule (no random numbers) on the build's ``today``; idempotent: an organization that
+already has claims is left alone. The acknowledgements come from ``openiop.lib.x12.simulate``, which answers our own
+837 file as a clearinghouse would.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from openiop.accounts.models import User
+from openiop.billing.models import PayerProgramSetting
+from openiop.claims.actions import do_build_claims, do_export_claims, do_import_acknowledgement
+from openiop.claims.models import Claim, SubmissionProfile
+from openiop.core.roles import Role
+from openiop.lib.x12.simulate import acknowledge_277ca, acknowledge_999
+from openiop.programs.models import Organization
+
+REJECTION = "Subscriber and insured name do not match the payer's records"
+
+
+def _last_month(today: date) -> tuple[date, date]:
+    end = today.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+@transaction.atomic
+def ensure_demo_claims(organization: Organization, today: date) -> dict[str, int] | None:
+    if Claim.objects.filter(organization=organization).exists():
+        return None
+    billing = User.objects.filter(organization=organization, role=Role.BILLING).order_by("pk").first()
+    if billing is None:
+        return None
+    SubmissionProfile.objects.get_or_create(
+        organization=organization,
+        defaults={
+            "sender_id": "OPENIOPDEMO",
+            "receiver_id": "CLEARDEMO",
+            "submitter_name": organization.name[:60],
+            "submitter_id": "OPENIOPDEMO",
+            "contact_name": "Billing office",
+            "contact_phone": "5550100000",
+            "receiver_name": "Demo Clearinghouse",
+            "receiver_etin": "CLEARDEMO",
+            "usage": SubmissionProfile.Usage.TEST,
+        },
+    )
+    start, end = _last_month(today)
+    settings = PayerProgramSetting.objects.filter(payer__organization=organization, is_active=True).select_related(
+        "payer", "program__site__organization"
+    )
+    for setting in settings.order_by("payer__name", "program__name"):
+        do_build_claims(acting_user=billing, program=setting.program, payer=setting.payer, start=start, end=end)
+    sent = 0
+    for kind in (Claim.ClaimType.INSTITUTIONAL, Claim.ClaimType.PROFESSIONAL):
+        ready = list(
+            Claim.objects.filter(organization=organization, claim_type=kind, status=Claim.Status.READY).order_by(
+                "number"
+            )
+        )
+        to_send = ready[:-1]  # the last one waits for someone to send it from the list
+        if not to_send:
+            continue
+        exported = do_export_claims(to_send, acting_user=billing, organization=organization)
+        sent += len(to_send)
+        if kind != Claim.ClaimType.INSTITUTIONAL:
+            continue
+        now = timezone.now()
+        content = exported.file.content
+        do_import_acknowledgement(
+            acknowledge_999(content, at=now, number=7001), acting_user=billing, organization=organization
+        )
+        rejected = {to_send[0].control_number: REJECTION}
+        do_import_acknowledgement(
+            acknowledge_277ca(content, at=now, number=7002, rejected=rejected),
+            acting_user=billing,
+            organization=organization,
+        )
+    claims = Claim.objects.filter(organization=organization)
+    return {
+        "claims": claims.count(),
+        "sent": sent,
+        "drafts": claims.filter(status=Claim.Status.DRAFT).count(),
+        "accepted": claims.filter(status=Claim.Status.ACCEPTED).count(),
+    }
