@@ -18,6 +18,7 @@ from openiop.billing.actions import (
     SITE_IDENTITY_FIELDS,
 )
 from openiop.billing.models import (
+    BillableDay,
     BillingProvider,
     ClinicianBillingIdentity,
     FeeScheduleRate,
@@ -136,6 +137,16 @@ class _PublicIdChoice(forms.ModelChoiceField):
 
 class _SetupForm(StyledFormMixin, forms.ModelForm):
     action_names: tuple[str, ...] = ()
+    # Codes people type in lower case ("261qm0801x", "ny"): upper-cased before the model's validators see them, as
+    # the actions would (the API's path).
+    upper: tuple[str, ...] = ()
+
+    def _post_clean(self) -> None:
+        for name in self.upper:
+            value = self.cleaned_data.get(name)
+            if isinstance(value, str):
+                self.cleaned_data[name] = value.strip().upper()
+        super()._post_clean()  # type: ignore[misc]
 
     def action_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.action_names if name in self.cleaned_data}
@@ -143,6 +154,7 @@ class _SetupForm(StyledFormMixin, forms.ModelForm):
 
 class BillingProviderForm(_SetupForm):
     action_names = PROVIDER_FIELDS
+    upper = ("taxonomy_code", "state", "pay_to_state")
 
     class Meta:
         model = BillingProvider
@@ -153,6 +165,7 @@ class BillingProviderForm(_SetupForm):
 
 class SiteIdentityForm(_SetupForm):
     action_names = SITE_IDENTITY_FIELDS
+    upper = ("taxonomy_code",)
 
     class Meta:
         model = SiteBillingIdentity
@@ -163,6 +176,7 @@ class SiteIdentityForm(_SetupForm):
 
 class ClinicianIdentityForm(_SetupForm):
     action_names = CLINICIAN_IDENTITY_FIELDS
+    upper = ("taxonomy_code",)
     clinician = _PublicIdChoice(label="Staff member", queryset=User.objects.none(), label_with=lambda u: u.display_name)
 
     class Meta:
@@ -182,6 +196,7 @@ class ClinicianIdentityForm(_SetupForm):
 
 class PayerForm(_SetupForm):
     action_names = PAYER_FIELDS
+    upper = ("payer_id", "state")
 
     class Meta:
         model = Payer
@@ -191,6 +206,7 @@ class PayerForm(_SetupForm):
 
 class PayerSettingForm(_SetupForm):
     action_names = SETTING_FIELDS
+    upper = ("code_standard", "code_high_tier")
     payer = _PublicIdChoice(label="Payer", queryset=Payer.objects.none(), label_with=lambda p: p.name)
     program = _PublicIdChoice(label="Program", queryset=Program.objects.none(), label_with=lambda p: p.name)
 
@@ -210,6 +226,7 @@ class PayerSettingForm(_SetupForm):
 
 class FeeRateForm(_SetupForm):
     action_names = RATE_FIELDS
+    upper = ("code", "modifier")
     payer = _PublicIdChoice(
         label="Payer",
         queryset=Payer.objects.none(),
@@ -227,3 +244,4 @@ class FeeRateForm(_SetupForm):
     def __init__(self, *args: Any, payers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["payer"].queryset = payers  # type: ignore[attr-defined]
+        self.fields["tier"].choices = [("", "Every tier"), *BillableDay.Tier.choices[1:]]  # type: ignore[attr-defined]

@@ -359,3 +359,31 @@ def test_the_billing_subnav_leads_to_setup(client, clinic):
     assert SETUP in client.get("/billing/rules/").content.decode()
     login(client, clinic.sysadmin)  # no billable days: the top navigation leads to setup
     assert f'href="{SETUP}"' in client.get(SETUP).content.decode()
+
+
+def test_codes_typed_in_lower_case_are_accepted(client, clinic):
+    login(client, clinic.billing)
+    url = reverse("billing:site_identity_edit", args=[clinic.site.public_id])
+    assert client.post(url, {"npi": NPI_SITE, "taxonomy_code": " 261qm0801x "}).status_code == 302
+    assert clinic.site.billing_identity.taxonomy_code == "261QM0801X"
+
+
+def test_the_overview_reads_a_fixed_number_of_queries(client, clinic, configured):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, clinic.billing)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(SETUP).status_code == 200
+    for n in range(3):
+        extra = make_payer(
+            clinic, name=f"Plan {n}", payer_id=f"PLAN{n}", kind="commercial", claim_filing_indicator="CI"
+        )
+        do_create_payer_setting(
+            acting_user=None, payer=extra, program=clinic.su, claim_type="837P", place_of_service="57"
+        )
+        rate(clinic, extra, code="H0015")
+    do_save_site_identity(clinic.other_site, acting_user=None, npi=NPI_SITE, taxonomy_code="261QM0801X")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(SETUP).status_code == 200
+    assert len(many) == len(few)
