@@ -387,3 +387,11 @@ def test_the_overview_reads_a_fixed_number_of_queries(client, clinic, configured
     with CaptureQueriesContext(connection) as many:
         assert client.get(SETUP).status_code == 200
     assert len(many) == len(few)
+
+
+def test_every_form_field_is_in_one_of_its_groups():
+    from openiop.billing import forms
+
+    for form_class in (forms.BillingProviderForm, forms.PayerForm, forms.PayerSettingForm):
+        grouped = [name for _, names in form_class.groups for name in names]
+        assert sorted(grouped) == sorted(set(grouped)) == sorted(form_class.base_fields), form_class
