@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "openiop.attendance",
     "openiop.worklist",
     "openiop.billing",
+    "openiop.utilization",
     "openiop.measures",
     "openiop.referrals",
     "openiop.intake",

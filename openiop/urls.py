@@ -11,6 +11,7 @@ urlpatterns = [
     path("attendance/", include("openiop.attendance.urls")),
     path("worklist/", include("openiop.worklist.urls")),
     path("billing/", include("openiop.billing.urls")),
+    path("utilization/", include("openiop.utilization.urls")),
     path("measures/", include("openiop.measures.urls")),
     path("referrals/", include("openiop.referrals.urls")),
     path("book/", include("openiop.referrals.public_urls")),

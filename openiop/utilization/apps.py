@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UtilizationConfig(AppConfig):
+    name = "openiop.utilization"
+    label = "utilization"
