@@ -246,3 +246,12 @@ def test_the_page_shows_the_level_authorized_beside_the_level_assessed(client, c
     intake.signed(stay.episode.patient, clinic.clinician, program=clinic.mh)
     body = client.get(_detail(auth)).content.decode()
     assert 'data-level-authorized="iop"' in body and 'id="assessed-level"><div>ASAM 2.1' in body
+
+
+def test_the_list_shows_episodes_with_billable_days_outside_an_authorization(client, clinic, stay, auth):
+    uncovered = make_stay(clinic, "Uncovered")
+    uncovered.day(3)
+    login(client, clinic.billing)
+    body = client.get(LIST, {"flag": "unauthorized"}).content.decode()
+    assert f'data-episode="{uncovered.episode.public_id}"' in body and str(auth.public_id) not in body
+    assert f"/utilization/episodes/{uncovered.episode.public_id}/new/" in body
