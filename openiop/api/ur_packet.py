@@ -42,6 +42,7 @@ class PacketOut(Schema):
     program: dict[str, Any]
     patient: dict[str, Any]
     coverage: dict[str, Any] | None
+    authorizations: list[dict[str, Any]]
     episode: dict[str, Any]
     diagnoses: list[dict[str, Any]]
     level_of_care_ratings: list[dict[str, Any]]

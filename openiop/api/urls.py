@@ -12,8 +12,8 @@ from openiop.api.referrals import router as referrals_router
 from openiop.api.routers import router
 from openiop.api.scheduling import router as scheduling_router
 from openiop.api.skills import router as skills_router
-from openiop.api.utilization import router as utilization_router
 from openiop.api.ur_packet import router as ur_packet_router
+from openiop.api.utilization import router as utilization_router
 from openiop.api.worklist import router as worklist_router
 
 api = contract.OpenIopApi(

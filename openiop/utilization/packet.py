@@ -44,6 +44,8 @@ from openiop.patients.models import Coverage, EpisodeOfCare
 from openiop.patients.queries import get_episode_for_user
 from openiop.plans.models import PlanVersion, ProgressReview
 from openiop.programs import levels
+from openiop.utilization.models import Authorization
+from openiop.utilization.units import settle, with_usage
 
 if TYPE_CHECKING:
     from openiop.accounts.models import User
@@ -156,6 +158,7 @@ def build_packet(episode: EpisodeOfCare, *, start: date, end: date, now: datetim
             "mrn": patient.mrn,
         },
         "coverage": _coverage(coverage),
+        "authorizations": _authorizations(episode, start, end),
         "episode": {
             "admitted_on": episode.admitted_on.isoformat() if episode.admitted_on else None,
             "status": episode.get_status_display(),
@@ -183,6 +186,31 @@ def _coverage(coverage: Coverage | None) -> dict[str, Any] | None:
         "member_id": coverage.member_id,
         "group_number": coverage.group_number,
     }
+
+
+def _authorizations(episode: EpisodeOfCare, start: date, end: date) -> list[dict[str, Any]]:
+    """The episode's approved or requested authorizations overlapping the range, with units used counted live."""
+    rows = Authorization.objects.filter(
+        episode=episode,
+        status__in=(Authorization.Status.APPROVED, Authorization.Status.REQUESTED),
+        start_date__lte=end,
+        end_date__gte=start,
+    ).order_by("start_date", "pk")
+    settle(rows)
+    return [
+        {
+            "number": a.number,
+            "status": a.get_status_display(),
+            "level_of_care": a.level_of_care,
+            "level_of_care_label": levels.label(a.level_of_care),
+            "start_date": a.start_date.isoformat(),
+            "end_date": a.end_date.isoformat(),
+            "unit_kind": a.get_unit_kind_display().lower(),
+            "units_authorized": a.units_authorized,
+            "units_used": a.used,
+        }
+        for a in with_usage(rows)
+    ]
 
 
 def _diagnoses(episode: EpisodeOfCare) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from openiop.billing.models import BillableDay
 from openiop.conftest import login
 from openiop.consents.models import ConsentKind, DataClass, Disclosure, ExpiryKind, Purpose, RecipientKind
 from openiop.consents.notices import SHORT_NOTICE
@@ -26,6 +27,7 @@ from openiop.testing.notes import active_plan
 from openiop.testing.pdftext import plain_text
 from openiop.testing.scheduling import admit
 from openiop.utilization import packet as packets
+from openiop.utilization.models import Authorization
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +115,40 @@ def test_the_packet_gathers_each_section_for_the_range(clinic, episode):
     assert packet["goals"][0]["goal"] == "Feel well enough to return to work"
     (note,) = packet["notes"]
     assert note["summary"].startswith("Mood lifting") and note["author"].endswith("LCSW")
+    assert packet["authorizations"] == []
+
+
+def test_the_packet_names_the_authorization_with_units_used_counted_live(clinic, episode):
+    day = today(episode)
+    billing_day = BillableDay.objects.create(
+        episode=episode,
+        patient=episode.patient,
+        program=episode.program,
+        date=day - timedelta(days=2),
+        payer_kind="commercial",
+        is_billable=True,
+        tier="standard",
+        service_count=3,
+        minutes_attended=180,
+        reason="3 services",
+        evaluated_at=timezone.now(),
+    )
+    Authorization.objects.create(
+        episode=episode,
+        coverage=episode.patient.coverages.get(),
+        number="AUTH-9",
+        level_of_care=episode.program.level_of_care,
+        start_date=day - timedelta(days=10),
+        end_date=day + timedelta(days=10),
+        units_authorized=12,
+        status=Authorization.Status.APPROVED,
+    )
+    (auth,) = packets.build_packet(episode, start=day - timedelta(days=13), end=day)["authorizations"]
+    assert (auth["number"], auth["units_authorized"], auth["units_used"]) == ("AUTH-9", 12, 1)
+    billing_day.is_billable = False
+    billing_day.save()
+    (auth,) = packets.build_packet(episode, start=day - timedelta(days=13), end=day)["authorizations"]
+    assert auth["units_used"] == 0
 
 
 def test_a_range_before_the_events_leaves_them_out(clinic, episode):
@@ -259,7 +295,8 @@ def test_the_api_answers_the_consent_question_and_the_packet(client, clinic, epi
 @pytest.mark.parametrize(
     ("body", "field"),
     [({"start": "2026-11-20", "end": "2026-11-10"}, "end"), ({"start": "2026-11-01"}, "end"),
-     ({"start": "not a date", "end": "2026-11-10"}, "start"), ({"start": "2026-11-01", "end": "2026-11-02", "to": "x"}, "to")],
+     ({"start": "not a date", "end": "2026-11-10"}, "start"),
+     ({"start": "2026-11-01", "end": "2026-11-02", "to": "x"}, "to")],
 )  # fmt: skip
 def test_the_api_names_the_field_at_fault(client, clinic, episode, body, field):
     login(client, clinic.billing)
