@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "openiop.notes",
     "openiop.discharge",
     "openiop.skills",
+    "openiop.utilization",
     "openiop.api",
     "openiop.portal",
     "openiop.family",
@@ -546,6 +547,13 @@ OPENIOP_DEFAULTS: dict[str, Any] = {
     # Treatment plans (plans/policy.py): a scheduled progress review falls due this many days after a version
     # becomes active; a program's PlanPolicy row overrides it.
     "plan_review_interval_days": 30,
+    # Payer authorizations and utilization review (docs/clinical-rules.md#authorizations-and-utilization-review):
+    # when an authorization is flagged and a work task raised; a program's UtilizationPolicy row overrides them.
+    "auth_expiring_within_days": 7,  # an approved authorization ending within this many days
+    "auth_units_low_at": 3,  # remaining units at or below this
+    "ur_due_within_days": 3,  # the next concurrent review due within this many days
+    "ur_lead_days": 3,  # without a date from the payer, the concurrent review is due this many days before the end
+    "auth_unauthorized_lookback_days": 30,  # billable days outside an authorization are looked for this far back
     # A review raised by an event (level-of-care change, safety event, recertification) is due this many days later.
     "plan_event_review_due_days": 3,
     # When a signed plan comes into force: "patient_signature" (the patient signs or declines, due this many days

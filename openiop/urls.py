@@ -20,6 +20,7 @@ urlpatterns = [
     path("notes/", include("openiop.notes.urls")),
     path("discharge/", include("openiop.discharge.urls")),
     path("skills/", include("openiop.skills.urls")),
+    path("utilization/", include("openiop.utilization.urls")),
     path("q/", include("openiop.measures.public_urls")),
     path("portal/", include("openiop.portal.urls")),
     path("family/", include("openiop.family.urls")),

@@ -12,6 +12,8 @@ from openiop.api.referrals import router as referrals_router
 from openiop.api.routers import router
 from openiop.api.scheduling import router as scheduling_router
 from openiop.api.skills import router as skills_router
+from openiop.api.ur_packet import router as ur_packet_router
+from openiop.api.utilization import router as utilization_router
 from openiop.api.worklist import router as worklist_router
 
 api = contract.OpenIopApi(
@@ -37,5 +39,7 @@ api.add_router("", plans_router)
 api.add_router("", notes_router)
 api.add_router("", discharge_router)
 api.add_router("", skills_router)
+api.add_router("", utilization_router)
+api.add_router("", ur_packet_router)
 disclosures.install(api)
 api.add_router("", "openiop.api.breakglass.router")

@@ -686,6 +686,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
     from openiop.demo.referrals import ensure_demo_referrals
     from openiop.demo.reminders import ensure_demo_reminders
     from openiop.demo.skills import ensure_demo_practice
+    from openiop.demo.utilization import ensure_demo_authorizations
 
     return {
         "intake": seed_demo_intake(org, today),
@@ -696,6 +697,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
         "notes": ensure_demo_notes(org, today),
         "portal": ensure_demo_portal(org, today),
         "skills": ensure_demo_practice(org, today),  # after the plans: one plan in force gets a revision to sign
+        "utilization": ensure_demo_authorizations(org, today),  # after the attendance history: units used
         "family": ensure_demo_family(org, today),  # after the consents and the calendar: a release and family sessions
         "reminders": ensure_demo_reminders(org, today),  # last: it plans reminders for what the others seeded
     }

@@ -228,6 +228,12 @@ DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
         "Re-decide the recent billable days of every active program (late coverage, changed payer rules)",
     ),
     PeriodicJob(
+        "utilization_flags",
+        "openiop.utilization.jobs.raise_authorization_flags",
+        "Raise work-queue tasks for payer authorizations ending soon, running out of units or due a concurrent review, "
+        "and for billable days without one; close them when that no longer holds",
+    ),
+    PeriodicJob(
         "check_integrity",
         "openiop.jobs.integrity.run_daily",
         "Check the episode invariants (no seat, offer or reminder left to a closed episode, seat counts); the report "

@@ -30,6 +30,10 @@ class WorkTask(BaseModel):
         SIGN_HANDOVER = "sign_handover", "Handed over for signing"
         PLAN_PATIENT_SIGNATURE = "plan_patient_signature", "Plan awaiting the patient's signature past its deadline"
         EMERGENCY_ACCESS_REVIEW = "emergency_review", "Emergency access to review"
+        AUTH_EXPIRING = "auth_expiring", "Payer authorization ending soon"
+        AUTH_UNITS_LOW = "auth_units_low", "Authorized units running out"
+        UR_DUE = "ur_due", "Concurrent review due"
+        DAYS_UNAUTHORIZED = "days_unauthorized", "Billable days without an authorization"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
