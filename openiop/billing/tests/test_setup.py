@@ -395,3 +395,29 @@ def test_every_form_field_is_in_one_of_its_groups():
     for form_class in (forms.BillingProviderForm, forms.PayerForm, forms.PayerSettingForm):
         grouped = [name for _, names in form_class.groups for name in names]
         assert sorted(grouped) == sorted(set(grouped)) == sorted(form_class.base_fields), form_class
+
+
+def test_payer_setting_on_follows_the_primary_coverage_of_the_day(clinic, payer):
+    from openiop.billing.rules import payer_setting_on
+    from openiop.patients.actions import do_add_coverage
+    from openiop.testing.fixtures import make_patient
+
+    person = make_patient(clinic)
+    episode = person.episodes.get()
+    day = date(2026, 11, 16)
+    assert payer_setting_on(episode, day) is None  # no coverage
+    do_add_coverage(person, acting_user=None, payer=payer, member_id="1EG4", effective_from=date(2026, 1, 1))
+    assert payer_setting_on(episode, day) is None  # no setting for the pair
+    setting = do_create_payer_setting(
+        acting_user=None,
+        payer=payer,
+        program=clinic.mh,
+        claim_type="837I",
+        type_of_bill="076",
+        revenue_code="0905",
+        authorization_required=True,
+    )
+    assert payer_setting_on(episode, day) == setting and setting.authorization_required
+    assert payer_setting_on(episode, date(2025, 12, 31)) is None  # before the coverage began
+    do_update_payer_setting(setting, acting_user=clinic.billing, is_active=False)
+    assert payer_setting_on(episode, day) is None
