@@ -13,6 +13,7 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from openiop.accounts.http import request_user
 from openiop.api.schemas import MAX_OFFSET, ApiIn
@@ -173,19 +174,11 @@ class PayerPatch(ApiIn):
     is_active: bool | None = None
 
 
-class PayerOut(Schema):
+class PayerOut(PayerIn):
+    # An answer, read from the model: ninja's resolvers and aliases only run on schemas that allow extra attributes.
+    model_config = ConfigDict(extra="ignore")
+
     id: UUID = Field(alias="public_id")
-    name: str
-    payer_id: str
-    kind: str
-    claim_filing_indicator: str
-    address_line1: str
-    address_line2: str
-    city: str
-    state: str
-    postal_code: str
-    timely_filing_days: int
-    is_active: bool
 
 
 class PayerSettingFields(ApiIn):
@@ -217,19 +210,12 @@ class PayerSettingPatch(ApiIn):
     is_active: bool | None = None
 
 
-class PayerSettingOut(Schema):
+class PayerSettingOut(PayerSettingFields):
+    model_config = ConfigDict(extra="ignore")
+
     id: UUID = Field(alias="public_id")
     payer: UUID = Field(alias="payer.public_id")
     program: UUID = Field(alias="program.public_id")
-    claim_type: str
-    type_of_bill: str
-    revenue_code: str
-    code_standard: str
-    code_high_tier: str
-    condition_code_92: bool
-    place_of_service: str
-    authorization_required: bool
-    is_active: bool
 
 
 class FeeRateIn(ApiIn):
@@ -254,16 +240,10 @@ class FeeRatePatch(ApiIn):
     is_active: bool | None = None
 
 
-class FeeRateOut(Schema):
+class FeeRateOut(FeeRateIn):
+    model_config = ConfigDict(extra="ignore")
+
     id: UUID = Field(alias="public_id")
-    payer: UUID | None = None
-    code: str
-    modifier: str
-    tier: str
-    rate: Decimal
-    effective_from: date
-    effective_to: date | None
-    is_active: bool
 
     @staticmethod
     def resolve_payer(obj: FeeScheduleRate) -> UUID | None:
@@ -294,21 +274,9 @@ class SiteIdentityOut(Schema):
     taxonomy_code: str
 
 
-class BillingIdentityOut(Schema):
-    legal_name: str
-    npi: str
-    tax_id: str
-    taxonomy_code: str
-    address_line1: str
-    address_line2: str
-    city: str
-    state: str
-    postal_code: str
-    pay_to_line1: str
-    pay_to_line2: str
-    pay_to_city: str
-    pay_to_state: str
-    pay_to_postal_code: str
+class BillingIdentityOut(BillingIdentityIn):
+    model_config = ConfigDict(extra="ignore")
+
     sites: list[SiteIdentityOut]
 
 

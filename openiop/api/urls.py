@@ -2,6 +2,7 @@ from openiop.api import contract, disclosures, problems
 from openiop.api.attendance import router as attendance_router
 from openiop.api.auth import AUTH
 from openiop.api.billing import router as billing_router
+from openiop.api.claims import router as claims_router
 from openiop.api.consents import router as consents_router
 from openiop.api.discharge import router as discharge_router
 from openiop.api.intake import router as intake_router
@@ -12,8 +13,8 @@ from openiop.api.referrals import router as referrals_router
 from openiop.api.routers import router
 from openiop.api.scheduling import router as scheduling_router
 from openiop.api.skills import router as skills_router
+from openiop.api.ur_packet import router as ur_packet_router
 from openiop.api.utilization import router as utilization_router
-from openiop.api.claims import router as claims_router
 from openiop.api.worklist import router as worklist_router
 
 api = contract.OpenIopApi(
@@ -40,6 +41,7 @@ api.add_router("", notes_router)
 api.add_router("", discharge_router)
 api.add_router("", skills_router)
 api.add_router("", utilization_router)
+api.add_router("", ur_packet_router)
 api.add_router("", claims_router)
 disclosures.install(api)
 api.add_router("", "openiop.api.breakglass.router")

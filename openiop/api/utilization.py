@@ -139,6 +139,17 @@ class ReviewIn(ApiIn):
     notes: str = Field("", max_length=2000)
 
 
+class DecisionIn(ApiIn):
+    outcome: str = Field(max_length=14)
+    decided_on: date
+    units_granted: int | None = Field(None, ge=0, le=1000)
+    new_end_date: date | None = None
+    next_review_on: date | None = None
+    level_of_care: str = Field("", max_length=20)
+    reviewer: str = Field("", max_length=120)
+    reference: str = Field("", max_length=60)
+
+
 def _shown(user: User, auth: Authorization) -> Authorization:
     (fresh,) = queries.with_flags([units.refreshed(auth)])
     return fresh
@@ -230,3 +241,15 @@ def add_review(request: HttpRequest, authorization_id: UUID, payload: ReviewIn) 
     next_review_on = data.pop("next_review_on")
     actions.do_add_review(auth, acting_user=user, next_review_on=next_review_on, **data)
     return Status(201, _shown(user, auth))
+
+
+@router.post("/utilization-reviews/{review_id}/decision", response=AuthorizationDetailOut)
+def decide_review(request: HttpRequest, review_id: UUID, payload: DecisionIn) -> Authorization:
+    """The payer's answer to a pending review (422 naming ``outcome`` once decided); answers with the authorization
+    as the decision left it."""
+    user = request_user(request)
+    review = queries.get_review_for_user(user, review_id)
+    data = payload.dict()
+    next_review_on = data.pop("next_review_on")
+    actions.do_decide_review(review, acting_user=user, next_review_on=next_review_on, **data)
+    return _shown(user, review.authorization)

@@ -18,6 +18,7 @@ from openiop.billing.actions import (
     SITE_IDENTITY_FIELDS,
 )
 from openiop.billing.models import (
+    BillableDay,
     BillingProvider,
     ClinicianBillingIdentity,
     FeeScheduleRate,
@@ -136,13 +137,50 @@ class _PublicIdChoice(forms.ModelChoiceField):
 
 class _SetupForm(StyledFormMixin, forms.ModelForm):
     action_names: tuple[str, ...] = ()
+    # Codes people type in lower case ("261qm0801x", "ny"): upper-cased before the model's validators see them, as
+    # the actions would (the API's path).
+    upper: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "is_active" in self.fields:
+            self.fields["is_active"].label = "Active"
+            self.fields["is_active"].help_text = "Inactive: kept for the records that point at it, offered nowhere."
+
+    def _post_clean(self) -> None:
+        for name in self.upper:
+            value = self.cleaned_data.get(name)
+            if isinstance(value, str):
+                self.cleaned_data[name] = value.strip().upper()
+        super()._post_clean()  # type: ignore[misc]
+
+    # (legend, field names) groups for the page; empty: one group of every field.
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def action_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.action_names if name in self.cleaned_data}
 
+    def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
+        if not self.groups:
+            return [("", list(self))]
+        return [
+            (legend, [self[n] for n in names if n in self.fields])
+            for legend, names in self.groups
+            if any(n in self.fields for n in names)
+        ]
+
 
 class BillingProviderForm(_SetupForm):
     action_names = PROVIDER_FIELDS
+    upper = ("taxonomy_code", "state", "pay_to_state")
+    groups = (
+        ("Identity", ("legal_name", "npi", "tax_id", "taxonomy_code")),
+        ("Billing address (a street address)", ("address_line1", "address_line2", "city", "state", "postal_code")),
+        (
+            "Pay-to address (optional: where payments go, e.g. a lock box)",
+            ("pay_to_line1", "pay_to_line2", "pay_to_city", "pay_to_state", "pay_to_postal_code"),
+        ),
+    )
 
     class Meta:
         model = BillingProvider
@@ -153,6 +191,7 @@ class BillingProviderForm(_SetupForm):
 
 class SiteIdentityForm(_SetupForm):
     action_names = SITE_IDENTITY_FIELDS
+    upper = ("taxonomy_code",)
 
     class Meta:
         model = SiteBillingIdentity
@@ -163,6 +202,7 @@ class SiteIdentityForm(_SetupForm):
 
 class ClinicianIdentityForm(_SetupForm):
     action_names = CLINICIAN_IDENTITY_FIELDS
+    upper = ("taxonomy_code",)
     clinician = _PublicIdChoice(label="Staff member", queryset=User.objects.none(), label_with=lambda u: u.display_name)
 
     class Meta:
@@ -182,6 +222,11 @@ class ClinicianIdentityForm(_SetupForm):
 
 class PayerForm(_SetupForm):
     action_names = PAYER_FIELDS
+    upper = ("payer_id", "state")
+    groups = (
+        ("Payer", ("name", "payer_id", "kind", "claim_filing_indicator", "timely_filing_days", "is_active")),
+        ("Claims address (optional)", ("address_line1", "address_line2", "city", "state", "postal_code")),
+    )
 
     class Meta:
         model = Payer
@@ -191,6 +236,13 @@ class PayerForm(_SetupForm):
 
 class PayerSettingForm(_SetupForm):
     action_names = SETTING_FIELDS
+    upper = ("code_standard", "code_high_tier")
+    groups = (
+        ("Payer and program", ("payer", "program", "claim_type")),
+        ("Institutional claims (837I) only", ("type_of_bill", "revenue_code", "condition_code_92")),
+        ("Professional claims (837P) only", ("place_of_service",)),
+        ("Codes and rules", ("code_standard", "code_high_tier", "authorization_required", "is_active")),
+    )
     payer = _PublicIdChoice(label="Payer", queryset=Payer.objects.none(), label_with=lambda p: p.name)
     program = _PublicIdChoice(label="Program", queryset=Program.objects.none(), label_with=lambda p: p.name)
 
@@ -210,6 +262,7 @@ class PayerSettingForm(_SetupForm):
 
 class FeeRateForm(_SetupForm):
     action_names = RATE_FIELDS
+    upper = ("code", "modifier")
     payer = _PublicIdChoice(
         label="Payer",
         queryset=Payer.objects.none(),
@@ -227,3 +280,4 @@ class FeeRateForm(_SetupForm):
     def __init__(self, *args: Any, payers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["payer"].queryset = payers  # type: ignore[attr-defined]
+        self.fields["tier"].choices = [("", "Every tier"), *BillableDay.Tier.choices[1:]]  # type: ignore[attr-defined]

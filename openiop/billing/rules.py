@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from openiop.billing.models import PayerRule
+from openiop.billing.models import PayerProgramSetting, PayerRule
 from openiop.patients.models import Coverage, EpisodeOfCare
 
 
@@ -114,3 +114,16 @@ class Minimums:
         if rule is not None and rule.weekly_dose_hours is not None:
             return rule.weekly_dose_hours, rule.name
         return episode.dose_hours_on(day), ""
+
+
+def payer_setting_on(episode: EpisodeOfCare, day: date) -> PayerProgramSetting | None:
+    """How the payer of the patient's primary active coverage on ``day`` is billed for the episode's program: its
+    active setting, or None (no coverage on the day, a coverage naming no payer yet, or no setting for the pair).
+    Claims read the claim type and codes from it; whether the payer wants prior authorization is its
+    ``authorization_required``. Two queries."""
+    coverage = _coverages_on(day).filter(patient_id=episode.patient_id).first()
+    if coverage is None or coverage.payer_id is None:
+        return None
+    return PayerProgramSetting.objects.filter(
+        payer_id=coverage.payer_id, program_id=episode.program_id, is_active=True
+    ).first()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from openiop.utilization import views
+from openiop.utilization.packet_urls import urlpatterns as packet_urlpatterns
 
 app_name = "utilization"
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("<uuid:public_id>/reviews/", views.review_add, name="review_add"),
     path("reviews/<uuid:public_id>/decide/", views.review_decide, name="review_decide"),
     path("programs/<uuid:public_id>/policy/", views.program_policy, name="policy"),
+    *packet_urlpatterns,
 ]

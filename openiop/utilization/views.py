@@ -26,6 +26,7 @@ from openiop.utilization import actions, flags, queries, units
 from openiop.utilization.actions import AUTHORIZATION_FIELDS
 from openiop.utilization.forms import AuthorizationForm, ListFilterForm, PolicyForm, ReviewForm
 from openiop.utilization.models import Authorization, UtilizationReview
+from openiop.utilization.packet import PACKET_CAPS
 from openiop.utilization.policy import POLICY_FIELDS, policy_for
 
 
@@ -45,7 +46,17 @@ def authorizations_tab(request: HttpRequest, patient: Patient, episodes: list[Ep
             .exclude(status=EpisodeOfCare.Status.DISCHARGED)
             .select_related("program")
         )
-    return {"authorizations": rows, "authorizable_episodes": open_episodes}
+    # The UR packet is prepared by billing staff and by the clinicians who write the record (packet.PACKET_CAPS),
+    # for the episodes of their own programs.
+    packet_episodes: list[EpisodeOfCare] = []
+    if any(user.can(cap) for cap in PACKET_CAPS):
+        packet_episodes = list(
+            EpisodeOfCare.objects.filter(patient=patient, program_id__in=program_ids_for(user))
+            .exclude(status=EpisodeOfCare.Status.WAITLIST)
+            .select_related("program")
+            .order_by("-admitted_on")
+        )
+    return {"authorizations": rows, "authorizable_episodes": open_episodes, "packet_episodes": packet_episodes}
 
 
 @staff_view(Cap.VIEW_BILLING)

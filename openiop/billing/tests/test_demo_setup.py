@@ -54,6 +54,6 @@ def test_every_demo_coverage_but_self_pay_names_a_payer(seeded_demo):
     coverages = Coverage.objects.filter(patient__organization=org)
     assert coverages.filter(payer__isnull=True).exclude(payer_kind=Coverage.PayerKind.SELF_PAY).count() == 0
     assert coverages.filter(payer__isnull=False).count() > 40
-    linked = coverages.filter(payer__isnull=False).select_related("payer")
-    assert all(c.payer_name == c.payer.name and c.payer_kind == c.payer.kind for c in linked)
+    linked = coverages.filter(payer__isnull=False).values_list("payer_name", "payer__name", "payer_kind", "payer__kind")
+    assert all(name == payer_name and kind == payer_kind for name, payer_name, kind, payer_kind in linked)
     assert is_valid_npi(BillingProvider.objects.get(organization=org).npi)

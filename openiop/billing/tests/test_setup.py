@@ -359,3 +359,65 @@ def test_the_billing_subnav_leads_to_setup(client, clinic):
     assert SETUP in client.get("/billing/rules/").content.decode()
     login(client, clinic.sysadmin)  # no billable days: the top navigation leads to setup
     assert f'href="{SETUP}"' in client.get(SETUP).content.decode()
+
+
+def test_codes_typed_in_lower_case_are_accepted(client, clinic):
+    login(client, clinic.billing)
+    url = reverse("billing:site_identity_edit", args=[clinic.site.public_id])
+    assert client.post(url, {"npi": NPI_SITE, "taxonomy_code": " 261qm0801x "}).status_code == 302
+    assert clinic.site.billing_identity.taxonomy_code == "261QM0801X"
+
+
+def test_the_overview_reads_a_fixed_number_of_queries(client, clinic, configured):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, clinic.billing)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(SETUP).status_code == 200
+    for n in range(3):
+        extra = make_payer(
+            clinic, name=f"Plan {n}", payer_id=f"PLAN{n}", kind="commercial", claim_filing_indicator="CI"
+        )
+        do_create_payer_setting(
+            acting_user=None, payer=extra, program=clinic.su, claim_type="837P", place_of_service="57"
+        )
+        rate(clinic, extra, code="H0015")
+    do_save_site_identity(clinic.other_site, acting_user=None, npi=NPI_SITE, taxonomy_code="261QM0801X")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(SETUP).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_every_form_field_is_in_one_of_its_groups():
+    from openiop.billing import forms
+
+    for form_class in (forms.BillingProviderForm, forms.PayerForm, forms.PayerSettingForm):
+        grouped = [name for _, names in form_class.groups for name in names]
+        assert sorted(grouped) == sorted(set(grouped)) == sorted(form_class.base_fields), form_class
+
+
+def test_payer_setting_on_follows_the_primary_coverage_of_the_day(clinic, payer):
+    from openiop.billing.rules import payer_setting_on
+    from openiop.patients.actions import do_add_coverage
+    from openiop.testing.fixtures import make_patient
+
+    person = make_patient(clinic)
+    episode = person.episodes.get()
+    day = date(2026, 11, 16)
+    assert payer_setting_on(episode, day) is None  # no coverage
+    do_add_coverage(person, acting_user=None, payer=payer, member_id="1EG4", effective_from=date(2026, 1, 1))
+    assert payer_setting_on(episode, day) is None  # no setting for the pair
+    setting = do_create_payer_setting(
+        acting_user=None,
+        payer=payer,
+        program=clinic.mh,
+        claim_type="837I",
+        type_of_bill="076",
+        revenue_code="0905",
+        authorization_required=True,
+    )
+    assert payer_setting_on(episode, day) == setting and setting.authorization_required
+    assert payer_setting_on(episode, date(2025, 12, 31)) is None  # before the coverage began
+    do_update_payer_setting(setting, acting_user=clinic.billing, is_active=False)
+    assert payer_setting_on(episode, day) is None

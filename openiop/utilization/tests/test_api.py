@@ -109,3 +109,21 @@ def test_a_second_coverage_of_the_same_patient_is_accepted(client, clinic, stay)
     login(client, clinic.billing)
     response = client.post(BASE, _body(stay, coverage=str(second.public_id)), content_type="application/json")
     assert response.status_code == 201 and response.json()["payer_name"] == "State"
+
+
+def test_a_pending_review_is_decided_through_the_api(client, clinic, stay):
+    auth = stay.authorize(start_ago=5, end_ahead=5, units=3)
+    login(client, clinic.billing)
+    pending = {"kind": "concurrent", "requested_on": stay.ago(1).isoformat()}
+    review_id = client.post(f"{BASE}/{auth.public_id}/reviews", pending, content_type="application/json").json()[
+        "reviews"
+    ][0]["id"]
+    url = f"/api/v1/utilization-reviews/{review_id}/decision"
+    decision = {"outcome": "approved", "decided_on": stay.today.isoformat(), "units_granted": 4}
+    login(client, clinic.director)
+    assert client.post(url, decision, content_type="application/json").status_code == 403
+    login(client, clinic.billing)
+    done = client.post(url, decision, content_type="application/json")
+    assert done.status_code == 200 and done.json()["units_authorized"] == 7
+    again = client.post(url, decision, content_type="application/json")
+    assert again.status_code == 422 and "outcome" in _errors(again)

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from openiop.conftest import login
 from openiop.core.models import AuditAction, AuditEvent
+from openiop.testing import intake
 from openiop.utilization.models import Authorization, UtilizationReview
 from openiop.utilization.tests.conftest import make_stay
 
@@ -229,3 +230,28 @@ def test_a_program_outside_ones_own_is_refused_not_ignored(client, clinic, auth)
     response = client.get(LIST, {"program": str(clinic.teen.pk)})
     assert response.status_code == 422 and str(auth.public_id) not in response.content.decode()
     assert client.get(LIST, {"flag": "nonsense"}).status_code == 422
+
+
+def test_billing_opens_the_tab_in_the_full_chart_and_may_add_one(client, clinic, stay, auth):
+    login(client, clinic.billing)
+    page = client.get(f"/patients/{stay.episode.patient.public_id}/?tab=authorizations")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f"/utilization/episodes/{stay.episode.public_id}/new/" in body and _detail(auth) in body
+
+
+def test_the_page_shows_the_level_authorized_beside_the_level_assessed(client, clinic, stay, auth):
+    login(client, clinic.billing)
+    assert "No signed intake rating" in client.get(_detail(auth)).content.decode()
+    intake.signed(stay.episode.patient, clinic.clinician, program=clinic.mh)
+    body = client.get(_detail(auth)).content.decode()
+    assert 'data-level-authorized="iop"' in body and 'id="assessed-level"><div>ASAM 2.1' in body
+
+
+def test_the_list_shows_episodes_with_billable_days_outside_an_authorization(client, clinic, stay, auth):
+    uncovered = make_stay(clinic, "Uncovered")
+    uncovered.day(3)
+    login(client, clinic.billing)
+    body = client.get(LIST, {"flag": "unauthorized"}).content.decode()
+    assert f'data-episode="{uncovered.episode.public_id}"' in body and str(auth.public_id) not in body
+    assert f"/utilization/episodes/{uncovered.episode.public_id}/new/" in body
