@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from openiop.billing.days import decide_pending
-from openiop.billing.models import BillableDay, PayerProgramSetting
+from openiop.billing.models import BillableDay, ClinicianBillingIdentity, PayerProgramSetting
 from openiop.billing.rates import rate_for
 from openiop.claims.models import Claim, ClaimEvent, ClaimLine, ControlCounter
 from openiop.claims.scrub import scrub
@@ -159,6 +159,29 @@ def _lines_for(claim: Claim, setting: PayerProgramSetting, days: list[BillableDa
         )
 
 
+def attending_for(episode: EpisodeOfCare, clinician: User | None) -> User | None:
+    """The attending provider of an institutional claim: the clinician responsible for the care (a supervised
+    clinician's supervisor) when their NPI may be named as attending, else the program's attending clinician (a
+    member of the program's staff whose NPI may attend, e.g. its physician or medical director; the longest-standing
+    first). None when the program has none: the scrubber names it."""
+    if clinician is not None:
+        identity = ClinicianBillingIdentity.objects.filter(user=clinician, is_active=True, may_attend=True)
+        if identity.exists():
+            return clinician
+    found = (
+        ClinicianBillingIdentity.objects.filter(
+            is_active=True,
+            may_attend=True,
+            user__is_active=True,
+            user__memberships__program_id=episode.program_id,
+        )
+        .select_related("user")
+        .order_by("user_id")
+        .first()
+    )
+    return found.user if found is not None else clinician
+
+
 def fill_claim(claim: Claim, setting: PayerProgramSetting, days: list[BillableDay]) -> None:
     """Copy what the file carries onto ``claim`` and write its lines (the claim is saved, its lines are new)."""
     episode = claim.episode
@@ -172,9 +195,7 @@ def fill_claim(claim: Claim, setting: PayerProgramSetting, days: list[BillableDa
     clinician = episode.primary_clinician
     supervisor = clinician.supervisor if clinician is not None and clinician.supervisor_id else None
     if claim.claim_type == Claim.ClaimType.INSTITUTIONAL:
-        # The attending provider is the licensed clinician responsible for the care: a supervised clinician's
-        # supervisor, who signs their plans and notes.
-        claim.attending, claim.supervising = supervisor or clinician, None
+        claim.attending, claim.supervising = attending_for(episode, supervisor or clinician), None
     else:
         # Professional: the clinician who rendered the services, with their supervisor named as supervising.
         claim.attending, claim.supervising = clinician, supervisor

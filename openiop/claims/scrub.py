@@ -117,18 +117,22 @@ def _lines(claim: Claim, found: list[dict[str, str]]) -> None:
     lines = list(claim.lines.select_related("billable_day"))
     if not lines:
         _problem(found, "lines", "The claim has no lines.")
+    uncoded = [line for line in lines if not line.procedure_code]
+    if uncoded and claim.frequency != Claim.Frequency.VOID:
+        # One problem for the claim, not one per day: the fix is one setting.
+        _problem(
+            found,
+            "lines",
+            f"The payer's setting for this program has no per-diem code, so {len(uncoded)} day(s) have none "
+            "(OpenIOP bills per diem: set the code in Billing setup).",
+        )
     for line in lines:
         where = f"lines.{line.line_number}"
         if claim.frequency == Claim.Frequency.VOID:
             continue  # a void repeats what was billed; the day's current decision does not matter
         if not line.procedure_code:
-            _problem(
-                found,
-                where,
-                f"{line.service_date:%Y-%m-%d}: the payer's setting has no per-diem code for this program "
-                "(OpenIOP bills per diem; set one in Billing setup).",
-            )
-        elif line.charge <= 0:
+            continue
+        if line.charge <= 0:
             _problem(found, where, f"{line.service_date:%Y-%m-%d}: no fee for {line.procedure_code} on that day.")
         if claim.claim_type == Claim.ClaimType.INSTITUTIONAL and not line.revenue_code:
             _problem(found, where, "No revenue code (0905 or 0906) in the payer's setting.")

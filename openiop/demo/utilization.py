@@ -1,7 +1,7 @@
 """The demo clinic's payer authorizations, so /utilization/ and the chart's Authorizations tab have something to show.
 
 Every active episode whose primary coverage is not self-pay gets an approved authorization of its level of care from
-admission (at most four weeks back), entered by the billing office through ``do_create_authorization``; IOP days
+admission (at most two months back, so last month can be claimed), entered by the billing office through ``do_create_authorization``; IOP days
 are three a week, so the units are the weeks covered times three, plus a margin. A few are shaped to show the
 flags and the reviews, in admission order:
 
@@ -29,7 +29,7 @@ from openiop.utilization.actions import do_add_review, do_create_authorization, 
 from openiop.utilization.models import Authorization, UtilizationReview
 from openiop.utilization.units import units_used
 
-LOOKBACK_DAYS = 27  # an authorization starts at admission, or four weeks back for a longer stay
+LOOKBACK_DAYS = 62  # an authorization starts at admission, or two months back (so last month is claimable)
 DAYS_A_WEEK = 3  # the demo's IOP tracks meet three days a week
 MARGIN = 2
 
