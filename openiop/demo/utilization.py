@@ -1,9 +1,9 @@
 """The demo clinic's payer authorizations, so /utilization/ and the chart's Authorizations tab have something to show.
 
 Every active episode whose primary coverage is not self-pay gets an approved authorization of its level of care from
-admission (at most two months back, so last month can be claimed), entered by the billing office through ``do_create_authorization``; IOP days
-are three a week, so the units are the weeks covered times three, plus a margin. A few are shaped to show the
-flags and the reviews, in admission order:
+admission (at most two months back, so last month can be claimed), entered by the billing office through
+``do_create_authorization``; IOP days are three a week, so the units are the weeks covered times three, plus a
+margin. A few are shaped to show the flags and the reviews, in admission order:
 
 - the first ends in three days (flag "ending soon", and its concurrent review is due);
 - the second has two units left (flag "few units left");
