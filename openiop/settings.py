@@ -458,6 +458,8 @@ LOGGING = {
         "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # pyx12 logs the values it finds wrong in an X12 file, which can be a patient's name or member id.
+        "pyx12": {"level": "CRITICAL", "propagate": False},
     },
 }
 # The technical 500 report (the DEBUG page; an emailed report if one were ever configured) shows no POST value, query
