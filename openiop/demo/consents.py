@@ -1,4 +1,5 @@
-"""Demo consents: treatment and privacy-notice consents, a Part 2 TPO consent, releases and one revoked release.
+"""Demo consents: treatment and privacy-notice consents, a Part 2 TPO consent, releases (to a support contact, and
+to the health plan for payment) and one revoked release.
 
 Signed on each patient's admission morning, as a clinic does: :func:`plan_demo_consents` puts the signatures on the
 demo's timeline (``core.clock``), so ``signed_at`` and the audit rows carry the admission date, not the day the demo
@@ -106,6 +107,25 @@ def _record(episode: EpisodeOfCare, number: int) -> Consent | None:
     do_record_consent(patient, acting_user=desk, kind="hipaa_notice", **common)
     if number == 0:
         do_record_consent(patient, acting_user=clinician, kind="telehealth", **common)
+    coverage = (
+        patient.coverages.filter(is_active=True, priority=1).exclude(payer_kind="self_pay").order_by("pk").first()
+    )
+    if coverage is not None and not program.is_substance_use:
+        # The release most clinics have signed at admission: what the health plan needs to review and pay for the
+        # care (the utilization-review packet). Substance-use records go under the Part 2 TPO consent below.
+        do_record_consent(
+            patient,
+            acting_user=desk,
+            kind="release",
+            information_description="What my health plan needs to review and pay for this program's care.",
+            data_classes=["diagnoses", "attendance", "measures", "treatment_plan", "progress_notes"],
+            recipient_kind="outside_provider",
+            recipient_organization=coverage.payer_name,
+            purposes=["payment"],
+            expiry_kind="event",
+            expiry_event="The end of my coverage with this plan",
+            **common,
+        )
     if program.is_substance_use:
         do_record_consent(
             patient,
