@@ -386,6 +386,9 @@ def summarize(text: str, person: CoveredPerson, asked: list[str]) -> dict[str, A
 def _read(text: str, trace: str) -> CoveredPerson:
     if not text.lstrip().startswith("ISA"):
         raise ValidationError({"file": "This is not an X12 file (it must start with an ISA segment)."})
+    if "\x00" in text:
+        # The database cannot keep it, and no X12 file holds one.
+        raise ValidationError({"file": "The file holds a NUL character; X12 files are plain text."})
     try:
         response = x12.read_271(text)
     except x12.X12ReadError as exc:

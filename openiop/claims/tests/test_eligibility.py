@@ -157,6 +157,7 @@ def test_a_duplicate_271_and_one_for_another_inquiry_are_refused_keeping_the_pag
     [
         (SimpleUploadedFile("x.bin", b"\xff\xfe\x00binary"), "not text"),
         (SimpleUploadedFile("x.txt", b"hello"), "not an X12 file"),
+        (SimpleUploadedFile("x.x12", b"ISA*00*\x00~"), "NUL character"),
         (None, "Choose the 271 file"),
     ],
 )
