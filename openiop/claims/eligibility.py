@@ -466,6 +466,11 @@ def do_apply_dates(check: EligibilityCheck, *, acting_user: User) -> list[str]:
     return changed
 
 
+def percent(fraction: str | None) -> str | None:
+    """A 271 coinsurance (EB08, a fraction: "0.2") as people read it: "20%"."""
+    return None if fraction is None else f"{(Decimal(fraction) * 100).normalize():f}%"
+
+
 def _day(check: EligibilityCheck) -> str:
     return date_format(timezone.localtime(check.answered_at or check.requested_at), "M j, Y")
 
@@ -485,7 +490,7 @@ def headline(check: EligibilityCheck) -> str:
     if result.get("copay") is not None:
         parts.append(f"copay ${result['copay']}")
     if result.get("coinsurance") is not None:
-        parts.append(f"coinsurance {Decimal(result['coinsurance']) * 100:g}%")
+        parts.append(f"coinsurance {percent(result['coinsurance'])}")
     if result.get("deductible") is not None:
         parts.append(f"deductible ${result['deductible']}")
     if result.get("remaining_visits") is not None:

@@ -79,6 +79,8 @@ def _page(request: HttpRequest, check: EligibilityCheck, form: ResponseForm, sta
         "patient": check.coverage.patient,
         "coverage": check.coverage,
         "result": check.result,
+        "coinsurance": eligibility.percent(check.result.get("coinsurance")),
+        "benefits": [{**b, "percent": eligibility.percent(b["percent"])} for b in check.result.get("benefits", [])],
         "headline": eligibility.headline(check),
         "form": form,
         "can_write": any(user.can(c) for c in eligibility.REQUEST_CAPS),

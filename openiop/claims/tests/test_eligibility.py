@@ -120,7 +120,15 @@ def test_billing_checks_from_the_tab_uploads_the_271_and_the_tab_shows_it(client
     assert "Rivera" not in download["Content-Disposition"]
     assert "waiting for the payer" in _tab(client, patient)
 
-    text = _answer(check, copay="25", visits=18, plan="Harbor Gold", group="G-77", coverage_from=date(2026, 1, 1))
+    text = _answer(
+        check,
+        copay="25",
+        coinsurance="0.2",
+        visits=18,
+        plan="Harbor Gold",
+        group="G-77",
+        coverage_from=date(2026, 1, 1),
+    )
     upload = SimpleUploadedFile("answer.x12", text.encode())
     done = client.post(reverse("claims:eligibility_response", args=[check.public_id]), {"file": upload})
     assert done.status_code == 302
@@ -131,9 +139,10 @@ def test_billing_checks_from_the_tab_uploads_the_271_and_the_tab_shows_it(client
     assert result["active"] and (result["copay"], result["remaining_visits"]) == ("25", "18")
     assert (result["plan_name"], result["group_number"]) == ("Harbor Gold", "G-77")
     assert result["coverage_from"] == "2026-01-01"
-    assert [b["code"] for b in result["benefits"]] == ["1", "B", "F"]
+    assert [b["code"] for b in result["benefits"]] == ["1", "B", "A", "F"]
+    assert "20%" in client.get(reverse("claims:eligibility_detail", args=[check.public_id])).content.decode()
     tab = _tab(client, patient)
-    assert "active, copay $25, 18 visits left" in tab and "Eligible as of" in tab
+    assert "active, copay $25, coinsurance 20%, 18 visits left" in tab and "Eligible as of" in tab
     reads = AuditEvent.objects.filter(action=AuditAction.RECORD_VIEWED, object_id=str(check.public_id))
     assert reads.exists() and set(reads.values_list("patient_id", flat=True)) == {patient.pk}
 
