@@ -256,3 +256,6 @@ class X12File(BaseModel):
         stamp = self.created_at.strftime("%Y%m%d")
         number = self.interchange_control_number or 0
         return f"{self.kind.lower()}-{stamp}-{number:09d}.x12"
+
+
+from openiop.claims.eligibility_models import EligibilityCheck  # noqa: E402, F401  (its own module: claims.eligibility)

@@ -678,6 +678,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
     # Imported here: these apps' demos read the clinic this module builds.
     from openiop.demo.claims import ensure_demo_claims
     from openiop.demo.discharge import ensure_demo_discharges
+    from openiop.demo.eligibility import ensure_demo_eligibility
     from openiop.demo.family import ensure_demo_family
     from openiop.demo.intake import seed_demo_intake
     from openiop.demo.measures import ensure_demo_measures
@@ -700,6 +701,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
         "skills": ensure_demo_practice(org, today),  # after the plans: one plan in force gets a revision to sign
         "utilization": ensure_demo_authorizations(org, today),  # after the attendance history: units used
         "claims": ensure_demo_claims(org, today),  # after the authorizations: claims carry their numbers
+        "eligibility": ensure_demo_eligibility(org, today),  # after the claims: it uses their submission profile
         "family": ensure_demo_family(org, today),  # after the consents and the calendar: a release and family sessions
         "reminders": ensure_demo_reminders(org, today),  # last: it plans reminders for what the others seeded
     }

@@ -152,3 +152,128 @@ def acknowledge_277ca(
         body.append(f"DTP*472*RD8*{claim.service_dates}")
     body.append(f"SE*{len(body) + 1}*0001")
     return _interchange(sent, "HN", "005010X214", number, at, body)
+
+
+# --- 271: a payer's answer to one of our 270 eligibility inquiries ------------------------------------------------
+
+# Imported here, not at the top, so this block merges apart from the other generators' edits.
+from datetime import date  # noqa: E402
+
+
+@dataclass(frozen=True)
+class SentInquiry:
+    """What the 271 simulator needs from one of our 270 files."""
+
+    sender_id: str
+    receiver_id: str
+    reference: str  # BHT03
+    payer_name: str
+    payer_id: str
+    provider_name: str
+    provider_npi: str
+    trace_number: str
+    trace_originator: str
+    member_id: str
+    subscriber: tuple[str, str]  # last, first
+    dependent: tuple[str, str] | None
+    birth_date: str  # DMG02 of the person asked about
+    service_types: tuple[str, ...]
+
+
+def read_270(text: str) -> SentInquiry:
+    segs, _ = segments(text, expect="270")
+    values: dict[str, str] = {}
+    subscriber = ("", "")
+    dependent: tuple[str, str] | None = None
+    service_types: list[str] = []
+    for seg in segs:
+        if seg.id == "ISA":
+            values["sender"], values["receiver"] = seg.get(6).strip(), seg.get(8).strip()
+        elif seg.id == "BHT":
+            values["reference"] = seg.get(3)
+        elif seg.id == "NM1" and seg.get(1) == "PR":
+            values["payer_name"], values["payer_id"] = seg.get(3), seg.get(9)
+        elif seg.id == "NM1" and seg.get(1) == "1P":
+            values["provider_name"], values["provider_npi"] = seg.get(3), seg.get(9)
+        elif seg.id == "NM1" and seg.get(1) == "IL":
+            subscriber, values["member_id"] = (seg.get(3), seg.get(4)), seg.get(9)
+        elif seg.id == "NM1" and seg.get(1) == "03":
+            dependent = (seg.get(3), seg.get(4))
+        elif seg.id == "TRN":
+            values["trace"], values["originator"] = seg.get(2), seg.get(3)
+        elif seg.id == "DMG":
+            values["birth_date"] = seg.get(2)
+        elif seg.id == "EQ":
+            service_types.append(seg.get(1))
+    get = values.get
+    return SentInquiry(
+        get("sender", ""), get("receiver", ""), get("reference", ""), get("payer_name", ""), get("payer_id", ""),
+        get("provider_name", ""), get("provider_npi", ""), get("trace", ""), get("originator", ""),
+        get("member_id", ""), subscriber, dependent, get("birth_date", ""), tuple(service_types),
+    )  # fmt: skip
+
+
+def answer_270(
+    text: str,
+    *,
+    at: datetime,
+    number: int,
+    active: bool = True,
+    copay: str = "25",
+    coinsurance: str = "",
+    deductible: str = "",
+    visits: int | None = None,
+    plan: str = "Gold PPO",
+    group: str = "",
+    coverage_from: date | None = None,
+    coverage_to: date | None = None,
+    message: str = "",
+) -> str:
+    """The payer's 271 for our 270 ``text``, addressed back to the sender with the inquiry's trace number (TRN*2).
+
+    Active: EB*1 for the service types asked (with the plan's dates), an in-network copay per visit for the mental
+    health types asked (EB*B, EB06 27 per visit), optional coinsurance (EB*A, a fraction such as "0.2") and
+    calendar-year deductible (EB*C), and ``visits`` remaining (EB*F with EB06 29, EB09 VS). Inactive: EB*6 only.
+    """
+    sent = read_270(text)
+    asked = [s for s in sent.service_types if s != "30"] or ["30"]
+    start = coverage_from or date(at.year, 1, 1)
+    end = coverage_to or date(at.year, 12, 31)
+    person = sent.dependent or sent.subscriber
+    body = [
+        "ST*271*0001*005010X279A1",
+        f"BHT*0022*11*{sent.reference}*{at:%Y%m%d}*{at:%H%M}",
+        "HL*1**20*1",
+        f"NM1*PR*2*{sent.payer_name}*****PI*{sent.payer_id}",
+        "HL*2*1*21*1",
+        f"NM1*1P*2*{sent.provider_name}*****XX*{sent.provider_npi}",
+        f"HL*3*2*22*{1 if sent.dependent else 0}",
+    ]
+    trace = f"TRN*2*{sent.trace_number}*{sent.trace_originator}"
+    if sent.dependent is None:
+        body.append(trace)
+    body.append(f"NM1*IL*1*{sent.subscriber[0]}*{sent.subscriber[1]}****MI*{sent.member_id}")
+    if group:
+        body.append(f"REF*6P*{group}*{plan}")
+    if sent.dependent is not None:
+        body += ["HL*4*3*23*0", trace, f"NM1*03*1*{person[0]}*{person[1]}"]
+    if sent.birth_date:
+        body.append(f"DMG*D8*{sent.birth_date}")
+    body.append(f"DTP*346*D8*{start:%Y%m%d}")
+    if not active:
+        body += [f"EB*6*IND*{'^'.join(sent.service_types)}", f"DTP*347*D8*{end:%Y%m%d}"]
+    else:
+        body += [f"EB*1*IND*{'^'.join(sent.service_types)}*HM*{plan}", f"DTP*291*RD8*{start:%Y%m%d}-{end:%Y%m%d}"]
+        if copay:
+            body.append(f"EB*B*IND*{'^'.join(asked)}*HM**27*{copay}*****Y")
+            if message:
+                body.append(f"MSG*{message}")
+        if coinsurance:
+            body.append(f"EB*A*IND*{'^'.join(asked)}*HM**27**{coinsurance}****Y")
+        if deductible:
+            body.append(f"EB*C*IND*30*HM**23*{deductible}*****Y")
+        if visits is not None:
+            body.append(f"EB*F*IND*{'^'.join(asked)}*HM**29***VS*{visits}**Y")
+    body.append(f"SE*{len(body) + 1}*0001")
+    inquiry = SentFile(sent.sender_id, sent.receiver_id, "", "", (), (), "")
+    return _interchange(inquiry, "HB", "005010X279A1", number, at, body)
