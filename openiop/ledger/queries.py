@@ -1,0 +1,20 @@
+"""Access to a patient's ledger: RECORD_PAYMENTS or VIEW_BILLING (403: clinicians never see money), then the
+patient in the user's programs (404)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from openiop.accounts.models import User
+from openiop.core.permissions import require
+from openiop.core.roles import Cap
+from openiop.patients.models import Patient
+from openiop.patients.queries import get_patient_for_user
+
+READ_CAPS = (Cap.VIEW_BILLING, Cap.RECORD_PAYMENTS)
+
+
+def ledger_patient(user: User, public_id: UUID | str, *caps: Cap) -> Patient:
+    """The patient whose ledger the user may read (and, with ``caps``, write)."""
+    require(user, *caps, any_of=READ_CAPS)
+    return get_patient_for_user(user, public_id)
