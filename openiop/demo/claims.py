@@ -6,7 +6,8 @@ ready claim of each kind back, to send by hand), and the clearinghouse answers t
 accepts it and a 277CA that accepts every claim but the first, rejected for a subscriber name that does not match
 the payer's records. The payer's 835 then pays the first accepted claim in full, the second in part (the fee
 schedule's contractual reduction, coinsurance and a copay the patient owes) and denies the third as not medically
-necessary (CO-50, remark N130); the others wait. Claims the scrubber stopped (a payer setting without a per-diem
+necessary (CO-50, remark N130); the others wait. The partly paid patient pays the copay at the front desk (the
+patient ledger's one payment). Claims the scrubber stopped (a payer setting without a per-diem
 code, a clinician without an NPI) stay drafts with their problems named.
 
 Derived from the clinic by rule (no random numbers) on the build's ``today``; idempotent: an organization that
@@ -27,6 +28,8 @@ from openiop.billing.models import PayerProgramSetting
 from openiop.claims.actions import do_build_claims, do_export_claims, do_import_acknowledgement
 from openiop.claims.models import Claim, SubmissionProfile
 from openiop.core.roles import Role
+from openiop.ledger.actions import do_record_patient_payment
+from openiop.ledger.models import LedgerEntry
 from openiop.lib.x12.simulate import Outcome, acknowledge_277ca, acknowledge_999, remit_835
 from openiop.programs.models import Organization
 
@@ -116,3 +119,15 @@ def _remit(content: str, numbers: list[str], billing: User, organization: Organi
         return
     text = remit_835(content, at=timezone.now(), number=7003, outcomes=outcomes, trace="EFT7003")
     do_import_acknowledgement(text, acting_user=billing, organization=organization)
+    if len(numbers) < 2:
+        return
+    partly_paid = Claim.objects.select_related("patient").get(organization=organization, number=int(numbers[1][2:]))
+    desk = User.objects.filter(organization=organization, role=Role.FRONT_DESK).order_by("pk").first()
+    do_record_patient_payment(
+        partly_paid.patient,
+        acting_user=desk or billing,
+        amount=Decimal(20),
+        method=LedgerEntry.Method.CARD,
+        on=timezone.localdate(),
+        reference="DEMO-COPAY",
+    )
