@@ -77,9 +77,27 @@ def _payer_key(remit: x12.Remittance) -> Q:
     return Q(remittance__payer_name=remit.payer_name[:60], remittance__payer_identifier="")
 
 
+# Largest amount an 835 may carry here (the columns hold 12 digits with cents): anything bigger is a broken file.
+MAX_AMOUNT = Decimal("9999999999")
+
+
+def _amounts(remit: x12.Remittance) -> Iterable[Decimal]:
+    yield remit.total_paid
+    yield from (p.amount for p in remit.provider_adjustments)
+    for clp in remit.claims:
+        yield from (clp.charge, clp.paid, clp.patient_responsibility or Decimal(0))
+        yield from (a.amount for a in clp.adjustments)
+        for service in clp.services:
+            yield from (service.charge, service.paid, service.units * 100_000)  # units: 5 digits before cents
+            yield from (a.amount for a in service.adjustments)
+
+
 def refuse_posted_twice(remittances: list[x12.Remittance], organization: Organization) -> None:
-    """ValidationError when a payment of the file (payer + TRN02) was already posted for one of its claims."""
+    """ValidationError when a payment of the file (payer + TRN02) was already posted for one of its claims, or when
+    an amount is beyond what a payment can be."""
     for remit in remittances:
+        if any(abs(amount) > MAX_AMOUNT for amount in _amounts(remit)):
+            raise ValidationError({"file": "An amount in the file is too large to be a payment; nothing was posted."})
         numbers = [c.patient_control_number[:38] for c in remit.claims]
         posted = sorted(
             set(

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.http import Http404
+
 from openiop.accounts.models import User
 from openiop.core.permissions import require
 from openiop.core.roles import Cap
 from openiop.patients.models import Patient
-from openiop.patients.queries import get_patient_for_user
+from openiop.patients.queries import patients_for_user
 
 READ_CAPS = (Cap.VIEW_BILLING, Cap.RECORD_PAYMENTS)
 
 
 def ledger_patient(user: User, public_id: UUID | str, *caps: Cap) -> Patient:
-    """The patient whose ledger the user may read (and, with ``caps``, write)."""
+    """The patient whose ledger the user may read (and, with ``caps``, write): in the user's programs only. An
+    emergency access grant opens a chart for care, not its money, so it does not open the ledger (404)."""
     require(user, *caps, any_of=READ_CAPS)
-    return get_patient_for_user(user, public_id)
+    try:
+        return patients_for_user(user).select_related("organization", "home_program__site").get(public_id=public_id)
+    except Patient.DoesNotExist:
+        raise Http404 from None

@@ -34,6 +34,7 @@ STATEMENT_DAYS = 90
 
 def ledger_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOfCare] | None) -> dict[str, Any]:
     user = request_user(request)
+    patient = ledger_patient(user, patient.public_id)  # 404 under an emergency grant: care, not money
     return {
         "ledger": build_ledger(patient, user),
         "payment_form": PaymentForm(),

@@ -130,3 +130,12 @@ def test_a_payment_without_a_277ca_moves_a_submitted_claim(clinic, payer):
     _post(clinic, remit(sent, {claim.control_number: Outcome()}))
     claim.refresh_from_db()
     assert claim.status == Claim.Status.PAID
+
+
+def test_an_amount_no_payment_can_be_is_refused(clinic, payer):
+    (claim,), sent = accepted_claims(clinic, payer, ["Jordan"])
+    text = remit(sent, {claim.control_number: Outcome()})
+    text = text.replace(f"CLP*{claim.control_number}*1*1350*1350", f"CLP*{claim.control_number}*1*1350*99999999999")
+    with pytest.raises(ValidationError, match="too large"):
+        _post(clinic, text)
+    assert not Remittance.objects.exists()
