@@ -113,20 +113,26 @@ def get_remittance_for_user(user: User, public_id: UUID | str) -> Remittance:
         raise Http404 from None
 
 
-def claim_payments(user: User, remittance: Remittance) -> list[ClaimPayment]:
-    """A remittance's claim payments the user may see (claims of their programs, and the unmatched ones), with
-    their lines and adjustments."""
-    visible = Q(claim__isnull=True) | Q(claim__program_id__in=program_ids_for(user))
+def _with_details(payments: QuerySet[ClaimPayment]) -> list[ClaimPayment]:
+    """Claim payments with their claim-level adjustments, their lines and the lines' adjustments."""
+    lines = LinePayment.objects.select_related("claim_line").prefetch_related("adjustments")
     return list(
-        remittance.claim_payments.filter(visible)
-        .select_related("claim__patient", "reverses")
-        .prefetch_related(
+        payments.select_related("claim__patient", "reverses", "remittance__file").prefetch_related(
             Prefetch("adjustments", queryset=PaymentAdjustment.objects.filter(line__isnull=True)),
-            Prefetch(
-                "lines", queryset=LinePayment.objects.select_related("claim_line").prefetch_related("adjustments")
-            ),
+            Prefetch("lines", queryset=lines),
         )
     )
+
+
+def claim_payments(user: User, remittance: Remittance) -> list[ClaimPayment]:
+    """A remittance's claim payments the user may see (claims of their programs, and the unmatched ones)."""
+    visible = Q(claim__isnull=True) | Q(claim__program_id__in=program_ids_for(user))
+    return _with_details(remittance.claim_payments.filter(visible))
+
+
+def payments_of(claim: Claim) -> list[ClaimPayment]:
+    """What the payer's 835s said about a claim the user may already see, oldest first."""
+    return _with_details(claim.payments.order_by("pk"))
 
 
 @dataclass

@@ -111,6 +111,7 @@ def claim_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "events": list(claim.events.select_related("by", "file")),
         "files": list(claim.files.all()),
         "replacements": list(claim.replacements.all()),
+        "payments": queries.payments_of(claim),
         "can_write": user.can(Cap.MANAGE_BILLING),
         "reason_form": ReasonForm(),
         "status_form": StatusForm(),
