@@ -157,6 +157,8 @@ def test_who_may_read_and_record(client, clinic, paid_claim, who, read, record, 
     assert client.get(f"/api/v1/patients/{patient.public_id}/ledger").status_code == read
     if read == 200:
         assert b'data-ledger="patient_balance">$50.00' in tab.content
+        full = client.get(patient.get_absolute_url() + "?tab=ledger")
+        assert full.status_code == 200 and b'data-ledger="balance"' in full.content
         assert (b"Record a payment" in tab.content) == (record == 302)
     body = {"amount": "25", "method": "cash", "on": TODAY().isoformat()}
     assert client.post(reverse("ledger:payment", args=[patient.public_id]), body).status_code == record
@@ -197,3 +199,18 @@ def test_the_api_reads_the_ledger_and_records_a_payment(client, clinic, paid_cla
     ):
         answer = client.post(url, body, content_type="application/json")
         assert answer.status_code == 422 and field in [e["field"] for e in answer.json()["errors"]], answer.json()
+
+
+def test_emergency_access_opens_the_chart_not_the_ledger(client, clinic, paid_claim):
+    from openiop.core.roles import Role
+    from openiop.patients.emergency import do_grant_emergency_access
+    from openiop.testing.fixtures import staff
+
+    teen_director = staff(clinic.org, "teendirector", Role.DIRECTOR, [clinic.teen], credentials="MD")
+    patient = paid_claim.patient
+    do_grant_emergency_access(patient, acting_user=teen_director, reason_category="other", reason="Crisis call")
+    login(client, teen_director)
+    assert client.get(patient.get_absolute_url()).status_code == 200  # the grant opens the chart
+    tab = client.get(reverse("patients:chart_tab", args=[patient.public_id, "ledger"]), headers={"HX-Request": "true"})
+    assert tab.status_code == 404
+    assert client.get(f"/api/v1/patients/{patient.public_id}/ledger").status_code == 404
