@@ -77,6 +77,12 @@ def test_a_denied_line_on_a_paid_claim_leaves_the_claim_paid(clinic, payer):
     assert claim.status == Claim.Status.PAID
     (denied,) = LinePayment.objects.filter(denied=True)
     assert denied.claim_line is not None and denied.claim_line.line_number == 2 and denied.paid == 0
+    # The work queue lists the line (not the claim), with the reason in words.
+    from openiop.claims import queries
+
+    (row,) = queries.denials(clinic.billing)
+    assert row.line == denied and row.amount == RATE and row.codes[0]["code"] == "CO-151"
+    assert queries.denial_count(clinic.billing) == 1 and queries.denials(clinic.billing, reason="50") == []
 
 
 def test_a_reversal_takes_the_payment_back_and_the_claim_returns_to_accepted(clinic, payer):
