@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "openiop.portal",
     "openiop.family",
     "openiop.reminders",
+    "openiop.ledger",
     "openiop.jobs",
     "openiop.home",
     "openiop.demo",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("portal/", include("openiop.portal.urls")),
     path("family/", include("openiop.family.urls")),
     path("reminders/", include("openiop.reminders.urls")),
+    path("ledger/", include("openiop.ledger.urls")),
     path("jobs/", include("openiop.jobs.urls")),
     path("admin/", include("openiop.programs.urls")),
     path("api/v1/", api.urls),

@@ -1,5 +1,5 @@
 """Claims API: list and read claims, build a period's claims, export ready claims as a validated 837 file, import a
-999 or 277CA, read an X12 file.
+999, 277CA or 835, read an X12 file, read the posted remittances and the denials work queue.
 
 Access as on the pages (claims.queries): VIEW_BILLING reads (clinicians 403: they never see money), MANAGE_BILLING
 writes, 404 outside the user's organization and programs. A file pyx12 refuses is a 422 naming the segment, and
@@ -21,7 +21,7 @@ from openiop.accounts.http import request_user
 from openiop.api.problems import problem
 from openiop.api.schemas import ApiIn
 from openiop.claims import actions, queries
-from openiop.claims.models import Claim, X12File
+from openiop.claims.models import Claim, ClaimPayment, Remittance, X12File
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
@@ -141,6 +141,128 @@ def _file_out(file: X12File) -> dict[str, Any]:
     }
 
 
+class AdjustmentOut(Schema):
+    group: str
+    reason: str
+    reason_text: str
+    amount: Decimal
+
+
+class RemarkOut(Schema):
+    code: str
+    text: str
+
+
+class LinePaymentOut(Schema):
+    line_number: int | None = Field(default=None, alias="claim_line.line_number")
+    procedure_code: str
+    service_date: date | None
+    charge: Decimal
+    paid: Decimal
+    denied: bool
+    adjustments: list[AdjustmentOut]
+    remarks: list[RemarkOut]
+
+    @staticmethod
+    def resolve_adjustments(obj: Any) -> list[Any]:
+        return list(obj.adjustments.all())
+
+
+class ClaimPaymentOut(Schema):
+    claim: UUID | None = Field(default=None, alias="claim.public_id")
+    control_number: str
+    status_code: str
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    payer_claim_number: str
+    denied: bool
+    denial_reason: str
+    reversal: bool
+    adjustments: list[AdjustmentOut]
+    remarks: list[RemarkOut]
+    lines: list[LinePaymentOut]
+
+    @staticmethod
+    def resolve_reversal(obj: ClaimPayment) -> bool:
+        return obj.reverses_id is not None or obj.status_code == "22"
+
+    @staticmethod
+    def resolve_adjustments(obj: ClaimPayment) -> list[Any]:
+        return list(obj.adjustments.all())
+
+    @staticmethod
+    def resolve_lines(obj: ClaimPayment) -> list[Any]:
+        return list(obj.lines.all())
+
+
+class ProviderAdjustmentOut(Schema):
+    reason: str
+    reference: str
+    amount: Decimal
+
+
+class RemittanceOut(Schema):
+    id: UUID = Field(alias="public_id")
+    file: UUID = Field(alias="file.public_id")
+    payer_name: str
+    payer_identifier: str
+    payer: UUID | None = Field(default=None, alias="payer.public_id")
+    trace_number: str
+    payment_method: str
+    payment_date: date | None
+    total_paid: Decimal
+
+
+class RemittanceDetailOut(RemittanceOut):
+    provider_adjustments: list[ProviderAdjustmentOut]
+    claim_payments: list[ClaimPaymentOut] = Field(alias="visible_payments")
+
+    @staticmethod
+    def resolve_provider_adjustments(obj: Remittance) -> list[Any]:
+        return list(obj.provider_adjustments.all())
+
+
+class RemittanceQuery(ApiIn):
+    payer: UUID | None = None
+
+
+class DenialOut(Schema):
+    claim: UUID
+    control_number: str
+    payer_name: str
+    line_number: int | None
+    procedure_code: str
+    service_date: date | None
+    amount: Decimal
+    codes: list[RemarkOut]
+    age_days: int
+
+
+class DenialQuery(ApiIn):
+    payer: UUID | None = None
+    reason: str = Field("", max_length=5, pattern=r"^([A-Z]?\d{1,4})?$")
+
+
+@router.get("/remittances", response=list[RemittanceOut])
+def list_remittances(request: HttpRequest, q: Query[RemittanceQuery]) -> list[Remittance]:
+    user = request_user(request)
+    rows = queries.remittances_for_user(user)
+    if q.payer:
+        rows = rows.filter(payer=queries.get_payer_for_user(user, q.payer))
+    return list(rows[:LIST_LIMIT])
+
+
+@router.get("/remittances/{remittance_id}", response=RemittanceDetailOut)
+def get_remittance(request: HttpRequest, remittance_id: UUID) -> Remittance:
+    user = request_user(request)
+    remittance = queries.get_remittance_for_user(user, remittance_id)
+    # Only the claim payments of the user's programs (and the unmatched ones): read here, where the user is known.
+    remittance.visible_payments = queries.claim_payments(user, remittance)  # type: ignore[attr-defined]
+    audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, obj=remittance)
+    return remittance
+
+
 @router.get("/claims", response=list[ClaimOut])
 def list_claims(request: HttpRequest, q: Query[ClaimQuery]) -> list[Claim]:
     user = request_user(request)
@@ -193,7 +315,35 @@ def export_claims(request: HttpRequest, payload: ClaimExportIn) -> Any:
     return Status(201, _file_out(exported.file))
 
 
-# After the fixed paths (/claims/build, /claims/export): the router matches in the order routes are declared.
+@router.get("/claims/denials", response=list[DenialOut])
+def list_denials(request: HttpRequest, q: Query[DenialQuery]) -> list[dict[str, Any]]:
+    user = request_user(request)
+    payer = None
+    if q.payer:
+        try:
+            payer = queries.get_payer_for_user(user, q.payer)
+        except Http404:
+            raise ValidationError({"payer": "Not one of your organization's payers."}) from None
+    rows = queries.denials(user, payer, q.reason)
+    audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="claim denials")
+    return [
+        {
+            "claim": r.claim.public_id,
+            "control_number": r.claim.control_number,
+            "payer_name": r.claim.payer.name,
+            "line_number": r.line.claim_line.line_number if r.line and r.line.claim_line else None,
+            "procedure_code": r.line.procedure_code if r.line else "",
+            "service_date": r.line.service_date if r.line else None,
+            "amount": r.amount,
+            "codes": r.codes,
+            "age_days": r.age_days,
+        }
+        for r in rows[:LIST_LIMIT]
+    ]
+
+
+# After the fixed paths (/claims/build, /claims/export, /claims/denials): the router matches in the order routes
+# are declared.
 @router.get("/claims/{claim_id}", response=ClaimDetailOut)
 def get_claim(request: HttpRequest, claim_id: UUID) -> Claim:
     user = request_user(request)

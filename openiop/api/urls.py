@@ -7,6 +7,7 @@ from openiop.api.consents import router as consents_router
 from openiop.api.discharge import router as discharge_router
 from openiop.api.eligibility import router as eligibility_router
 from openiop.api.intake import router as intake_router
+from openiop.api.ledger import router as ledger_router
 from openiop.api.measures import router as measures_router
 from openiop.api.notes import router as notes_router
 from openiop.api.plans import router as plans_router
@@ -45,5 +46,6 @@ api.add_router("", utilization_router)
 api.add_router("", ur_packet_router)
 api.add_router("", claims_router)
 api.add_router("", eligibility_router)
+api.add_router("", ledger_router)
 disclosures.install(api)
 api.add_router("", "openiop.api.breakglass.router")

@@ -1,6 +1,7 @@
 """Importing acknowledgements: a 999 (did the payer's front end take our transaction sets?) and a 277CA (did it
-take each claim?). Each received file is stored once (its SHA-256; the same file again is refused, so nothing is
-applied twice) and moves the claims it answers, with the reason, in one transaction.
+take each claim?), and remittances: an 835 (what did it pay, adjust, deny? posted by remittance.py). Each received
+file is stored once (its SHA-256; the same file again is refused, so nothing is applied twice) and moves the
+claims it answers, with the reason, in one transaction.
 
 - **999**: a transaction set rejected (R, M, W, X) rejects every claim it carried, with the segment errors as the
   reason; an accepted one (A, E) leaves them submitted (the file was readable: the claims themselves are judged by
@@ -17,10 +18,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from openiop.claims.models import Claim, ClaimEvent, X12File
-from openiop.claims.x12out import _move
+from openiop.claims import remittance
+from openiop.claims.models import Claim, X12File
+from openiop.claims.x12out import _move, claims_by_control_number, note
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.lib import x12
@@ -40,6 +41,9 @@ class Imported:
     rejected: list[Claim] = field(default_factory=list)
     noted: list[Claim] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # control numbers the file names that are not ours
+    paid: list[Claim] = field(default_factory=list)
+    denied: list[Claim] = field(default_factory=list)
+    reversed: list[Claim] = field(default_factory=list)
 
 
 def _kind(text: str) -> str:
@@ -57,7 +61,9 @@ def _kind(text: str) -> str:
                 return X12File.Kind.ACK_999
             if code == "277":
                 return X12File.Kind.ACK_277CA
-            raise ValidationError({"file": f"OpenIOP imports 999 and 277CA files here, not {code or 'this'}."})
+            if code == "835":
+                return X12File.Kind.REMIT_835
+            raise ValidationError({"file": f"OpenIOP imports 999, 277CA and 835 files here, not {code or 'this'}."})
     raise ValidationError({"file": "The file has no transaction set (ST segment)."})
 
 
@@ -72,6 +78,7 @@ def import_acknowledgement(text: str, *, acting_user: User, organization: Organi
     try:
         parsed_999 = x12.read_999(text) if kind == X12File.Kind.ACK_999 else None
         parsed_277 = x12.read_277ca(text) if kind == X12File.Kind.ACK_277CA else None
+        parsed_835 = x12.read_835(text) if kind == X12File.Kind.REMIT_835 else None
     except x12.X12ReadError as exc:
         raise ValidationError({"file": f"The file could not be read: {exc}"}) from exc
     file = X12File.objects.create(
@@ -87,11 +94,17 @@ def import_acknowledgement(text: str, *, acting_user: User, organization: Organi
         _apply_999(parsed_999, result, acting_user=acting_user, organization=organization)
     elif parsed_277 is not None:
         _apply_277(parsed_277, result, acting_user=acting_user, organization=organization)
-    file.summary = f"{len(result.accepted)} accepted, {len(result.rejected)} rejected, {len(result.noted)} noted" + (
+    elif parsed_835 is not None:
+        remittance.post_remittances(parsed_835, result, acting_user=acting_user, organization=organization)
+    if kind == X12File.Kind.REMIT_835:
+        counts = [f"{len(result.paid)} paid", f"{len(result.denied)} denied", f"{len(result.reversed)} reversed"]
+    else:
+        counts = [f"{len(result.accepted)} accepted", f"{len(result.rejected)} rejected"]
+    file.summary = ", ".join([*counts, f"{len(result.noted)} noted"]) + (
         f", {len(result.unknown)} not ours" if result.unknown else ""
     )
     file.save(update_fields=["summary"])
-    file.claims.set([*result.accepted, *result.rejected, *result.noted])
+    file.claims.set([*result.accepted, *result.rejected, *result.noted, *result.paid, *result.denied, *result.reversed])
     audit.record(action=AuditAction.CREATED, acting_user=acting_user, obj=file, changed_fields=[kind])
     return result
 
@@ -110,16 +123,7 @@ def _sent_claims(organization: Organization, group_number: str, st_number: str) 
     numbers: list[str] = next(
         (entry["claims"] for entry in sent.transaction_control_numbers if entry["control_number"] == st_number), []
     )
-    return list(_claims_by_control_number(organization, numbers).values())
-
-
-def _claims_by_control_number(organization: Organization, numbers: list[str]) -> dict[str, Claim]:
-    wanted = {}
-    for text in numbers:
-        if text.startswith("OI") and text[2:].isdigit():
-            wanted[int(text[2:])] = text
-    claims = Claim.objects.select_for_update(of=("self",)).filter(organization=organization, number__in=wanted)
-    return {wanted[c.number]: c for c in claims.select_related("patient")}
+    return list(claims_by_control_number(organization, numbers).values())
 
 
 def _apply_999(groups: list, result: Imported, *, acting_user: User, organization: Organization) -> None:
@@ -131,16 +135,12 @@ def _apply_999(groups: list, result: Imported, *, acting_user: User, organizatio
                 continue
             if ack.accepted:
                 for claim in claims:
-                    ClaimEvent.objects.create(
-                        claim=claim,
-                        at=timezone.now(),
-                        from_status=claim.status,
-                        to_status=claim.status,
-                        by=acting_user,
-                        file=result.file,
-                        note=f"999: transaction set {ack.control_number} accepted ({ack.status_text}).",
+                    note(
+                        claim,
+                        result.file,
+                        result.noted,
+                        f"999: transaction set {ack.control_number} accepted ({ack.status_text}).",
                     )
-                    result.noted.append(claim)
                 continue
             errors = "; ".join(
                 f"{e.segment_id} (segment {e.position}): {e.text}"
@@ -155,7 +155,7 @@ def _apply_999(groups: list, result: Imported, *, acting_user: User, organizatio
 
 
 def _apply_277(report: x12.ClaimAcknowledgmentReport, result: Imported, *, acting_user: User, organization) -> None:
-    claims = _claims_by_control_number(organization, [c.patient_control_number for c in report.claims])
+    claims = claims_by_control_number(organization, [c.patient_control_number for c in report.claims])
     for ack in report.claims:
         claim = claims.get(ack.patient_control_number)
         if claim is None:
@@ -173,13 +173,4 @@ def _apply_277(report: x12.ClaimAcknowledgmentReport, result: Imported, *, actin
             _move(claim, Claim.Status.REJECTED, acting_user=acting_user, file=result.file, note=f"277CA: {text}")
             result.rejected.append(claim)
         else:
-            ClaimEvent.objects.create(
-                claim=claim,
-                at=timezone.now(),
-                from_status=claim.status,
-                to_status=claim.status,
-                by=acting_user,
-                file=result.file,
-                note=f"277CA ({outcome}): {text}"[:500],
-            )
-            result.noted.append(claim)
+            note(claim, result.file, result.noted, f"277CA ({outcome}): {text}")

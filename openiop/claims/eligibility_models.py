@@ -12,8 +12,8 @@ from django.db import models
 
 from openiop.core.models import BaseModel
 
-# X12File.kind values of the eligibility files (the kind column is free text up to 6 characters).
-KIND_270 = "270"
+# X12File.kind values of the eligibility files (X12File.Kind.ELIGIBILITY_270 / _271).
+KIND_270 = "270"  # X12File.Kind.ELIGIBILITY_270
 KIND_271 = "271"
 
 

@@ -69,7 +69,30 @@ class StatusForm(StyledFormMixin, forms.Form):
 
 
 class ImportForm(StyledFormMixin, forms.Form):
-    file = forms.FileField(label="999 or 277CA file")
+    file = forms.FileField(label="999, 277CA or 835 file")
+
+
+class DenialFilterForm(StyledFormMixin, forms.Form):
+    payer: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="Payer", queryset=Payer.objects.none(), required=False, empty_label="Any payer"
+    )
+    reason = forms.RegexField(
+        label="Reason (CARC)", regex=r"^[A-Z]?\d{1,4}$", max_length=5, required=False,
+        error_messages={"invalid": "A claim adjustment reason code, such as 50 or 16."},
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = payers_for_user(user)  # type: ignore[attr-defined]
+
+
+class DenialActionForm(StyledFormMixin, forms.Form):
+    """What to do about a denial: appeal it (a denied claim), correct it with a replacement, or void it."""
+
+    action = forms.ChoiceField(
+        label="Action", choices=[("appeal", "Appeal"), ("replace", "Correct (replacement)"), ("void", "Void")]
+    )
+    reason = forms.CharField(label="Reason", max_length=300, widget=forms.TextInput())
 
 
 class ProfileForm(StyledFormMixin, forms.ModelForm):

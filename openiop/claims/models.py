@@ -146,13 +146,16 @@ class Claim(BaseModel):
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Claim.Status.DRAFT: (Claim.Status.READY, Claim.Status.VOIDED),
     Claim.Status.READY: (Claim.Status.DRAFT, Claim.Status.SUBMITTED, Claim.Status.VOIDED),
-    Claim.Status.SUBMITTED: (Claim.Status.ACCEPTED, Claim.Status.REJECTED),
+    # Submitted straight to paid or denied: an 835 may come when no 277CA did.
+    Claim.Status.SUBMITTED: (Claim.Status.ACCEPTED, Claim.Status.REJECTED, Claim.Status.PAID, Claim.Status.DENIED),
     Claim.Status.ACCEPTED: (Claim.Status.PAID, Claim.Status.DENIED, Claim.Status.REJECTED, Claim.Status.REPLACED,
                             Claim.Status.VOIDED),
     Claim.Status.REJECTED: (Claim.Status.DRAFT, Claim.Status.READY, Claim.Status.VOIDED),
-    Claim.Status.PAID: (Claim.Status.REPLACED, Claim.Status.VOIDED),
-    Claim.Status.DENIED: (Claim.Status.APPEALED, Claim.Status.REPLACED, Claim.Status.VOIDED),
-    Claim.Status.APPEALED: (Claim.Status.PAID, Claim.Status.DENIED),
+    # Back to accepted: an 835 reversal (CLP02 22) took the payment or the denial back; the payer's next answer
+    # (often in the same 835) pays or denies it again.
+    Claim.Status.PAID: (Claim.Status.REPLACED, Claim.Status.VOIDED, Claim.Status.ACCEPTED),
+    Claim.Status.DENIED: (Claim.Status.APPEALED, Claim.Status.REPLACED, Claim.Status.VOIDED, Claim.Status.ACCEPTED),
+    Claim.Status.APPEALED: (Claim.Status.PAID, Claim.Status.DENIED, Claim.Status.ACCEPTED),
     Claim.Status.REPLACED: (),
     Claim.Status.VOIDED: (),
 }  # fmt: skip
@@ -210,13 +213,16 @@ class ClaimEvent(models.Model):
 
 
 class X12File(BaseModel):
-    """A file OpenIOP wrote (837I, 837P) or read (999, 277CA), kept as sent or received with its digest."""
+    """A file OpenIOP wrote (837I, 837P) or read (999, 277CA, 835), kept as sent or received with its digest."""
 
     class Kind(models.TextChoices):
         CLAIMS_837I = "837I", "837I institutional claims"
         CLAIMS_837P = "837P", "837P professional claims"
         ACK_999 = "999", "999 implementation acknowledgment"
         ACK_277CA = "277CA", "277CA claim acknowledgment"
+        REMIT_835 = "835", "835 remittance advice"
+        ELIGIBILITY_270 = "270", "270 eligibility inquiry"
+        ELIGIBILITY_271 = "271", "271 eligibility response"
 
     class Direction(models.TextChoices):
         OUT = "out", "Sent"
@@ -256,6 +262,112 @@ class X12File(BaseModel):
         stamp = self.created_at.strftime("%Y%m%d")
         number = self.interchange_control_number or 0
         return f"{self.kind.lower()}-{stamp}-{number:09d}.x12"
+
+
+class Remittance(BaseModel):
+    """One 835 transaction set: one payment (check or EFT, or a notice of no payment) from one payer."""
+
+    organization = models.ForeignKey("programs.Organization", on_delete=models.PROTECT, related_name="+")
+    file = models.ForeignKey(X12File, on_delete=models.PROTECT, related_name="remittances")
+    payer_name = models.CharField(max_length=60, help_text="As the file names it (N1*PR).")
+    payer_identifier = models.CharField(max_length=80, blank=True, help_text="REF*2U or N1*PR N104.")
+    payer = models.ForeignKey(
+        "patients.Payer", null=True, blank=True, on_delete=models.PROTECT, related_name="remittances"
+    )
+    trace_number = models.CharField(max_length=50, help_text="TRN02: the check or EFT trace number.")
+    payment_method = models.CharField(max_length=3, blank=True, help_text="BPR04: ACH, CHK, NON...")
+    payment_date = models.DateField(null=True, blank=True)
+    total_paid = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["-payment_date", "-pk"]
+        indexes = [models.Index(fields=["organization", "payer_identifier", "trace_number"])]
+
+    def __str__(self) -> str:
+        return f"remittance {self.public_id}"
+
+
+class ClaimPayment(BaseModel):
+    """One CLP: the payer's answer about one claim. ``claim`` is empty when CLP01 names no claim of ours (kept as
+    unmatched, shown on the file's page). A reversal (22) carries negative amounts and names what it reverses."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="claim_payments")
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    control_number = models.CharField(max_length=38, help_text="CLP01 as received.")
+    status_code = models.CharField(max_length=2, help_text="CLP02.")
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
+    paid = models.DecimalField(max_digits=12, decimal_places=2)
+    patient_responsibility = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    payer_claim_number = models.CharField(max_length=50, blank=True)
+    remarks = models.JSONField(default=list, blank=True, help_text="[{code, text}]: MOA/MIA remark codes.")
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
+    denied = models.BooleanField(
+        default=False, help_text="Posting read it as a denial (CLP02 4 or 23, or paid 0 with a denial reason)."
+    )
+    denial_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["remittance", "pk"]
+
+    def __str__(self) -> str:
+        return f"payment {self.status_code} on {self.control_number}"
+
+
+class LinePayment(BaseModel):
+    """One SVC of a claim payment, matched to our line by REF*6R, else by procedure code and date."""
+
+    claim_payment = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="lines")
+    claim_line = models.ForeignKey(ClaimLine, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
+    procedure_code = models.CharField(max_length=5)
+    modifiers = models.JSONField(default=list, blank=True)
+    service_date = models.DateField(null=True, blank=True)
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
+    paid = models.DecimalField(max_digits=12, decimal_places=2)
+    units = models.DecimalField(max_digits=7, decimal_places=2, default=Decimal(1))
+    control_number = models.CharField(max_length=50, blank=True)
+    remarks = models.JSONField(default=list, blank=True, help_text="[{code, text}]: LQ*HE remark codes.")
+    denied = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["claim_payment", "pk"]
+
+    def __str__(self) -> str:
+        return f"line payment {self.procedure_code}"
+
+
+class PaymentAdjustment(BaseModel):
+    """One CAS amount on a claim (``line`` empty) or on one of its lines: group, CARC and our text for it."""
+
+    claim_payment = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="adjustments")
+    line = models.ForeignKey(LinePayment, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments")
+    group = models.CharField(max_length=2, help_text="CO, PR, OA, PI or CR.")
+    reason = models.CharField(max_length=5, help_text="CARC.")
+    reason_text = models.CharField(max_length=200, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim_payment", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.group}-{self.reason}"
+
+
+class ProviderAdjustment(BaseModel):
+    """One PLB amount: not tied to a claim (interest L6, recovery WO, forward balance FB). Positive reduces the
+    payment, negative adds to it."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE, related_name="provider_adjustments")
+    reason = models.CharField(max_length=2)
+    reference = models.CharField(max_length=50, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    fiscal_period_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["remittance", "pk"]
+
+    def __str__(self) -> str:
+        return f"PLB {self.reason}"
 
 
 from openiop.claims.eligibility_models import EligibilityCheck  # noqa: E402, F401  (its own module: claims.eligibility)

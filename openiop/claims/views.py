@@ -17,7 +17,16 @@ from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
 from openiop.claims import actions, queries
-from openiop.claims.forms import BuildForm, FilterForm, ImportForm, ProfileForm, ReasonForm, StatusForm
+from openiop.claims.forms import (
+    BuildForm,
+    DenialActionForm,
+    DenialFilterForm,
+    FilterForm,
+    ImportForm,
+    ProfileForm,
+    ReasonForm,
+    StatusForm,
+)
 from openiop.claims.models import Claim, SubmissionProfile
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
@@ -51,6 +60,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "claims": rows,
         "statuses": _status_tiles(queries.status_counts(user)),
+        "denial_count": queries.denial_count(user),
         "can_write": user.can(Cap.MANAGE_BILLING),
         "page_size": PAGE_SIZE,
     }
@@ -101,6 +111,7 @@ def claim_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "events": list(claim.events.select_related("by", "file")),
         "files": list(claim.files.all()),
         "replacements": list(claim.replacements.all()),
+        "payments": queries.payments_of(claim),
         "can_write": user.can(Cap.MANAGE_BILLING),
         "reason_form": ReasonForm(),
         "status_form": StatusForm(),
@@ -234,7 +245,7 @@ def file_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_view(Cap.MANAGE_BILLING)
 def file_import(request: HttpRequest) -> HttpResponse:
-    """Import a 999 or 277CA: each file once, applied in one transaction (acks.py)."""
+    """Import a 999, 277CA or 835: each file once, applied in one transaction (acks.py)."""
     user = request_user(request)
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
@@ -260,8 +271,62 @@ def file_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
     file = queries.get_file_for_user(user, public_id)
     claims = list(file.claims.select_related("patient", "payer").order_by("number"))
+    remittances = [
+        (r, queries.claim_payments(user, r)) for r in file.remittances.prefetch_related("provider_adjustments")
+    ]
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, obj=file)
-    return render(request, "claims/file.html", {"nav": "billing", "file": file, "claims": claims})
+    context = {"nav": "billing", "file": file, "claims": claims, "remittances": remittances}
+    return render(request, "claims/file.html", context)
+
+
+@staff_view(Cap.VIEW_BILLING)
+def denials(request: HttpRequest) -> HttpResponse:
+    """The denials work queue: denied claims and denied lines, their reasons in codes and words, oldest first to
+    work; appeal, correct or void from each row (MANAGE_BILLING)."""
+    user = request_user(request)
+    form = DenialFilterForm(request.GET or None, user=user)
+    payer, reason = None, ""
+    if form.is_bound and form.is_valid():
+        payer, reason = form.cleaned_data["payer"], form.cleaned_data["reason"] or ""
+    rows = queries.denials(user, payer, reason)
+    audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="claim denials")
+    context = {
+        "nav": "billing",
+        "form": form,
+        "rows": rows[:PAGE_SIZE],
+        "total": len(rows),
+        "page_size": PAGE_SIZE,
+        "can_write": user.can(Cap.MANAGE_BILLING),
+    }
+    return render(request, "claims/denials.html", context, status=400 if form.is_bound and form.errors else 200)
+
+
+@require_POST
+@staff_view(Cap.MANAGE_BILLING)
+def denial_act(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Appeal, replace or void a denied claim (or the claim of a denied line) from the queue, then back to it."""
+    user = request_user(request)
+    claim = queries.get_claim_for_user(user, public_id, Cap.MANAGE_BILLING)
+    form = DenialActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose an action and say why.")
+        return redirect("claims:denials")
+    action, reason = form.cleaned_data["action"], form.cleaned_data["reason"]
+    try:
+        if action == "appeal":
+            actions.do_set_status(claim, acting_user=user, status=Claim.Status.APPEALED, note=reason)
+            made = None
+        elif action == "replace":
+            made = actions.do_replace(claim, acting_user=user, reason=reason)
+        else:
+            made = actions.do_void(claim, acting_user=user, reason=reason)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, f"{claim.control_number}: {message}")
+        return redirect("claims:denials")
+    done = {"appeal": "appealed", "replace": "corrected", "void": "voided"}[action]
+    messages.success(request, f"{claim.control_number} {done}" + (f": {made.control_number} built." if made else "."))
+    return redirect("claims:denials")
 
 
 @staff_view(Cap.VIEW_BILLING)

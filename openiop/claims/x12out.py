@@ -311,3 +311,28 @@ def _move(claim: Claim, status: str, *, acting_user: User | None, file: X12File 
         obj=claim,
         changed_fields=["status"],
     )
+
+
+def claims_by_control_number(organization: Organization, numbers: list[str]) -> dict[str, Claim]:
+    """Our claims named by CLM01 (``OI`` + the claim number) in a file that came back, locked for the update."""
+    wanted = {}
+    for text in numbers:
+        if text.startswith("OI") and text[2:].isdigit():
+            wanted[int(text[2:])] = text
+    claims = Claim.objects.select_for_update(of=("self",)).filter(organization=organization, number__in=wanted)
+    return {wanted[c.number]: c for c in claims.select_related("patient")}
+
+
+def note(claim: Claim, file: X12File, noted: list[Claim], text: str) -> None:
+    """A step of the claim's history that leaves its status as it is: a file that came back said something about
+    it (an accepted 999, a pending 277CA, a payment on a claim that cannot move)."""
+    ClaimEvent.objects.create(
+        claim=claim,
+        at=timezone.now(),
+        from_status=claim.status,
+        to_status=claim.status,
+        by=file.created_by,
+        file=file,
+        note=text[:500],
+    )
+    noted.append(claim)

@@ -39,6 +39,9 @@ class Cap(StrEnum):
     RECORD_ATTENDANCE = "record_attendance"  # check people in on a session roster (front desk too)
     VIEW_BILLING = "view_billing"  # billable days, payer rules, later claims and authorizations
     MANAGE_BILLING = "manage_billing"  # payer rules and, later, claims
+    # Take a patient's payment (copay at the desk, a check in the mail) and see the balance it goes against, on the
+    # chart's Ledger tab: billing, and the front desk who collects at check-in. Not the claims or the 835s.
+    RECORD_PAYMENTS = "record_payments"
     # Break-the-glass: open, for a limited time and read-only, the chart of a patient outside one's programs.
     REQUEST_EMERGENCY_ACCESS = "request_emergency_access"
     REVIEW_EMERGENCY_ACCESS = "review_emergency_access"  # sign off emergency access (directors: their programs)
@@ -76,10 +79,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[Cap]] = {
             Cap.VIEW_CENSUS,
             Cap.BOOK_SESSIONS,
             Cap.RECORD_ATTENDANCE,
+            Cap.RECORD_PAYMENTS,
         }
     ),
     Role.BILLING: frozenset(
-        {Cap.VIEW_PATIENTS, Cap.EDIT_COVERAGE, Cap.VIEW_CENSUS, Cap.VIEW_BILLING, Cap.MANAGE_BILLING}
+        {
+            Cap.VIEW_PATIENTS,
+            Cap.EDIT_COVERAGE,
+            Cap.VIEW_CENSUS,
+            Cap.VIEW_BILLING,
+            Cap.MANAGE_BILLING,
+            Cap.RECORD_PAYMENTS,
+        }
     ),
     Role.AUDITOR: frozenset({Cap.VIEW_PATIENTS, Cap.VIEW_CLINICAL, Cap.VIEW_CENSUS, Cap.VIEW_AUDIT, Cap.VIEW_BILLING}),
     Role.SYSADMIN: frozenset({Cap.MANAGE_ORGANIZATION, Cap.MANAGE_PROGRAMS, Cap.VIEW_AUDIT}),

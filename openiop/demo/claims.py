@@ -1,20 +1,24 @@
-"""The demo clinic's claims, so /claims/ shows a billing office's month: built, sent, acknowledged.
+"""The demo clinic's claims, so /claims/ shows a billing office's month: built, sent, acknowledged, paid.
 
 For last calendar month, the billing office builds the claims of every payer and program the payers' settings name
 (one per episode, a line a billable day), sends the ready institutional and professional claims (keeping the last
 ready claim of each kind back, to send by hand), and the clearinghouse answers the institutional file: a 999 that
 accepts it and a 277CA that accepts every claim but the first, rejected for a subscriber name that does not match
-the payer's records. Claims the scrubber stopped (a payer setting without a per-diem code, a clinician without an
-NPI) stay drafts with their problems named.
+the payer's records. The payer's 835 then pays the first accepted claim in full, the second in part (the fee
+schedule's contractual reduction, coinsurance and a copay the patient owes) and denies the third as not medically
+necessary (CO-50, remark N130); the others wait. The partly paid patient pays the copay at the front desk (the
+patient ledger's one payment). Claims the scrubber stopped (a payer setting without a per-diem
+code, a clinician without an NPI) stay drafts with their problems named.
 
 Derived from the clinic by rule (no random numbers) on the build's ``today``; idempotent: an organization that
-already has claims is left alone. The acknowledgements come from ``openiop.lib.x12.simulate``, which answers our own
-837 file as a clearinghouse would.
+already has claims is left alone. The acknowledgements and the remittance come from ``openiop.lib.x12.simulate``,
+which answers our own 837 file as a clearinghouse and a payer would.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +28,9 @@ from openiop.billing.models import PayerProgramSetting
 from openiop.claims.actions import do_build_claims, do_export_claims, do_import_acknowledgement
 from openiop.claims.models import Claim, SubmissionProfile
 from openiop.core.roles import Role
-from openiop.lib.x12.simulate import acknowledge_277ca, acknowledge_999
+from openiop.ledger.actions import do_record_patient_payment
+from openiop.ledger.models import LedgerEntry
+from openiop.lib.x12.simulate import Outcome, acknowledge_277ca, acknowledge_999, remit_835
 from openiop.programs.models import Organization
 
 REJECTION = "Subscriber and insured name do not match the payer's records"
@@ -87,6 +93,7 @@ def ensure_demo_claims(organization: Organization, today: date) -> dict[str, int
             acting_user=billing,
             organization=organization,
         )
+        _remit(content, [c.control_number for c in to_send[1:4]], billing, organization)
     claims = Claim.objects.filter(organization=organization)
     if not claims.exists():
         return None  # no billable days last month (a demo built without its history): nothing was done
@@ -95,4 +102,32 @@ def ensure_demo_claims(organization: Organization, today: date) -> dict[str, int
         "sent": sent,
         "drafts": claims.filter(status=Claim.Status.DRAFT).count(),
         "accepted": claims.filter(status=Claim.Status.ACCEPTED).count(),
+        "paid": claims.filter(status=Claim.Status.PAID).count(),
+        "denied": claims.filter(status=Claim.Status.DENIED).count(),
     }
+
+
+def _remit(content: str, numbers: list[str], billing: User, organization: Organization) -> None:
+    """The payer's 835 for the first accepted claims: paid, partly paid with the patient's share, denied."""
+    kinds = [
+        Outcome(),
+        Outcome(allowed=Decimal(300), coinsurance=Decimal(45), copay=Decimal(20)),
+        Outcome("denied", carc="50", rarc="N130"),
+    ]
+    outcomes = dict(zip(numbers, kinds, strict=False))
+    if not outcomes:
+        return
+    text = remit_835(content, at=timezone.now(), number=7003, outcomes=outcomes, trace="EFT7003")
+    do_import_acknowledgement(text, acting_user=billing, organization=organization)
+    if len(numbers) < 2:
+        return
+    partly_paid = Claim.objects.select_related("patient").get(organization=organization, number=int(numbers[1][2:]))
+    desk = User.objects.filter(organization=organization, role=Role.FRONT_DESK).order_by("pk").first()
+    do_record_patient_payment(
+        partly_paid.patient,
+        acting_user=desk or billing,
+        amount=Decimal(20),
+        method=LedgerEntry.Method.CARD,
+        on=timezone.localdate(),
+        reference="DEMO-COPAY",
+    )

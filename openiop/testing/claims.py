@@ -1,5 +1,5 @@
 """Test factories for claims: a clinic set up to bill (identities, a payer, its program setting, a fee), billable
-days as the billing app stores them, and the acknowledgement files a clearinghouse sends back."""
+days as the billing app stores them, and the acknowledgement and remittance files a clearinghouse sends back."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from openiop.billing.models import (
     PayerProgramSetting,
     SiteBillingIdentity,
 )
-from openiop.claims.models import SubmissionProfile, X12File
-from openiop.lib.x12.simulate import acknowledge_277ca, acknowledge_999
+from openiop.claims.models import Claim, SubmissionProfile, X12File
+from openiop.lib.x12.simulate import Outcome, acknowledge_277ca, acknowledge_999, remit_835
 from openiop.patients.actions import do_add_coverage
 from openiop.patients.models import EpisodeOfCare, Payer
 from openiop.testing.notes import diagnose
@@ -171,3 +171,24 @@ def ack_277ca(sent: X12File, *, rejected: dict[str, str] | None = None, number: 
     """The 277CA for ``sent``: each claim accepted (payer claim number ``ICN`` + our CLM01) unless ``rejected``
     gives its reason."""
     return acknowledge_277ca(sent.content, at=timezone.now(), number=number, rejected=rejected)
+
+
+def remit(sent: X12File, outcomes: dict[str, Outcome], *, number: int = 905, **kwargs: Any) -> str:
+    """The payer's 835 for claims of ``sent``, by CLM01 (see ``simulate.remit_835``)."""
+    return remit_835(sent.content, at=timezone.now(), number=number, outcomes=outcomes, **kwargs)
+
+
+def accepted_claims(clinic: Any, payer: Payer, names: list[str], *, days: int = 3) -> tuple[list[Claim], X12File]:
+    """One accepted claim per patient named (``days`` weekdays of November 2026 each), sent in one 837 file and
+    accepted by a 277CA: what an 835 answers."""
+    from openiop.claims import actions
+
+    for name in names:
+        billable_days(billed_episode(clinic, payer, name), weekdays(date(2026, 11, 2), days))
+    built = actions.do_build_claims(
+        acting_user=clinic.billing, program=clinic.mh, payer=payer, start=date(2026, 11, 1), end=date(2026, 11, 30)
+    ).created
+    sent = actions.do_export_claims(built, acting_user=clinic.billing, organization=clinic.org).file
+    actions.do_import_acknowledgement(ack_277ca(sent), acting_user=clinic.billing, organization=clinic.org)
+    claims = list(Claim.objects.filter(pk__in=[c.pk for c in built]).order_by("number"))
+    return claims, sent

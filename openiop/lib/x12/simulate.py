@@ -1,18 +1,31 @@
 """A clearinghouse's answers to one of our 837 files, for the demo and the tests: the 999 that says whether each
-transaction set was readable and the 277CA that accepts or rejects each claim.
+transaction set was readable, the 277CA that accepts or rejects each claim, and the 835 that pays, partly pays,
+denies or reverses them.
 
 Nothing in production calls this: real acknowledgements come from the clearinghouse. The answers are built from
-the 837 itself (its envelope, its ST control numbers, each claim's CLM01 and charge), so they match what the
+the 837 itself (its envelope, its ST control numbers, each claim's CLM01, charge and lines), so they match what the
 claims app sent, and the tests check that pyx12 finds them valid.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
 
-from openiop.lib.x12.reading import segments
+from openiop.lib.x12._syntax import amount
+from openiop.lib.x12.reading import Seg, segments
+
+
+@dataclass(frozen=True)
+class SentLine:
+    procedure: str  # SV1-01 / SV2-02 as written (HC:S9480:HO)
+    revenue_code: str
+    charge: Decimal
+    units: str
+    service_date: str  # DTP*472's D8 value (the first day of a range)
+    control_number: str  # REF*6R
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,9 @@ class SentClaim:
     first_name: str = ""
     member_id: str = ""
     service_dates: str = ""  # DTP*472's D8 or RD8 value: the statement period or the first line's date
+    facility: str = ""  # CLM05-1: type of bill facility code (837I) or place of service (837P)
+    frequency: str = ""  # CLM05-3
+    lines: tuple[SentLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ def read_837(text: str) -> SentFile:
     claims: list[SentClaim] = []
     current = payer_name = payer_id = last = first = member = ""
     dates: dict[int, str] = {}
+    lines: dict[int, list[SentLine]] = {}
     for seg in segs:
         if seg.id == "ISA":
             sender, receiver = seg.get(6).strip(), seg.get(8).strip()
@@ -64,12 +81,34 @@ def read_837(text: str) -> SentFile:
         elif seg.id == "NM1" and seg.get(1) == "QC":
             last, first = seg.get(3), seg.get(4)  # the patient, under the subscriber's member id
         elif seg.id == "CLM":
-            claims.append(SentClaim(current, seg.get(1), seg.get(2), payer_name, payer_id, last, first, member))
+            claims.append(
+                SentClaim(
+                    current, seg.get(1), seg.get(2), payer_name, payer_id, last, first, member,
+                    facility=seg.get(5, 1), frequency=seg.get(5, 3),
+                )
+            )  # fmt: skip
+            lines[len(claims) - 1] = []
+        elif seg.id in ("SV1", "SV2") and claims:
+            lines[len(claims) - 1].append(_sent_line(seg))
+        elif seg.id == "DTP" and seg.get(1) == "472" and claims and lines[len(claims) - 1]:
+            line = lines[len(claims) - 1][-1]
+            lines[len(claims) - 1][-1] = replace(line, service_date=seg.get(3).split("-")[0])
+        elif seg.id == "REF" and seg.get(1) == "6R" and claims and lines[len(claims) - 1]:
+            lines[len(claims) - 1][-1] = replace(lines[len(claims) - 1][-1], control_number=seg.get(2))
         elif seg.id == "DTP" and seg.get(1) in ("434", "472") and claims and len(claims) - 1 not in dates:
             value = seg.get(3)
             dates[len(claims) - 1] = value if "-" in value else f"{value}-{value}"
-    claims = [SentClaim(**{**c.__dict__, "service_dates": dates.get(i, "")}) for i, c in enumerate(claims)]
+    claims = [replace(c, service_dates=dates.get(i, ""), lines=tuple(lines.get(i, ()))) for i, c in enumerate(claims)]
     return SentFile(sender, receiver, group, version, tuple(transactions), tuple(claims), npi)
+
+
+def _sent_line(seg: Seg) -> SentLine:
+    """SV2 (837I: revenue code, procedure, charge, DA, units) or SV1 (837P: procedure, charge, UN, units)."""
+    if seg.id == "SV2":
+        procedure = ":".join(seg.components(2))
+        return SentLine(procedure, seg.get(1), Decimal(seg.get(3)), seg.get(5) or "1", "", "")
+    procedure = ":".join(seg.components(1))
+    return SentLine(procedure, "", Decimal(seg.get(2)), seg.get(4) or "1", "", "")
 
 
 def _interchange(sent: SentFile, functional_id: str, version: str, number: int, at: datetime, body: list[str]) -> str:
@@ -154,10 +193,137 @@ def acknowledge_277ca(
     return _interchange(sent, "HN", "005010X214", number, at, body)
 
 
-# --- 271: a payer's answer to one of our 270 eligibility inquiries ------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """How the payer answers one claim in ``remit_835``.
 
-# Imported here, not at the top, so this block merges apart from the other generators' edits.
-from datetime import date  # noqa: E402
+    ``paid``: each line allowed at ``allowed`` (its charge when None; the difference is CO-45), the patient's share
+    (PR-1 deductible, PR-2 coinsurance, PR-3 copay) taken from the first line, ``denied_lines`` (1-based) denied
+    with ``carc``/``rarc``. ``denied``: CLP02 4, every line CO-``carc`` for its charge with RARC ``rarc``.
+    ``reversal=True`` sends the same answer negated with CLP02 22 (taking back an earlier payment)."""
+
+    kind: str = "paid"
+    allowed: Decimal | None = None
+    deductible: Decimal = Decimal(0)
+    coinsurance: Decimal = Decimal(0)
+    copay: Decimal = Decimal(0)
+    carc: str = "50"
+    rarc: str = "N130"
+    denied_lines: tuple[int, ...] = ()
+    status: str = "1"
+    reversal: bool = False
+    payer_claim_number: str = ""
+
+
+@dataclass
+class _Answer:
+    segments: list[str]
+    charge: Decimal
+    paid: Decimal
+
+
+def _cas(adjustments: list[tuple[str, str, Decimal]], sign: int) -> list[str]:
+    """One CAS per group, up to six reason/amount pairs each, in the order the groups first appear."""
+    out: list[str] = []
+    for group in dict.fromkeys(g for g, _, _ in adjustments):
+        pairs = [f"{reason}*{amount(sign * value)}" for g, reason, value in adjustments if g == group and value]
+        if pairs:
+            out.append(f"CAS*{group}*" + "**".join(pairs))
+    return out
+
+
+def _answer(claim: SentClaim, outcome: Outcome) -> _Answer:
+    sign = -1 if outcome.reversal else 1
+    denied = outcome.kind == "denied"
+    lines: list[str] = []
+    total_paid = Decimal(0)
+    patient = Decimal(0)
+    for number, line in enumerate(claim.lines, start=1):
+        adjustments: list[tuple[str, str, Decimal]] = []
+        remarks: list[str] = []
+        if denied or number in outcome.denied_lines:
+            adjustments.append(("CO", outcome.carc, line.charge))
+            remarks.append(outcome.rarc)
+            paid = Decimal(0)
+        else:
+            allowed = line.charge if outcome.allowed is None else min(outcome.allowed, line.charge)
+            adjustments.append(("CO", "45", line.charge - allowed))
+            share = [("PR", "1", outcome.deductible), ("PR", "2", outcome.coinsurance), ("PR", "3", outcome.copay)]
+            if number == 1:
+                adjustments += share
+                patient += sum((v for _, _, v in share), Decimal(0))
+            paid = allowed - sum((v for g, _, v in adjustments if g == "PR"), Decimal(0))
+        total_paid += paid
+        lines.append(
+            f"SVC*{line.procedure}*{amount(sign * line.charge)}*{amount(sign * paid)}*{line.revenue_code}*{line.units}"
+        )
+        lines.append(f"DTM*472*{line.service_date}")
+        lines += _cas(adjustments, sign)
+        if line.control_number:
+            lines.append(f"REF*6R*{line.control_number}")
+        lines += [f"LQ*HE*{code}" for code in remarks if code]
+    charge = Decimal(claim.charge)
+    status = "22" if outcome.reversal else ("4" if denied else outcome.status)
+    icn = outcome.payer_claim_number or f"ICN{claim.control_number}"
+    responsibility = amount(sign * patient) if patient else ""
+    head = [
+        f"CLP*{claim.control_number}*{status}*{amount(sign * charge)}*{amount(sign * total_paid)}*{responsibility}"
+        f"*12*{icn}*{claim.facility}*{claim.frequency or '1'}",
+        f"NM1*QC*1*{claim.last_name}*{claim.first_name}****MI*{claim.member_id}",
+    ]
+    return _Answer(head + lines, sign * charge, sign * total_paid)
+
+
+def remit_835(
+    text: str,
+    *,
+    at: datetime,
+    number: int,
+    outcomes: Mapping[str, Outcome],
+    trace: str = "",
+    provider_adjustments: Iterable[tuple[str, str, Decimal]] = (),
+) -> str:
+    """An 835 paying, partly paying, denying or reversing the claims of the 837 ``text`` named (by CLM01) in
+    ``outcomes``; the others are left out, as a payer leaves out claims it has not finished. One payer: the first
+    named claim's. ``provider_adjustments`` are PLB (reason, reference, amount). The payment (BPR02) is the claims'
+    payments less the PLB amounts; when that is negative (a reversal bigger than the payments), a PLB FB carries the
+    balance forward and the payment is 0."""
+    sent = read_837(text)
+    claims = [c for c in sent.claims if c.control_number in outcomes]
+    if not claims:
+        raise ValueError("outcomes names no claim of this file")
+    answers = [_answer(c, outcomes[c.control_number]) for c in claims]
+    plb = list(provider_adjustments)
+    total = sum((a.paid for a in answers), Decimal(0)) - sum((p[2] for p in plb), Decimal(0))
+    if total < 0:
+        plb.append(("FB", f"BAL{number}", total))
+        total = Decimal(0)
+    trace = trace or f"EFT{number:09d}"
+    day = f"{at:%Y%m%d}"
+    if total:
+        bpr = f"BPR*I*{amount(total)}*C*ACH*CCP*01*011000015*DA*123456789*1512345678**01*071000013*DA*987654321*{day}"
+    else:
+        bpr = f"BPR*H*0*C*NON************{day}"
+    first = claims[0]
+    body = [
+        "ST*835*0001",
+        bpr,
+        f"TRN*1*{trace}*1512345678",
+        f"DTM*405*{day}",
+        f"N1*PR*{first.payer_name}",
+        "N3*1 PAYER PLAZA",
+        "N4*CHICAGO*IL*60601",
+        f"REF*2U*{first.payer_id}",
+        "PER*BL*PROVIDER SERVICES*TE*8005550199",
+        f"N1*PE*BILLING PROVIDER*XX*{sent.billing_provider_npi}",
+        "LX*1",
+    ]
+    for answer in answers:
+        body += answer.segments
+    for reason, reference, value in plb:
+        body.append(f"PLB*{sent.billing_provider_npi}*{at.year}1231*{reason}:{reference}*{amount(value)}")
+    body.append(f"SE*{len(body) + 1}*0001")
+    return _interchange(sent, "HP", "005010X221A1", number, at, body)
 
 
 @dataclass(frozen=True)

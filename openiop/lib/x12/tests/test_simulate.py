@@ -47,3 +47,33 @@ def test_a_277ca_accepting_and_rejecting_claims_is_valid_and_reads_back() -> Non
     outcomes = {c.patient_control_number: (c.outcome, c.payer_claim_number) for c in report.claims}
     assert outcomes == {"OI1": ("accepted", "ICNOI1"), "OI2": ("rejected", ""), "OI3": ("accepted", "ICNOI3")}
     assert "Subscriber not found" in next(c.message for c in report.claims if c.patient_control_number == "OI2")
+
+
+def test_an_835_paying_partly_paying_denying_and_reversing_is_valid_and_reads_back() -> None:
+    from decimal import Decimal
+
+    from openiop.lib.x12 import read_835
+    from openiop.lib.x12.simulate import Outcome, remit_835
+
+    sent = _sent()
+    outcomes = {
+        "OI1": Outcome(allowed=Decimal(300), coinsurance=Decimal(30), copay=Decimal(10)),
+        "OI2": Outcome("denied", carc="50", rarc="N130"),
+    }
+    text = remit_835(sent, at=AT, number=905, outcomes=outcomes, provider_adjustments=[("L6", "INT1", Decimal(-2))])
+    assert validate(text) == []
+    (remit,) = read_835(text)
+    paid, denied = remit.claims
+    first = read_837(sent).claims[0]
+    assert paid.status_code == "1" and paid.patient_responsibility == 40
+    assert paid.paid == 300 * len(first.lines) - 40
+    assert paid.services[0].control_number == first.lines[0].control_number
+    assert {(a.group, a.reason) for a in paid.services[0].adjustments} >= {("PR", "2"), ("PR", "3")}
+    assert denied.denied and denied.paid == 0 and denied.services[0].remark_codes == ("N130",)
+    assert remit.total_paid == paid.paid + 2 and remit.provider_adjustments[0].reason == "L6"
+
+    back = remit_835(sent, at=AT, number=906, outcomes={"OI1": Outcome(reversal=True)})
+    assert validate(back) == []
+    (reversal,) = read_835(back)
+    assert reversal.claims[0].reversal and reversal.claims[0].paid < 0
+    assert reversal.total_paid == 0 and reversal.provider_adjustments[0].reason == "FB"
