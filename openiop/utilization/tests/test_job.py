@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from openiop.billing.actions import do_create_payer_setting
+from openiop.billing.models import BillableDay
 from openiop.jobs.periodic import DEFAULT_JOBS
 from openiop.patients.actions import do_create_payer
 from openiop.patients.models import Payer
 from openiop.utilization.actions import do_add_review
+from openiop.utilization.flags import unauthorized_days
 from openiop.utilization.jobs import raise_authorization_flags
 from openiop.utilization.tests.conftest import make_stay
 from openiop.worklist.models import WorkTask
@@ -139,3 +141,15 @@ def test_a_payer_without_a_setting_for_the_program_falls_back(clinic, stay):
     other.day(2)
     assert raise_authorization_flags()["raised"] == 1
     assert _open(Kind.DAYS_UNAUTHORIZED)[0].episode == other.episode
+
+
+def test_which_days_need_an_authorization_is_one_query_for_any_list(clinic, stay, django_assert_num_queries):
+    stay.day(3)
+    stay.authorize(start_ago=2, end_ahead=40, units=20, review_due_on=stay.today + timedelta(days=30))
+    make_stay(clinic, "Harper", payer=_payer(clinic, "medicare", authorization_required=False)).day(2)
+    commercial = make_stay(clinic, "Indigo", payer=_payer(clinic, "commercial", authorization_required=True))
+    commercial.day(2)
+    with django_assert_num_queries(1):
+        days = list(unauthorized_days(BillableDay.objects.all()))
+    # The fallback's day (no payer on the coverage, 3 days ago, before the authorization) and the commercial one.
+    assert sorted(d.episode_id for d in days) == sorted([stay.episode.pk, commercial.episode.pk])
