@@ -1,6 +1,7 @@
 """`python -m bench`: build a synthetic clinic at scale, start the real server, and measure pages against baselines.
 `python -m bench peer`: GNU Health's appointment create, measured the same way (bench/peer.py).
 `python -m bench placement`: time the placement optimizer (bench/placement.py).
+`python -m bench claims`: build, write and validate a month of claims (bench/claims.py).
 `python -m bench checkin`: the roster check-in and roster page against the baselines (bench/checkin.py).
 
 See bench/README.md for what each number means.
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import BENCH_ORGANIZATION, BENCH_PASSWORD, BENCH_USERNAME
-from bench.database import DEFAULT_URL, PROJECT_DIR, Target, TargetError, setup_django
+from bench.database import DEFAULT_URL, PROJECT_DIR, Target, TargetError, open_database, setup_django
 from bench.load import BenchError, Measurement, Request, Session, run_load
 from bench.paths import BASELINES, PATHS, BenchPath, Context, prepare_context
 from bench.plans import PlanResult, check_plans, render_plans
@@ -90,7 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Generate synthetic data at scale, start gunicorn on it, and measure OpenIOP pages "
         "against bare read and insert baselines served by the same server and database, then print the issue's "
         "targets. `python -m bench peer --help` measures GNU Health; `python -m bench placement --help` times the "
-        "placement optimizer.",
+        "placement optimizer; `python -m bench claims --help` builds and validates a month of claims.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     data = parser.add_argument_group("data")
@@ -162,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.placement import main as placement_main
 
         return placement_main(argv[1:])
+    if argv[:1] == ["claims"]:
+        # A month of claims built, written and validated in this process: no server (bench/claims.py).
+        from bench.claims import main as claims_main
+
+        return claims_main(argv[1:])
     if argv[:1] == ["checkin"]:
         # The roster check-in and roster page against the bare baselines, on their own data (bench/checkin.py).
         from bench.checkin import main as checkin_main
@@ -181,23 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     if small is not None and small.url == target.url:
         print("bench: --small-database-url must name another database than --database-url", file=sys.stderr)
         return 2
-    print(f"bench: database {target.label}")
-    if args.reuse:
-        if not target.exists():
-            print("bench: --reuse, but the bench database does not exist yet", file=sys.stderr)
-            return 2
-    else:
-        target.recreate()
-    began = time.perf_counter()
-    setup_django(target)
-    print(f"bench: migrated in {time.perf_counter() - began:.1f}s")
+    if not open_database(target, reuse=args.reuse, name="bench"):
+        return 2
     if not args.reuse:
-        from bench.generate import Generator, Scale  # needs Django set up
+        from bench.generate import Scale, generate  # needs Django set up
 
-        began = time.perf_counter()
-        print(f"bench: generating {args.sites} site(s) x {args.years} year(s), seed {args.seed}")
-        counts = Generator(Scale(args.sites, args.years, args.seed)).run()
-        print(f"bench: generated {counts} in {time.perf_counter() - began:.1f}s")
+        generate(Scale(args.sites, args.years, args.seed), name="bench")
     if args.generate_only:
         return 0
     context = prepare_context(args.seed)

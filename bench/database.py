@@ -7,6 +7,8 @@ SQLite file lives in its own directory (var/bench/ by default).
 from __future__ import annotations
 
 import os
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -124,3 +126,19 @@ def setup_django(target: Target) -> None:
     from openiop.core.bench_views import ensure_table
 
     ensure_table()
+
+
+def open_database(target: Target, *, reuse: bool, name: str) -> bool:
+    """Recreate ``target`` (with ``reuse``, check that it exists instead) and migrate it, saying so under ``name``.
+    False, after saying why, when ``reuse`` names a database that does not exist."""
+    print(f"{name}: database {target.label}")
+    if reuse:
+        if not target.exists():
+            print(f"{name}: --reuse, but the bench database does not exist yet", file=sys.stderr)
+            return False
+    else:
+        target.recreate()
+    began = time.perf_counter()
+    setup_django(target)
+    print(f"{name}: migrated in {time.perf_counter() - began:.1f}s")
+    return True

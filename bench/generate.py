@@ -8,6 +8,7 @@ Everything is invented and reproducible from the seed; "today" anchors the dates
 from __future__ import annotations
 
 import random
+import time as clock
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -29,11 +30,15 @@ from openiop.accounts.models import ProgramMembership, User
 from openiop.api.models import ApiToken, hash_token
 from openiop.attendance.models import AttendanceRecord
 from openiop.billing import days as billing_days
+from openiop.billing import models as billing
 from openiop.billing.models import BillableDay, PayerRule
 from openiop.billing.rules import precedence
+from openiop.claims.models import SubmissionProfile
 from openiop.core.roles import Role
 from openiop.demo.specs import FEMALE_NAMES, LAST_NAMES, MALE_NAMES, MIDDLE_INITIALS, NEUTRAL_NAMES, STREETS
-from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, SupportContact
+from openiop.intake.models import Diagnosis
+from openiop.lib.identifiers import make_npi
+from openiop.patients.models import CareTeamMember, Coverage, EpisodeOfCare, Patient, Payer, SupportContact
 from openiop.programs.models import Organization, Program, Site, Track
 from openiop.scheduling.models import Booking, Enrollment, Group, Room, Session, SessionType
 
@@ -317,6 +322,8 @@ class Generator:
         pools = live_pools(seed=self.scale.seed)
         self.counts.add("check-ins ready", len(pools.checkins))
         self.counts.add("bookings ready", len(pools.bookings))
+        for name, added in billing_setup().items():
+            self.counts.add(name, added)
         # Planner statistics, as a long-running database would have them (autovacuum lags a bulk load).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
@@ -925,6 +932,15 @@ class Generator:
         return rows
 
 
+def generate(scale: Scale, *, name: str) -> Counts:
+    """Generate the bench organization at ``scale``, saying how long it took under ``name``."""
+    began = clock.perf_counter()
+    print(f"{name}: generating {scale.sites} site(s) x {scale.years} year(s), seed {scale.seed}")
+    counts = Generator(scale).run()
+    print(f"{name}: generated {counts} in {clock.perf_counter() - began:.1f}s")
+    return counts
+
+
 # --- What the write paths draw on -----------------------------------------------------------------------------
 
 
@@ -1186,3 +1202,171 @@ def _busy_day(site: Site, now: datetime) -> date:
     for start in starts:
         per_day[start.astimezone(tz).date()] += 1
     return max(sorted(per_day), key=lambda d: per_day[d], default=today - timedelta(days=1))
+
+
+# --- What claims draw on (billing_setup) ------------------------------------------------------------------------
+
+# The payers the coverages name (PAYERS), as the billing setup records them: (EDI payer id, claim filing indicator,
+# timely-filing days). Self-pay is nobody's claim. Ids and rates are invented, shaped like real ones.
+CLAIM_PAYERS: dict[str, tuple[str, str, int]] = {
+    "Lakeshore Health Plan": ("LKSHP", Payer.ClaimFilingIndicator.COMMERCIAL, 90),
+    "Evergreen Mutual": ("EVGRN", Payer.ClaimFilingIndicator.PPO, 120),
+    "State Medicaid": ("STMCD", Payer.ClaimFilingIndicator.MEDICAID, 180),
+    "Medicare": ("13001", Payer.ClaimFilingIndicator.MEDICARE_A, 365),
+    "TRICARE": ("TRCRE", Payer.ClaimFilingIndicator.TRICARE, 365),
+}
+CLAIM_PROVIDER: dict[str, str] = {
+    "legal_name": "Bench Behavioral Health, Inc.", "npi": make_npi("154800001"), "tax_id": "14-5550100",
+    "taxonomy_code": "261QM0801X", "address_line1": "100 Bench Street", "city": "Riverside", "state": "NY",
+    "postal_code": "12601-0100",
+}  # fmt: skip
+# The organization's default fee and the payers' contracted ones: (payer name or None, code, rate).
+CLAIM_RATES: list[tuple[str | None, str, str]] = [
+    (None, "S9480", "275.00"),
+    (None, "H0015", "225.00"),
+    ("Lakeshore Health Plan", "S9480", "310.00"),
+    ("State Medicaid", "S9480", "182.50"),
+    ("State Medicaid", "H0015", "151.20"),
+    ("Medicare", "S9480", "298.00"),
+]
+RATES_FROM = date(2000, 1, 1)  # before any generated day, whatever the --years
+# One principal diagnosis per episode, by program focus (the episode's pk picks one, so a rerun picks the same).
+CLAIM_DIAGNOSES: dict[str, list[tuple[str, str]]] = {
+    Program.Focus.MENTAL_HEALTH: [
+        ("F33.1", "Major depressive disorder, recurrent, moderate"),
+        ("F41.1", "Generalized anxiety disorder"),
+        ("F43.10", "Post-traumatic stress disorder, unspecified"),
+        ("F31.81", "Bipolar II disorder"),
+    ],
+    Program.Focus.SUBSTANCE_USE: [
+        ("F10.20", "Alcohol dependence, uncomplicated"),
+        ("F11.20", "Opioid dependence, uncomplicated"),
+        ("F12.20", "Cannabis dependence, uncomplicated"),
+        ("F15.20", "Other stimulant dependence, uncomplicated"),
+    ],
+}
+# Staff with an NPI: (attending, rendering, supervising). The supervised intern has none (as in the demo: their
+# services are billed under the supervisor), so the professional claims of their patients stay drafts.
+CLAIM_IDENTITIES = {
+    Role.DIRECTOR: ("2084P0800X", True, True, True),
+    Role.CLINICIAN: ("1041C0700X", False, True, True),
+}
+
+
+def _claim_setting(payer: Payer, program: Program) -> dict[str, Any]:
+    """How the bench bills a payer for a program. Medicaid on the professional claim (place of service 53 or 57),
+    the others on the institutional one (type of bill 076, a CMHC; revenue code 0905 or 0906; Medicare with
+    condition code 92). Every payer has a per-diem code, as the claim builder writes one line a day. No payer
+    requires an authorization: the generator records none, and every claim would stay a draft."""
+    su = program.focus == Program.Focus.SUBSTANCE_USE
+    code = "H0015" if su else "S9480"
+    if payer.kind == Coverage.PayerKind.MEDICAID:
+        return {"claim_type": "837P", "place_of_service": "57" if su else "53", "code_standard": code}
+    return {
+        "claim_type": "837I",
+        "type_of_bill": "076",
+        "revenue_code": "0906" if su else "0905",
+        "code_standard": code,
+        "condition_code_92": payer.kind == Coverage.PayerKind.MEDICARE,
+    }
+
+
+def billing_setup() -> dict[str, int]:
+    """Give the bench organization what claims need, adding only what is missing (so it runs again on a reused or
+    older database): its billing identity and submission profile, each site's NPI, the directors' and clinicians'
+    NPIs, a payer for each payer the coverages name (and the coverages pointed at it), each payer's setting for each
+    of the clinic's programs, a fee schedule, and a principal diagnosis on every episode with a clinician. Rows go
+    in without audit rows, like the rest of the generated data. Returns what it added, by kind."""
+    org = Organization.objects.get(name=BENCH_ORGANIZATION)
+    added: dict[str, int] = defaultdict(int)
+    with transaction.atomic():
+        if not billing.BillingProvider.objects.filter(organization=org).exists():
+            billing.BillingProvider.objects.create(organization=org, **CLAIM_PROVIDER)
+            added["billing identities"] += 1
+        _, made = SubmissionProfile.objects.get_or_create(
+            organization=org,
+            defaults={
+                "sender_id": "BENCHBH",
+                "receiver_id": "CLEARBENCH",
+                "submitter_name": "Bench Behavioral Health",
+                "submitter_id": "BENCHBH",
+                "contact_name": "Billing office",
+                "contact_phone": "5555550100",
+                "receiver_name": "Bench Clearinghouse",
+                "receiver_etin": "CLEARBENCH",
+                "usage": SubmissionProfile.Usage.TEST,
+            },
+        )
+        added["billing identities"] += made
+        # NPIs from the row's id, so they are unique, valid (check digit) and the same on every rerun.
+        sites = Site.objects.filter(organization=org, billing_identity__isnull=True)
+        added["billing identities"] += len(
+            billing.SiteBillingIdentity.objects.bulk_create(
+                [
+                    billing.SiteBillingIdentity(site=s, npi=make_npi(f"16{s.pk:07d}"), taxonomy_code="261QM0801X")
+                    for s in sites
+                ]
+            )
+        )
+        staff = User.objects.filter(organization=org, role__in=CLAIM_IDENTITIES, billing_identity__isnull=True)
+        identities = []
+        for user in staff.only("pk", "role"):
+            taxonomy, attend, render, supervise = CLAIM_IDENTITIES[Role(user.role)]
+            identities.append(
+                billing.ClinicianBillingIdentity(
+                    organization=org, user=user, npi=make_npi(f"12{user.pk:07d}"), taxonomy_code=taxonomy,
+                    may_attend=attend, may_render=render, may_supervise=supervise,
+                )
+            )  # fmt: skip
+        added["billing identities"] += len(
+            billing.ClinicianBillingIdentity.objects.bulk_create(identities, batch_size=BATCH)
+        )
+        payers = {p.name: p for p in Payer.objects.filter(organization=org)}
+        kinds = {name: kind for kind, name, _weight in PAYERS}
+        for name, (payer_id, filing, days) in CLAIM_PAYERS.items():
+            if name not in payers:
+                payers[name] = Payer.objects.create(
+                    organization=org, name=name, payer_id=payer_id, kind=kinds[name],
+                    claim_filing_indicator=filing, timely_filing_days=days,
+                )  # fmt: skip
+                added["payers"] += 1
+            added["coverages given a payer"] += Coverage.objects.filter(
+                patient__organization=org, payer__isnull=True, payer_name=name
+            ).update(payer=payers[name])
+        programs = list(Program.objects.filter(site__organization=org).exclude(name=LIVE_PROGRAM).order_by("pk"))
+        existing = set(
+            billing.PayerProgramSetting.objects.filter(program__in=programs).values_list("payer_id", "program_id")
+        )
+        settings_ = [
+            billing.PayerProgramSetting(payer=payer, program=program, **_claim_setting(payer, program))
+            for payer in payers.values()
+            for program in programs
+            if (payer.pk, program.pk) not in existing
+        ]
+        added["payer settings"] += len(billing.PayerProgramSetting.objects.bulk_create(settings_, batch_size=BATCH))
+        for payer_name, code, amount in CLAIM_RATES:
+            rate_payer = payers[payer_name] if payer_name else None
+            _, made = billing.FeeScheduleRate.objects.get_or_create(
+                organization=org, payer=rate_payer, code=code, modifier="", tier="", effective_from=RATES_FROM,
+                is_active=True, defaults={"rate": Decimal(amount)},
+            )  # fmt: skip
+            added["fee schedule rates"] += made
+        added["diagnoses"] += _diagnoses(org)
+    return {name: n for name, n in added.items() if n}
+
+
+def _diagnoses(org: Organization) -> int:
+    undiagnosed = (
+        EpisodeOfCare.objects.filter(program__site__organization=org, primary_clinician__isnull=False)
+        .exclude(models.Exists(Diagnosis.objects.filter(episode=models.OuterRef("pk"))))
+        .values_list("pk", "program__focus", "primary_clinician_id")
+        .order_by("pk")
+    )
+    rows = []
+    for pk, focus, clinician_id in undiagnosed.iterator(chunk_size=BATCH):
+        choices = CLAIM_DIAGNOSES.get(focus, CLAIM_DIAGNOSES[Program.Focus.MENTAL_HEALTH])
+        code, description = choices[pk % len(choices)]
+        rows.append(
+            Diagnosis(episode_id=pk, code=code, description=description, is_primary=True, recorded_by_id=clinician_id)
+        )
+    return len(Diagnosis.objects.bulk_create(rows, batch_size=BATCH))

@@ -9,8 +9,8 @@ its today). Boundaries are inclusive: exactly N days ahead is flagged.
 - ``review_due``: approved, not past its end, no review pending with the payer, and the next concurrent review
   (``next_review_on``) within ``review_due_within_days`` (or past).
 
-Days outside an authorization are per episode: ``unauthorized_days``, the one place that decides whether a payer
-requires an authorization.
+Days outside an authorization are per episode: ``unauthorized_days``, the one place that decides whether a day
+needs an authorization (the payer's setting for the program, else a fallback).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from openiop.billing.models import BillableDay
+from openiop.billing.models import BillableDay, PayerProgramSetting
 from openiop.patients.models import Coverage
 from openiop.utilization.models import Authorization, UtilizationPolicy, UtilizationReview
 
@@ -109,12 +109,15 @@ NO_AUTHORIZATION_KINDS = ("", Coverage.PayerKind.SELF_PAY)
 def unauthorized_days(days: QuerySet[BillableDay]) -> QuerySet[BillableDay]:
     """Of ``days``, the billable ones that needed an authorization and have none approved covering them.
 
-    Whether a payer requires one is decided here, and only here. Until payers carry their own setting (a payer's
-    ``authorization_required``, being added beside ``Coverage.payer``: read it here when it lands), the rule is: the
-    payer of the day (``BillableDay.payer_kind``, the primary coverage on that day) is not self-pay, and the
-    organization uses authorizations at all (it has recorded at least one). The second part keeps a clinic that
-    has not started entering authorizations, or does not need them, from a queue full of tasks; Medicare
-    fee-for-service, which certifies instead of authorizing, is the case the payer setting will exempt.
+    Whether a day needs one is decided here, and only here. The payer's own setting decides: the active
+    ``billing.PayerProgramSetting`` of the payer of the patient's primary active coverage on that day (as
+    ``billing.rules.payer_setting_on`` finds it) and the day's program, by its ``authorization_required``. Medicare
+    fee-for-service, which certifies instead of authorizing, is set up with it off. With no setting for that payer
+    and program (or a coverage naming no payer), the fallback: the day's payer (``BillableDay.payer_kind``) is not
+    self-pay, and the organization uses authorizations at all (it has recorded at least one), so a clinic that has
+    not started entering them, or does not need them, gets no queue full of tasks.
+
+    One query for any list of days: the coverage, the setting and the authorizations are ``EXISTS`` subqueries.
     """
     covered = Authorization.objects.filter(
         episode_id=OuterRef("episode_id"),
@@ -123,9 +126,22 @@ def unauthorized_days(days: QuerySet[BillableDay]) -> QuerySet[BillableDay]:
         end_date__gte=OuterRef("date"),
     )
     in_use = Authorization.objects.filter(episode__patient__organization_id=OuterRef("patient__organization_id"))
+    # The payer of the day's primary coverage, seen from inside the setting's subquery (hence the double OuterRef):
+    # active, in effect on the day, the lowest priority first, as billing.rules._coverages_on orders them.
+    day = OuterRef(OuterRef("date"))
+    payer_of_day = (
+        Coverage.objects.filter(patient_id=OuterRef(OuterRef("patient_id")), is_active=True)
+        .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=day))
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        .order_by("priority", "pk")
+        .values("payer_id")[:1]
+    )
+    setting = PayerProgramSetting.objects.filter(
+        payer_id=Subquery(payer_of_day), program_id=OuterRef("program_id"), is_active=True
+    )
+    fallback = ~Q(payer_kind__in=NO_AUTHORIZATION_KINDS) & ~Exists(setting) & Exists(in_use)
     return (
         days.filter(is_billable=True)
-        .exclude(payer_kind__in=NO_AUTHORIZATION_KINDS)
-        .filter(Exists(in_use))
+        .filter(Exists(setting.filter(authorization_required=True)) | fallback)
         .filter(~Exists(covered))
     )

@@ -19,7 +19,7 @@ from openiop.attendance.actions import do_check_in, do_correct_attendance
 from openiop.attendance.models import AttendanceRecord
 from openiop.billing.actions import do_create_payer_rule
 from openiop.patients.actions import do_add_coverage, do_open_episode
-from openiop.patients.models import Coverage, EpisodeOfCare
+from openiop.patients.models import Coverage, EpisodeOfCare, Payer
 from openiop.scheduling.models import Session
 from openiop.testing.fixtures import Clinic, make_patient
 from openiop.testing.scheduling import make_booking, make_session, make_session_type
@@ -85,7 +85,9 @@ class Stay:
         return do_create_authorization(acting_user=self.clinic.billing, episode=self.episode, **values)
 
 
-def make_stay(clinic: Clinic, first_name: str = "Avery", *, payer_kind: str = "commercial") -> Stay:
+def make_stay(
+    clinic: Clinic, first_name: str = "Avery", *, payer_kind: str = "commercial", payer: Payer | None = None
+) -> Stay:
     patient = make_patient(clinic, admit=False, legal_first_name=first_name, legal_last_name="Auth")
     episode = do_open_episode(
         patient,
@@ -99,8 +101,9 @@ def make_stay(clinic: Clinic, first_name: str = "Avery", *, payer_kind: str = "c
         patient,
         acting_user=None,
         priority=1,
-        payer_kind=payer_kind,
-        payer_name="Blue Shield",
+        payer=payer,
+        payer_kind=payer.kind if payer else payer_kind,
+        payer_name=payer.name if payer else "Blue Shield",
         member_id="XYZ123",
         effective_from=date(2020, 1, 1),
     )

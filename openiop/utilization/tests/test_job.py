@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from openiop.billing.actions import do_create_payer_setting
+from openiop.billing.models import BillableDay
 from openiop.jobs.periodic import DEFAULT_JOBS
+from openiop.patients.actions import do_create_payer
+from openiop.patients.models import Payer
 from openiop.utilization.actions import do_add_review
+from openiop.utilization.flags import unauthorized_days
 from openiop.utilization.jobs import raise_authorization_flags
 from openiop.utilization.tests.conftest import make_stay
 from openiop.worklist.models import WorkTask
@@ -89,3 +94,62 @@ def test_billable_days_without_an_approved_authorization(clinic, stay):
 def test_an_organization_without_any_authorization_gets_no_unauthorized_tasks(clinic, payer_rule):
     make_stay(clinic, "Drew").day(2)
     assert raise_authorization_flags()["raised"] == 0
+
+
+def _payer(clinic, kind: str, *, authorization_required: bool | None, program=None) -> Payer:
+    """A payer of ``kind``; with a setting for the MH program (or ``program``) unless ``authorization_required`` is
+    None."""
+    filing = {"medicare": "MA", "commercial": "CI"}[kind]
+    payer = do_create_payer(
+        acting_user=None, organization=clinic.org, name=f"{kind.title()} plan", payer_id=f"{kind.upper()[:5]}1",
+        kind=kind, claim_filing_indicator=filing,
+    )  # fmt: skip
+    if authorization_required is not None:
+        do_create_payer_setting(
+            acting_user=None, payer=payer, program=program or clinic.mh, claim_type="837I", type_of_bill="076",
+            revenue_code="0905", code_standard="S9480", authorization_required=authorization_required,
+        )  # fmt: skip
+    return payer
+
+
+def test_a_payer_setting_without_authorization_raises_no_task_where_the_fallback_would(clinic, stay):
+    # The organization uses authorizations (the fallback would flag every non-self-pay day) ...
+    stay.authorize(start_ago=5, end_ahead=40, units=20, review_due_on=stay.today + timedelta(days=30))
+    medicare = make_stay(clinic, "Emery", payer=_payer(clinic, "medicare", authorization_required=False))
+    medicare.day(2)
+    # ... but Medicare's setting for the program says it needs none (it certifies instead).
+    assert raise_authorization_flags()["raised"] == 0
+    assert _open(Kind.DAYS_UNAUTHORIZED) == []
+
+
+def test_a_payer_setting_requiring_authorization_raises_a_task_where_the_fallback_would_not(clinic, payer_rule):
+    # No authorization recorded anywhere: the fallback stays quiet, the payer's own setting does not.
+    commercial = make_stay(clinic, "Finley", payer=_payer(clinic, "commercial", authorization_required=True))
+    commercial.day(2)
+    assert raise_authorization_flags()["raised"] == 1
+    (task,) = _open(Kind.DAYS_UNAUTHORIZED)
+    assert task.episode == commercial.episode
+    commercial.authorize(start_ago=3, end_ahead=20, units=10, review_due_on=commercial.today + timedelta(days=30))
+    assert raise_authorization_flags()["closed"] == 1
+
+
+def test_a_payer_without_a_setting_for_the_program_falls_back(clinic, stay):
+    stay.authorize(start_ago=5, end_ahead=40, units=20, review_due_on=stay.today + timedelta(days=30))
+    # Medicare's setting is for another program (and says no): this program's days take the fallback, and are flagged.
+    payer = _payer(clinic, "medicare", authorization_required=False, program=clinic.su)
+    other = make_stay(clinic, "Gray", payer=payer)
+    other.day(2)
+    assert raise_authorization_flags()["raised"] == 1
+    assert _open(Kind.DAYS_UNAUTHORIZED)[0].episode == other.episode
+
+
+def test_which_days_need_an_authorization_is_one_query_for_any_list(clinic, stay, django_assert_num_queries):
+    stay.day(3)
+    stay.authorize(start_ago=2, end_ahead=40, units=20, review_due_on=stay.today + timedelta(days=30))
+    make_stay(clinic, "Harper", payer=_payer(clinic, "medicare", authorization_required=False)).day(2)
+    commercial = make_stay(clinic, "Indigo", payer=_payer(clinic, "commercial", authorization_required=True))
+    commercial.day(2)
+    with django_assert_num_queries(1):
+        days = list(unauthorized_days(BillableDay.objects.all()))
+    # The fallback's day (no payer on the coverage, 3 days ago, before the authorization) and the commercial one.
+    assert sorted(d.episode_id for d in days) == sorted([stay.episode.pk, commercial.episode.pk])
