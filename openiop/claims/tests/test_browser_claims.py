@@ -86,7 +86,7 @@ def test_build_fix_send_download_and_acknowledge_a_claim(page, live_server, tmp_
     ack = tmp_path / "277ca.x12"
     ack.write_text(acknowledge_277ca(text, at=timezone.now(), number=903))
     page.get_by_role("link", name="X12 files").click()
-    page.get_by_label("999 or 277CA file").set_input_files(str(ack))
+    page.get_by_label("999, 277CA or 835 file").set_input_files(str(ack))
     page.get_by_role("button", name="Import").click()
     assert "imported" in page.get_by_role("alert").first.inner_text()
     page.get_by_role("link", name=claim.control_number).click()
