@@ -36,8 +36,10 @@ from openiop.billing.models import BillingProvider
 from openiop.claims.build import next_number
 from openiop.claims.eligibility_models import KIND_270, KIND_271, EligibilityCheck
 from openiop.claims.models import X12File
+from openiop.claims.part2 import payer_consent
 from openiop.claims.x12out import GENDER, RELATIONSHIP
 from openiop.claims.x12out import _profile as submission_profile
+from openiop.consents.models import DataClass
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import require
@@ -197,6 +199,10 @@ def do_request_eligibility(
     _check_coverage(coverage)
     payer = coverage.payer
     assert payer is not None  # narrowing: checked above
+    consent = payer_consent(coverage.patient, payer.name, data_classes=(DataClass.ATTENDANCE,))
+    if consent is not None and not consent.allowed:
+        # Asking a payer about a person of a substance-use program tells it they applied there: a Part 2 disclosure.
+        raise ValidationError({"consent": f"42 CFR Part 2: {consent.decision.reason}"})
     organization = coverage.patient.organization
     profile = submission_profile(organization)
     try:

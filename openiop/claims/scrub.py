@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from openiop.billing.models import BillingProvider, ClinicianBillingIdentity, PayerProgramSetting
 from openiop.claims.models import Claim
+from openiop.claims.part2 import payer_consent
 from openiop.intake.models import ICD10_PATTERN
 from openiop.patients.models import Coverage
 from openiop.utilization.models import Authorization
@@ -46,7 +47,16 @@ def scrub(claim: Claim) -> list[dict[str, str]]:
     _lines(claim, found)
     _authorization(claim, found)
     _timely(claim, found)
+    _part2(claim, found)
     return found
+
+
+def _part2(claim: Claim, found: list[dict[str, str]]) -> None:
+    consent = payer_consent(claim.patient, claim.payer.name, episode=claim.episode)
+    if consent is not None and not consent.allowed:
+        _problem(
+            found, "consent", f"42 CFR Part 2: {consent.decision.reason} (Consents tab: a Part 2 consent for payment)."
+        )
 
 
 def _billing_provider(claim: Claim, found: list[dict[str, str]]) -> None:

@@ -22,6 +22,9 @@ from django.utils import timezone
 from openiop.billing.models import BillingProvider, ClinicianBillingIdentity, SiteBillingIdentity
 from openiop.claims.build import next_number
 from openiop.claims.models import Claim, ClaimEvent, ClaimLine, SubmissionProfile, X12File
+from openiop.claims.part2 import CLAIM_DATA, payer_consent
+from openiop.consents.disclosures import record_disclosure
+from openiop.consents.models import Channel, Purpose
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.lib import x12
@@ -273,6 +276,15 @@ def export_claims(claims: list[Claim], *, acting_user: User, organization: Organ
         transactions=tuple(transactions),
     )
     text = x12.write_837i(interchange) if kind == Claim.ClaimType.INSTITUTIONAL else x12.write_837p(interchange)
+    # Part 2 records leave only under a consent in force now (it may have been revoked since the claim was ready).
+    consents = {c.pk: payer_consent(c.patient, c.payer.name, episode=c.episode) for c in locked}
+    refused = []
+    for c in locked:
+        consent = consents[c.pk]
+        if consent is not None and not consent.allowed:
+            refused.append(f"{c.control_number}: 42 CFR Part 2: {consent.decision.reason}")
+    if refused:
+        raise ExportBlocked(refused)
     problems = x12.validate(text)
     if problems:
         raise ExportBlocked([f"{p.segment_id} (segment {p.position}): {p.message}" for p in problems])
@@ -289,6 +301,22 @@ def export_claims(claims: list[Claim], *, acting_user: User, organization: Organ
         created_by=acting_user,
     )
     file.claims.set(locked)
+    for claim in locked:
+        consent = consents[claim.pk]
+        if consent is not None and consent.recipient is not None:
+            # A Part 2 record went to the payer: on the patient's accounting of disclosures (42 CFR 2.24).
+            record_disclosure(
+                claim.patient,
+                recipient=consent.recipient,
+                data_classes=list(CLAIM_DATA),
+                purpose=Purpose.PAYMENT,
+                channel=Channel.EXPORT,
+                acting_user=acting_user,
+                consent=consent.decision.consent,
+                episode=claim.episode,
+                recipient_name=claim.payer.name,
+                description=f"Claim {claim.control_number} ({claim.claim_type})",
+            )
     for claim in locked:
         _move(claim, Claim.Status.SUBMITTED, acting_user=acting_user, file=file, note="Sent in the 837 file.")
     audit.record(action=AuditAction.EXPORTED, acting_user=acting_user, obj=file, changed_fields=[kind])

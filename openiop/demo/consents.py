@@ -39,9 +39,32 @@ def plan_demo_consents(timeline: Timeline, patients: list[PlannedPatient], today
             by_program.setdefault(planned.program_key, []).append(planned)
     for planned_list in by_program.values():
         # The earliest admitted first, as the record's MRNs were handed out at registration.
-        chosen = sorted(planned_list, key=lambda p: p.admitted_on or today)[:PER_PROGRAM]
-        for number, planned in enumerate(chosen):
+        ordered = sorted(planned_list, key=lambda p: p.admitted_on or today)
+        for number, planned in enumerate(ordered[:PER_PROGRAM]):
             _plan_one(timeline, planned, number, today)
+        # A substance-use program has every patient sign its Part 2 consent for treatment, payment and operations at
+        # admission (without it no claim or eligibility question may reach their health plan).
+        for planned in ordered[PER_PROGRAM:]:
+            if planned.program_key in SUD_PROGRAM_KEYS:
+                _plan_tpo(timeline, planned)
+
+
+SUD_PROGRAM_KEYS = frozenset(p.key for p in PROGRAMS if p.focus == "substance_use")
+
+
+def _plan_tpo(timeline: Timeline, planned: PlannedPatient) -> None:
+    admitted_on = planned.admitted_on
+    assert admitted_on is not None
+
+    def sign() -> None:
+        assert planned.episode is not None
+        episode = planned.episode
+        clinician = _staff(episode.program, Role.CLINICIAN, Role.DIRECTOR, Role.INTAKE)
+        if clinician is not None:
+            signature = SignatureInput(signer_name=episode.patient.legal_name, method="typed", agreed=True)
+            _part2_tpo(episode, clinician, {"signature": signature, "episode": episode, "render_pdf": False})
+
+    timeline.at(local_moment(admitted_on, SIGNED_AT, _zone(planned)), sign)
 
 
 def _plan_one(timeline: Timeline, planned: PlannedPatient, number: int, today: date) -> None:
@@ -127,18 +150,7 @@ def _record(episode: EpisodeOfCare, number: int) -> Consent | None:
             **common,
         )
     if program.is_substance_use:
-        do_record_consent(
-            patient,
-            acting_user=clinician,
-            kind="part2",
-            information_description=f"My substance use disorder treatment records at {program.name}.",
-            data_classes=["all_records"],
-            recipient_kind="tpo_general",
-            purposes=["treatment", "payment", "operations"],
-            expiry_kind="none",
-            redisclosure_form="short",
-            **common,
-        )
+        _part2_tpo(episode, clinician, common)
     contact = patient.support_contacts.filter(is_active=True).order_by("name").first()
     if contact is None:
         return None
@@ -155,3 +167,19 @@ def _record(episode: EpisodeOfCare, number: int) -> Consent | None:
         scope["information_description"] = "Whether I attend the program, and my treatment plan."
         scope["redisclosure_form"] = "long"
     return do_record_consent(patient, acting_user=clinician, kind=kind, **scope, **common)
+
+
+def _part2_tpo(episode: EpisodeOfCare, clinician: User, common: dict[str, Any]) -> Consent:
+    """The single Part 2 consent of the 2024 rule: all records, treatment, payment and operations, no expiry."""
+    return do_record_consent(
+        episode.patient,
+        acting_user=clinician,
+        kind="part2",
+        information_description=f"My substance use disorder treatment records at {episode.program.name}.",
+        data_classes=["all_records"],
+        recipient_kind="tpo_general",
+        purposes=["treatment", "payment", "operations"],
+        expiry_kind="none",
+        redisclosure_form="short",
+        **common,
+    )

@@ -105,11 +105,13 @@ def set_up_billing(clinic: Any, *, claim_type: str = "837I", **setting: Any) -> 
     return payer
 
 
-def billed_episode(clinic: Any, payer: Payer, first_name: str = "Jordan") -> EpisodeOfCare:
-    """An MH episode with the payer as primary coverage, a street address, a diagnosis and a primary clinician."""
+def billed_episode(clinic: Any, payer: Payer, first_name: str = "Jordan", program: Any = None) -> EpisodeOfCare:
+    """An episode (MH unless ``program``) with the payer as primary coverage, a street address, a diagnosis and a
+    primary clinician."""
     episode = admit(
         clinic,
         first_name,
+        program=program,
         admitted_days_ago=40,
         address_line1="12 Elm Street",
         city="Springfield",

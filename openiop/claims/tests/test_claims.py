@@ -311,3 +311,60 @@ def test_a_professional_claim_names_the_supervised_clinician_and_the_supervisor(
     assert actions.do_rescrub(claim, acting_user=clinic.billing) == []
     file = actions.do_export_claims([claim], acting_user=clinic.billing, organization=clinic.org).file
     assert x12.validate(file.content) == [] and "NM1*DQ*1*Tester*Clinician" in file.content
+
+
+def _sud_claim(clinic, payer):
+    PayerProgramSetting.objects.create(
+        payer=payer,
+        program=clinic.su,
+        claim_type="837I",
+        type_of_bill="013",
+        revenue_code="0906",
+        code_standard="H0015",
+    )
+    FeeScheduleRate.objects.create(
+        organization=clinic.org, payer=payer, code="H0015", rate=RATE, effective_from=date(2026, 1, 1)
+    )
+    episode = billed_episode(clinic, payer, "Casey", program=clinic.su)
+    billable_days(episode, [date(2026, 11, 3), date(2026, 11, 4)])
+    (claim,) = actions.do_build_claims(
+        acting_user=clinic.billing, program=clinic.su, payer=payer, start=MONTH[0], end=MONTH[1]
+    ).created
+    return episode, claim
+
+
+def test_a_substance_use_claim_waits_for_a_part2_consent_and_is_accounted_for(clinic, payer):
+    from openiop.consents.actions import do_revoke_consent
+    from openiop.consents.models import Disclosure
+    from openiop.testing.consents import part2_tpo
+
+    episode, claim = _sud_claim(clinic, payer)
+    assert claim.status == Claim.Status.DRAFT
+    assert [p["field"] for p in claim.problems] == ["consent"] and "Part 2" in claim.problems[0]["message"]
+
+    consent = part2_tpo(episode.patient, clinic.director)
+    assert actions.do_rescrub(claim, acting_user=clinic.billing) == []
+    actions.do_export_claims([claim], acting_user=clinic.billing, organization=clinic.org)
+    disclosure = Disclosure.objects.get(patient=episode.patient)
+    assert (disclosure.recipient_type, disclosure.channel, disclosure.consent) == ("payer", "export", consent)
+    assert claim.control_number in disclosure.description
+
+    # A consent revoked after the claim was ready stops the file, naming the claim; nothing is written.
+    again = billable_days(episode, [date(2026, 11, 5)])
+    (second,) = actions.do_build_claims(
+        acting_user=clinic.billing, program=clinic.su, payer=payer, start=MONTH[0], end=MONTH[1]
+    ).created
+    assert second.status == Claim.Status.READY and again
+    do_revoke_consent(consent, acting_user=clinic.director, statement="I revoke my consent. (signed)")
+    with pytest.raises(actions.ExportBlocked) as blocked:
+        actions.do_export_claims([second], acting_user=clinic.billing, organization=clinic.org)
+    assert blocked.value.problems[0].startswith(second.control_number) and "Part 2" in blocked.value.problems[0]
+    assert X12File.objects.count() == 1
+
+
+def test_a_mental_health_claim_needs_no_consent_to_go_to_the_payer(clinic, payer, episode):
+    from openiop.consents.models import Disclosure
+
+    claim = _ready(clinic, payer, episode)
+    actions.do_export_claims([claim], acting_user=clinic.billing, organization=clinic.org)
+    assert not Disclosure.objects.exists()  # HIPAA permits payment disclosures; Part 2 is what needs the consent

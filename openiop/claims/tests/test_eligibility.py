@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from openiop.lib.x12.simulate import answer_270
 from openiop.lib.x12.tests.test_eligibility import assert_x279a1_order
 from openiop.patients.actions import do_add_coverage
 from openiop.testing.claims import set_up_billing
+from openiop.testing.consents import part2_tpo
 from openiop.testing.fixtures import make_patient
 
 SUBSCRIBER_LOOPS = ["HEADER", "2000A", "2000B", "2000C", "2110C", "TRAILER"]
@@ -83,6 +85,11 @@ def test_the_270_for_a_dependent_asks_under_hl_23_and_a_substance_use_patient_ad
         subscriber_name="Morgan Rivera",
         subscriber_date_of_birth=date(1970, 1, 2),
     )
+    # Asking about a person of a substance-use program is a Part 2 disclosure: it waits for the consent.
+    with pytest.raises(ValidationError) as refused:
+        eligibility.do_request_eligibility(coverage, acting_user=clinic.billing)
+    assert "Part 2" in refused.value.message_dict["consent"][0]
+    part2_tpo(coverage.patient, clinic.director)
     check = eligibility.do_request_eligibility(coverage, acting_user=clinic.billing)
     text = check.request_file.content
     assert assert_x279a1_order(text) == DEPENDENT_LOOPS
