@@ -8,13 +8,14 @@ nothing is stored; an acknowledgement already imported is a 422 naming ``content
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.http import request_user
@@ -313,6 +314,85 @@ def export_claims(request: HttpRequest, payload: ClaimExportIn) -> Any:
         errors = [{"field": "claims", "message": p} for p in blocked.problems]
         return problem(422, "The file failed validation", "; ".join(blocked.problems[:10]), errors=errors)
     return Status(201, _file_out(exported.file))
+
+
+class ReportQuery(ApiIn):
+    start: date | None = None
+    end: date | None = None
+
+
+class AgingRowOut(Schema):
+    payer: str
+    buckets: dict[str, Decimal]
+    total: Decimal
+    claims: int
+
+
+class DenialReasonOut(Schema):
+    group: str
+    reason: str
+    text: str
+    claims: int
+    amount: Decimal
+
+
+class ProgramBilledOut(Schema):
+    program: str
+    billed: Decimal
+    paid: Decimal
+
+
+class RevenueReportOut(Schema):
+    start: date
+    end: date
+    ar_total: Decimal
+    days_in_ar: Decimal | None
+    aging: list[AgingRowOut]
+    claims_adjudicated: int
+    claims_denied: int
+    denial_rate: Decimal | None
+    denials: list[DenialReasonOut]
+    programs: list[ProgramBilledOut]
+
+
+@router.get("/claims/reports", response=RevenueReportOut)
+def revenue_report(request: HttpRequest, q: Query[ReportQuery]) -> dict[str, Any]:
+    """A/R aging by payer (as of ``end``), days in A/R, denials by reason and billed against paid per program for
+    ``start``..``end`` (default: the last 90 days). Aggregates only: no patient is named."""
+    from openiop.claims import reports
+
+    user = request_user(request)
+    require(user, Cap.VIEW_BILLING)
+    end = q.end or timezone.localdate()
+    start = q.start or end - timedelta(days=89)
+    if end < start:
+        raise ValidationError({"end": "The period ends before it starts."})
+    aging = reports.aging(user, end)
+    labels = [label for _, _, label in reports.BUCKETS]
+    denials = reports.denials(user, start, end)
+    return {
+        "start": start,
+        "end": end,
+        "ar_total": aging.total,
+        "days_in_ar": aging.days_in_ar,
+        "aging": [
+            {
+                "payer": r.payer,
+                "buckets": dict(zip(labels, r.buckets, strict=True)),
+                "total": r.total,
+                "claims": r.claims,
+            }
+            for r in aging.rows
+        ],
+        "claims_adjudicated": denials.adjudicated,
+        "claims_denied": denials.denied,
+        "denial_rate": denials.rate,
+        "denials": [vars(r) for r in denials.rows],
+        "programs": [
+            {"program": p.program, "billed": p.billed, "paid": p.paid}
+            for p in reports.billed_and_paid(user, start, end)
+        ],
+    }
 
 
 @router.get("/claims/denials", response=list[DenialOut])

@@ -112,3 +112,14 @@ class ProfileForm(StyledFormMixin, forms.ModelForm):
             "receiver_etin",
             "usage",
         ]
+
+
+class ReportForm(StyledFormMixin, forms.Form):
+    start = forms.DateField(label="From", widget=DateInput())
+    end = forms.DateField(label="To", widget=DateInput())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The period ends before it starts.")
+        return data

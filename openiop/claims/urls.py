@@ -7,6 +7,7 @@ app_name = "claims"
 urlpatterns = [
     path("", views.claim_list, name="list"),
     path("build/", views.claim_build, name="build"),
+    path("reports/", views.revenue_report, name="reports"),
     path("export/", views.claim_export, name="export"),
     path("setup/", views.submission_setup, name="setup"),
     path("denials/", views.denials, name="denials"),

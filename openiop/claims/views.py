@@ -5,6 +5,8 @@ and programs' claims are 404."""
 
 from __future__ import annotations
 
+import csv
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
@@ -25,6 +28,7 @@ from openiop.claims.forms import (
     ImportForm,
     ProfileForm,
     ReasonForm,
+    ReportForm,
     StatusForm,
 )
 from openiop.claims.models import Claim, SubmissionProfile
@@ -356,3 +360,40 @@ def submission_setup(request: HttpRequest) -> HttpResponse:
         return redirect("claims:list")
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "claims/setup.html", {"nav": "billing", "form": form}, status=status)
+
+
+@staff_view(Cap.VIEW_BILLING)
+def revenue_report(request: HttpRequest) -> HttpResponse:
+    """A/R aging by payer, days in A/R, denials by reason and billed against paid per program (reports.py); the
+    aging as CSV with ``?format=csv``. Aggregates of the user's programs: no patient is named."""
+    from openiop.claims import reports
+
+    user = request_user(request)
+    today = timezone.localdate()
+    form = ReportForm(request.GET or None, initial={"start": today - timedelta(days=89), "end": today})
+    start, end = today - timedelta(days=89), today
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    aging = reports.aging(user, end)
+    if request.GET.get("format") == "csv":
+        audit.record(action=AuditAction.EXPORTED, acting_user=user, object_type="ar_aging", changed_fields=["csv"])
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="ar-aging-{end:%Y%m%d}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["payer", *[label for _, _, label in reports.BUCKETS], "total", "claims"])
+        for row in aging.rows:
+            writer.writerow([row.payer, *row.buckets, row.total, row.claims])
+        writer.writerow(["all payers", *aging.totals, aging.total, sum(r.claims for r in aging.rows)])
+        return response
+    context = {
+        "nav": "billing",
+        "form": form,
+        "aging": aging,
+        "buckets": [label for _, _, label in reports.BUCKETS],
+        "denials": reports.denials(user, start, end),
+        "programs": reports.billed_and_paid(user, start, end),
+        "start": start,
+        "end": end,
+    }
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "claims/reports.html", context, status=status)
