@@ -21,7 +21,7 @@ from django.db import transaction
 
 from openiop.claims import remittance
 from openiop.claims.models import Claim, X12File
-from openiop.claims.x12out import _move, claims_by_control_number, note
+from openiop.claims.x12out import claims_by_control_number, move_claim, note
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.lib import x12
@@ -150,7 +150,7 @@ def _apply_999(groups: list, result: Imported, *, acting_user: User, organizatio
             reason = f"999 rejected transaction set {ack.control_number}: {ack.status_text}. {errors}".strip()
             for claim in claims:
                 if claim.status == Claim.Status.SUBMITTED:
-                    _move(claim, Claim.Status.REJECTED, acting_user=acting_user, file=result.file, note=reason)
+                    move_claim(claim, Claim.Status.REJECTED, acting_user=acting_user, file=result.file, note=reason)
                     result.rejected.append(claim)
 
 
@@ -167,10 +167,10 @@ def _apply_277(report: x12.ClaimAcknowledgmentReport, result: Imported, *, actin
             if ack.payer_claim_number:
                 claim.payer_claim_number = ack.payer_claim_number[:50]
                 claim.save(update_fields=["payer_claim_number", "updated_at"])
-            _move(claim, Claim.Status.ACCEPTED, acting_user=acting_user, file=result.file, note=f"277CA: {text}")
+            move_claim(claim, Claim.Status.ACCEPTED, acting_user=acting_user, file=result.file, note=f"277CA: {text}")
             result.accepted.append(claim)
         elif outcome == "rejected" and claim.status in (Claim.Status.SUBMITTED, Claim.Status.ACCEPTED):
-            _move(claim, Claim.Status.REJECTED, acting_user=acting_user, file=result.file, note=f"277CA: {text}")
+            move_claim(claim, Claim.Status.REJECTED, acting_user=acting_user, file=result.file, note=f"277CA: {text}")
             result.rejected.append(claim)
         else:
             note(claim, result.file, result.noted, f"277CA ({outcome}): {text}")

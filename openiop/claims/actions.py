@@ -104,7 +104,7 @@ def do_void(claim: Claim, *, acting_user: User, reason: str) -> Claim | None:
     claim.lines.update(released=True)
     void: Claim | None = None
     if claim.status in (Claim.Status.DRAFT, Claim.Status.READY, Claim.Status.REJECTED):
-        x12out._move(claim, Claim.Status.VOIDED, acting_user=acting_user, note=f"Voided: {reason}")
+        x12out.move_claim(claim, Claim.Status.VOIDED, acting_user=acting_user, note=f"Voided: {reason}")
         return None
     if not claim.payer_claim_number:
         raise ValidationError({"status": "The payer's claim number (from the 277CA or 835) is needed to void it."})
@@ -130,7 +130,9 @@ def do_void(claim: Claim, *, acting_user: User, reason: str) -> Claim | None:
     void.attending, void.supervising, void.total_charge = claim.attending, claim.supervising, claim.total_charge
     void.save()
     build.apply_scrub(void, acting_user=acting_user)
-    x12out._move(claim, Claim.Status.VOIDED, acting_user=acting_user, note=f"Voided by {void.control_number}: {reason}")
+    x12out.move_claim(
+        claim, Claim.Status.VOIDED, acting_user=acting_user, note=f"Voided by {void.control_number}: {reason}"
+    )
     audit.record(action=AuditAction.CREATED, acting_user=acting_user, patient=claim.patient, obj=void)
     return void
 
@@ -151,7 +153,7 @@ def do_replace(claim: Claim, *, acting_user: User, reason: str) -> Claim:
     days = list(BillableDay.objects.filter(pk__in=day_ids, is_billable=True).order_by("date"))
     build.fill_claim(replacement, build.setting_for(claim.payer, claim.program), days)
     build.apply_scrub(replacement, acting_user=acting_user)
-    x12out._move(
+    x12out.move_claim(
         claim,
         Claim.Status.REPLACED,
         acting_user=acting_user,
@@ -171,7 +173,7 @@ def do_set_status(claim: Claim, *, acting_user: User, status: str, note: str = "
         raise ValidationError({"note": "Say why (the denial's reason, or what the appeal argues)."})
     claim = _locked(claim)
     _check_move(claim, status)
-    x12out._move(claim, status, acting_user=acting_user, note=note.strip())
+    x12out.move_claim(claim, status, acting_user=acting_user, note=note.strip())
     return claim
 
 

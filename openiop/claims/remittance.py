@@ -34,7 +34,7 @@ from openiop.claims.models import (
     ProviderAdjustment,
     Remittance,
 )
-from openiop.claims.x12out import _move, claims_by_control_number, note
+from openiop.claims.x12out import claims_by_control_number, move_claim, note
 from openiop.lib import x12
 from openiop.lib.x12 import codes
 from openiop.patients.models import Payer
@@ -272,7 +272,7 @@ def _apply(claim: Claim, payment: ClaimPayment, clp: Clp, result: Imported, *, a
         note(claim, file, result.noted, f"835: {clp.status_text} ({clp.status_code}).")
         return
     if to in allowed:
-        _move(claim, to, acting_user=acting_user, file=file, note=text)
+        move_claim(claim, to, acting_user=acting_user, file=file, note=text)
         moved.append(claim)
     else:
         note(claim, file, result.noted, f"{text} The claim stays {claim.get_status_display().lower()}.")

@@ -15,7 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
 from openiop.billing.models import BillingProvider, ClinicianBillingIdentity, PayerProgramSetting
-from openiop.claims.models import Claim
+from openiop.claims.models import Claim, ClaimLine
 from openiop.claims.part2 import payer_consent
 from openiop.intake.models import ICD10_PATTERN
 from openiop.patients.models import Coverage
@@ -44,9 +44,11 @@ def scrub(claim: Claim) -> list[dict[str, str]]:
     _patient(claim, found)
     _diagnoses(claim, found)
     _providers(claim, found)
-    _lines(claim, found)
-    _authorization(claim, found)
-    _timely(claim, found)
+    # One read of the lines for every check that looks at them.
+    lines = list(claim.lines.select_related("billable_day"))
+    _lines(claim, lines, found)
+    _authorization(claim, lines, found)
+    _timely(claim, lines, found)
     _part2(claim, found)
     return found
 
@@ -123,8 +125,7 @@ def _providers(claim: Claim, found: list[dict[str, str]]) -> None:
                 _problem(found, "supervising", f"{claim.supervising.display_name} has no NPI as a supervisor.")
 
 
-def _lines(claim: Claim, found: list[dict[str, str]]) -> None:
-    lines = list(claim.lines.select_related("billable_day"))
+def _lines(claim: Claim, lines: list[ClaimLine], found: list[dict[str, str]]) -> None:
     if not lines:
         _problem(found, "lines", "The claim has no lines.")
     uncoded = [line for line in lines if not line.procedure_code]
@@ -151,7 +152,7 @@ def _lines(claim: Claim, found: list[dict[str, str]]) -> None:
             _problem(found, where, f"{line.service_date:%Y-%m-%d} is no longer billable: {day.reason}")
 
 
-def _authorization(claim: Claim, found: list[dict[str, str]]) -> None:
+def _authorization(claim: Claim, lines: list[ClaimLine], found: list[dict[str, str]]) -> None:
     setting = PayerProgramSetting.objects.filter(payer_id=claim.payer_id, program_id=claim.program_id).first()
     if setting is None or not setting.authorization_required:
         return
@@ -164,9 +165,7 @@ def _authorization(claim: Claim, found: list[dict[str, str]]) -> None:
         ).values_list("start_date", "end_date")
     )
     outside = [
-        line.service_date
-        for line in claim.lines.all()
-        if not any(start <= line.service_date <= end for start, end in approved)
+        line.service_date for line in lines if not any(start <= line.service_date <= end for start, end in approved)
     ]
     if outside:
         days = ", ".join(f"{d:%Y-%m-%d}" for d in outside[:5]) + (" ..." if len(outside) > 5 else "")
@@ -175,10 +174,10 @@ def _authorization(claim: Claim, found: list[dict[str, str]]) -> None:
         _problem(found, "authorization", "The authorization covering these days has no number yet.")
 
 
-def _timely(claim: Claim, found: list[dict[str, str]]) -> None:
+def _timely(claim: Claim, lines: list[ClaimLine], found: list[dict[str, str]]) -> None:
     if claim.status not in (Claim.Status.DRAFT, Claim.Status.READY, Claim.Status.REJECTED):
         return
-    first = min((line.service_date for line in claim.lines.all()), default=claim.period_start)
+    first = min((line.service_date for line in lines), default=claim.period_start)
     deadline = first + timedelta(days=claim.payer.timely_filing_days)
     if timezone.localdate() > deadline:
         _problem(

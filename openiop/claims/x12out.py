@@ -318,12 +318,14 @@ def export_claims(claims: list[Claim], *, acting_user: User, organization: Organ
                 description=f"Claim {claim.control_number} ({claim.claim_type})",
             )
     for claim in locked:
-        _move(claim, Claim.Status.SUBMITTED, acting_user=acting_user, file=file, note="Sent in the 837 file.")
+        move_claim(claim, Claim.Status.SUBMITTED, acting_user=acting_user, file=file, note="Sent in the 837 file.")
     audit.record(action=AuditAction.EXPORTED, acting_user=acting_user, obj=file, changed_fields=[kind])
     return Exported(file, locked)
 
 
-def _move(claim: Claim, status: str, *, acting_user: User | None, file: X12File | None = None, note: str = "") -> None:
+def move_claim(
+    claim: Claim, status: str, *, acting_user: User | None, file: X12File | None = None, note: str = ""
+) -> None:
     old = claim.status
     claim.status = status
     if note:
