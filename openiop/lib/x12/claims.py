@@ -415,6 +415,12 @@ def _line(out: Segments, claim: Claim, line: ServiceLine, *, institutional: bool
     out.add("DTP", "472", qualifier, value)
     if line.control_number:
         out.add("REF", "6R", line.control_number)
+    # Loop 2420A (837P) / 2420C (837I): only when the line's provider is not the claim's (the guides forbid
+    # repeating it). 837I's 2420C carries no taxonomy; 837P's supervising provider is loop 2420D.
+    if line.rendering is not None and line.rendering != claim.rendering:
+        _provider(out, "82", line.rendering, "" if institutional else "PE")
+    if not institutional and line.supervising is not None and line.supervising != claim.supervising:
+        _provider(out, "DQ", line.supervising)
 
 
 def _line_adjudication(out: Segments, coverage: OtherCoverage, adj: LineAdjudication, *, institutional: bool) -> None:

@@ -229,7 +229,9 @@ class ServiceLine(Checked):
     """Loop 2400. 837I (SV2): ``revenue_code`` + HCPCS ``procedure_code``, ``unit_basis`` DA (days) or UN (units).
     837P (SV1): CPT/HCPCS ``procedure_code``, units (UN), ``diagnosis_pointers`` (1-based into the claim's
     diagnoses, principal first; at most 4). ``service_date``/``service_date_end``: DTP*472 (one day or a range).
-    ``control_number``: REF*6R, echoed back in the 835 so a paid line finds its line.
+    ``control_number``: REF*6R, echoed back in the 835 so a paid line finds its line. ``rendering``: the line's
+    rendering provider when it is not the claim's (837P loop 2420A, 837I 2420C); ``supervising``: the line's
+    supervising provider when it is not the claim's (837P loop 2420D only).
     """
 
     procedure_code: str
@@ -243,6 +245,8 @@ class ServiceLine(Checked):
     service_date_end: date | None = None
     place_of_service: str = ""
     control_number: str = ""
+    rendering: Provider | None = None
+    supervising: Provider | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -273,3 +273,25 @@ def test_two_billing_providers_in_one_transaction_set() -> None:
     hls = only(text, "HL")
     assert [hl[3] for hl in hls] == ["20", "22", "20", "22"]
     assert hls[3][2] == hls[2][1] == "3"
+
+
+def test_a_line_rendered_by_another_clinician_names_them_in_its_own_loop() -> None:
+    """837P 2420A/2420D and 837I 2420C: a per-service line led by someone other than the claim's clinician."""
+    other = replace(s.THERAPIST, last_name="Mensah", first_name="Ada", npi="1093817645")
+    base = s.professional_claim("OIOP-2003")
+    lines = (
+        replace(base.lines[0], rendering=other, supervising=s.SUPERVISOR),  # supervisor as on the claim: not repeated
+        replace(base.lines[1], rendering=s.THERAPIST),  # the claim's own renderer: not repeated
+        *base.lines[2:],
+    )
+    text = write_837p(s.interchange(ClaimTransaction("0001", (replace(base, lines=lines),))))
+    assert_valid(text)
+    renderers = [seg for seg in only(text, "NM1") if seg[1] == "82"]
+    assert [seg[3] for seg in renderers] == ["Okafor", "Mensah"]  # 2310B, then one 2420A
+    assert len([seg for seg in only(text, "NM1") if seg[1] == "DQ"]) == 1  # 2310D only
+
+    inst = s.institutional_claim("OIOP-1003", days=2)
+    inst = replace(inst, lines=(replace(inst.lines[0], rendering=other), inst.lines[1]))
+    text = write_837i(s.interchange(ClaimTransaction("0001", (inst,))))
+    assert_valid(text)
+    assert [seg[3] for seg in only(text, "NM1") if seg[1] == "82"] == ["Mensah"]
