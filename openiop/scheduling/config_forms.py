@@ -43,7 +43,25 @@ class SessionTypeForm(StyledFormMixin, forms.Form):
     )
     mode = forms.ChoiceField(choices=SessionType.Mode.choices)
     counts_toward_dose = forms.BooleanField(required=False, initial=True, label="Counts toward the weekly dose")
+    procedure_code = forms.CharField(
+        required=False,
+        max_length=5,
+        label="Procedure code (billing per service)",
+        help_text="CPT or HCPCS, e.g. G0177. Empty: from the service kind and the minutes attended.",
+    )
+    revenue_code = forms.CharField(
+        required=False,
+        max_length=4,
+        label="Revenue code (institutional, per service)",
+        help_text="e.g. 0915 group. Empty: the payer setting's IOP revenue code (0905 or 0906).",
+    )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def clean_procedure_code(self) -> str:
+        return (self.cleaned_data.get("procedure_code") or "").strip().upper()
+
+    def clean_revenue_code(self) -> str:
+        return (self.cleaned_data.get("revenue_code") or "").strip()
 
     def clean_required_credentials(self) -> list[str]:
         raw = self.cleaned_data.get("required_credentials") or ""

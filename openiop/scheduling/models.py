@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -63,6 +63,23 @@ class SessionType(BaseModel):
     )
     mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.IN_PERSON)
     counts_toward_dose = models.BooleanField(default=True)
+    # What a claim listing each service bills for it (billing.services): empty means the code follows from the
+    # service kind and the minutes attended (90853, 90832/90834/90837, 90847, 90791).
+    procedure_code = models.CharField(
+        "Procedure code",
+        max_length=5,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z0-9]{5}$", "A CPT or HCPCS code is 5 letters or digits, e.g. 90853.")],
+        help_text="CPT or HCPCS billed for each attended service when a payer is billed per service. Empty: from "
+        "the service kind and the minutes attended.",
+    )
+    revenue_code = models.CharField(
+        max_length=4,
+        blank=True,
+        validators=[RegexValidator(r"^\d{4}$", "A revenue code is 4 digits, e.g. 0915.")],
+        help_text="Institutional per-service lines (e.g. 0914 individual, 0915 group, 0916 family, 0942 education). "
+        "Empty: the payer setting's IOP revenue code.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -34,6 +34,8 @@ SESSION_TYPE_FIELDS = (
     "capacity",
     "mode",
     "counts_toward_dose",
+    "procedure_code",
+    "revenue_code",
     "is_active",
 )
 ROOM_FIELDS = ("name", "capacity", "is_active")
