@@ -49,6 +49,11 @@ class ClaimLineOut(Schema):
     unit_basis: str
     units: Decimal
     charge: Decimal
+    # Per-service lines: what the line bills, why it has no code, who led the service, its own place of service.
+    description: str
+    problem: str
+    place_of_service: str
+    rendering: UUID | None = Field(default=None, alias="rendering.public_id")
 
 
 class ClaimOut(Schema):
@@ -81,7 +86,7 @@ class ClaimDetailOut(ClaimOut):
 
     @staticmethod
     def resolve_lines(obj: Claim) -> list[Any]:
-        return list(obj.lines.all())
+        return list(obj.lines.select_related("rendering"))
 
 
 class ClaimQuery(ApiIn):

@@ -54,10 +54,11 @@ def do_rescrub(claim: Claim, *, acting_user: User) -> list[dict[str, str]]:
     claim = _locked(claim)
     if claim.status not in (Claim.Status.DRAFT, Claim.Status.READY, Claim.Status.REJECTED):
         raise ValidationError({"status": "Only draft, ready or rejected claims are scrubbed again."})
-    days = [line.billable_day for line in claim.lines.select_related("billable_day") if line.billable_day]
+    # One entry per day: a claim listing services has several lines on one day.
+    days = {line.billable_day_id: line.billable_day for line in claim.lines.select_related("billable_day")}
     setting = build.setting_for(claim.payer, claim.program)
     claim.lines.all().delete()
-    build.fill_claim(claim, setting, [d for d in days if d is not None])
+    build.fill_claim(claim, setting, sorted((d for d in days.values() if d is not None), key=lambda d: d.date))
     problems = build.apply_scrub(claim, acting_user=acting_user)
     audit.record(
         action=AuditAction.UPDATED, acting_user=acting_user, patient=claim.patient, obj=claim, changed_fields=["lines"]
@@ -123,6 +124,10 @@ def do_void(claim: Claim, *, acting_user: User, reason: str) -> Claim | None:
             unit_basis=line.unit_basis,
             units=line.units,
             charge=line.charge,
+            description=line.description,
+            rendering_id=line.rendering_id,
+            supervising_id=line.supervising_id,
+            place_of_service=line.place_of_service,
         )
     for name in ("type_of_bill", "place_of_service", "diagnoses", "condition_codes", "authorization_number"):
         setattr(void, name, getattr(claim, name))

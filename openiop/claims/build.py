@@ -8,8 +8,14 @@ claim copies what the file will carry (type of bill, place of service, diagnoses
 number, the attending and supervising clinicians) and is scrubbed at once: clean claims are ready, the others stay
 drafts with every problem named (``scrub.py``).
 
-A day is on at most one live claim: a partial unique constraint on the lines, so two builds at once cannot both take
-it (the second skips the episode and says so).
+A payer setting without a per-diem code bills **each service** instead (Medicare's IOP claims, a plan paying per
+CPT code): every service the day's decision counted becomes a line with its own code (``billing.services``: the
+session type's code, else the service kind and minutes), the day's revenue code or the session type's, the
+telehealth modifier and place of service, and the clinician who led it. A professional claim carries at most 50
+lines, so a month of services is split over several claims, whole days each.
+
+A day (a per-diem line) or a service (a per-service line) is on at most one live claim: partial unique constraints
+on the lines, so two builds at once cannot both take it (the second skips the episode and says so).
 """
 
 from __future__ import annotations
@@ -25,15 +31,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from openiop.billing.days import decide_pending
+from openiop.attendance.models import AttendanceRecord
+from openiop.billing.days import day_bounds, decide_pending
 from openiop.billing.models import BillableDay, ClinicianBillingIdentity, PayerProgramSetting
 from openiop.billing.rates import rate_for
+from openiop.billing.services import TELEHEALTH_MODIFIER, procedure_for
 from openiop.claims.models import Claim, ClaimEvent, ClaimLine, ControlCounter
-from openiop.claims.scrub import scrub
+from openiop.claims.scrub import MAX_LINES_837P, scrub
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.intake.models import Diagnosis
 from openiop.patients.models import Coverage, EpisodeOfCare, Payer
+from openiop.scheduling.models import Session, SessionType
 from openiop.utilization.models import Authorization
 
 if TYPE_CHECKING:
@@ -42,6 +51,8 @@ if TYPE_CHECKING:
 
 # The longest period one build covers: claims are monthly in practice, and a payer's statement period is one claim.
 MAX_PERIOD_DAYS = 31
+# Professional place of service for a telehealth service: the patient at home (10) is the IOP's usual case.
+TELEHEALTH_HOME = "10"
 
 
 @dataclass
@@ -141,6 +152,164 @@ def _payer_days(program: Program, payer: Payer, start: date, end: date) -> dict[
     return by_episode
 
 
+@dataclass
+class Service:
+    """One attended service of a billable day, as a per-service line bills it."""
+
+    day: BillableDay
+    record: AttendanceRecord
+    code: str
+    problem: str
+    revenue_code: str
+    modifiers: list[str]
+    place_of_service: str
+    rendering: User | None
+    supervising: User | None
+    description: str
+
+
+def per_service(setting: PayerProgramSetting) -> bool:
+    """A setting without a per-diem code lists each service (its help text says so)."""
+    return not setting.code_standard
+
+
+def _may(user: User | None, role: str) -> bool:
+    identity = getattr(user, "billing_identity", None) if user is not None else None
+    return identity is not None and identity.is_active and bool(getattr(identity, role))
+
+
+def _renderer(session: Session) -> tuple[User | None, User | None]:
+    """Who rendered a session, and who supervised them: the first facilitator whose NPI may render; else the first
+    facilitator's supervisor when theirs may (a supervised clinician's service billed under the supervisor); else
+    the first facilitator, for the scrubber to name."""
+    facilitators = sorted(session.facilitators.all(), key=lambda u: u.pk)
+    if not facilitators:
+        return None, None
+    for user in facilitators:
+        if _may(user, "may_render"):
+            supervisor = user.supervisor if user.supervisor_id and _may(user.supervisor, "may_supervise") else None
+            return user, supervisor
+    first = facilitators[0]
+    if first.supervisor_id and _may(first.supervisor, "may_render"):
+        return first.supervisor, None
+    return first, None
+
+
+def services_for(episode: EpisodeOfCare, setting: PayerProgramSetting, days: list[BillableDay]) -> list[Service]:
+    """The services the days' decisions counted (attended, not cancelled, toward the dose, at least the rule's
+    minutes per service), in time order, each with what its line will carry."""
+    if not days:
+        return []
+    by_date = {day.date: day for day in days}
+    start, _ = day_bounds(episode.program, min(by_date))
+    _, end = day_bounds(episode.program, max(by_date))
+    records = (
+        AttendanceRecord.objects.filter(
+            episode=episode,
+            status__in=AttendanceRecord.ATTENDED,
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
+            session__session_type__counts_toward_dose=True,
+        )
+        .exclude(session__status=Session.Status.CANCELLED)
+        .select_related("session__session_type")
+        .prefetch_related(
+            "session__facilitators__billing_identity", "session__facilitators__supervisor__billing_identity"
+        )
+        .order_by("session__starts_at", "pk")
+    )
+    tz = episode.program.tz()
+    services = []
+    for record in records:
+        session = record.session
+        day = by_date.get(timezone.localtime(session.starts_at, tz).date())
+        if day is None:
+            continue
+        minimum = day.rule.min_minutes_per_service if day.rule is not None else 1
+        if record.minutes_attended < minimum:
+            continue
+        kind: SessionType = session.session_type
+        code, problem = procedure_for(kind.service_kind, record.minutes_attended, kind.procedure_code)
+        remote = session.mode == SessionType.Mode.TELEHEALTH
+        rendering, supervising = _renderer(session)
+        services.append(
+            Service(
+                day=day,
+                record=record,
+                code=code,
+                problem=problem,
+                revenue_code=kind.revenue_code or setting.revenue_code,
+                modifiers=[TELEHEALTH_MODIFIER] if remote else [],
+                place_of_service=TELEHEALTH_HOME if remote else "",
+                rendering=rendering,
+                supervising=supervising,
+                description=f"{kind.name}, {record.minutes_attended} min" + (" (telehealth)" if remote else ""),
+            )
+        )
+    return services
+
+
+def split_days(days: list[BillableDay], services: list[Service], limit: int) -> list[list[BillableDay]]:
+    """``days`` in runs whose services fit ``limit`` lines, whole days each (a day never straddles two claims)."""
+    count: dict[int, int] = defaultdict(int)
+    for service in services:
+        count[service.day.pk] += 1
+    runs: list[list[BillableDay]] = [[]]
+    used = 0
+    for day in sorted(days, key=lambda d: d.date):
+        if runs[-1] and used + count[day.pk] > limit:
+            runs.append([])
+            used = 0
+        runs[-1].append(day)
+        used += count[day.pk]
+    return runs
+
+
+class _Rates:
+    """Fee lookups for one claim, each (code, modifier, tier, date) read once. A telehealth modifier is paid at the
+    code's own rate unless the schedule has a row for the modified code (payment parity)."""
+
+    def __init__(self, payer: Payer) -> None:
+        self.payer = payer
+        self.seen: dict[tuple[str, str, str, date], Decimal | None] = {}
+
+    def __call__(self, code: str, modifiers: list[str], tier: str, on: date) -> Decimal | None:
+        modifier = modifiers[0] if modifiers else ""
+        key = (code, modifier, tier, on)
+        if key not in self.seen:
+            rate = rate_for(self.payer, code, modifier, tier, on)
+            if rate is None and modifier == TELEHEALTH_MODIFIER:
+                rate = rate_for(self.payer, code, "", tier, on)
+            self.seen[key] = rate
+        return self.seen[key]
+
+
+def _service_lines(claim: Claim, services: list[Service]) -> None:
+    rates = _Rates(claim.payer)
+    institutional = claim.claim_type == Claim.ClaimType.INSTITUTIONAL
+    for number, service in enumerate(services, start=1):
+        rate = rates(service.code, service.modifiers, "", service.day.date) if service.code else None
+        ClaimLine.objects.create(
+            claim=claim,
+            line_number=number,
+            billable_day=service.day,
+            attendance_record=service.record,
+            service_date=service.day.date,
+            revenue_code=service.revenue_code if institutional else "",
+            procedure_code=service.code,
+            problem=service.problem[:300],
+            modifiers=service.modifiers,
+            tier=service.day.tier,
+            unit_basis="UN",
+            units=Decimal(1),
+            charge=rate if rate is not None else Decimal("0"),
+            description=service.description[:120],
+            rendering=service.rendering,
+            supervising=service.supervising,
+            place_of_service="" if institutional else service.place_of_service,
+        )
+
+
 def _lines_for(claim: Claim, setting: PayerProgramSetting, days: list[BillableDay]) -> None:
     for number, day in enumerate(days, start=1):
         code = setting.code_for(day.tier)
@@ -182,8 +351,11 @@ def attending_for(episode: EpisodeOfCare, clinician: User | None) -> User | None
     return found.user if found is not None else clinician
 
 
-def fill_claim(claim: Claim, setting: PayerProgramSetting, days: list[BillableDay]) -> None:
-    """Copy what the file carries onto ``claim`` and write its lines (the claim is saved, its lines are new)."""
+def fill_claim(
+    claim: Claim, setting: PayerProgramSetting, days: list[BillableDay], services: list[Service] | None = None
+) -> None:
+    """Copy what the file carries onto ``claim`` and write its lines (the claim is saved, its lines are new):
+    one per day, or one per service when the setting lists services (``services`` when the caller read them)."""
     episode = claim.episode
     claim.claim_type = setting.claim_type
     claim.type_of_bill = (setting.type_of_bill + claim.frequency) if setting.type_of_bill else ""
@@ -199,8 +371,18 @@ def fill_claim(claim: Claim, setting: PayerProgramSetting, days: list[BillableDa
     else:
         # Professional: the clinician who rendered the services, with their supervisor named as supervising.
         claim.attending, claim.supervising = clinician, supervisor
-    claim.save()
-    _lines_for(claim, setting, days)
+    if per_service(setting):
+        if services is None:
+            services = services_for(episode, setting, days)
+        renderers = {(s.rendering, s.supervising) for s in services}
+        if claim.claim_type == Claim.ClaimType.PROFESSIONAL and len(renderers) == 1:
+            # One clinician led every service: named once for the claim (lines repeat it only when they differ).
+            claim.attending, claim.supervising = renderers.pop()
+        claim.save()
+        _service_lines(claim, services)
+    else:
+        claim.save()
+        _lines_for(claim, setting, days)
     claim.total_charge = sum((line.charge for line in claim.lines.all()), Decimal("0"))
     claim.save(update_fields=["total_charge", "updated_at"])
 
@@ -238,40 +420,66 @@ def build_claims(
     result = BuildResult()
     organization = program.site.organization
     for episode_id, rows in _payer_days(program, payer, start, end).items():
-        days = [day for day, _ in rows]
+        all_days = [day for day, _ in rows]
         try:
             with transaction.atomic():
-                episode = EpisodeOfCare.objects.select_related("patient", "primary_clinician__supervisor").get(
-                    pk=episode_id
-                )
-                claim = Claim.objects.create(
-                    organization=organization,
-                    program=program,
-                    episode=episode,
-                    patient=episode.patient,
-                    coverage_id=rows[-1][1],
-                    payer=payer,
-                    number=next_number(organization, "claim"),
-                    claim_type=setting.claim_type,
-                    period_start=min(d.date for d in days),
-                    period_end=max(d.date for d in days),
-                    created_by=acting_user,
-                )
-                ClaimEvent.objects.create(
-                    claim=claim, at=timezone.now(), to_status=Claim.Status.DRAFT, by=acting_user, note="Built."
-                )
-                fill_claim(claim, setting, days)
-                apply_scrub(claim, acting_user=acting_user)
-                audit.record(
-                    action=AuditAction.CREATED,
-                    acting_user=acting_user,
-                    patient=episode.patient,
-                    obj=claim,
-                    changed_fields=["lines", "status"],
-                )
+                episode = EpisodeOfCare.objects.select_related(
+                    "patient", "primary_clinician__supervisor", "program"
+                ).get(pk=episode_id)
+                services = services_for(episode, setting, all_days) if per_service(setting) else None
+                runs = [all_days]
+                if services is not None and setting.claim_type == Claim.ClaimType.PROFESSIONAL:
+                    runs = split_days(all_days, services, MAX_LINES_837P)
+                claims = [
+                    _build_one(organization, program, payer, setting, episode, rows, days, services, acting_user)
+                    for days in runs
+                ]
         except IntegrityError:
             # Another build took one of these days first (the one-live-claim-per-day constraint).
             result.skipped.append(f"Episode {episode_id}: its days were claimed by another build at the same time.")
             continue
-        result.created.append(claim)
+        result.created.extend(claims)
     return result
+
+
+def _build_one(
+    organization: Organization,
+    program: Program,
+    payer: Payer,
+    setting: PayerProgramSetting,
+    episode: EpisodeOfCare,
+    rows: list[tuple[BillableDay, int]],
+    days: list[BillableDay],
+    services: list[Service] | None,
+    acting_user: User | None,
+) -> Claim:
+    """One claim of ``days`` (all the episode's days of the period, or one run of them when split)."""
+    wanted = {day.pk for day in days}
+    coverage_id = [coverage for day, coverage in rows if day.pk in wanted][-1]
+    claim = Claim.objects.create(
+        organization=organization,
+        program=program,
+        episode=episode,
+        patient=episode.patient,
+        coverage_id=coverage_id,
+        payer=payer,
+        number=next_number(organization, "claim"),
+        claim_type=setting.claim_type,
+        period_start=min(d.date for d in days),
+        period_end=max(d.date for d in days),
+        created_by=acting_user,
+    )
+    ClaimEvent.objects.create(
+        claim=claim, at=timezone.now(), to_status=Claim.Status.DRAFT, by=acting_user, note="Built."
+    )
+    mine = [s for s in services if s.day.pk in wanted] if services is not None else None
+    fill_claim(claim, setting, days, mine)
+    apply_scrub(claim, acting_user=acting_user)
+    audit.record(
+        action=AuditAction.CREATED,
+        acting_user=acting_user,
+        patient=episode.patient,
+        obj=claim,
+        changed_fields=["lines", "status"],
+    )
+    return claim

@@ -170,6 +170,21 @@ class ClaimLine(BaseModel):
         "billing.BillableDay", null=True, blank=True, on_delete=models.PROTECT, related_name="claim_lines"
     )
     released = models.BooleanField(default=False)
+    # The service it bills, on claims that list each service (a payer setting without a per-diem code): its day is
+    # ``billable_day`` too, and no other live line may hold the same service.
+    attendance_record = models.ForeignKey(
+        "attendance.AttendanceRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="claim_lines"
+    )
+    description = models.CharField(max_length=120, blank=True, help_text="What the line bills, in words.")
+    problem = models.CharField(max_length=300, blank=True, help_text="Why the line has no code, when it has none.")
+    # Who led the service (per-service lines): named on the line when not the claim's provider.
+    rendering = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    supervising = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    place_of_service = models.CharField(max_length=2, blank=True, help_text="837P: when not the claim's.")
     service_date = models.DateField()
     revenue_code = models.CharField(max_length=4, blank=True)
     procedure_code = models.CharField(max_length=5)
@@ -183,10 +198,16 @@ class ClaimLine(BaseModel):
         ordering = ["claim", "line_number"]
         constraints = [
             models.UniqueConstraint(fields=["claim", "line_number"], name="claim_line_unique_number"),
+            # A per-diem line holds its day; a per-service line its service (several lines share the day).
             models.UniqueConstraint(
                 fields=["billable_day"],
-                condition=Q(billable_day__isnull=False, released=False),
+                condition=Q(billable_day__isnull=False, attendance_record__isnull=True, released=False),
                 name="claim_line_one_live_claim_per_day",
+            ),
+            models.UniqueConstraint(
+                fields=["attendance_record"],
+                condition=Q(attendance_record__isnull=False, released=False),
+                name="claim_line_one_live_claim_per_service",
             ),
         ]
 

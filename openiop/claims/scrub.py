@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
+from openiop.attendance.models import AttendanceRecord
 from openiop.billing.models import BillingProvider, ClinicianBillingIdentity, PayerProgramSetting
 from openiop.claims.models import Claim, ClaimLine
 from openiop.claims.part2 import payer_consent
@@ -21,6 +22,8 @@ from openiop.intake.models import ICD10_PATTERN
 from openiop.patients.models import Coverage
 from openiop.utilization.models import Authorization
 
+# The 837P's limit on service lines per claim (loop 2400 repeats at most 50 times); the 837I allows 999.
+MAX_LINES_837P = 50
 STATE = re.compile(r"^[A-Z]{2}$")
 ZIP = re.compile(r"^\d{5}(-?\d{4})?$")
 
@@ -45,7 +48,11 @@ def scrub(claim: Claim) -> list[dict[str, str]]:
     _diagnoses(claim, found)
     _providers(claim, found)
     # One read of the lines for every check that looks at them.
-    lines = list(claim.lines.select_related("billable_day"))
+    lines = list(
+        claim.lines.select_related(
+            "billable_day", "attendance_record", "rendering__billing_identity", "supervising__billing_identity"
+        )
+    )
     _lines(claim, lines, found)
     _authorization(claim, lines, found)
     _timely(claim, lines, found)
@@ -128,19 +135,22 @@ def _providers(claim: Claim, found: list[dict[str, str]]) -> None:
 def _lines(claim: Claim, lines: list[ClaimLine], found: list[dict[str, str]]) -> None:
     if not lines:
         _problem(found, "lines", "The claim has no lines.")
-    uncoded = [line for line in lines if not line.procedure_code]
+    if claim.claim_type == Claim.ClaimType.PROFESSIONAL and len(lines) > MAX_LINES_837P:
+        _problem(found, "lines", f"{len(lines)} lines: a professional claim carries at most {MAX_LINES_837P}.")
+    uncoded = [line for line in lines if not line.procedure_code and line.attendance_record_id is None]
     if uncoded and claim.frequency != Claim.Frequency.VOID:
         # One problem for the claim, not one per day: the fix is one setting.
         _problem(
             found,
             "lines",
-            f"The payer's setting for this program has no per-diem code, so {len(uncoded)} day(s) have none "
-            "(OpenIOP bills per diem: set the code in Billing setup).",
+            f"{len(uncoded)} day(s) have no per-diem code (set the code in the payer's setting, Billing setup).",
         )
     for line in lines:
         where = f"lines.{line.line_number}"
         if claim.frequency == Claim.Frequency.VOID:
             continue  # a void repeats what was billed; the day's current decision does not matter
+        if line.attendance_record_id is not None:
+            _service_line(claim, line, where, found)
         if not line.procedure_code:
             continue
         if line.charge <= 0:
@@ -150,6 +160,29 @@ def _lines(claim: Claim, lines: list[ClaimLine], found: list[dict[str, str]]) ->
         day = line.billable_day
         if day is not None and not day.is_billable:
             _problem(found, where, f"{line.service_date:%Y-%m-%d} is no longer billable: {day.reason}")
+
+
+def _service_line(claim: Claim, line: ClaimLine, where: str, found: list[dict[str, str]]) -> None:
+    """What a line billing one service needs beyond a day's: its code, the service still attended, and (837P) a
+    clinician allowed to render it named on the line when not on the claim."""
+    what = f"{line.service_date:%Y-%m-%d} {line.description or 'service'}"
+    if not line.procedure_code:
+        _problem(found, where, f"{what}: {line.problem or 'no procedure code'}.")
+    record = line.attendance_record
+    if record is not None and record.status not in AttendanceRecord.ATTENDED:
+        _problem(found, where, f"{what}: no longer attended ({record.get_status_display().lower()}).")
+    if claim.claim_type != Claim.ClaimType.PROFESSIONAL:
+        return
+    if line.rendering is None:
+        _problem(found, where, f"{what}: the session has no facilitator to name as rendering provider.")
+    elif line.rendering_id != claim.attending_id:
+        identity = _identity(line.rendering)
+        if identity is None or not identity.may_render:
+            _problem(found, where, f"{what}: {line.rendering.display_name} has no NPI as a rendering provider.")
+    if line.supervising is not None and line.supervising_id != claim.supervising_id:
+        identity = _identity(line.supervising)
+        if identity is None or not identity.may_supervise:
+            _problem(found, where, f"{what}: {line.supervising.display_name} has no NPI as a supervisor.")
 
 
 def _authorization(claim: Claim, lines: list[ClaimLine], found: list[dict[str, str]]) -> None:

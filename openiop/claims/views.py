@@ -111,7 +111,7 @@ def claim_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     context = {
         "nav": "billing",
         "claim": claim,
-        "lines": list(claim.lines.all()),
+        "lines": list(claim.lines.select_related("rendering")),
         "events": list(claim.events.select_related("by", "file")),
         "files": list(claim.files.all()),
         "replacements": list(claim.replacements.all()),

@@ -19,6 +19,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from openiop.accounts.models import User
 from openiop.billing.models import BillingProvider, ClinicianBillingIdentity, SiteBillingIdentity
 from openiop.claims.build import next_number
 from openiop.claims.models import Claim, ClaimEvent, ClaimLine, SubmissionProfile, X12File
@@ -31,7 +32,6 @@ from openiop.lib import x12
 from openiop.patients.models import Coverage, Patient
 
 if TYPE_CHECKING:
-    from openiop.accounts.models import User
     from openiop.programs.models import Organization
 
 GENDER: dict[str, str] = {Patient.Sex.FEMALE: "F", Patient.Sex.MALE: "M"}
@@ -147,6 +147,18 @@ def _facility(claim: Claim) -> x12.Facility | None:
 
 
 def _lines(claim: Claim, lines: list[ClaimLine]) -> tuple[x12.ServiceLine, ...]:
+    professional = claim.claim_type == Claim.ClaimType.PROFESSIONAL
+    # A line names its own rendering and supervising clinicians (837P loops 2420A/2420D) only when they differ from
+    # the claim's; the writer leaves out those equal to the claim's. Each clinician is read once per claim.
+    providers: dict[int, x12.Provider | None] = {}
+
+    def person(user_id: int | None) -> x12.Provider | None:
+        if not professional or user_id is None:
+            return None
+        if user_id not in providers:
+            providers[user_id] = _provider(User.objects.select_related("billing_identity").get(pk=user_id))
+        return providers[user_id]
+
     return tuple(
         x12.ServiceLine(
             procedure_code=line.procedure_code,
@@ -156,7 +168,10 @@ def _lines(claim: Claim, lines: list[ClaimLine]) -> tuple[x12.ServiceLine, ...]:
             modifiers=tuple(line.modifiers),
             revenue_code=line.revenue_code,
             unit_basis=line.unit_basis,
+            place_of_service=line.place_of_service if professional else "",
             control_number=f"{claim.number}-{line.line_number}",
+            rendering=person(line.rendering_id),
+            supervising=person(line.supervising_id),
         )
         for line in lines
     )

@@ -4,12 +4,13 @@ days as the billing app stores them, and the acknowledgement and remittance file
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
+from openiop.attendance.models import AttendanceRecord
 from openiop.billing.models import (
     BillableDay,
     BillingProvider,
@@ -23,7 +24,7 @@ from openiop.lib.x12.simulate import Outcome, acknowledge_277ca, acknowledge_999
 from openiop.patients.actions import do_add_coverage
 from openiop.patients.models import EpisodeOfCare, Payer
 from openiop.testing.notes import diagnose
-from openiop.testing.scheduling import admit
+from openiop.testing.scheduling import admit, make_session, make_session_type
 
 RATE = Decimal("450.00")
 
@@ -194,3 +195,61 @@ def accepted_claims(clinic: Any, payer: Payer, names: list[str], *, days: int = 
     actions.do_import_acknowledgement(ack_277ca(sent), acting_user=clinic.billing, organization=clinic.org)
     claims = list(Claim.objects.filter(pk__in=[c.pk for c in built]).order_by("number"))
     return claims, sent
+
+
+@dataclass(frozen=True)
+class Service:
+    """One attended session to bill per service: its session type (created when missing) and what happened."""
+
+    type_name: str
+    service_kind: str
+    minutes: int
+    facilitator: Any
+    hour: int = 9
+    mode: str = "in_person"
+    procedure_code: str = ""
+    revenue_code: str = ""
+
+
+def attended(episode: EpisodeOfCare, day: date, services: list[Service]) -> list[AttendanceRecord]:
+    """Sessions on ``day`` (program-local) the episode's patient attended, as check-in stores them, each with its
+    facilitator (the claims tests start from attendance already taken and decided, not from the check-in flow)."""
+    program = episode.program
+    records = []
+    for spec in services:
+        kind = make_session_type(
+            program,
+            spec.type_name,
+            service_kind=spec.service_kind,
+            procedure_code=spec.procedure_code,
+            revenue_code=spec.revenue_code,
+        )
+        start = datetime.combine(day, time(spec.hour), tzinfo=program.tz())
+        session = make_session(
+            program, start, minutes=spec.minutes, session_type=kind, facilitators=(spec.facilitator,), mode=spec.mode
+        )
+        records.append(
+            AttendanceRecord.objects.create(
+                session=session,
+                episode=episode,
+                patient=episode.patient,
+                status=AttendanceRecord.Status.PRESENT,
+                minutes_attended=spec.minutes,
+                recorded_by=spec.facilitator,
+            )
+        )
+    return records
+
+
+def rates(organization: Any, payer: Payer | None, codes: dict[str, str]) -> None:
+    """Fee schedule rows for ``codes`` (code -> rate), the payer's own or (``payer`` None) the organization's."""
+    for code, rate in codes.items():
+        FeeScheduleRate.objects.get_or_create(
+            organization=organization,
+            payer=payer,
+            code=code,
+            modifier="",
+            tier="",
+            effective_from=date(2026, 1, 1),
+            defaults={"rate": Decimal(rate)},
+        )
