@@ -149,16 +149,20 @@ DEMO_PAYERS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-def _setting(payer: Payer, program: Program) -> dict[str, Any]:
-    """How the demo bills one payer for one program: Medicare on the institutional claim with each service's own
-    code and condition code 92 (a CMHC: type of bill 076x); Medicaid on the professional claim with the per diem
-    (place of service 57 for substance use, 53 for the mental health programs) and prior authorization; commercial
-    plans and TRICARE institutionally with the per diem, authorized first."""
+def demo_setting(payer: Payer, program: Program) -> dict[str, Any]:
+    """How the demo bills one payer for one program: Medicare on the institutional claim with each service's own code
+    and condition code 92 (a CMHC: type of bill 076x); Evergreen Mutual on the professional claim, each service by its
+    CPT code (place of service 11, or 57 for substance use), authorized first; Medicaid on the professional claim with
+    the per diem (place of service 57 for substance use, 53 for the mental health programs) and prior authorization;
+    commercial plans and TRICARE institutionally with the per diem, authorized first."""
     substance_use = program.is_substance_use
     per_diem = "H0015" if substance_use else "S9480"
     if payer.kind == Kind.MEDICARE:
         return {"claim_type": "837I", "type_of_bill": "076", "revenue_code": "0906" if substance_use else "0905",
                 "condition_code_92": True}  # fmt: skip
+    if payer.name == PER_SERVICE_PLAN:
+        return {"claim_type": "837P", "place_of_service": "57" if substance_use else "11",
+                "authorization_required": True}  # fmt: skip
     if payer.kind == Kind.MEDICAID:
         return {"claim_type": "837P", "place_of_service": "57" if substance_use else "53", "code_standard": per_diem,
                 "authorization_required": True}  # fmt: skip
@@ -166,10 +170,21 @@ def _setting(payer: Payer, program: Program) -> dict[str, Any]:
             "code_standard": per_diem, "authorization_required": True}  # fmt: skip
 
 
+# The commercial plan that pays each service by its CPT code on the professional claim, not a per diem.
+PER_SERVICE_PLAN = "Evergreen Mutual"
 # (payer name or None for the organization's default, code, tier, rate)
 DEMO_RATES: list[tuple[str | None, str, str, str]] = [
     (None, "S9480", "", "275.00"),
     (None, "H0015", "", "225.00"),
+    # Per-service codes (Medicare's IOP claim lists them; Evergreen Mutual pays them).
+    (None, "90853", "", "95.00"),
+    (None, "90832", "", "80.00"),
+    (None, "90834", "", "120.00"),
+    (None, "90837", "", "160.00"),
+    (None, "90847", "", "140.00"),
+    (None, "90791", "", "210.00"),
+    (None, "G0177", "", "45.00"),
+    (None, "99213", "", "110.00"),
     ("New York Medicaid", "S9480", "", "182.50"),
     ("New York Medicaid", "H0015", "", "151.20"),
     ("Illinois Medicaid", "S9480", "", "168.00"),
@@ -228,7 +243,7 @@ def ensure_demo_billing_setup(
             program = programs[key]
             if (payer.pk, program.pk) not in existing:
                 do_create_payer_setting(
-                    acting_user=acting_user, payer=payer, program=program, **_setting(payer, program)
+                    acting_user=acting_user, payer=payer, program=program, **demo_setting(payer, program)
                 )
                 made += 1
     start = date(today.year, 1, 1)

@@ -1,14 +1,14 @@
 """The demo clinic's claims, so /claims/ shows a billing office's month: built, sent, acknowledged, paid.
 
 For last calendar month, the billing office builds the claims of every payer and program the payers' settings name
-(one per episode, a line a billable day), sends the ready institutional and professional claims (keeping the last
-ready claim of each kind back, to send by hand), and the clearinghouse answers the institutional file: a 999 that
-accepts it and a 277CA that accepts every claim but the first, rejected for a subscriber name that does not match
-the payer's records. The payer's 835 then pays the first accepted claim in full, the second in part (the fee
-schedule's contractual reduction, coinsurance and a copay the patient owes) and denies the third as not medically
-necessary (CO-50, remark N130); the others wait. The partly paid patient pays the copay at the front desk (the
-patient ledger's one payment). Claims the scrubber stopped (a payer setting without a per-diem
-code, a clinician without an NPI) stay drafts with their problems named.
+(one per episode, a line a billable day, or a line a service for Medicare and Evergreen Mutual), sends the ready
+institutional and professional claims (keeping the last ready claim of each kind back, to send by hand), and the
+clearinghouse answers the institutional file: a 999 that accepts it and a 277CA that accepts every claim but the
+first, rejected for a subscriber name that does not match the payer's records. The payer's 835 then pays the first
+accepted claim in full, the second in part (the fee schedule's contractual reduction, coinsurance and a copay the
+patient owes) and denies the third as not medically necessary (CO-50, remark N130); the others wait. The partly paid
+patient pays the copay at the front desk (the patient ledger's one payment). Claims the scrubber stopped (an episode
+without a diagnosis, a clinician without an NPI, a service without a code) stay drafts with their problems named.
 
 Derived from the clinic by rule (no random numbers) on the build's ``today``; idempotent: an organization that
 already has claims is left alone. The acknowledgements and the remittance come from ``openiop.lib.x12.simulate``,

@@ -43,6 +43,10 @@ SESSION_TYPES = [
     ("Intake assessment", Kind.INTAKE_ASSESSMENT, Service.ASSESSMENT, 90, 1, []),
     ("Medication visit", Kind.PSYCHIATRIC, Service.MEDICATION_MANAGEMENT, 30, 1, ["MD", "DO", "NP"]),
 ]
+# What the two services without a code of their own are billed as when a payer is billed per service: education as
+# Medicare's HCPCS for patient training and education (revenue code 0942), a medication visit as an established
+# patient's E/M visit of low complexity. The others follow from their service kind and minutes (billing.services).
+BILLING_CODES = {"Education workshop": ("G0177", "0942"), "Medication visit": ("99213", "")}
 # The seed's education topics; mental-health programs learn about their conditions instead of substances.
 TOPICS = {
     "mental_health": ["Understanding depression and anxiety"],
@@ -204,6 +208,8 @@ def build_calendar(organization: Organization, first: date, horizon: date) -> No
                 default_duration_minutes=minutes,
                 capacity=seats,
                 required_credentials=credentials,
+                procedure_code=BILLING_CODES.get(name, ("", ""))[0],
+                revenue_code=BILLING_CODES.get(name, ("", ""))[1],
             )
         focus = "mental_health" if program.focus == Program.Focus.MENTAL_HEALTH else "substance_use"
         for sequence, topic in enumerate(TOPICS[focus] + COMMON_TOPICS, start=1):

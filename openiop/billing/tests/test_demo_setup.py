@@ -35,12 +35,15 @@ def test_the_demo_setup_is_valid_and_idempotent(clinic):
 
     made = build()
     payers = Payer.objects.filter(organization=clinic.org)
-    assert payers.count() == 9 and made == 1 + 2 + 4 + 9 * 3 + 8
+    assert payers.count() == 9 and made == 1 + 2 + 4 + 9 * 3 + 16  # 8 per-diem rates, 8 per-service codes
     assert PayerProgramSetting.objects.filter(payer__organization=clinic.org).count() == 27
     events = AuditEvent.objects.count()
     assert build() == 0 and AuditEvent.objects.count() == events
     medicare = PayerProgramSetting.objects.get(payer__payer_id="13001", program=clinic.su)
     assert (medicare.type_of_bill, medicare.revenue_code, medicare.condition_code_92) == ("076", "0906", True)
+    assert medicare.code_standard == ""  # Medicare's claim lists each service's own code
+    evergreen = PayerProgramSetting.objects.get(payer__name="Evergreen Mutual", program=clinic.mh)
+    assert (evergreen.claim_type, evergreen.code_standard, evergreen.place_of_service) == ("837P", "", "11")
     lakeshore = payers.get(name="Lakeshore Health Plan")
     assert rate_for(lakeshore, "S9480", "", "standard", date(2026, 11, 26)) == Decimal("310.00")
     assert rate_for(lakeshore, "H0015", "", "standard", date(2025, 12, 31)) is None
