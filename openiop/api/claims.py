@@ -28,6 +28,7 @@ from openiop.core.models import AuditAction
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.programs.models import Program
+from openiop.utilization.queries import authorization_watch
 
 router = Router(tags=["claims"])
 
@@ -347,6 +348,14 @@ class ProgramBilledOut(Schema):
     paid: Decimal
 
 
+class AuthorizationWatchOut(Schema):
+    payer: str
+    expiring: int
+    units_low: int
+    over: int
+    review_due: int
+
+
 class RevenueReportOut(Schema):
     start: date
     end: date
@@ -358,12 +367,14 @@ class RevenueReportOut(Schema):
     denial_rate: Decimal | None
     denials: list[DenialReasonOut]
     programs: list[ProgramBilledOut]
+    authorizations: list[AuthorizationWatchOut]
 
 
 @router.get("/claims/reports", response=RevenueReportOut)
 def revenue_report(request: HttpRequest, q: Query[ReportQuery]) -> dict[str, Any]:
     """A/R aging by payer (as of ``end``), days in A/R, denials by reason and billed against paid per program for
-    ``start``..``end`` (default: the last 90 days). Aggregates only: no patient is named."""
+    ``start``..``end`` (default: the last 90 days), and today's authorizations ending soon, low, over or due for
+    review per payer. Aggregates only: no patient is named."""
     from openiop.claims import reports
 
     user = request_user(request)
@@ -397,6 +408,8 @@ def revenue_report(request: HttpRequest, q: Query[ReportQuery]) -> dict[str, Any
             {"program": p.program, "billed": p.billed, "paid": p.paid}
             for p in reports.billed_and_paid(user, start, end)
         ],
+        # Approved authorizations needing attention today, per payer (the section "authorizations expiring").
+        "authorizations": [vars(w) for w in authorization_watch(user)],
     }
 
 

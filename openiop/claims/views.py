@@ -6,7 +6,7 @@ and programs' claims are 404."""
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +37,7 @@ from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
 from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
+from openiop.utilization.queries import authorization_watch
 
 PAGE_SIZE = 100
 
@@ -362,6 +363,42 @@ def submission_setup(request: HttpRequest) -> HttpResponse:
     return render(request, "claims/setup.html", {"nav": "billing", "form": form}, status=status)
 
 
+REPORTS = ("aging", "denials", "programs", "authorizations")
+
+
+def _report_csv(user: Any, report: str, start: date, end: date) -> HttpResponse:
+    """One section of the revenue report as CSV (aggregates: no patient is named)."""
+    from openiop.claims import reports
+
+    if report not in REPORTS:
+        return HttpResponse(f"Choose a report: {', '.join(REPORTS)}.", status=400, content_type="text/plain")
+    audit.record(action=AuditAction.EXPORTED, acting_user=user, object_type=f"report_{report}", changed_fields=["csv"])
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{report}-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
+    writer = csv.writer(response)
+    if report == "aging":
+        aging = reports.aging(user, end)
+        writer.writerow(["payer", *[label for _, _, label in reports.BUCKETS], "total", "claims"])
+        for row in aging.rows:
+            writer.writerow([row.payer, *row.buckets, row.total, row.claims])
+        writer.writerow(["all payers", *aging.totals, aging.total, sum(r.claims for r in aging.rows)])
+    elif report == "denials":
+        denials = reports.denials(user, start, end)
+        writer.writerow(["group", "reason", "text", "claims", "amount"])
+        for d in denials.rows:
+            writer.writerow([d.group, d.reason, d.text, d.claims, d.amount])
+        writer.writerow(["all", "", f"{denials.denied} of {denials.adjudicated} claims denied", denials.denied, ""])
+    elif report == "programs":
+        writer.writerow(["program", "billed", "paid", "paid share %"])
+        for p in reports.billed_and_paid(user, start, end):
+            writer.writerow([p.program, p.billed, p.paid, "" if p.paid_share is None else p.paid_share])
+    else:
+        writer.writerow(["payer", "ending soon", "few units left", "over", "review due"])
+        for w in authorization_watch(user):
+            writer.writerow([w.payer, w.expiring, w.units_low, w.over, w.review_due])
+    return response
+
+
 @staff_view(Cap.VIEW_BILLING)
 def revenue_report(request: HttpRequest) -> HttpResponse:
     """A/R aging by payer, days in A/R, denials by reason and billed against paid per program (reports.py); the
@@ -374,24 +411,16 @@ def revenue_report(request: HttpRequest) -> HttpResponse:
     start, end = today - timedelta(days=89), today
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    aging = reports.aging(user, end)
     if request.GET.get("format") == "csv":
-        audit.record(action=AuditAction.EXPORTED, acting_user=user, object_type="ar_aging", changed_fields=["csv"])
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="ar-aging-{end:%Y%m%d}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["payer", *[label for _, _, label in reports.BUCKETS], "total", "claims"])
-        for row in aging.rows:
-            writer.writerow([row.payer, *row.buckets, row.total, row.claims])
-        writer.writerow(["all payers", *aging.totals, aging.total, sum(r.claims for r in aging.rows)])
-        return response
+        return _report_csv(user, request.GET.get("report") or "aging", start, end)
     context = {
         "nav": "billing",
         "form": form,
-        "aging": aging,
+        "aging": reports.aging(user, end),
         "buckets": [label for _, _, label in reports.BUCKETS],
         "denials": reports.denials(user, start, end),
         "programs": reports.billed_and_paid(user, start, end),
+        "watch": authorization_watch(user),
         "start": start,
         "end": end,
     }

@@ -223,3 +223,38 @@ def assessed_levels(user: User, episode: EpisodeOfCare) -> list[AssessedLevel]:
         )
         for r in ratings
     ]
+
+
+@dataclass
+class WatchRow:
+    """One payer's approved authorizations needing attention, counted per flag (one authorization may count under
+    several flags)."""
+
+    payer: str
+    expiring: int = 0
+    units_low: int = 0
+    over: int = 0
+    review_due: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.expiring + self.units_low + self.over + self.review_due
+
+
+WATCHED = (flags.EXPIRING, flags.UNITS_LOW, flags.OVER, flags.REVIEW_DUE)
+
+
+def authorization_watch(user: User) -> list[WatchRow]:
+    """The revenue report's "authorizations expiring" section: per payer, how many of the user's programs' approved
+    authorizations end soon, run low, are over or are due for review (each program's own policy), payer by name."""
+    by_payer: dict[str, WatchRow] = {}
+    for auth in list_authorizations(user, ListFilter(status=Authorization.Status.APPROVED)):
+        codes = auth.flags.codes  # type: ignore[attr-defined]
+        if not any(code in WATCHED for code in codes):
+            continue
+        name = auth.coverage.payer_name or "Unnamed payer"
+        row = by_payer.setdefault(name, WatchRow(name))
+        for code in WATCHED:
+            if code in codes:
+                setattr(row, code, getattr(row, code) + 1)
+    return sorted(by_payer.values(), key=lambda r: r.payer)

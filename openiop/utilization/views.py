@@ -4,6 +4,7 @@ Role first (403), then the user's programs (404); every write through an action.
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 from uuid import UUID
 
@@ -79,6 +80,8 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
     unauthorized = []
     if not flag or flag == flags.UNAUTHORIZED:
         unauthorized = queries.unauthorized_episodes(program_ids_for(user), program=program, open_only=True)
+    if request.GET.get("format") == "csv":
+        return _csv(user, rows, flag)
     if rows or unauthorized:
         audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="authorization")
     context = {
@@ -92,6 +95,40 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
     }
     template = "utilization/partials/results.html" if is_htmx(request) else "utilization/list.html"
     return render(request, template, context)
+
+
+CSV_HEADER = ["patient", "mrn", "program", "payer", "number", "level of care", "start", "end", "unit",
+              "authorized", "used", "remaining", "flags"]  # fmt: skip
+
+
+def _csv(user: Any, rows: list[Authorization], flag: str) -> HttpResponse:
+    """The list as filtered, one authorization a row (the revenue report's "authorizations expiring" detail). It
+    names patients, so it is audited as an export."""
+    audit.record(action=AuditAction.EXPORTED, acting_user=user, object_type="authorization", changed_fields=["csv"])
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="authorizations{"-" + flag if flag else ""}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_HEADER)
+    for auth in rows:
+        patient = auth.episode.patient
+        writer.writerow(
+            [
+                patient.display_name,
+                patient.mrn,
+                auth.episode.program.name,
+                auth.coverage.payer_name,
+                auth.number,
+                levels.short_label(auth.level_of_care),
+                auth.start_date.isoformat(),
+                auth.end_date.isoformat(),
+                auth.get_unit_kind_display(),
+                auth.units_authorized,
+                auth.used,
+                auth.remaining,
+                "; ".join(label for _, label in auth.flags.labels),  # type: ignore[attr-defined]
+            ]
+        )
+    return response
 
 
 def _detail_context(request: HttpRequest, auth: Authorization, review_form: ReviewForm | None = None) -> dict[str, Any]:
