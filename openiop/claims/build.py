@@ -34,7 +34,7 @@ from django.utils import timezone
 from openiop.attendance.models import AttendanceRecord
 from openiop.billing.days import day_bounds, decide_pending
 from openiop.billing.models import BillableDay, ClinicianBillingIdentity, PayerProgramSetting
-from openiop.billing.rates import rate_for
+from openiop.billing.rates import RateTable, rate_table
 from openiop.billing.services import TELEHEALTH_MODIFIER, procedure_for
 from openiop.claims.models import Claim, ClaimEvent, ClaimLine, ControlCounter
 from openiop.claims.scrub import MAX_LINES_837P, scrub
@@ -265,31 +265,28 @@ def split_days(days: list[BillableDay], services: list[Service], limit: int) -> 
     return runs
 
 
-class _Rates:
-    """Fee lookups for one claim, each (code, modifier, tier, date) read once. A telehealth modifier is paid at the
-    code's own rate unless the schedule has a row for the modified code (payment parity)."""
+class _Fees:
+    """A claim's fees, read in one query for its codes and days. A telehealth modifier is paid at the code's own
+    rate unless the schedule has a row for the modified code (payment parity)."""
 
-    def __init__(self, payer: Payer) -> None:
-        self.payer = payer
-        self.seen: dict[tuple[str, str, str, date], Decimal | None] = {}
+    def __init__(self, payer: Payer, codes: set[str], days: list[date]) -> None:
+        self.table = rate_table(payer, codes, min(days), max(days)) if codes and days else RateTable([])
 
-    def __call__(self, code: str, modifiers: list[str], tier: str, on: date) -> Decimal | None:
+    def __call__(self, code: str, modifiers: list[str], tier: str, on: date) -> Decimal:
+        if not code:
+            return Decimal("0")
         modifier = modifiers[0] if modifiers else ""
-        key = (code, modifier, tier, on)
-        if key not in self.seen:
-            rate = rate_for(self.payer, code, modifier, tier, on)
-            if rate is None and modifier == TELEHEALTH_MODIFIER:
-                rate = rate_for(self.payer, code, "", tier, on)
-            self.seen[key] = rate
-        return self.seen[key]
+        rate = self.table.rate(code, modifier, tier, on)
+        if rate is None and modifier == TELEHEALTH_MODIFIER:
+            rate = self.table.rate(code, "", tier, on)
+        return rate if rate is not None else Decimal("0")  # no fee: the scrubber names the line
 
 
-def _service_lines(claim: Claim, services: list[Service]) -> None:
-    rates = _Rates(claim.payer)
+def _service_lines(claim: Claim, services: list[Service]) -> list[ClaimLine]:
+    fees = _Fees(claim.payer, {s.code for s in services if s.code}, [s.day.date for s in services])
     institutional = claim.claim_type == Claim.ClaimType.INSTITUTIONAL
-    for number, service in enumerate(services, start=1):
-        rate = rates(service.code, service.modifiers, "", service.day.date) if service.code else None
-        ClaimLine.objects.create(
+    return [
+        ClaimLine(
             claim=claim,
             line_number=number,
             billable_day=service.day,
@@ -302,30 +299,34 @@ def _service_lines(claim: Claim, services: list[Service]) -> None:
             tier=service.day.tier,
             unit_basis="UN",
             units=Decimal(1),
-            charge=rate if rate is not None else Decimal("0"),
+            charge=fees(service.code, service.modifiers, "", service.day.date),
             description=service.description[:120],
             rendering=service.rendering,
             supervising=service.supervising,
             place_of_service="" if institutional else service.place_of_service,
         )
+        for number, service in enumerate(services, start=1)
+    ]
 
 
-def _lines_for(claim: Claim, setting: PayerProgramSetting, days: list[BillableDay]) -> None:
-    for number, day in enumerate(days, start=1):
-        code = setting.code_for(day.tier)
-        rate = rate_for(claim.payer, code, "", day.tier, day.date) if code else None
-        ClaimLine.objects.create(
+def _day_lines(claim: Claim, setting: PayerProgramSetting, days: list[BillableDay]) -> list[ClaimLine]:
+    institutional = claim.claim_type == Claim.ClaimType.INSTITUTIONAL
+    fees = _Fees(claim.payer, {setting.code_for(d.tier) for d in days} - {""}, [d.date for d in days])
+    return [
+        ClaimLine(
             claim=claim,
             line_number=number,
             billable_day=day,
             service_date=day.date,
-            revenue_code=setting.revenue_code if claim.claim_type == Claim.ClaimType.INSTITUTIONAL else "",
-            procedure_code=code,
+            revenue_code=setting.revenue_code if institutional else "",
+            procedure_code=setting.code_for(day.tier),
             tier=day.tier,
-            unit_basis="DA" if claim.claim_type == Claim.ClaimType.INSTITUTIONAL else "UN",
+            unit_basis="DA" if institutional else "UN",
             units=Decimal(1),
-            charge=rate if rate is not None else Decimal("0"),
+            charge=fees(setting.code_for(day.tier), [], day.tier, day.date),
         )
+        for number, day in enumerate(days, start=1)
+    ]
 
 
 def attending_for(episode: EpisodeOfCare, clinician: User | None) -> User | None:
@@ -378,13 +379,13 @@ def fill_claim(
         if claim.claim_type == Claim.ClaimType.PROFESSIONAL and len(renderers) == 1:
             # One clinician led every service: named once for the claim (lines repeat it only when they differ).
             claim.attending, claim.supervising = renderers.pop()
-        claim.save()
-        _service_lines(claim, services)
+        lines = _service_lines(claim, services)
     else:
-        claim.save()
-        _lines_for(claim, setting, days)
-    claim.total_charge = sum((line.charge for line in claim.lines.all()), Decimal("0"))
-    claim.save(update_fields=["total_charge", "updated_at"])
+        lines = _day_lines(claim, setting, days)
+    # One insert for all the lines; the partial unique constraints still refuse a day or service already claimed.
+    ClaimLine.objects.bulk_create(lines)
+    claim.total_charge = sum((line.charge for line in lines), Decimal("0"))
+    claim.save()
 
 
 def apply_scrub(claim: Claim, *, acting_user: User | None) -> list[dict[str, str]]:

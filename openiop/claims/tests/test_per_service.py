@@ -277,3 +277,27 @@ def test_the_claim_page_and_api_show_what_each_line_bills_and_who_led_it(client,
         ("90834", "Individual counseling, 40 min"),
     ]
     assert body["lines"][1]["rendering"] == str(clinic.intern.public_id)
+
+
+def _queries_to_build(clinic, payer, name, days):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    episode = billed_episode(clinic, payer, name)
+    for day in days:
+        attended(episode, day, _day(clinic))
+    billable_days(episode, days)
+    with CaptureQueriesContext(connection) as captured:
+        (claim,) = actions.do_build_claims(
+            acting_user=clinic.billing, program=clinic.mh, payer=payer, start=days[0], end=days[-1]
+        ).created
+    assert claim.lines.count() == 4 * len(days)
+    return len(captured)
+
+
+def test_a_claims_statements_do_not_grow_with_its_lines(clinic, medicare):
+    """Fees are read once for the claim and the lines inserted at once: a week of services costs what a day does."""
+    _queries_to_build(clinic, medicare, "Cy", [date(2026, 11, 2)])  # the first claim creates the claim counter
+    one_day = _queries_to_build(clinic, medicare, "Ana", [date(2026, 11, 3)])
+    five_days = _queries_to_build(clinic, medicare, "Ben", weekdays(date(2026, 11, 9), 5))
+    assert five_days == one_day
