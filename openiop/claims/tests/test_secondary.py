@@ -29,6 +29,7 @@ from openiop.programs.models import Program
 from openiop.testing.claims import (
     RATE,
     accepted_claims,
+    ack_277ca,
     billable_days,
     billed_episode,
     remit,
@@ -354,3 +355,14 @@ def test_the_demo_bills_the_partly_paid_patients_secondary_payer(client, clinic)
     assert made.control_number in client.get(reverse("claims:list")).content.decode()
     page = client.get(reverse("claims:detail", args=[made.public_id])).content.decode()
     assert "Secondary to claim <a" in page and made.primary_claim.control_number in page
+
+
+def test_a_secondary_claim_is_voided_not_replaced(client, clinic, paid):
+    made = secondary.build_secondary(paid, clinic.billing)
+    _post(clinic, ack_277ca(_export(clinic, made), number=911))
+    made.refresh_from_db()
+    assert made.status == Claim.Status.ACCEPTED
+    assert _field(lambda: actions.do_replace(made, acting_user=clinic.billing, reason="Typo")) == ["status"]
+    login(client, clinic.billing)
+    page = client.get(reverse("claims:detail", args=[made.public_id])).content.decode()
+    assert "Build the replacement" not in page and "Void the claim" in page
