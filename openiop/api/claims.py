@@ -80,10 +80,15 @@ class ClaimOut(Schema):
 
 class ClaimDetailOut(ClaimOut):
     lines: list[ClaimLineOut]
+    secondary_claims: list[UUID]  # the claims billed to the patient's next payer after this one
 
     @staticmethod
     def resolve_lines(obj: Claim) -> list[Any]:
         return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_secondary_claims(obj: Claim) -> list[UUID]:
+        return list(obj.secondary_claims.order_by("number").values_list("public_id", flat=True))
 
 
 class ClaimQuery(ApiIn):

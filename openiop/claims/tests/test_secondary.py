@@ -300,6 +300,7 @@ def test_the_api_builds_the_secondary_claim_and_names_the_field(client, clinic):
     assert body["primary_claim"] == str(claim.public_id) and body["status"] == "ready" and len(body["lines"]) == 3
     again = client.post(url, content_type="application/json")
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "primary_claim"
+    assert client.get(f"/api/v1/claims/{claim.public_id}").json()["secondary_claims"] == [body["id"]]
     listed = {c["id"]: c["primary_claim"] for c in client.get("/api/v1/claims").json()}
     assert listed == {body["id"]: str(claim.public_id), str(claim.public_id): None}
 
