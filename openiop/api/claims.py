@@ -1,5 +1,6 @@
-"""Claims API: list and read claims, build a period's claims, export ready claims as a validated 837 file, import a
-999, 277CA or 835, read an X12 file, read the posted remittances and the denials work queue.
+"""Claims API: list and read claims, build a period's claims (and a claim's secondary claim), export ready claims as
+a validated 837 file, import a 999, 277CA or 835, read an X12 file, read the posted remittances and the denials work
+queue.
 
 Access as on the pages (claims.queries): VIEW_BILLING reads (clinicians 403: they never see money), MANAGE_BILLING
 writes, 404 outside the user's organization and programs. A file pyx12 refuses is a 422 naming the segment, and
@@ -68,6 +69,7 @@ class ClaimOut(Schema):
     claim_type: str
     frequency: str
     replaces: UUID | None = Field(default=None, alias="replaces.public_id")
+    primary_claim: UUID | None = Field(default=None, alias="primary_claim.public_id")
     status: str
     status_reason: str
     period_start: date
@@ -84,10 +86,15 @@ class ClaimOut(Schema):
 
 class ClaimDetailOut(ClaimOut):
     lines: list[ClaimLineOut]
+    secondary_claims: list[UUID]  # the claims billed to the patient's next payer after this one
 
     @staticmethod
     def resolve_lines(obj: Claim) -> list[Any]:
         return list(obj.lines.select_related("rendering"))
+
+    @staticmethod
+    def resolve_secondary_claims(obj: Claim) -> list[UUID]:
+        return list(obj.secondary_claims.order_by("number").values_list("public_id", flat=True))
 
 
 class ClaimQuery(ApiIn):
@@ -278,7 +285,7 @@ def list_claims(request: HttpRequest, q: Query[ClaimQuery]) -> list[Claim]:
     payer = queries.get_payer_for_user(user, q.payer) if q.payer else None
     rows = queries.list_claims(user, queries.ClaimFilter(q.status, payer, None, q.date_from, q.date_to))
     audit.record(action=AuditAction.PATIENTS_LISTED, acting_user=user, object_type="claims")
-    return list(rows.select_related("episode", "replaces")[:LIST_LIMIT])
+    return list(rows.select_related("episode", "replaces", "primary_claim")[:LIST_LIMIT])
 
 
 def _program(user: Any, public_id: UUID) -> Program:
@@ -448,6 +455,14 @@ def get_claim(request: HttpRequest, claim_id: UUID) -> Claim:
     claim = queries.get_claim_for_user(user, claim_id)
     audit.record(action=AuditAction.RECORD_VIEWED, acting_user=user, patient=claim.patient, obj=claim)
     return claim
+
+
+@router.post("/claims/{claim_id}/secondary", response={201: ClaimDetailOut})
+def build_secondary(request: HttpRequest, claim_id: UUID) -> Any:
+    """Bill the patient's next payer (secondary, then tertiary) after this claim's payer answered it."""
+    user = request_user(request)
+    claim = queries.get_claim_for_user(user, claim_id, Cap.MANAGE_BILLING)
+    return Status(201, actions.do_build_secondary(claim, user))
 
 
 @router.post("/x12-files/import", response={201: X12FileOut})

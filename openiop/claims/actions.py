@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from openiop.billing.models import BillableDay
-from openiop.claims import acks, build, x12out
+from openiop.claims import acks, build, secondary, x12out
 from openiop.claims.models import TRANSITIONS, Claim, ClaimEvent, ClaimLine
 from openiop.core import audit
 from openiop.core.models import AuditAction
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 do_export_claims = x12out.export_claims
 do_import_acknowledgement = acks.import_acknowledgement
 ExportBlocked = x12out.ExportBlocked
+do_build_secondary = secondary.build_secondary
 
 
 def do_build_claims(
@@ -54,6 +55,9 @@ def do_rescrub(claim: Claim, *, acting_user: User) -> list[dict[str, str]]:
     claim = _locked(claim)
     if claim.status not in (Claim.Status.DRAFT, Claim.Status.READY, Claim.Status.REJECTED):
         raise ValidationError({"status": "Only draft, ready or rejected claims are scrubbed again."})
+    if claim.primary_claim_id:
+        # A secondary claim's lines are the primary's copies, not days: scrub them as they are.
+        return build.apply_scrub(claim, acting_user=acting_user)
     # One entry per day: a claim listing services has several lines on one day.
     days = {line.billable_day_id: line.billable_day for line in claim.lines.select_related("billable_day")}
     setting = build.setting_for(claim.payer, claim.program)
@@ -150,6 +154,8 @@ def do_replace(claim: Claim, *, acting_user: User, reason: str) -> Claim:
         raise ValidationError({"reason": "Say what the correction changes."})
     claim = _locked(claim)
     _check_move(claim, Claim.Status.REPLACED)
+    if claim.primary_claim_id:
+        raise ValidationError({"status": "A secondary claim repeats its primary: void it, then bill the payer again."})
     if not claim.payer_claim_number:
         raise ValidationError({"status": "The payer's claim number (from the 277CA or 835) is needed to replace it."})
     day_ids = [line.billable_day_id for line in claim.lines.all() if line.billable_day_id]

@@ -95,6 +95,11 @@ class Claim(BaseModel):
     claim_type = models.CharField(max_length=4, choices=ClaimType.choices)
     frequency = models.CharField(max_length=1, choices=Frequency.choices, default=Frequency.ORIGINAL)
     replaces = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replacements")
+    # Coordination of benefits: a secondary (or tertiary) claim names the claim whose payer answered before it. Its
+    # lines repeat that claim's (same number, codes, dates, units, charges) and hold no billable day.
+    primary_claim = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="secondary_claims"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     period_start = models.DateField()
     period_end = models.DateField()

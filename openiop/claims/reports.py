@@ -12,6 +12,9 @@ Definitions (docs/clinical-rules.md#revenue-cycle-reports):
 - **Denials by reason**: claim-level and line-level adjustments on the remittances posted in the period that the
   posting read as denials, grouped by group code and CARC, with the denial rate = denied claims / claims adjudicated.
 - **Billed and paid per program**: charges of the claims first sent in the period, and the payments posted in it.
+- **Secondary claims** repeat their primary's charge: they are not billed again (billed and paid, days in A/R). Their
+  A/R is what the primary left to the patient (``secondary.handed_over``) until their payer answers; payments from
+  both payers count as paid.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from django.db.models import DecimalField, Min, OuterRef, Q, Subquery, Sum, Valu
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from openiop.claims import secondary
 from openiop.claims.models import Claim, ClaimEvent, ClaimPayment, PaymentAdjustment
 from openiop.claims.queries import claims_for_user
 
@@ -62,10 +66,10 @@ def sent_claims(user: User) -> list[Claim]:
         .values("first")[:1]
     )
     money: DecimalField = DecimalField(max_digits=12, decimal_places=2)
-    return list(
+    claims: list[Claim] = list(
         claims_for_user(user)
         .filter(status__in=SENT)
-        .select_related("payer", "program")
+        .select_related("payer", "program", "primary_claim")
         .annotate(
             paid_total=Coalesce(Subquery(paid, output_field=money), Value(ZERO), output_field=money),
             adjusted_total=Coalesce(Subquery(adjusted, output_field=money), Value(ZERO), output_field=money),
@@ -73,9 +77,26 @@ def sent_claims(user: User) -> list[Claim]:
         )
         .order_by("payer__name", "number")
     )
+    for claim in claims:
+        if claim.primary_claim_id is not None:
+            _secondary_outstanding(claim)
+    return claims
+
+
+def _secondary_outstanding(claim: Claim) -> None:
+    """A secondary claim is owed what its primary left to the patient, until its payer answers: each answer takes
+    that amount off (whatever it did not pay went to the patient or was written off), a reversal puts it back."""
+    asked = secondary.handed_over(claim)
+    taken = ZERO
+    for payment in claim.payments.prefetch_related("adjustments"):
+        share = secondary.share(payment, asked)
+        taken += share.paid + share.written_off + secondary.patient_share(payment)
+    claim.owed = asked - taken  # type: ignore[attr-defined]
 
 
 def outstanding(claim: Claim) -> Decimal:
+    if claim.primary_claim_id is not None:
+        return claim.owed  # type: ignore[attr-defined]
     return claim.total_charge - claim.paid_total - claim.adjusted_total  # type: ignore[attr-defined]
 
 
@@ -111,7 +132,7 @@ def aging(user: User, as_of: date | None = None) -> Aging:
     window_start = as_of - timedelta(days=DAYS_IN_AR_WINDOW)
     for claim in sent_claims(user):
         sent_on = timezone.localdate(claim.sent_at) if claim.sent_at else claim.period_end  # type: ignore[attr-defined]
-        if window_start < sent_on <= as_of:
+        if window_start < sent_on <= as_of and claim.primary_claim_id is None:
             charged_recently += claim.total_charge
         owed = outstanding(claim)
         if owed <= 0 or sent_on > as_of:
@@ -195,7 +216,7 @@ def billed_and_paid(user: User, start: date, end: date) -> list[ProgramRow]:
     rows: dict[str, ProgramRow] = {}
     for claim in sent_claims(user):
         sent_on = timezone.localdate(claim.sent_at) if claim.sent_at else claim.period_end  # type: ignore[attr-defined]
-        if start <= sent_on <= end:
+        if start <= sent_on <= end and claim.primary_claim_id is None:
             row = rows.setdefault(claim.program.name, ProgramRow(claim.program.name, ZERO, ZERO))
             row.billed += claim.total_charge
     posted = (

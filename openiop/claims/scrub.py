@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from openiop.attendance.models import AttendanceRecord
 from openiop.billing.models import BillingProvider, ClinicianBillingIdentity, PayerProgramSetting
-from openiop.claims.models import Claim, ClaimLine
+from openiop.claims.models import Claim, ClaimLine, ClaimPayment
 from openiop.claims.part2 import payer_consent
 from openiop.intake.models import ICD10_PATTERN
 from openiop.patients.models import Coverage
@@ -57,7 +57,28 @@ def scrub(claim: Claim) -> list[dict[str, str]]:
     _authorization(claim, lines, found)
     _timely(claim, lines, found)
     _part2(claim, found)
+    _primary_answer(claim, found)
     return found
+
+
+def _primary_answer(claim: Claim, found: list[dict[str, str]]) -> None:
+    """A secondary claim carries the first payer's answer (loop 2320): it cannot go out without one standing."""
+    if claim.primary_claim_id is None:
+        return
+    answered = (
+        ClaimPayment.objects.filter(claim_id=claim.primary_claim_id, reversals__isnull=True)
+        .exclude(status_code="22")
+        .exists()
+    )
+    if not answered:
+        primary = claim.primary_claim
+        assert primary is not None  # narrowing: the id is set
+        _problem(
+            found,
+            "primary_claim",
+            f"Claim {primary.control_number} has no answer from {primary.payer.name} standing (post its 835): the "
+            "secondary payer needs the primary payer's amounts.",
+        )
 
 
 def _part2(claim: Claim, found: list[dict[str, str]]) -> None:

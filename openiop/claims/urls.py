@@ -28,4 +28,5 @@ urlpatterns = [
     path("<uuid:public_id>/void/", views.claim_correct, {"how": "void"}, name="void"),
     path("<uuid:public_id>/replace/", views.claim_correct, {"how": "replace"}, name="replace"),
     path("<uuid:public_id>/status/", views.claim_status, name="status"),
+    path("<uuid:public_id>/secondary/", views.claim_secondary, name="secondary"),
 ]

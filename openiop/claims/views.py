@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from openiop.accounts.http import request_user
-from openiop.claims import actions, queries
+from openiop.claims import actions, queries, secondary
 from openiop.claims.forms import (
     BuildForm,
     DenialActionForm,
@@ -37,6 +37,7 @@ from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
 from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
+from openiop.patients.models import Coverage
 from openiop.utilization.queries import authorization_watch
 
 PAGE_SIZE = 100
@@ -120,8 +121,28 @@ def claim_detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "can_write": user.can(Cap.MANAGE_BILLING),
         "reason_form": ReasonForm(),
         "status_form": StatusForm(),
+        **_coordination(claim, can_write=user.can(Cap.MANAGE_BILLING)),
     }
     return render(request, "claims/detail.html", context)
+
+
+def _coordination(claim: Claim, *, can_write: bool) -> dict[str, Any]:
+    """The claim's place among the patient's payers: the claim it is secondary to (with that payer's answer), the
+    claims billed after it, and for billing whether the next payer may be billed now (or why not yet)."""
+    primary = claim.primary_claim if claim.primary_claim_id else None
+    secondaries = list(claim.secondary_claims.select_related("payer"))
+    context: dict[str, Any] = {
+        "primary": primary,
+        "primary_answer": secondary.adjudication(primary) if primary is not None else None,
+        "primary_payments": queries.payments_of(primary) if primary is not None else [],
+        "secondaries": secondaries,
+        "next_payer": "",
+    }
+    if can_write and not any(c.is_live for c in secondaries) and secondary.next_coverage_exists(claim):
+        priority = secondary.next_priority(claim)
+        context["next_payer"] = Coverage.Priority(priority).label.lower() if priority else ""
+        context["next_payer_refusal"] = secondary.why_not(claim)
+    return context
 
 
 def _status_tiles(counts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -182,6 +203,20 @@ def claim_correct(request: HttpRequest, public_id: UUID, how: str) -> HttpRespon
         messages.success(request, "Voided; its days may be billed again.")
         return _back(claim)
     messages.success(request, f"{made.get_frequency_display()} {made.control_number} built.")
+    return redirect("claims:detail", public_id=made.public_id)
+
+
+@require_POST
+@staff_view(Cap.MANAGE_BILLING)
+def claim_secondary(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Bill the patient's next payer for what this claim's payer left (a secondary claim), then show it."""
+    user = request_user(request)
+    claim = queries.get_claim_for_user(user, public_id, Cap.MANAGE_BILLING)
+    try:
+        made = actions.do_build_secondary(claim, user)
+    except ValidationError as exc:
+        return _refused(request, claim, exc)
+    messages.success(request, f"Claim {made.control_number} to {made.payer.name} built: {made.get_status_display()}.")
     return redirect("claims:detail", public_id=made.public_id)
 
 

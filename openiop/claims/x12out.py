@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.billing.models import BillingProvider, ClinicianBillingIdentity, SiteBillingIdentity
+from openiop.claims import secondary
 from openiop.claims.build import next_number
-from openiop.claims.models import Claim, ClaimEvent, ClaimLine, SubmissionProfile, X12File
+from openiop.claims.models import Claim, ClaimEvent, ClaimLine, PaymentAdjustment, SubmissionProfile, X12File
 from openiop.claims.part2 import CLAIM_DATA, payer_consent
 from openiop.consents.disclosures import record_disclosure
 from openiop.consents.models import Channel, Purpose
@@ -177,6 +178,61 @@ def _lines(claim: Claim, lines: list[ClaimLine]) -> tuple[x12.ServiceLine, ...]:
     )
 
 
+def _cas(adjustments: list[PaymentAdjustment]) -> tuple[x12.Adjustment, ...]:
+    return tuple(x12.Adjustment(a.group, a.reason, a.amount, a.quantity) for a in adjustments)
+
+
+def _other_coverage(prior: Claim) -> x12.OtherCoverage:
+    """Loops 2320/2330A/2330B (and 2430 per line) for ``prior``, a claim whose payer answered before this one: its
+    coverage and subscriber, and that payer's standing answer (paid, claim-level CAS, what it left to the patient,
+    its claim number, and each line it paid by our line number, which the secondary claim's copy keeps)."""
+    subscriber, patient = _subscriber_and_patient(prior)
+    answer = secondary.adjudication(prior)
+    if answer is None:
+        raise ValueError(f"Claim {prior.control_number} has no answer from {prior.payer.name}: post its 835 first.")
+    adjudicated_on = answer.remittance.payment_date or timezone.localdate(answer.created_at)
+    adjustments = list(answer.adjustments.all())
+    line_answers = tuple(
+        x12.LineAdjudication(
+            line_number=paid.claim_line.line_number,
+            paid_amount=paid.paid,
+            procedure_code=paid.procedure_code or paid.claim_line.procedure_code,
+            adjudication_date=adjudicated_on,
+            units=paid.units,
+            modifiers=tuple(paid.modifiers),
+            revenue_code=paid.claim_line.revenue_code,
+            adjustments=_cas(list(paid.adjustments.all())),
+        )
+        for paid in answer.lines.all()
+        if paid.claim_line is not None
+    )
+    return x12.OtherCoverage(
+        subscriber=subscriber.person,
+        member_id=subscriber.member_id,
+        payer=subscriber.payer,
+        claim_filing_indicator=subscriber.claim_filing_indicator,
+        responsibility=subscriber.responsibility,
+        relationship=patient.relationship if patient is not None else "18",
+        group_number=subscriber.group_number,
+        paid_amount=answer.paid,
+        adjustments=_cas([a for a in adjustments if a.line_id is None]),
+        remaining_patient_liability=secondary.patient_share(answer),
+        adjudication_date=adjudicated_on,
+        payer_claim_control_number=answer.payer_claim_number or prior.payer_claim_number,
+        line_adjudications=line_answers,
+    )
+
+
+def _other_coverages(claim: Claim) -> tuple[x12.OtherCoverage, ...]:
+    """Every payer that answered before this claim's (a secondary claim's primary; a tertiary's two)."""
+    found = []
+    prior = claim.primary_claim if claim.primary_claim_id else None
+    while prior is not None:
+        found.append(_other_coverage(prior))
+        prior = prior.primary_claim if prior.primary_claim_id else None
+    return tuple(found)
+
+
 def to_x12(claim: Claim, billing_provider: x12.BillingProvider) -> x12.Claim:
     """One claim in ``openiop.lib.x12``'s words (ValueError naming a field the model refuses)."""
     subscriber, patient = _subscriber_and_patient(claim)
@@ -197,6 +253,7 @@ def to_x12(claim: Claim, billing_provider: x12.BillingProvider) -> x12.Claim:
         "prior_authorization": claim.authorization_number,
         "medical_record_number": claim.patient.mrn,
         "service_facility": _facility(claim),
+        "other_coverages": _other_coverages(claim),
     }
     if institutional:
         return x12.Claim(

@@ -7,8 +7,10 @@ clearinghouse answers the institutional file: a 999 that accepts it and a 277CA 
 first, rejected for a subscriber name that does not match the payer's records. The payer's 835 then pays the first
 accepted claim in full, the second in part (the fee schedule's contractual reduction, coinsurance and a copay the
 patient owes) and denies the third as not medically necessary (CO-50, remark N130); the others wait. The partly paid
-patient pays the copay at the front desk (the patient ledger's one payment). Claims the scrubber stopped (an episode
-without a diagnosis, a clinician without an NPI, a service without a code) stay drafts with their problems named.
+patient pays the copay at the front desk (the patient ledger's one payment) and has a commercial plan as secondary
+coverage: the billing office bills it what the primary left (a secondary claim carrying the primary's answer, ready
+to send). Claims the scrubber stopped (an episode without a diagnosis, a clinician without an NPI, a service without
+a code) stay drafts with their problems named.
 
 Derived from the clinic by rule (no random numbers) on the build's ``today``; idempotent: an organization that
 already has claims is left alone. The acknowledgements and the remittance come from ``openiop.lib.x12.simulate``,
@@ -27,10 +29,13 @@ from openiop.accounts.models import User
 from openiop.billing.models import PayerProgramSetting
 from openiop.claims.actions import do_build_claims, do_export_claims, do_import_acknowledgement
 from openiop.claims.models import Claim, SubmissionProfile
+from openiop.claims.secondary import build_secondary
 from openiop.core.roles import Role
 from openiop.ledger.actions import do_record_patient_payment
 from openiop.ledger.models import LedgerEntry
 from openiop.lib.x12.simulate import Outcome, acknowledge_277ca, acknowledge_999, remit_835
+from openiop.patients.actions import do_add_coverage
+from openiop.patients.models import Coverage
 from openiop.programs.models import Organization
 
 REJECTION = "Subscriber and insured name do not match the payer's records"
@@ -104,6 +109,7 @@ def ensure_demo_claims(organization: Organization, today: date) -> dict[str, int
         "accepted": claims.filter(status=Claim.Status.ACCEPTED).count(),
         "paid": claims.filter(status=Claim.Status.PAID).count(),
         "denied": claims.filter(status=Claim.Status.DENIED).count(),
+        "secondary": claims.filter(primary_claim__isnull=False).count(),
     }
 
 
@@ -131,3 +137,36 @@ def _remit(content: str, numbers: list[str], billing: User, organization: Organi
         on=timezone.localdate(),
         reference="DEMO-COPAY",
     )
+    _bill_secondary(partly_paid, billing)
+
+
+def _bill_secondary(claim: Claim, billing: User) -> None:
+    """The partly paid patient's secondary coverage, with the first other commercial payer billed the same way for
+    the program, and the secondary claim for what the primary left."""
+    setting = (
+        PayerProgramSetting.objects.filter(
+            program=claim.program,
+            claim_type=claim.claim_type,
+            is_active=True,
+            payer__is_active=True,
+            payer__organization_id=claim.organization_id,
+            payer__kind=Coverage.PayerKind.COMMERCIAL,
+        )
+        .exclude(payer=claim.payer)
+        .select_related("payer")
+        .order_by("payer__name")
+        .first()
+    )
+    if setting is None:
+        return
+    payer = setting.payer
+    do_add_coverage(
+        claim.patient,
+        acting_user=billing,
+        priority=Coverage.Priority.SECONDARY,
+        payer=payer,
+        payer_kind=payer.kind,
+        payer_name=payer.name,
+        member_id=f"SEC{claim.number:07d}",
+    )
+    build_secondary(claim, billing)

@@ -9,6 +9,10 @@ from ``LedgerEntry`` (docs/clinical-rules.md#patient-ledger).
 - **Patient responsibility**: the PR adjustments (deductible, coinsurance, copay, and PR denials): what the patient
   owes. They move no money, only who owes it.
 - **Patient payment / refund / adjustment**: ``LedgerEntry`` rows.
+- **Secondary claims** (``claims.secondary``) repeat their primary's charge, so they charge nothing here. Their
+  payer's payment is an insurance payment; of what the primary left to the patient, the part the secondary payer
+  neither paid nor left to the patient (its PR amounts) is its write-off, and what the patient owes becomes its PR.
+  Its other adjustments restate the primary's answer and are not counted again.
 
 balance = charges - insurance paid - adjustments (write-offs and manual) - patient paid
 patient balance = patient responsibility - patient paid - manual adjustments of the patient's share
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.utils import timezone
 
+from openiop.claims import secondary
 from openiop.claims.models import Claim, ClaimEvent, ClaimPayment
 from openiop.core.permissions import program_ids_for
 from openiop.ledger.models import LedgerEntry
@@ -84,7 +89,10 @@ def _claims(user: User | None, patient: Patient) -> Q:
 
 def _charges(ledger: Ledger, claims: Q) -> None:
     events = (
-        ClaimEvent.objects.filter(claim__in=Claim.objects.filter(claims).exclude(frequency=Claim.Frequency.VOID))
+        ClaimEvent.objects.filter(
+            # A void charges nothing, and a secondary claim's charge is its primary's.
+            claim__in=Claim.objects.filter(claims, primary_claim__isnull=True).exclude(frequency=Claim.Frequency.VOID)
+        )
         .filter(to_status__in=(Claim.Status.SUBMITTED, Claim.Status.REPLACED, Claim.Status.VOIDED))
         .select_related("claim")
         .order_by("at", "pk")
@@ -110,16 +118,22 @@ def _charges(ledger: Ledger, claims: Q) -> None:
 def _insurance(ledger: Ledger, claims: Q) -> None:
     payments = (
         ClaimPayment.objects.filter(claim__in=Claim.objects.filter(claims))
-        .select_related("claim", "remittance")
+        .select_related("claim__primary_claim", "remittance")
         .prefetch_related("adjustments")
         .order_by("remittance__payment_date", "pk")
     )
+    asked: dict[int, Decimal] = {}
     for payment in payments:
         assert payment.claim is not None
         number = payment.claim.control_number
         on = payment.remittance.payment_date or timezone.localdate(payment.created_at)
         payer = payment.remittance.payer_name
         reversal = payment.status_code == "22"
+        if payment.claim.primary_claim_id is not None:
+            if payment.claim.pk not in asked:
+                asked[payment.claim.pk] = secondary.handed_over(payment.claim)
+            _secondary_payment(ledger, payment, secondary.share(payment, asked[payment.claim.pk]), on)
+            continue
         if payment.paid:
             text = f"{payer}: payment reversed" if reversal else f"{payer} paid"
             ledger.add(Line(on, "insurance", text, -payment.paid, claim=number))
@@ -140,6 +154,25 @@ def _insurance(ledger: Ledger, claims: Q) -> None:
                 Line(on, "patient responsibility", f"Patient responsibility: {reasons}", ZERO, owed, claim=number)
             )
             ledger.patient_responsibility += owed
+
+
+def _secondary_payment(ledger: Ledger, payment: ClaimPayment, share: secondary.Share, on: date) -> None:
+    """A secondary payer's answer: its payment, its write-off of what the primary left, and the patient's share
+    moving from what the primary left to what the secondary leaves."""
+    assert payment.claim is not None
+    number, payer = payment.claim.control_number, payment.remittance.payer_name
+    if share.paid:
+        text = f"{payer} (secondary): payment reversed" if payment.status_code == "22" else f"{payer} (secondary) paid"
+        ledger.add(Line(on, "insurance", text, -share.paid, claim=number))
+        ledger.insurance_paid += share.paid
+    if share.written_off:
+        ledger.add(Line(on, "write-off", f"{payer} (secondary): not paid, not the patient's", -share.written_off,
+                        claim=number))  # fmt: skip
+        ledger.adjustments += share.written_off
+    if share.patient:
+        text = f"Patient responsibility after {payer} (secondary)"
+        ledger.add(Line(on, "patient responsibility", text, ZERO, share.patient, claim=number))
+        ledger.patient_responsibility += share.patient
 
 
 def _entries(ledger: Ledger, patient: Patient) -> None:
