@@ -232,6 +232,16 @@ def _timely(claim: Claim, lines: list[ClaimLine], found: list[dict[str, str]]) -
     if claim.status not in (Claim.Status.DRAFT, Claim.Status.READY, Claim.Status.REJECTED):
         return
     first = min((line.service_date for line in lines), default=claim.period_start)
+    if claim.primary_claim_id:
+        # A secondary payer's limit runs from the primary payer's remittance (its explanation of benefits), which
+        # the secondary claim must wait for; the service date until that answer is posted.
+        answered = (
+            ClaimPayment.objects.filter(claim_id=claim.primary_claim_id, remittance__payment_date__isnull=False)
+            .order_by("-remittance__payment_date")
+            .values_list("remittance__payment_date", flat=True)
+            .first()
+        )
+        first = answered or first
     deadline = first + timedelta(days=claim.payer.timely_filing_days)
     if timezone.localdate() > deadline:
         _problem(

@@ -403,3 +403,18 @@ def test_a_secondary_claim_after_a_medicare_claim_listing_services_copies_its_se
     assert copy.status == Claim.Status.READY, copy.problems
     file = actions.do_export_claims([copy], acting_user=clinic.billing, organization=clinic.org).file
     assert x12.validate(file.content) == [] and file.content.count("~SVD*") == 2
+
+
+def test_the_secondary_payers_filing_limit_runs_from_the_primary_remittance(clinic, paid):
+    from datetime import timedelta
+
+    from openiop.claims.build import apply_scrub
+    from openiop.claims.models import Remittance
+
+    Payer.objects.filter(payer_id="GVM02").update(timely_filing_days=10)  # days of November are months past 10 days
+    made = secondary.build_secondary(paid, clinic.billing)
+    assert made.problems == []  # the primary's 835 came today: ten days left
+    Remittance.objects.update(payment_date=timezone.localdate() - timedelta(days=11))
+    made.refresh_from_db()
+    problems = apply_scrub(made, acting_user=clinic.billing)
+    assert [p["field"] for p in problems] == ["period_start"] and "timely-filing" in problems[0]["message"]
