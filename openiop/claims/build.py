@@ -110,11 +110,16 @@ def diagnoses_for(episode: EpisodeOfCare) -> list[str]:
     return codes[:12]  # an 837 carries at most 12 diagnoses
 
 
-def authorization_for(episode: EpisodeOfCare, days: list[date]) -> Authorization | None:
-    """The approved authorization covering the claim's first day (the scrubber checks it covers them all)."""
+def authorization_for(episode: EpisodeOfCare, coverage_id: int, days: list[date]) -> Authorization | None:
+    """The approved authorization of the claim's coverage (the payer billed: another payer's authorization does not
+    count) covering the claim's first day (the scrubber checks it covers them all)."""
     return (
         Authorization.objects.filter(
-            episode=episode, status=Authorization.Status.APPROVED, start_date__lte=min(days), end_date__gte=min(days)
+            episode=episode,
+            coverage_id=coverage_id,
+            status=Authorization.Status.APPROVED,
+            start_date__lte=min(days),
+            end_date__gte=min(days),
         )
         .order_by("-start_date")
         .first()
@@ -363,7 +368,7 @@ def fill_claim(
     claim.place_of_service = setting.place_of_service
     claim.diagnoses = diagnoses_for(episode)
     claim.condition_codes = ["92"] if setting.condition_code_92 else []
-    authorization = authorization_for(episode, [d.date for d in days]) if days else None
+    authorization = authorization_for(episode, claim.coverage_id, [d.date for d in days]) if days else None
     claim.authorization_number = authorization.number if authorization else ""
     clinician = episode.primary_clinician
     supervisor = clinician.supervisor if clinician is not None and clinician.supervisor_id else None

@@ -213,6 +213,7 @@ def _authorization(claim: Claim, lines: list[ClaimLine], found: list[dict[str, s
     approved = list(
         Authorization.objects.filter(
             episode_id=claim.episode_id,
+            coverage_id=claim.coverage_id,
             status=Authorization.Status.APPROVED,
             start_date__lte=claim.period_end,
             end_date__gte=claim.period_start,

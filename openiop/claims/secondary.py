@@ -42,7 +42,8 @@ PATIENT_GROUP = "PR"
 # A payer's answer stands in these statuses (an appeal keeps the denial until the payer answers again).
 ANSWERED = (Claim.Status.PAID, Claim.Status.DENIED, Claim.Status.APPEALED)
 # What a secondary claim copies from the claim it follows, besides its lines.
-COPIED = ("place_of_service", "diagnoses", "condition_codes", "authorization_number", "attending", "supervising")
+# (Not the authorization number: the secondary payer's own authorization, if any, goes on its claim.)
+COPIED = ("place_of_service", "diagnoses", "condition_codes", "attending", "supervising")
 # ClaimLine fields that are not the service itself: the copy gets its own (and never the billable day).
 # A copy holds neither the day nor the service: the primary claim does (one live claim line each).
 NOT_COPIED = frozenset(
@@ -234,6 +235,11 @@ def build_secondary(claim: Claim, acting_user: User | None) -> Claim:
         **{name: getattr(primary, name) for name in COPIED},
     )
     _copy_lines(primary, secondary)
+    days = [primary.period_start]
+    authorization = build.authorization_for(primary.episode, chosen.coverage.pk, days)
+    if authorization is not None:
+        secondary.authorization_number = authorization.number
+        secondary.save(update_fields=["authorization_number", "updated_at"])
     ClaimEvent.objects.create(
         claim=secondary,
         at=timezone.now(),

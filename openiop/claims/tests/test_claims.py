@@ -368,3 +368,23 @@ def test_a_mental_health_claim_needs_no_consent_to_go_to_the_payer(clinic, payer
     claim = _ready(clinic, payer, episode)
     actions.do_export_claims([claim], acting_user=clinic.billing, organization=clinic.org)
     assert not Disclosure.objects.exists()  # HIPAA permits payment disclosures; Part 2 is what needs the consent
+
+
+def test_another_payers_authorization_does_not_cover_the_claim(clinic, payer, episode):
+    from openiop.patients.actions import do_add_coverage
+    from openiop.patients.models import Payer
+
+    PayerProgramSetting.objects.filter(payer=payer).update(authorization_required=True)
+    other = Payer.objects.create(organization=clinic.org, payer_id="OTH01", name="Other Plan", kind="commercial")
+    secondary = do_add_coverage(
+        episode.patient, acting_user=None, payer=other, payer_kind="commercial", payer_name="Other Plan",
+        member_id="OT-1", priority=2,
+    )  # fmt: skip
+    Authorization.objects.create(
+        episode=episode, coverage=secondary, number="OTHER-1", level_of_care=episode.program.level_of_care,
+        start_date=date(2026, 11, 1), end_date=date(2026, 11, 30), units_authorized=20,
+        status=Authorization.Status.APPROVED,
+    )  # fmt: skip
+    billable_days(episode, [date(2026, 11, 3)])
+    (claim,) = _build(clinic, payer).created
+    assert claim.authorization_number == "" and "authorization" in {p["field"] for p in claim.problems}
