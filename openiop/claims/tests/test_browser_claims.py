@@ -108,3 +108,28 @@ def test_build_fix_send_download_and_acknowledge_a_claim(page, live_server, tmp_
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/claims/")
     screenshot(page, "claims-list")
+
+
+def test_bill_the_secondary_payer_after_the_primary_paid_and_send_it(page, live_server, tmp_path: Path):
+    """The primary payer paid part and left coinsurance: one click bills the secondary payer with that answer."""
+    from openiop.claims.tests.test_secondary import primary_claim
+
+    clinic = build_clinic()
+    primary, _ = primary_claim(clinic)
+    sign_in(page, live_server, "billing")
+    page.goto(f"{live_server.url}/claims/{primary.public_id}/")
+    page.get_by_role("button", name="Bill the secondary payer").click()
+    page.wait_for_url(lambda url: str(primary.public_id) not in url)
+    secondary = Claim.objects.get(primary_claim=primary)
+    assert page.locator("[data-claim-status]").get_attribute("data-claim-status") == "ready"
+    assert f"Secondary to claim {primary.control_number}" in page.locator("main").inner_text()
+    screenshot(page, "claims-secondary")
+
+    page.get_by_role("link", name="Claims", exact=True).first.click()
+    page.get_by_label(f"Send {secondary.control_number}").check()
+    page.get_by_role("button", name="Write the 837 file for the chosen ready claims").click()
+    page.wait_for_url(f"{live_server.url}/claims/files/**")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+    text = Path(download.value.path()).read_text()
+    assert validate(text) == [] and "~SBR*S*" in text and "~AMT*D*" in text  # the primary's answer rides along
