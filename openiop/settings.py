@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "openiop.notes",
     "openiop.discharge",
     "openiop.skills",
+    "openiop.medications",
     "openiop.utilization",
     "openiop.claims",
     "openiop.api",

@@ -1,0 +1,1 @@
+"""Drug and alcohol testing: orders, random selection, collection, results, interpretation, lab imports."""
