@@ -15,6 +15,7 @@ urlpatterns = [
     path("referrals/", include("openiop.referrals.urls")),
     path("book/", include("openiop.referrals.public_urls")),
     path("intake/", include("openiop.intake.urls")),
+    path("medications/", include("openiop.medications.urls")),
     path("consents/", include("openiop.consents.urls")),
     path("plans/", include("openiop.plans.urls")),
     path("notes/", include("openiop.notes.urls")),
