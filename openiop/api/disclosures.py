@@ -89,6 +89,9 @@ DATA_CLASS_OF: dict[str, str] = {
     "dischargesummary": DataClass.DISCHARGE_SUMMARY,
     "aftercareplan": DataClass.DISCHARGE_SUMMARY,
     "booking": DataClass.SCHEDULE,
+    "medication": DataClass.MEDICATIONS,
+    "allergy": DataClass.MEDICATIONS,
+    "reconciliation": DataClass.MEDICATIONS,
 }
 READS = (AuditAction.RECORD_VIEWED, AuditAction.CHART_VIEWED, AuditAction.EXPORTED)
 

@@ -9,6 +9,7 @@ from openiop.api.eligibility import router as eligibility_router
 from openiop.api.intake import router as intake_router
 from openiop.api.ledger import router as ledger_router
 from openiop.api.measures import router as measures_router
+from openiop.api.medications import router as medications_router
 from openiop.api.notes import router as notes_router
 from openiop.api.plans import router as plans_router
 from openiop.api.referrals import router as referrals_router
@@ -47,5 +48,6 @@ api.add_router("", ur_packet_router)
 api.add_router("", claims_router)
 api.add_router("", eligibility_router)
 api.add_router("", ledger_router)
+api.add_router("", medications_router)
 disclosures.install(api)
 api.add_router("", "openiop.api.breakglass.router")
