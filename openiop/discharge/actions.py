@@ -30,6 +30,7 @@ from openiop.discharge.models import (
     StepDownLevel,
 )
 from openiop.discharge.snapshot import attendance_snapshot, goals_snapshot, measures_snapshot
+from openiop.medications.summary import aftercare_lines, discharge_snapshot
 from openiop.patients import events
 from openiop.patients.actions import do_change_episode_status
 from openiop.patients.models import EpisodeOfCare
@@ -72,6 +73,7 @@ def _take_snapshots(summary: DischargeSummary) -> None:
     summary.attendance = attendance_snapshot(summary.episode, now=now)
     summary.goals = goals_snapshot(summary.episode)
     summary.measures = measures_snapshot(summary.episode)
+    summary.medications = discharge_snapshot(summary.episode, summary.discharge_on)
     summary.snapshot_at = now
 
 
@@ -134,7 +136,12 @@ def do_start_discharge(
     _take_snapshots(summary)
     validate(summary, exclude=["episode", "patient", "author"])
     summary.save()
-    plan = AftercarePlan.objects.create(episode=episode, patient=episode.patient, safety_plan=_initial_safety_plan())
+    plan = AftercarePlan.objects.create(
+        episode=episode,
+        patient=episode.patient,
+        safety_plan=_initial_safety_plan(),
+        medications=aftercare_lines(episode, discharge_on),  # a first draft, edited on the aftercare plan
+    )
     for obj in (summary, plan):
         audit.record(
             action=AuditAction.CREATED,

@@ -67,6 +67,8 @@ class DischargeSummary(BaseModel):
     attendance = models.JSONField(default=dict, blank=True)
     measures = models.JSONField(default=list, blank=True)
     goals = models.JSONField(default=list, blank=True)
+    # The medications taken on the discharge day and the MOUD state (medications.summary.discharge_snapshot).
+    medications = models.JSONField(default=dict, blank=True)
     snapshot_at = models.DateTimeField(null=True, blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_by = models.ForeignKey(
