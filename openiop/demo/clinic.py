@@ -682,6 +682,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
     from openiop.demo.family import ensure_demo_family
     from openiop.demo.intake import seed_demo_intake
     from openiop.demo.measures import ensure_demo_measures
+    from openiop.demo.medications import ensure_demo_medications
     from openiop.demo.notes import ensure_demo_notes
     from openiop.demo.plans import ensure_demo_plans
     from openiop.demo.portal import ensure_demo_portal
@@ -692,6 +693,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
 
     return {
         "intake": seed_demo_intake(org, today),
+        "medications": ensure_demo_medications(org, today),  # early: the drug-test demo reads what patients take
         "measures": ensure_demo_measures(org, today),
         "referrals": ensure_demo_referrals(org, today),
         "discharge": ensure_demo_discharges(org, today),
