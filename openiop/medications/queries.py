@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -13,7 +14,7 @@ from openiop.accounts.models import User
 from openiop.core.permissions import program_ids_for, require
 from openiop.core.roles import Cap
 from openiop.medications.models import Allergy, Medication, MoudCoordination, NoKnownAllergies, Reconciliation
-from openiop.patients.models import Patient
+from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import chart_program_ids, get_patient_for_user
 
 
@@ -143,3 +144,50 @@ def pending_changes(patient: Patient, day: date) -> tuple[list[dict[str, Any]], 
     current = [snapshot(m) for m in active_on(patient, day).order_by("name", "pk")]
     last = last_reconciliation(patient)
     return current, changes_between(last.medications if last else [], current)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A reconciliation the episode owes: at ``occasion`` (intake or a level-of-care change), since ``since``."""
+
+    episode: EpisodeOfCare
+    occasion: str
+    since: date
+
+    @property
+    def label(self) -> str:
+        return Reconciliation.Occasion(self.occasion).label
+
+
+def last_level_change(episode: EpisodeOfCare) -> date | None:
+    """The day the episode's latest step down or up took effect (None: its level never changed)."""
+    history = episode.level_history or []
+    return date.fromisoformat(history[-1]["from"]) if len(history) > 1 else None
+
+
+def reconciliations_due(user: User, patient: Patient) -> list[Due]:
+    """What the patient's open episodes in the user's programs owe: an intake reconciliation when none was signed in
+    the episode, a level-of-care one when the level changed and no level-of-care reconciliation was signed since.
+    (The discharge one is part of the discharge: the summary shows the last reconciliation.)"""
+    episodes = EpisodeOfCare.objects.filter(
+        patient=patient,
+        program_id__in=program_ids_for(user),
+        status__in=(EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.ON_HOLD),
+        admitted_on__isnull=False,
+    ).select_related("program")
+    signed: dict[int, list[tuple[str, date]]] = {}
+    rows = Reconciliation.objects.filter(patient=patient).values_list("episode_id", "occasion", "reconciled_on")
+    for episode_id, occasion, day in rows:
+        signed.setdefault(episode_id, []).append((occasion, day))
+    due = []
+    for episode in episodes.order_by("admitted_on", "pk"):
+        done = signed.get(episode.pk, [])
+        changed = last_level_change(episode)
+        if not done:
+            assert episode.admitted_on is not None  # filtered above
+            due.append(Due(episode, Reconciliation.Occasion.INTAKE, episode.admitted_on))
+        elif changed is not None and not any(
+            occasion == Reconciliation.Occasion.LEVEL_OF_CARE and day >= changed for occasion, day in done
+        ):
+            due.append(Due(episode, Reconciliation.Occasion.LEVEL_OF_CARE, changed))
+    return due

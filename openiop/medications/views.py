@@ -125,6 +125,7 @@ def medications_tab(request: HttpRequest, patient: Patient, episodes: list[Episo
         "last_reconciliation": queries.reconciliations_for_user(user, patient).first(),
         "coordinations": coordinations,
         "on_moud": queries.on_moud(patient, timezone.localdate()),
+        "reconciliations_due": queries.reconciliations_due(user, patient),
     }
 
 
@@ -234,7 +235,10 @@ def reconcile(request: HttpRequest, public_id: UUID) -> HttpResponse:
     user = request_user(request)
     patient = get_patient_for_user(user, public_id, Cap.EDIT_CLINICAL)
     episodes = _reconcilable_episodes(user, patient)
-    form = ReconciliationForm(request.POST if request.method == "POST" else None, episodes=episodes)
+    due = queries.reconciliations_due(user, patient)
+    # The form starts on the first reconciliation owed (an intake, or a level-of-care change), if any.
+    initial = {"episode": str(due[0].episode.public_id), "occasion": due[0].occasion} if due else {}
+    form = ReconciliationForm(request.POST if request.method == "POST" else None, episodes=episodes, initial=initial)
     signed = "Medication reconciliation signed."
     if _saved(request, form, lambda data: actions.do_sign_reconciliation(patient, acting_user=user, **data), signed):
         return redirect(_tab_url(patient))

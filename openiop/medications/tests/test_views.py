@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from openiop.core.models import AuditAction, AuditEvent
 from openiop.medications.models import Allergy, Medication, MoudCoordination, Reconciliation
-from openiop.patients.actions import do_open_episode
+from openiop.patients.actions import do_change_level_of_care, do_open_episode
+from openiop.scheduling.actions.enrollment import do_enroll
+from openiop.testing.levels import add_php
 from openiop.testing.medications import add_medication, part2_to_provider
 from openiop.testing.scheduling import admit
 
@@ -168,3 +170,25 @@ def test_moud_coordination_says_release_needed_until_a_part2_consent_names_the_o
     tab = client.get(_tab(su.patient), **HTMX).content.decode()
     assert "Release on file" in tab and 'data-flag="release-needed"' not in tab
     assert MoudCoordination.objects.get().last_dose_how == "otp_call"
+
+
+def test_the_tab_says_which_reconciliation_is_due_intake_then_level_of_care(client, clinic):
+    php = add_php(clinic)
+    episode = admit(clinic, "Ana", admitted_days_ago=15)
+    assert episode.admitted_on is not None
+    do_enroll(episode, acting_user=clinic.clinician, track=clinic.day, starts_on=episode.admitted_on)
+    add_medication(episode, clinic.clinician, "sertraline")
+    client.force_login(clinic.clinician)
+    tab = client.get(_tab(episode.patient), **HTMX).content.decode()
+    assert "Medication reconciliation due: intake" in tab
+    url = reverse("medications:reconcile", args=[episode.patient.public_id])
+    assert 'value="intake" selected' in client.get(url).content.decode()
+    client.post(url, {"episode": str(episode.public_id), "occasion": "intake"})
+    assert 'data-flag="reconciliation-due"' not in client.get(_tab(episode.patient), **HTMX).content.decode()
+    do_change_level_of_care(episode, acting_user=clinic.director, track=php.track, effective_on=timezone.localdate(),
+                            reason="Step up")  # fmt: skip
+    tab = client.get(_tab(episode.patient), **HTMX).content.decode()
+    assert "Medication reconciliation due: level-of-care change" in tab
+    assert 'value="level_of_care" selected' in client.get(url).content.decode()
+    client.post(url, {"episode": str(episode.public_id), "occasion": "level_of_care"})
+    assert 'data-flag="reconciliation-due"' not in client.get(_tab(episode.patient), **HTMX).content.decode()
