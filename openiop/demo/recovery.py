@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from openiop.accounts.models import User
 from openiop.core.roles import Role
+from openiop.demo.portal import demo_login_line as patient_login_line
 from openiop.patients.models import EpisodeOfCare
 from openiop.portal.actions import do_accept_invitation, do_invite_patient
 from openiop.portal.models import PortalAccount
@@ -132,12 +133,4 @@ def _build(organization: Organization, today: date) -> int:
 
 def demo_login_line(organization: Organization, width: int) -> str:
     """The demo command's line for the recovery portal login ("" when there is none)."""
-    account = (
-        PortalAccount.objects.filter(user__username=USERNAME, patient__organization=organization)
-        .select_related("patient")
-        .first()
-    )
-    if account is None:
-        return ""
-    where = "Patient portal, Recovery page"
-    return f"  {USERNAME:<{width}}  {where:<30}  {account.patient.display_name}"
+    return patient_login_line(organization, width, USERNAME, "Patient portal, Recovery page")
