@@ -12,6 +12,7 @@ from openiop.api.measures import router as measures_router
 from openiop.api.medications import router as medications_router
 from openiop.api.notes import router as notes_router
 from openiop.api.plans import router as plans_router
+from openiop.api.recovery import router as recovery_router
 from openiop.api.referrals import router as referrals_router
 from openiop.api.routers import router
 from openiop.api.scheduling import router as scheduling_router
@@ -43,6 +44,7 @@ api.add_router("", plans_router)
 api.add_router("", notes_router)
 api.add_router("", discharge_router)
 api.add_router("", skills_router)
+api.add_router("", recovery_router)
 api.add_router("", utilization_router)
 api.add_router("", ur_packet_router)
 api.add_router("", claims_router)

@@ -686,6 +686,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
     from openiop.demo.notes import ensure_demo_notes
     from openiop.demo.plans import ensure_demo_plans
     from openiop.demo.portal import ensure_demo_portal
+    from openiop.demo.recovery import ensure_demo_recovery
     from openiop.demo.referrals import ensure_demo_referrals
     from openiop.demo.reminders import ensure_demo_reminders
     from openiop.demo.skills import ensure_demo_practice
@@ -701,6 +702,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
         "notes": ensure_demo_notes(org, today),
         "portal": ensure_demo_portal(org, today),
         "skills": ensure_demo_practice(org, today),  # after the plans: one plan in force gets a revision to sign
+        "recovery": ensure_demo_recovery(org, today),  # after the portal login: its own login for an SU patient
         "utilization": ensure_demo_authorizations(org, today),  # after the attendance history: units used
         "claims": ensure_demo_claims(org, today),  # after the authorizations: claims carry their numbers
         "eligibility": ensure_demo_eligibility(org, today),  # after the claims: it uses their submission profile

@@ -78,14 +78,15 @@ def ensure_demo_portal(organization: Organization, today: date) -> PortalAccount
     return do_accept_invitation(invitation, username=DEMO_USERNAME, password=DEMO_PASSWORD)
 
 
-def demo_login_line(organization: Organization, width: int) -> str:
-    """The demo command's line for the portal login ("" when there is none)."""
+def demo_login_line(
+    organization: Organization, width: int, username: str = DEMO_USERNAME, where: str = "Patient portal (/portal/)"
+) -> str:
+    """The demo command's line for a patient's portal login ("" when there is none)."""
     account = (
-        PortalAccount.objects.filter(user__username=DEMO_USERNAME, patient__organization=organization)
+        PortalAccount.objects.filter(user__username=username, patient__organization=organization)
         .select_related("patient")
         .first()
     )
     if account is None:
         return ""
-    where = "Patient portal (/portal/)"
-    return f"  {DEMO_USERNAME:<{width}}  {where:<30}  {account.patient.display_name}"
+    return f"  {username:<{width}}  {where:<30}  {account.patient.display_name}"

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from openiop.discharge.models import CRISIS_RESOURCES, AftercarePlan, DischargeSummary, FollowUp
+from openiop.recovery.summary import recovery_supports
 
 
 def document_context(
@@ -34,6 +35,7 @@ def document_context(
         "appointment_local": timezone.localtime(plan.appointment_at, tz) if plan and plan.appointment_at else None,
         "signed_local": timezone.localtime(summary.signed_at, tz) if summary.signed_at else None,
         "printed_local": timezone.localtime(timezone.now(), tz),
+        "recovery_supports": recovery_supports(episode),  # meetings logged and the sponsor (recovery/README.md)
     }
 
 

@@ -53,6 +53,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("education", DataClass.EDUCATION, "Education materials", "family:education"),
     Section("plan", DataClass.TREATMENT_PLAN, "Treatment goals", "family:plan"),
     Section("measures", DataClass.MEASURES, "Questionnaire scores", "family:measures"),
+    # Mutual-help meetings are Part 2 records with no data class of their own: only a release of all records opens
+    # them (recovery/README.md).
+    Section("recovery", DataClass.ALL_RECORDS, "Recovery meetings", "family:recovery"),
 )
 SECTIONS_BY_SLUG = {s.slug: s for s in SECTIONS}
 # Named on a release, but never shown through the family portal in this version: the clinic shares them directly

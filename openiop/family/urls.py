@@ -13,6 +13,7 @@ urlpatterns = [
     path("education/<uuid:public_id>/", views.material, name="material"),
     path("plan/", views.plan, name="plan"),
     path("measures/", views.measures, name="measures"),
+    path("recovery/", views.recovery, name="recovery"),
     path("materials/", views.materials, name="materials"),
     path("materials/new/", views.material_new, name="material_new"),
     path("materials/<uuid:public_id>/edit/", views.material_edit, name="material_edit"),

@@ -28,6 +28,7 @@ from openiop.family.forms import MaterialForm
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.portal.models import PortalAccount
 from openiop.programs.models import Program
+from openiop.recovery.queries import family_meetings
 
 
 def _account(request: HttpRequest) -> PortalAccount:
@@ -106,6 +107,12 @@ def plan(request: HttpRequest, shares: list[Share], share: Share) -> HttpRespons
 def measures(request: HttpRequest, shares: list[Share], share: Share) -> HttpResponse:
     rows = queries.family_scores(_account(request).patient, share)
     return _render(request, "family/measures.html", shares, share, rows=rows)
+
+
+@family_page("recovery")
+def recovery(request: HttpRequest, shares: list[Share], share: Share) -> HttpResponse:
+    rows = family_meetings(_account(request).patient, share.program_ids)
+    return _render(request, "family/recovery.html", shares, share, rows=rows)
 
 
 # --- Staff: education materials -------------------------------------------------------------------------------

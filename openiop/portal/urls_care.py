@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from openiop.portal import views_care as v
+from openiop.portal import views_recovery as vr
 
 urlpatterns: list[URLPattern] = [
     path("check-ins/", v.questionnaires, name="questionnaires"),
@@ -17,4 +18,12 @@ urlpatterns: list[URLPattern] = [
     path("aftercare/<uuid:public_id>/plan.pdf", v.aftercare_pdf, name="aftercare_pdf"),
     path("disclosures/", v.disclosure_list, name="disclosures"),
     path("disclosures.pdf", v.disclosure_pdf, name="disclosures_pdf"),
+]
+
+# The Recovery page (mutual-help meetings, sponsor, recovery capital check-ins): portal.views_recovery.
+urlpatterns += [
+    path("recovery/", vr.recovery, name="recovery"),
+    path("recovery/sponsor/", vr.recovery_sponsor, name="recovery_sponsor"),
+    path("recovery/check-in/", vr.recovery_check_in, name="recovery_check_in"),
+    path("recovery/meetings/<uuid:public_id>/", vr.recovery_meeting_edit, name="recovery_meeting_edit"),
 ]

@@ -18,7 +18,7 @@ def test_the_demo_patient_logs_in_to_the_portal(seeded_demo, client):
     assert (account.kind, account.user.username) == (AccountKind.PATIENT, DEMO_USERNAME)
     episode = account.patient.episodes.get(status="active")
     assert (episode.program.focus, episode.program.population) == ("mental_health", "adult")
-    assert Invitation.objects.get(kind=AccountKind.PATIENT).accepted_at is not None
+    assert Invitation.objects.get(kind=AccountKind.PATIENT, patient=account.patient).accepted_at is not None
     assert verify_chain() == []
     assert DEMO_USERNAME in demo_login_line(org, 9)
 

@@ -23,6 +23,7 @@ from openiop.demo.clinic import (
 )
 from openiop.demo.family import demo_login_lines
 from openiop.demo.portal import demo_login_line
+from openiop.demo.recovery import demo_login_line as recovery_login_line
 from openiop.demo.scheduling import HISTORY_WEEKS, ensure_demo_schedule, horizon_label
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.models import Organization, Program, Track
@@ -130,6 +131,9 @@ class Command(BaseCommand):
         portal = demo_login_line(demo.organization, width)
         if portal:
             lines.append(portal)
+        recovery = recovery_login_line(demo.organization, width)
+        if recovery:
+            lines.append(recovery)
         lines.append("")
         if required:
             lines.append(
