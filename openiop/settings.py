@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "openiop.discharge",
     "openiop.skills",
     "openiop.medications",
+    "openiop.labs",
     "openiop.utilization",
     "openiop.claims",
     "openiop.api",
