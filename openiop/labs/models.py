@@ -66,7 +66,8 @@ class SchedulePick(BaseModel):
     seed = models.BigIntegerField(null=True, blank=True)
     percent = models.PositiveSmallIntegerField(null=True, blank=True)
     population = models.JSONField(default=list)
-    picks = models.JSONField(default=list)
+    days = models.JSONField(default=list, help_text="The days the draw chose test days from (ISO dates).")
+    picks = models.JSONField(default=list, help_text='[{"episode": public id, "due_on": ISO date}], in draw order.')
 
     class Meta:
         ordering = ["-day"]

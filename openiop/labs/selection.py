@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import random
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import date
 
 SEED_BITS = 62  # fits a signed 64-bit column
 
@@ -30,5 +31,15 @@ def how_many(size: int, percent: int) -> int:
 
 def pick(population: Iterable[str], percent: int, seed: int) -> list[str]:
     """The ids drawn from ``population`` (sorted first) for ``percent`` with ``seed``, in draw order."""
+    return [one for one, _ in draw(population, percent, seed, [date.min])]
+
+
+def draw(population: Iterable[str], percent: int, seed: int, days: Sequence[date]) -> list[tuple[str, date]]:
+    """``pick`` with, for each id picked, its test day among ``days``, from the same generator: the seed gives both
+    back, and the day is as unpredictable as the pick (a known test day can be planned around)."""
+    if not days:
+        raise ValueError("A draw needs at least one day to test on.")
     ordered = sorted(set(population))
-    return random.Random(seed).sample(ordered, how_many(len(ordered), percent))  # noqa: S311 (audit, not security)
+    rng = random.Random(seed)  # noqa: S311 (audit, not security)
+    chosen = rng.sample(ordered, how_many(len(ordered), percent))
+    return [(one, rng.choice(list(days))) for one in chosen]
