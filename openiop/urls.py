@@ -20,6 +20,7 @@ urlpatterns = [
     path("notes/", include("openiop.notes.urls")),
     path("discharge/", include("openiop.discharge.urls")),
     path("skills/", include("openiop.skills.urls")),
+    path("labs/", include("openiop.labs.urls")),
     path("utilization/", include("openiop.utilization.urls")),
     path("claims/", include("openiop.claims.urls")),
     path("q/", include("openiop.measures.public_urls")),

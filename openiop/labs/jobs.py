@@ -36,8 +36,9 @@ def _population(schedule: TestingSchedule) -> dict[str, EpisodeOfCare]:
 
 
 @transaction.atomic
-def draw_for(schedule: TestingSchedule, today: date) -> SchedulePick | None:
-    """The schedule's draw for ``today`` and its orders, or None when it has none due (or was drawn already)."""
+def draw_for(schedule: TestingSchedule, today: date, *, seed: int | None = None) -> SchedulePick | None:
+    """The schedule's draw for ``today`` and its orders, or None when it has none due (or was drawn already).
+    ``seed``: a given seed instead of a fresh one (the demo, which must come out the same every time)."""
     random_mode = schedule.mode == TestingSchedule.Mode.RANDOM
     day = today - timedelta(days=today.weekday()) if random_mode else today
     if not random_mode and today.weekday() not in schedule.weekdays:
@@ -47,7 +48,7 @@ def draw_for(schedule: TestingSchedule, today: date) -> SchedulePick | None:
     population = _population(schedule)
     ids = sorted(population)
     days = week_days(today) if random_mode else [today]
-    seed = selection.new_seed() if random_mode else None
+    seed = (seed if seed is not None else selection.new_seed()) if random_mode else None
     drawn = selection.draw(ids, schedule.percent, seed, days) if seed is not None else [(one, today) for one in ids]
     try:
         with transaction.atomic():

@@ -57,3 +57,13 @@ def collected(episode: EpisodeOfCare, specimen_id: str = "S-1001", kind: str = "
                                  specimen_id=specimen_id, observed=True, temperature_in_range=True)  # fmt: skip
     order.refresh_from_db()
     return order
+
+
+def resulted(clinic: Any, positives: tuple[str, ...] = ("BUP",)) -> TestOrder:
+    """A substance-use patient on buprenorphine with one cup, resulted positive for ``positives``."""
+    episode = su_episode(clinic)
+    take(episode, "buprenorphine-sl")
+    order = collected(episode)
+    entered = [actions.ResultIn(code, "positive") for code in positives]
+    actions.do_enter_results(order, acting_user=su_clinician(clinic), results=entered)
+    return order

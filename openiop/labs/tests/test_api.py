@@ -17,7 +17,7 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.labs import actions
 from openiop.labs.jobs import draw_for
 from openiop.labs.models import TestOrder
-from openiop.labs.tests.support import collected, su_clinician, su_episode, take
+from openiop.labs.tests.support import collected, resulted, su_clinician, su_episode, take
 from openiop.patients.models import Patient
 from openiop.testing.consents import part2_tpo
 from openiop.worklist.models import WorkTask
@@ -28,12 +28,7 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture
 def tested(clinic) -> TestOrder:
-    """A substance-use patient on buprenorphine with one resulted cup (buprenorphine positive: expected)."""
-    episode = su_episode(clinic)
-    take(episode, "buprenorphine-sl")
-    order = collected(episode)
-    actions.do_enter_results(order, acting_user=su_clinician(clinic), results=[actions.ResultIn("BUP", "positive")])
-    return order
+    return resulted(clinic)
 
 
 def _post(client, path, body):
