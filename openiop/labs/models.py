@@ -34,6 +34,8 @@ class Panel(BaseModel):
 class TestingSchedule(BaseModel):
     """How a program orders tests: a random N% of its active patients each week, or everyone on fixed weekdays."""
 
+    __test__ = False  # not a pytest test class
+
     class Mode(models.TextChoices):
         RANDOM = "random", "Random selection each week"
         FIXED = "fixed", "Fixed weekdays"
