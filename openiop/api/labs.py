@@ -21,6 +21,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from openiop.accounts.http import request_user
 from openiop.api.problems import Conflict
+from openiop.api.schemas import ApiIn
 from openiop.core import audit
 from openiop.core.models import AuditAction
 from openiop.core.permissions import require
@@ -35,7 +36,7 @@ from openiop.patients.queries import get_episode_for_user, get_patient_for_user
 router = Router(tags=["drug testing"])
 
 
-class ResultOut(Schema):
+class DrugResultOut(Schema):
     id: UUID = Field(alias="public_id")
     analyte: str
     outcome: str
@@ -49,7 +50,7 @@ class ResultOut(Schema):
     confirmation_sent_at: datetime | None
 
 
-class CollectionOut(Schema):
+class DrugCollectionOut(Schema):
     outcome: str
     collected_at: datetime
     observed: bool
@@ -65,7 +66,7 @@ class CollectionOut(Schema):
     released_at: datetime | None
 
 
-class OrderOut(Schema):
+class DrugTestOut(Schema):
     id: UUID = Field(alias="public_id")
     patient: UUID = Field(alias="patient.public_id")
     episode: UUID = Field(alias="episode.public_id")
@@ -74,8 +75,8 @@ class OrderOut(Schema):
     analytes: list[str]
     due_on: date
     status: str
-    collection: CollectionOut | None = None
-    results: list[ResultOut]
+    collection: DrugCollectionOut | None = None
+    results: list[DrugResultOut]
     reviewed_at: datetime | None
     review_note: str
 
@@ -88,13 +89,13 @@ class OrderOut(Schema):
         return list(obj.results.all())
 
 
-class OrderIn(Schema):
+class DrugTestIn(ApiIn):
     kind: str
     reason: str
     due_on: date
 
 
-class CollectionIn(Schema):
+class DrugCollectionIn(ApiIn):
     outcome: str = "collected"
     collected_at: datetime
     observed: bool = False
@@ -111,7 +112,7 @@ class CollectionIn(Schema):
     note: str = ""
 
 
-class ResultIn(Schema):
+class DrugResultIn(ApiIn):
     analyte: str
     outcome: str
     value: Decimal | None = None
@@ -119,24 +120,24 @@ class ResultIn(Schema):
     units: str = ""
 
 
-class ResultsIn(Schema):
-    results: list[ResultIn]
+class DrugResultsIn(ApiIn):
+    results: list[DrugResultIn]
 
 
-class ReviewIn(Schema):
+class DrugTestReviewIn(ApiIn):
     note: str
 
 
-class ConfirmationIn(Schema):
+class DrugConfirmationIn(ApiIn):
     sent_out: bool = False
 
 
-class ImportIn(Schema):
+class LabImportIn(ApiIn):
     format: str
     content: str = Field(max_length=1_000_000)
 
 
-class ImportOut(Schema):
+class LabImportOut(Schema):
     id: UUID = Field(alias="public_id")
     format: str
     control_id: str
@@ -144,7 +145,7 @@ class ImportOut(Schema):
     created_at: datetime
 
 
-class PickOut(Schema):
+class DrugTestPickOut(Schema):
     id: UUID = Field(alias="public_id")
     day: date
     seed: int | None
@@ -159,7 +160,32 @@ class PickOut(Schema):
         return reproduces(obj)
 
 
-class Window(Schema):
+class DrugScheduleIn(ApiIn):
+    mode: str
+    percent: int = 25
+    weekdays: list[int] = []
+    kind: str = "cup"
+    is_active: bool = True
+
+
+class DrugScheduleOut(Schema):
+    mode: str
+    percent: int
+    weekdays: list[int]
+    kind: str
+    is_active: bool
+
+
+class DrugPanelIn(ApiIn):
+    analytes: list[str] = Field(max_length=20)
+
+
+class DrugPanelOut(Schema):
+    name: str
+    analytes: list[str]
+
+
+class DrugTestingWindow(ApiIn):
     start: date
     end: date
 
@@ -177,7 +203,7 @@ def _fresh(order: TestOrder) -> TestOrder:
     )
 
 
-@router.get("/patients/{patient_id}/drug-tests", response=list[OrderOut])
+@router.get("/patients/{patient_id}/drug-tests", response=list[DrugTestOut])
 def list_tests(request: HttpRequest, patient_id: UUID) -> list[TestOrder]:
     """The patient's drug tests in the caller's programs, newest first, with collection and results."""
     user = request_user(request)
@@ -187,8 +213,8 @@ def list_tests(request: HttpRequest, patient_id: UUID) -> list[TestOrder]:
     return rows
 
 
-@router.post("/episodes/{episode_id}/drug-tests", response={201: OrderOut})
-def order_test(request: HttpRequest, episode_id: UUID, payload: OrderIn) -> Status[TestOrder]:
+@router.post("/episodes/{episode_id}/drug-tests", response={201: DrugTestOut})
+def order_test(request: HttpRequest, episode_id: UUID, payload: DrugTestIn) -> Status[TestOrder]:
     user = request_user(request)
     episode = get_episode_for_user(user, episode_id, Cap.EDIT_CLINICAL)
     order = actions.do_order_test(episode, acting_user=user, kind=payload.kind, reason=payload.reason,
@@ -196,15 +222,15 @@ def order_test(request: HttpRequest, episode_id: UUID, payload: OrderIn) -> Stat
     return Status(201, _fresh(order))
 
 
-@router.post("/drug-tests/{order_id}/collection", response=OrderOut)
-def record_collection(request: HttpRequest, order_id: UUID, payload: CollectionIn) -> TestOrder:
+@router.post("/drug-tests/{order_id}/collection", response=DrugTestOut)
+def record_collection(request: HttpRequest, order_id: UUID, payload: DrugCollectionIn) -> TestOrder:
     order = _order(request, order_id)
     actions.do_record_collection(order, acting_user=request_user(request), **payload.dict())
     return _fresh(order)
 
 
-@router.post("/drug-tests/{order_id}/results", response=OrderOut)
-def enter_results(request: HttpRequest, order_id: UUID, payload: ResultsIn) -> TestOrder:
+@router.post("/drug-tests/{order_id}/results", response=DrugTestOut)
+def enter_results(request: HttpRequest, order_id: UUID, payload: DrugResultsIn) -> TestOrder:
     """Results per analyte; an unexpected one raises the clinician's review task in the same transaction."""
     order = _order(request, order_id)
     results = [actions.ResultIn(r.analyte, r.outcome, r.value, r.cutoff, r.units) for r in payload.results]
@@ -212,15 +238,17 @@ def enter_results(request: HttpRequest, order_id: UUID, payload: ResultsIn) -> T
     return _fresh(order)
 
 
-@router.post("/drug-tests/{order_id}/review", response=OrderOut)
-def review(request: HttpRequest, order_id: UUID, payload: ReviewIn) -> TestOrder:
+@router.post("/drug-tests/{order_id}/review", response=DrugTestOut)
+def review(request: HttpRequest, order_id: UUID, payload: DrugTestReviewIn) -> TestOrder:
     order = _order(request, order_id)
     actions.do_review(order, acting_user=request_user(request), note=payload.note)
     return _fresh(order)
 
 
-@router.post("/drug-tests/{order_id}/results/{result_id}/confirmation", response=OrderOut)
-def request_confirmation(request: HttpRequest, order_id: UUID, result_id: UUID, payload: ConfirmationIn) -> TestOrder:
+@router.post("/drug-tests/{order_id}/results/{result_id}/confirmation", response=DrugTestOut)
+def request_confirmation(
+    request: HttpRequest, order_id: UUID, result_id: UUID, payload: DrugConfirmationIn
+) -> TestOrder:
     order = _order(request, order_id)
     result = order.results.filter(public_id=result_id).first()
     if result is None:
@@ -229,8 +257,8 @@ def request_confirmation(request: HttpRequest, order_id: UUID, result_id: UUID, 
     return _fresh(order)
 
 
-@router.post("/lab-imports", response={201: ImportOut})
-def import_results(request: HttpRequest, payload: ImportIn) -> Any:
+@router.post("/lab-imports", response={201: LabImportOut})
+def import_results(request: HttpRequest, payload: LabImportIn) -> Any:
     """An HL7 v2 ORU^R01 message or a CSV file as text; every result posts, or none (409 for a message seen before)."""
     user = request_user(request)
     require(user, Cap.EDIT_CLINICAL)
@@ -245,7 +273,7 @@ def import_results(request: HttpRequest, payload: ImportIn) -> Any:
     return Status(201, row)
 
 
-@router.get("/programs/{program_id}/drug-testing/picks", response=list[PickOut])
+@router.get("/programs/{program_id}/drug-testing/picks", response=list[DrugTestPickOut])
 def schedule_picks(request: HttpRequest, program_id: UUID) -> list[SchedulePick]:
     """The program's schedule draws, newest first: seed, population and picks, and whether they reproduce."""
     user = request_user(request)
@@ -257,7 +285,9 @@ def schedule_picks(request: HttpRequest, program_id: UUID) -> list[SchedulePick]
 
 
 @router.get("/programs/{program_id}/drug-testing/report")
-def testing_report(request: HttpRequest, program_id: UUID, window: Query[Window]) -> HttpResponse | dict[str, Any]:
+def testing_report(
+    request: HttpRequest, program_id: UUID, window: Query[DrugTestingWindow]
+) -> HttpResponse | dict[str, Any]:
     """Testing compliance per week and positive / unexpected rates per analyte (counts only)."""
     user = request_user(request)
     program = program_for_user(user, program_id)
@@ -274,3 +304,19 @@ def testing_report(request: HttpRequest, program_id: UUID, window: Query[Window]
                       "positive_rate": r.rate(r.positive), "unexpected_rate": r.rate(r.unexpected)}
                      for r in report.rates],
     }  # fmt: skip
+
+
+@router.put("/programs/{program_id}/drug-testing/schedule", response=DrugScheduleOut)
+def set_schedule(request: HttpRequest, program_id: UUID, payload: DrugScheduleIn) -> Any:
+    """The program's testing schedule: a random percentage each week, or fixed weekdays (``MANAGE_PROGRAMS``)."""
+    user = request_user(request)
+    program = program_for_user(user, program_id, Cap.MANAGE_PROGRAMS)
+    return actions.do_set_schedule(program, acting_user=user, **payload.dict())
+
+
+@router.put("/programs/{program_id}/drug-testing/panel", response=DrugPanelOut)
+def set_panel(request: HttpRequest, program_id: UUID, payload: DrugPanelIn) -> Any:
+    """The analytes the program's cups and send-outs test for (``MANAGE_PROGRAMS``)."""
+    user = request_user(request)
+    program = program_for_user(user, program_id, Cap.MANAGE_PROGRAMS)
+    return actions.do_set_panel(program, acting_user=user, codes=payload.analytes)

@@ -163,3 +163,22 @@ def _release(patient, user, data_class):
     return part2_tpo(patient, user, data_classes=[data_class], recipient_kind="outside_provider",
                      recipient_organization="Hope Clinic", recipient_name="", purposes=["treatment"],
                      expiry_kind="event", expiry_event="Discharge from the program")  # fmt: skip
+
+
+def test_a_programs_schedule_and_panel_are_set_by_its_managers(client, clinic):
+    schedule = f"{API}/programs/{clinic.su.public_id}/drug-testing/schedule"
+    panel = f"{API}/programs/{clinic.su.public_id}/drug-testing/panel"
+    login(client, clinic.director)
+    set_ = client.put(schedule, {"mode": "random", "percent": 20}, content_type="application/json")
+    assert set_.status_code == 200 and set_.json()["percent"] == 20
+    bad = client.put(schedule, {"mode": "fixed", "weekdays": [8]}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "weekdays"
+    assert client.put(panel, {"analytes": ["BUP", "FTY"]}, content_type="application/json").json()["analytes"] == [
+        "BUP", "FTY"]  # fmt: skip
+    assert client.put(panel, {"analytes": ["LSD"]}, content_type="application/json").json()["errors"][0]["field"] == (
+        "analytes"
+    )
+    assert login(client, su_clinician(clinic)).put(schedule, {"mode": "random"}, content_type="application/json"
+                                                   ).status_code == 403  # fmt: skip
+    assert login(client, clinic.stranger).put(panel, {"analytes": ["BUP"]}, content_type="application/json"
+                                              ).status_code == 404  # fmt: skip
