@@ -151,7 +151,7 @@ def _lab_send_out(program: Program, episode: EpisodeOfCare, today: date) -> int:
         f"MSH|^~\\&|RIVERLAB|RIVERSIDE REFERENCE LAB|OPENIOP|{program.site.name.upper()}|{day:%Y%m%d}160000||ORU^R01"
         f"|DEMO-{day:%Y%m%d}-{episode.patient.mrn}|P|2.5.1",
         f"PID|1||{episode.patient.mrn}^^^OPENIOP^MR",
-        f"OBR|1|{order.public_id.hex[:12]}|{specimen}|UDS^Urine drug screen^L",
+        f"OBR|1|ORD-{day:%y%m%d}-01|{specimen}|UDS^Urine drug screen^L",
         f"OBX|1|ST|BUP^Buprenorphine^L||{bup}|ng/mL|5|{'A' if bup == 'POS' else 'N'}|||F",
         "OBX|2|ST|FTY^Fentanyl^L||NEG|ng/mL|1|N|||F",
         "OBX|3|ST|OPI^Opiates^L||NEG|ng/mL|300|N|||F",

@@ -31,8 +31,10 @@ def week_days(today: date) -> list[date]:
 
 
 def _population(schedule: TestingSchedule) -> dict[str, EpisodeOfCare]:
+    """The program's active episodes by public id, listed by MRN: an order that is the same whoever reads it."""
     episodes = EpisodeOfCare.objects.filter(program=schedule.program, status=EpisodeOfCare.Status.ACTIVE)
-    return {str(e.public_id): e for e in episodes.select_related("patient", "program__site")}
+    ordered = episodes.select_related("patient", "program__site").order_by("patient__mrn", "admitted_on", "pk")
+    return {str(e.public_id): e for e in ordered}
 
 
 @transaction.atomic
@@ -46,7 +48,7 @@ def draw_for(schedule: TestingSchedule, today: date, *, seed: int | None = None)
     if SchedulePick.objects.filter(schedule=schedule, day=day).exists():
         return None
     population = _population(schedule)
-    ids = sorted(population)
+    ids = list(population)
     days = week_days(today) if random_mode else [today]
     seed = (seed if seed is not None else selection.new_seed()) if random_mode else None
     drawn = selection.draw(ids, schedule.percent, seed, days) if seed is not None else [(one, today) for one in ids]

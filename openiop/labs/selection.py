@@ -1,10 +1,10 @@
 """The weekly random draw: which of a program's active patients are tested this week.
 
-Pure and reproducible: ``pick(population, percent, seed)`` sorts the population (so the order it was read in does
-not matter) and samples with ``random.Random(seed)``. The seed is drawn fresh for each week from the operating
-system (``new_seed``), so nobody can predict a week's picks, and stored with the population and the picks
-(``models.SchedulePick``), so anyone can draw the week again and get the same patients. Each week is a draw of its
-own: every patient has the same chance every week, whatever happened before.
+Pure and reproducible: ``pick(population, percent, seed)`` samples the population, in the order given (the job
+lists it by MRN and stores it in that order), with ``random.Random(seed)``. The seed is drawn fresh for each week
+from the operating system (``new_seed``), so nobody can predict a week's picks, and stored with the population and
+the picks (``models.SchedulePick``), so anyone can draw the week again and get the same patients. Each week is a
+draw of its own: every patient has the same chance every week, whatever happened before.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def how_many(size: int, percent: int) -> int:
 
 
 def pick(population: Iterable[str], percent: int, seed: int) -> list[str]:
-    """The ids drawn from ``population`` (sorted first) for ``percent`` with ``seed``, in draw order."""
+    """The ids drawn from ``population`` (in its order, repeats dropped) for ``percent`` with ``seed``, in draw
+    order."""
     return [one for one, _ in draw(population, percent, seed, [date.min])]
 
 
@@ -39,7 +40,7 @@ def draw(population: Iterable[str], percent: int, seed: int, days: Sequence[date
     back, and the day is as unpredictable as the pick (a known test day can be planned around)."""
     if not days:
         raise ValueError("A draw needs at least one day to test on.")
-    ordered = sorted(set(population))
+    ordered = list(dict.fromkeys(population))
     rng = random.Random(seed)  # noqa: S311 (audit, not security)
     chosen = rng.sample(ordered, how_many(len(ordered), percent))
     return [(one, rng.choice(list(days))) for one in chosen]
