@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "openiop.skills",
     "openiop.medications",
     "openiop.recovery",
+    "openiop.labs",
     "openiop.utilization",
     "openiop.claims",
     "openiop.api",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("discharge/", include("openiop.discharge.urls")),
     path("skills/", include("openiop.skills.urls")),
     path("recovery/", include("openiop.recovery.urls")),
+    path("labs/", include("openiop.labs.urls")),
     path("utilization/", include("openiop.utilization.urls")),
     path("claims/", include("openiop.claims.urls")),
     path("q/", include("openiop.measures.public_urls")),

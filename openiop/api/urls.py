@@ -7,6 +7,7 @@ from openiop.api.consents import router as consents_router
 from openiop.api.discharge import router as discharge_router
 from openiop.api.eligibility import router as eligibility_router
 from openiop.api.intake import router as intake_router
+from openiop.api.labs import router as labs_router
 from openiop.api.ledger import router as ledger_router
 from openiop.api.measures import router as measures_router
 from openiop.api.medications import router as medications_router
@@ -45,6 +46,7 @@ api.add_router("", notes_router)
 api.add_router("", discharge_router)
 api.add_router("", skills_router)
 api.add_router("", recovery_router)
+api.add_router("", labs_router)
 api.add_router("", utilization_router)
 api.add_router("", ur_packet_router)
 api.add_router("", claims_router)

@@ -681,6 +681,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
     from openiop.demo.eligibility import ensure_demo_eligibility
     from openiop.demo.family import ensure_demo_family
     from openiop.demo.intake import seed_demo_intake
+    from openiop.demo.labs import ensure_demo_labs
     from openiop.demo.measures import ensure_demo_measures
     from openiop.demo.medications import ensure_demo_medications
     from openiop.demo.notes import ensure_demo_notes
@@ -706,6 +707,7 @@ def seed_demo_records(org: Organization, today: date) -> dict[str, object]:
         "utilization": ensure_demo_authorizations(org, today),  # after the attendance history: units used
         "claims": ensure_demo_claims(org, today),  # after the authorizations: claims carry their numbers
         "eligibility": ensure_demo_eligibility(org, today),  # after the claims: it uses their submission profile
+        "labs": ensure_demo_labs(org, today),  # after the episodes and primary clinicians: random draws of the past
         "family": ensure_demo_family(org, today),  # after the consents and the calendar: a release and family sessions
         "reminders": ensure_demo_reminders(org, today),  # last: it plans reminders for what the others seeded
     }

@@ -234,6 +234,12 @@ DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
         "and for billable days without one; close them when that no longer holds",
     ),
     PeriodicJob(
+        "drug_testing",
+        "openiop.labs.jobs.order_scheduled_tests",
+        "Draw each substance-use program's random drug tests for the week (seeded, stored for audit) and order the "
+        "fixed-weekday tests due today",
+    ),
+    PeriodicJob(
         "check_integrity",
         "openiop.jobs.integrity.run_daily",
         "Check the episode invariants (no seat, offer or reminder left to a closed episode, seat counts); the report "

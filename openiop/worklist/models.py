@@ -34,6 +34,7 @@ class WorkTask(BaseModel):
         AUTH_UNITS_LOW = "auth_units_low", "Authorized units running out"
         UR_DUE = "ur_due", "Concurrent review due"
         DAYS_UNAUTHORIZED = "days_unauthorized", "Billable days without an authorization"
+        DRUG_TEST_REVIEW = "drug_test_review", "Drug test result to review"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
