@@ -37,7 +37,7 @@ PATTERN: tuple[tuple[int, str, str, str, str], ...] = (
     (5, "aa", "", "in_person", "Speaker meeting."),
     (6, "other", "Recovery Dharma", "online", ""),
 )
-SPONSORS = ("Dana Whitfield", "Luis Ortega", "Grace Mbeki")
+SPONSORS = ("Rosa Delgado", "Luis Ortega", "Grace Mbeki")
 # Three check-ins two weeks apart, improving a little (social, physical, human, cultural).
 CHECK_INS = ((28, (2, 3, 2, 2)), (14, (3, 3, 3, 2)), (0, (4, 3, 3, 3)))
 
