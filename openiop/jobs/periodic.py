@@ -240,6 +240,12 @@ DEFAULT_JOBS: tuple[PeriodicJob, ...] = (
         "fixed-weekday tests due today",
     ),
     PeriodicJob(
+        "med_reconciliations",
+        "openiop.medications.worktasks.raise_reconciliation_tasks",
+        "Raise a work-queue task for each medication reconciliation owed (at intake, after a level-of-care change); "
+        "close those nothing owes any more",
+    ),
+    PeriodicJob(
         "check_integrity",
         "openiop.jobs.integrity.run_daily",
         "Check the episode invariants (no seat, offer or reminder left to a closed episode, seat counts); the report "

@@ -19,7 +19,7 @@ from openiop.consents.checks import Decision, Recipient, may_disclose
 from openiop.consents.models import DataClass, Purpose
 from openiop.core import audit
 from openiop.core.models import AuditAction
-from openiop.medications import formulary, queries
+from openiop.medications import formulary, queries, worktasks
 from openiop.medications.models import Allergy, Medication, MoudCoordination, NoKnownAllergies, Reconciliation
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.programs.signing import signing_refusal
@@ -294,6 +294,8 @@ def do_sign_reconciliation(
         obj=reconciliation,
         changed_fields=["occasion", "medications", "changes", "signed_by", *(["note"] if text else [])],
     )
+    # The work-queue task for what this signature settles closes with it, or neither happens.
+    worktasks.close_settled(episode, acting_user=acting_user)
     return reconciliation
 
 

@@ -165,18 +165,15 @@ def last_level_change(episode: EpisodeOfCare) -> date | None:
     return date.fromisoformat(history[-1]["from"]) if len(history) > 1 else None
 
 
-def reconciliations_due(user: User, patient: Patient) -> list[Due]:
-    """What the patient's open episodes in the user's programs owe: an intake reconciliation when none was signed in
-    the episode, a level-of-care one when the level changed and no level-of-care reconciliation was signed since.
-    (The discharge one is part of the discharge: the summary shows the last reconciliation.)"""
-    episodes = EpisodeOfCare.objects.filter(
-        patient=patient,
-        program_id__in=program_ids_for(user),
-        status__in=(EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.ON_HOLD),
-        admitted_on__isnull=False,
+def dues_for(episodes: QuerySet[EpisodeOfCare]) -> list[Due]:
+    """What ``episodes`` owe, those open and admitted: an intake reconciliation when none was signed in the episode, a
+    level-of-care one when the level changed and no level-of-care reconciliation was signed since. (The discharge one
+    is part of the discharge: the summary shows the last reconciliation.) The tab and the work queue both read it."""
+    episodes = episodes.filter(
+        status__in=(EpisodeOfCare.Status.ACTIVE, EpisodeOfCare.Status.ON_HOLD), admitted_on__isnull=False
     ).select_related("program")
     signed: dict[int, list[tuple[str, date]]] = {}
-    rows = Reconciliation.objects.filter(patient=patient).values_list("episode_id", "occasion", "reconciled_on")
+    rows = Reconciliation.objects.filter(episode__in=episodes).values_list("episode_id", "occasion", "reconciled_on")
     for episode_id, occasion, day in rows:
         signed.setdefault(episode_id, []).append((occasion, day))
     due = []
@@ -191,3 +188,8 @@ def reconciliations_due(user: User, patient: Patient) -> list[Due]:
         ):
             due.append(Due(episode, Reconciliation.Occasion.LEVEL_OF_CARE, changed))
     return due
+
+
+def reconciliations_due(user: User, patient: Patient) -> list[Due]:
+    """What the patient's open episodes in the user's programs owe (``dues_for``)."""
+    return dues_for(EpisodeOfCare.objects.filter(patient=patient, program_id__in=program_ids_for(user)))

@@ -57,6 +57,17 @@ class MeetingForm(StyledFormMixin, forms.Form):
         return {name: self.cleaned_data.get(name) for name in ("met_on", "kind", "kind_other", "mode", "note")}
 
 
+class StaffMeetingForm(MeetingForm):
+    """A meeting the patient reported in session, entered from the chart: the same fields and rules as the portal's."""
+
+    def __init__(self, *args: Any, episodes: list[EpisodeOfCare], **kwargs: Any) -> None:
+        super().__init__(*args, episodes=episodes, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["note"].help_text = "The patient reads this note on their Recovery page."
+        if "episode" in fields:
+            fields["episode"].label = "Program"
+
+
 class CapitalForm(StyledFormMixin, forms.Form):
     episode = forms.ChoiceField(label="Which program is this for?", required=False)
 

@@ -57,6 +57,11 @@ class MeetingAttendance(BaseModel):
     def kind_label(self) -> str:
         return self.kind_other if self.kind == MeetingKind.OTHER else self.get_kind_display()
 
+    @property
+    def staff_entered(self) -> bool:
+        """Logged by a staff member (a meeting the patient reported in session): a portal login has no staff role."""
+        return bool(self.entered_by.role)
+
 
 # The clinic-defined recovery capital domains (after Cloud & Granfield 2008), each rated 1-5 by the patient. Not a
 # validated instrument: no total and no cut-off is claimed (docs/clinical-rules.md#recovery-supports).

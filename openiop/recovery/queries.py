@@ -32,7 +32,7 @@ def _scoped(user: User, model: type[MeetingAttendance] | type[CapitalCheckIn]) -
 
 def patient_meetings(user: User, patient: Patient) -> QuerySet[MeetingAttendance]:
     """The patient's meetings in the user's programs, newest first, with their programs."""
-    return _scoped(user, MeetingAttendance).filter(patient=patient).select_related("episode__program")
+    return _scoped(user, MeetingAttendance).filter(patient=patient).select_related("episode__program", "entered_by")
 
 
 def patient_check_ins(user: User, patient: Patient) -> QuerySet[CapitalCheckIn]:
@@ -40,7 +40,7 @@ def patient_check_ins(user: User, patient: Patient) -> QuerySet[CapitalCheckIn]:
 
 
 def own_meetings(patient: Patient) -> QuerySet[MeetingAttendance]:
-    return MeetingAttendance.objects.filter(patient=patient).select_related("episode__program")
+    return MeetingAttendance.objects.filter(patient=patient).select_related("episode__program", "entered_by")
 
 
 def get_own_meeting(patient: Patient, public_id: UUID | str) -> MeetingAttendance:

@@ -35,6 +35,7 @@ class WorkTask(BaseModel):
         UR_DUE = "ur_due", "Concurrent review due"
         DAYS_UNAUTHORIZED = "days_unauthorized", "Billable days without an authorization"
         DRUG_TEST_REVIEW = "drug_test_review", "Drug test result to review"
+        MED_RECONCILIATION = "med_reconciliation", "Medication reconciliation owed"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
