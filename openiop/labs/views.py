@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from openiop.accounts.http import request_user
+from openiop.accounts.models import User
+from openiop.attendance.models import AttendanceRecord
+from openiop.attendance.queries import patient_records
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
@@ -27,6 +30,8 @@ from openiop.labs.forms import CollectionForm, ImportForm, OrderForm, ResultsFor
 from openiop.labs.imports import do_import
 from openiop.labs.models import Panel, Result, SchedulePick, TestingSchedule, TestOrder
 from openiop.labs.queries import awaiting_review, get_order_for_user, orders_for_user, patient_orders, program_for_user
+from openiop.measures import trends
+from openiop.measures.queries import patient_administrations
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
 from openiop.programs.models import Program
@@ -53,10 +58,30 @@ def testing_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOf
     return {
         "drug_orders": orders,
         "drug_strip": charts.strip([(o.due_on, _state(o)) for o in orders]),
+        "drug_course": _course(user, patient, orders),
         "can_edit_tests": user.can(Cap.EDIT_CLINICAL),
         "order_form": OrderForm(initial={"due_on": timezone.localdate(), "kind": TestOrder.Kind.CUP}),
         "open_episodes": [e for e in (episodes or []) if e.status in actions.OPEN_EPISODE],
     }
+
+
+def _course(user: User, patient: Patient, orders: list[TestOrder]) -> charts.Course:
+    """The course at a glance: the tests beside the sessions attended and the measure scores, week by week (two
+    queries more than the tab's own: the attendance records and the administrations)."""
+    zone = timezone.get_current_timezone()
+    # Attendance is read under VIEW_PATIENTS, which a role reading the chart may lack (the row then stays empty).
+    records = patient_records(user, patient) if user.can(Cap.VIEW_PATIENTS) else []
+    attendance = [
+        (r.session.starts_at.astimezone(zone).date(), r.status in AttendanceRecord.ATTENDED)
+        for r in records
+        if r.status != AttendanceRecord.Status.CANCELLED
+    ]
+    scores = []
+    for panel in trends.panels(patient_administrations(user, patient)):
+        points = [(p.day, p.total) for p in trends.series_of(panel.scored)]
+        bands = {total: band.label for _, total in points if (band := panel.instrument.band_for(total))}
+        scores.append(charts.ScoreSeries(panel.instrument.short_name, panel.instrument.max_total or 1, points, bands))
+    return charts.course([(o.due_on, _state(o)) for o in orders], attendance, scores)
 
 
 def flag_context(request: HttpRequest, patient: Patient) -> dict[str, Any] | None:
