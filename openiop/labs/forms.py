@@ -6,11 +6,13 @@ from typing import Any
 
 from django import forms
 
-from openiop.core.forms import DateInput
+from openiop.core.forms import DateInput, StyledFormMixin
 from openiop.labs import analytes
-from openiop.labs.models import Collection, LabImport, Result, TestOrder
+from openiop.labs.models import Collection, LabImport, Result, TestingSchedule, TestOrder
 
 CHECKS = [("", "Not done"), ("pass", "Pass"), ("fail", "Fail")]
+WEEKDAYS = [(str(n), day) for n, day in enumerate(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                                   "Saturday", "Sunday"))]  # fmt: skip
 
 
 class OrderForm(forms.Form):
@@ -60,3 +62,35 @@ class ReviewForm(forms.Form):
 class ImportForm(forms.Form):
     format = forms.ChoiceField(choices=LabImport.Format.choices)
     file = forms.FileField(help_text="An HL7 v2 ORU^R01 message, or a CSV file with specimen_id, mrn, analyte, result.")
+
+
+def _named(code: str) -> str:
+    name = analytes.name(code)
+    return name if code in name else f"{name} ({code})"
+
+
+class SetupForm(StyledFormMixin, forms.Form):
+    """A program's testing schedule and panel. Which of percent / weekdays is needed depends on the mode, so that
+    check is ``actions.do_set_schedule``'s and its errors come back onto these fields."""
+
+    is_active = forms.BooleanField(label="Order tests on this schedule", required=False)
+    mode = forms.ChoiceField(choices=TestingSchedule.Mode.choices, widget=forms.RadioSelect)
+    percent = forms.IntegerField(
+        label="Percentage of active patients drawn each week", min_value=1, max_value=100, required=False
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Test days (fixed weekdays)", choices=WEEKDAYS, coerce=int, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    kind = forms.ChoiceField(label="Test", choices=TestOrder.Kind.choices)
+    analytes = forms.MultipleChoiceField(
+        label="Panel", choices=[(c, _named(c)) for c in analytes.CODES],
+        widget=forms.CheckboxSelectMultiple, help_text="What the program's cups and send-outs test for.",
+    )  # fmt: skip
+
+    def schedule_values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        # A fixed schedule keeps no percentage; the action stores 100 for it, so a blank one is fine there.
+        percent = data["percent"] if data["percent"] is not None else 0
+        return {"mode": data["mode"], "percent": percent, "weekdays": data["weekdays"], "kind": data["kind"],
+                "is_active": data["is_active"]}  # fmt: skip

@@ -10,24 +10,32 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from openiop.accounts.http import request_user
+from openiop.accounts.models import User
+from openiop.attendance.models import AttendanceRecord
+from openiop.attendance.queries import patient_records
 from openiop.core import audit
 from openiop.core.forms import add_action_errors
 from openiop.core.models import AuditAction
 from openiop.core.permissions import staff_view
 from openiop.core.roles import Cap
-from openiop.labs import actions, charts, reports
-from openiop.labs.forms import CollectionForm, ImportForm, OrderForm, ResultsForm, ReviewForm
+from openiop.labs import actions, analytes, charts, reports
+from openiop.labs.forms import CollectionForm, ImportForm, OrderForm, ResultsForm, ReviewForm, SetupForm
 from openiop.labs.imports import do_import
-from openiop.labs.models import Result, TestOrder
+from openiop.labs.models import Panel, Result, SchedulePick, TestingSchedule, TestOrder
 from openiop.labs.queries import awaiting_review, get_order_for_user, orders_for_user, patient_orders, program_for_user
+from openiop.measures import trends
+from openiop.measures.queries import patient_administrations
 from openiop.patients.models import EpisodeOfCare, Patient
 from openiop.patients.queries import get_episode_for_user
+from openiop.programs.models import Program
+from openiop.programs.queries import managed_program_ids
 
 TAB_ORDERS = 60
 
@@ -50,10 +58,30 @@ def testing_tab(request: HttpRequest, patient: Patient, episodes: list[EpisodeOf
     return {
         "drug_orders": orders,
         "drug_strip": charts.strip([(o.due_on, _state(o)) for o in orders]),
+        "drug_course": _course(user, patient, orders),
         "can_edit_tests": user.can(Cap.EDIT_CLINICAL),
         "order_form": OrderForm(initial={"due_on": timezone.localdate(), "kind": TestOrder.Kind.CUP}),
         "open_episodes": [e for e in (episodes or []) if e.status in actions.OPEN_EPISODE],
     }
+
+
+def _course(user: User, patient: Patient, orders: list[TestOrder]) -> charts.Course:
+    """The course at a glance: the tests beside the sessions attended and the measure scores, week by week (two
+    queries more than the tab's own: the attendance records and the administrations)."""
+    zone = timezone.get_current_timezone()
+    # Attendance is read under VIEW_PATIENTS, which a role reading the chart may lack (the row then stays empty).
+    records = patient_records(user, patient) if user.can(Cap.VIEW_PATIENTS) else []
+    attendance = [
+        (r.session.starts_at.astimezone(zone).date(), r.status in AttendanceRecord.ATTENDED)
+        for r in records
+        if r.status != AttendanceRecord.Status.CANCELLED
+    ]
+    scores = []
+    for panel in trends.panels(patient_administrations(user, patient)):
+        points = [(p.day, p.total) for p in trends.series_of(panel.scored)]
+        bands = {total: band.label for _, total in points if (band := panel.instrument.band_for(total))}
+        scores.append(charts.ScoreSeries(panel.instrument.short_name, panel.instrument.max_total or 1, points, bands))
+    return charts.course([(o.due_on, _state(o)) for o in orders], attendance, scores)
 
 
 def flag_context(request: HttpRequest, patient: Patient) -> dict[str, Any] | None:
@@ -197,5 +225,46 @@ def program_report(request: HttpRequest, public_id: UUID) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="drug-testing-{start}-{end}.csv"'
         csv.writer(response).writerows(reports.csv_rows(report))
         return response
-    context = {"nav": "reports", "program": program, "report": report, "error": error}
+    context = {"nav": "reports", "program": program, "report": report, "error": error,
+               "can_set_up": program.pk in managed_program_ids(user)}  # fmt: skip
     return render(request, "labs/report.html", context, status=422 if error else 200)
+
+
+def _setup_initial(program: Program) -> dict[str, Any]:
+    schedule = TestingSchedule.objects.filter(program=program).first() or TestingSchedule(program=program)
+    panel = Panel.objects.filter(program=program).first()
+    return {
+        "is_active": schedule.is_active if schedule.pk else False,
+        "mode": schedule.mode,
+        "percent": schedule.percent,
+        "weekdays": [str(d) for d in schedule.weekdays],
+        "kind": schedule.kind,
+        "analytes": list(panel.analytes) if panel else list(analytes.DEFAULT_PANEL),
+    }
+
+
+@staff_view(Cap.MANAGE_PROGRAMS)
+def program_setup(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """The program's testing schedule and panel, saved together (``CONFIG_CHANGED`` by the actions)."""
+    user = request_user(request)
+    program = get_object_or_404(
+        Program.objects.select_related("site").filter(pk__in=managed_program_ids(user)), public_id=public_id
+    )
+    form = SetupForm(request.POST if request.method == "POST" else None, initial=_setup_initial(program))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    actions.do_set_schedule(program, acting_user=user, **form.schedule_values())
+                    actions.do_set_panel(program, acting_user=user, codes=form.cleaned_data["analytes"])
+            except ValidationError as exc:
+                add_action_errors(form, exc)
+            else:
+                messages.success(request, "Drug testing setup saved.")
+                return redirect("labs:setup", program.public_id)
+        status = 422
+    # The latest draw's seed, read-only: the draw can be checked from it (``GET .../drug-testing/picks``).
+    last_pick = SchedulePick.objects.filter(schedule__program=program).first()
+    context = {"nav": "admin", "program": program, "form": form, "last_pick": last_pick}
+    return render(request, "labs/setup.html", context, status=status)

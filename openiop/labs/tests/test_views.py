@@ -15,8 +15,13 @@ from openiop.core.models import AuditAction, AuditEvent
 from openiop.labs.models import Result, TestOrder
 from openiop.labs.tests.support import collected, resulted, su_clinician, su_episode
 from openiop.patients.models import Patient
+from openiop.testing.attendance import PRESENT, UNEXCUSED, book, check_in, track_day
+from openiop.testing.measures import all_items, completed, phq9
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# The tab's statements, the chart's own (session, access, audit, tabs) included, with the course's attendance and
+# scores reads; a query per week or per score would pass it in the many-weeks test below.
+TAB_QUERIES = 14
 DATA = Path(__file__).parent / "data"
 
 
@@ -116,3 +121,42 @@ def test_the_program_report_and_its_csv(client, clinic, tested):
     assert client.get(url).status_code == 404
     client.force_login(clinic.stranger)
     assert client.get(url).status_code == 404
+
+
+def test_the_tab_draws_the_course_at_a_glance_in_a_fixed_number_of_queries(
+    client, clinic, tested, django_assert_max_num_queries
+):
+    episode, counselor = tested.episode, su_clinician(clinic)
+    program = episode.program
+    last_week = timezone.localdate() - timedelta(days=7)
+    sessions = track_day(program, last_week, hours=(9, 10, 11))
+    book(sessions, episode)
+    check_in(sessions[0], episode, PRESENT, counselor)
+    check_in(sessions[1], episode, UNEXCUSED, counselor)
+    check_in(sessions[2], episode, PRESENT, counselor)
+    completed(episode.patient, counselor, "phq9", phq9(12), today=last_week, episode=episode)
+    completed(episode.patient, counselor, "gad7", all_items("gad7", 1), today=timezone.localdate(), episode=episode)
+    client.force_login(counselor)
+    with django_assert_max_num_queries(TAB_QUERIES):
+        page = client.get(_tab(tested.patient), **HTMX).content.decode()
+    assert 'class="dt-course"' in page
+    assert 'data-row="Drug tests"' in page and 'data-row="Attendance"' in page
+    assert 'data-row="PHQ-9"' in page and 'data-row="GAD-7"' in page
+    assert f"week of {last_week - timedelta(days=last_week.weekday()):%b} " in page
+    assert "attended 2 of 3" in page and "unexpected result" in page
+
+
+def test_the_course_costs_no_query_per_week_or_score(client, clinic, tested, django_assert_max_num_queries):
+    """Many weeks of sessions and scores cost what one does: the rows are drawn from one read each."""
+    episode, counselor = tested.episode, su_clinician(clinic)
+    for weeks_ago in range(1, 5):
+        day = timezone.localdate() - timedelta(weeks=weeks_ago)
+        sessions = track_day(episode.program, day, hours=(9, 11))
+        book(sessions, episode)
+        for session in sessions:
+            check_in(session, episode, PRESENT, counselor)
+        completed(episode.patient, counselor, "phq9", phq9(weeks_ago * 3), today=day, episode=episode)
+    client.force_login(counselor)
+    with django_assert_max_num_queries(TAB_QUERIES):
+        page = client.get(_tab(tested.patient), **HTMX).content.decode()
+    assert page.count('<rect class="dt-att-full"') == 4 and page.count('<circle class="dt-score"') == 4
