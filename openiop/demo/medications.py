@@ -28,8 +28,8 @@ from openiop.programs.models import Organization, Program
 from openiop.programs.signing import signers_for
 
 SUD = (Program.Focus.SUBSTANCE_USE, Program.Focus.CO_OCCURRING)
-OTP = ("Harbor Opioid Treatment Program", "555-0190")
-PRESCRIBER = ("Dr. Ana Ortiz", "Eastside Family Medicine", "555-0175")
+OTP = ("Harbor Opioid Treatment Program", "518-555-0190")
+PRESCRIBER = ("Dr. Ana Ortiz", "Eastside Family Medicine", "518-555-0175")
 
 
 @dataclass(frozen=True)

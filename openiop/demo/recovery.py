@@ -117,7 +117,9 @@ def _build(organization: Organization, today: date) -> int:
                 )  # fmt: skip
                 made += 1
         if own or index % 2 == 0:
-            do_set_sponsor(patient, acting_user=writer, name=SPONSORS[index % len(SPONSORS)], phone="555-0177")
+            do_set_sponsor(
+                patient, acting_user=writer, name=SPONSORS[index % len(SPONSORS)], phone=f"518-555-01{77 + index % 3}"
+            )
         for days_ago, ratings in CHECK_INS:
             taken_on = today - timedelta(days=days_ago)
             if taken_on < episode.admitted_on or (own and days_ago == 0):  # type: ignore[operator]

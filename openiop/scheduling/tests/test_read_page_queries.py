@@ -25,8 +25,8 @@ LIST = reverse("patients:list")
 # Session, user (with the MFA gate's device check), programs; the patient, its episodes and care teams; the chart's
 # audit row (3); the work-queue badge; the header's and first tab's contributions of other apps (alerts, level of care,
 # scores, episodes with patient, attendance policy, coverage, payer rules, bookings, records, plans, notes due, the
-# next bookings, consents, Part 2 flag).
-CHART = 24
+# next bookings, consents, Part 2 flag, the MOUD flag's medications, the unexpected drug-test result flag).
+CHART = 26
 # Session, user, programs; the page (26 rows), its episodes, their scores; the audit row (3); the work-queue and
 # emergency-review badges (a director); the program filter's choices.
 LIST_PAGE = 12
